@@ -1,0 +1,115 @@
+# camera-operator: the GB/T 28181 camera operator. `make help` lists the targets.
+
+# Image to build and deploy.
+IMG ?= camera-operator:latest
+
+# The local control plane (kube-apiserver, etcd) and kubectl, built from Go modules.
+KUBE_VERSION ?= 1.36.3
+
+# Tool versions, installed into bin/ from the Go module proxy.
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+
+LOCALBIN ?= $(CURDIR)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+
+GOOS := $(shell go env GOOS)
+GOARCH := $(shell go env GOARCH)
+ENVTEST_DIR := $(LOCALBIN)/k8s/$(KUBE_VERSION)-$(GOOS)-$(GOARCH)
+
+# kubectl: the one on the PATH when there is one, else the one built beside the control plane.
+KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),$(ENVTEST_DIR)/kubectl)
+
+# The same build flags for `make build` and the Dockerfile.
+GO_BUILD_FLAGS ?= -trimpath -ldflags "-s -w"
+
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate the CRD and RBAC manifests from the API types and markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: controller-gen ## Generate the DeepCopy methods of the API types.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: verify-generated
+verify-generated: controller-gen ## Fail when committed CRDs, RBAC or deepcopy differ from what the markers generate.
+	@CONTROLLER_GEN=$(CONTROLLER_GEN) hack/verify-generated.sh
+
+.PHONY: fmt
+fmt: ## Run go fmt against the code.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet against the code.
+	go vet ./...
+
+.PHONY: test
+test: verify-generated fmt vet envtest ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
+	KUBEBUILDER_ASSETS="$$(hack/envtest/assets.sh $(LOCALBIN))" go test ./... -count=1 -timeout 30m -coverprofile cover.out
+
+.PHONY: dev
+dev: build envtest ## Start a local control plane, install the CRDs and run the operator with SIP on 127.0.0.1:5060.
+	go run ./hack/dev --bin-dir $(LOCALBIN) --assets "$$(hack/envtest/assets.sh $(LOCALBIN))" --manager $(LOCALBIN)/manager
+
+##@ Build
+
+.PHONY: build
+build: ## Build the operator binary into bin/manager.
+	CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(LOCALBIN)/manager .
+
+.PHONY: run
+run: manifests generate fmt vet ## Run the operator against the cluster of the current kubeconfig.
+	go run . --sip-listen=127.0.0.1:5060
+
+.PHONY: docker-build
+docker-build: ## Build the operator image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+##@ Deployment
+
+.PHONY: install
+install: manifests ## Install the CRDs into the cluster of the current kubeconfig.
+	$(KUBECTL) apply --server-side -k config/crd
+
+.PHONY: uninstall
+uninstall: manifests ## Remove the CRDs (and so every Camera) from the cluster of the current kubeconfig.
+	$(KUBECTL) delete --ignore-not-found -k config/crd
+
+.PHONY: deploy
+deploy: manifests ## Deploy the operator with kustomize, using image IMG.
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cp -r config "$$tmp/" && \
+	  printf 'images:\n- name: controller\n  newName: %s\n  newTag: %s\n' "$${IMG%:*}" "$${IMG##*:}" >> "$$tmp/config/default/kustomization.yaml" && \
+	  $(KUBECTL) apply --server-side -k "$$tmp/config/default"
+
+.PHONY: undeploy
+undeploy: ## Remove the operator deployed by `make deploy`.
+	$(KUBECTL) delete --ignore-not-found -k config/default
+
+# Targets of the simulator, end-to-end suite, benchmarks and packaging live beside their code.
+include $(wildcard hack/*.mk)
+
+##@ Dependencies
+
+.PHONY: envtest
+envtest: ## Build kube-apiserver, etcd and kubectl (KUBE_VERSION) from Go modules into bin/k8s, once.
+	@hack/envtest/assets.sh $(LOCALBIN) >/dev/null
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/.
+$(CONTROLLER_GEN):
+	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+	ln -sf $(notdir $(CONTROLLER_GEN)) $(LOCALBIN)/controller-gen

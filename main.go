@@ -1,0 +1,205 @@
+// Command manager runs camera-operator: the Camera reconcilers and the embedded GB/T 28181
+// SIP registrar. This file holds flags and wiring only.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+	_ "time/tzdata" // GB devices set their clock from the Date header: zones must resolve in a scratch image.
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	gb28181v1alpha1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers"
+	"github.com/gb28181/camera-operator/sipd"
+)
+
+// options are the operator's command-line flags.
+type options struct {
+	sipListen, sipID, sipRealm, sipTimezone string
+	sipMinExpires, sipMaxExpires            time.Duration
+	sipDefaultExpires                       time.Duration
+	keepaliveStatusInterval                 time.Duration
+	metricsAddr, probeAddr                  string
+	leaderElect                             bool
+	leaderElectionNamespace                 string
+	watchNamespaces                         string
+	logLevel, logFormat                     string
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	fs.StringVar(&o.sipListen, "sip-listen", ":5060", "host:port the SIP registrar listens on, over UDP and TCP.")
+	fs.StringVar(&o.sipID, "sip-id", "34020000002000000001", "The platform's own GB ID (type code 200, SIP server).")
+	fs.StringVar(&o.sipRealm, "sip-realm", "", "Digest realm (default: the first 10 digits of --sip-id).")
+	fs.StringVar(&o.sipTimezone, "sip-timezone", "Asia/Shanghai", "Zone of the Date header of REGISTER answers; devices set their clock from it.")
+	fs.DurationVar(&o.sipMinExpires, "sip-min-expires", 60*time.Second, "Shortest registration granted; shorter requests get 423.")
+	fs.DurationVar(&o.sipMaxExpires, "sip-max-expires", 24*time.Hour, "Longest registration granted; longer requests are clamped.")
+	fs.DurationVar(&o.sipDefaultExpires, "sip-default-expires", time.Hour, "Registration granted when a device asks for none.")
+	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", 5*time.Minute, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader among replicas; only the leader serves SIP and writes status.")
+	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
+	fs.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces whose Cameras and Secrets are served (default: all).")
+	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
+	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or text.")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if o.sipRealm == "" {
+		o.sipRealm = defaultRealm(o.sipID)
+	}
+	return o, nil
+}
+
+// defaultRealm is the GB convention: the platform's domain is the first 10 digits of its ID.
+func defaultRealm(id string) string {
+	if len(id) >= 10 {
+		return id[:10]
+	}
+	return id
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	handlerOpts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, handlerOpts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, handlerOpts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is neither json nor text", format)
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "manager:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	logger, err := newLogger(o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	// One logging pipeline: controller-runtime and client-go log through the same slog handler.
+	log := logr.FromSlogHandler(logger.Handler())
+	ctrl.SetLogger(log)
+	klog.SetLogger(log)
+	slog.SetDefault(logger)
+
+	zone, err := time.LoadLocation(o.sipTimezone)
+	if err != nil {
+		return fmt.Errorf("--sip-timezone: %w", err)
+	}
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(gb28181v1alpha1.AddToScheme(scheme))
+
+	cacheOpts := cache.Options{}
+	if ns := splitList(o.watchNamespaces); len(ns) > 0 {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
+		for _, n := range ns {
+			cacheOpts.DefaultNamespaces[n] = cache.Config{}
+		}
+	}
+
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                  scheme,
+		Cache:                   cacheOpts,
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "camera-operator.gb28181.io",
+		LeaderElectionNamespace: o.leaderElectionNamespace,
+		// The registrar must stop answering before a new leader starts, so leases are
+		// released on a clean shutdown rather than waited out.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+
+	store := controllers.NewCredentialStore(mgr)
+	srv, err := sipd.New(sipd.Config{
+		ListenAddr:     o.sipListen,
+		ServerID:       o.sipID,
+		Realm:          o.sipRealm,
+		Location:       zone,
+		MinExpires:     o.sipMinExpires,
+		MaxExpires:     o.sipMaxExpires,
+		DefaultExpires: o.sipDefaultExpires,
+		Logger:         logger.With("component", "sipd"),
+		Registerer:     metrics.Registry,
+	}, store)
+	if err != nil {
+		return fmt.Errorf("configuring the SIP registrar: %w", err)
+	}
+	if err := mgr.Add(srv); err != nil {
+		return err
+	}
+	if err := controllers.SetupWithManager(mgr, srv, store, controllers.Options{
+		KeepaliveStatusInterval: o.keepaliveStatusInterval,
+	}); err != nil {
+		return fmt.Errorf("setting up controllers: %w", err)
+	}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	// Ready only where the registrar is serving, that is on the leader, so a Service sends
+	// SIP traffic to it alone.
+	if err := mgr.AddReadyzCheck("sip", func(*http.Request) error {
+		select {
+		case <-srv.Ready():
+			return nil
+		default:
+			return errors.New("SIP registrar not serving (not the leader, or starting)")
+		}
+	}); err != nil {
+		return err
+	}
+
+	logger.Info("starting camera-operator", "sipListen", o.sipListen, "sipID", o.sipID, "realm", o.sipRealm, "leaderElect", o.leaderElect)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
