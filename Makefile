@@ -62,7 +62,8 @@ test: verify-generated fmt vet envtest ## Run all tests against a real kube-apis
 
 .PHONY: dev
 dev: build envtest ## Start a local control plane, install the CRDs and run the operator with SIP on 127.0.0.1:5060.
-	go run ./hack/dev --bin-dir $(LOCALBIN) --assets "$$(hack/envtest/assets.sh $(LOCALBIN))" --manager $(LOCALBIN)/manager
+	go build -o $(LOCALBIN)/dev-launcher ./hack/dev
+	$(LOCALBIN)/dev-launcher --bin-dir $(LOCALBIN) --assets "$$(hack/envtest/assets.sh $(LOCALBIN))" --manager $(LOCALBIN)/manager
 
 ##@ Build
 
