@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/sipd"
+)
+
+type passwords map[string]string
+
+func (p passwords) LookupCredentials(id string) (sipd.Credentials, error) {
+	pw, ok := p[id]
+	if !ok {
+		return sipd.Credentials{}, sipd.ErrUnknownDevice
+	}
+	return sipd.Credentials{Password: pw}, nil
+}
+
+// startRegistrar runs sipd with count devices from first, all with password pw.
+func startRegistrar(t *testing.T, first string, count int, pw string) *sipd.Server {
+	t.Helper()
+	store := passwords{}
+	for i := range count {
+		id, err := sim.NextID(first, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store[id] = pw
+	}
+	s, err := sipd.New(sipd.Config{ListenAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Start(ctx) }()
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return s
+}
+
+func TestCLI(t *testing.T) {
+	const first, n = "34020000001320000001", 30
+	srv := startRegistrar(t, first, n, "pw")
+	tests := []struct {
+		name      string
+		args      []string
+		wantCode  int
+		check     func(t *testing.T, s sim.Summary)
+		wantNoOut bool
+	}{
+		{
+			name: "once over UDP",
+			args: []string{"--server", srv.UDPAddr(), "--password", "pw", "--once"},
+			check: func(t *testing.T, s sim.Summary) {
+				if s.Devices != n || s.Registered != n || s.Failed != 0 || s.Unregistered != n || s.Transport != "UDP" || s.LatencyMs.Samples != n {
+					t.Errorf("summary %+v", s)
+				}
+			},
+		},
+		{
+			name: "once over TCP, rate limited",
+			args: []string{"--server", srv.TCPAddr(), "--transport", "tcp", "--password", "pw", "--once", "--rate", "500", "--endpoints", "4"},
+			check: func(t *testing.T, s sim.Summary) {
+				if s.Registered != n || s.Failed != 0 || s.Unregistered != n || s.Transport != "TCP" {
+					t.Errorf("summary %+v", s)
+				}
+			},
+		},
+		{
+			name:     "once with a wrong password",
+			args:     []string{"--server", srv.UDPAddr(), "--password", "nope", "--once", "--count", "3"},
+			wantCode: 1,
+			check: func(t *testing.T, s sim.Summary) {
+				if s.Registered != 0 || s.Failed != 3 || s.Failures["403"] != 3 {
+					t.Errorf("summary %+v: want three 403", s)
+				}
+			},
+		},
+		{
+			name: "run for a while with keepalives",
+			args: []string{"--server", srv.UDPAddr(), "--password", "pw", "--count", "5", "--duration", "1s", "--keepalive-interval", "100ms"},
+			check: func(t *testing.T, s sim.Summary) {
+				if s.Registered != 5 || s.KeepalivesOK < 10 || s.KeepalivesFailed != 0 || s.Unregistered != 5 {
+					t.Errorf("summary %+v", s)
+				}
+			},
+		},
+		{name: "unknown flag", args: []string{"--bogus"}, wantCode: 2, wantNoOut: true},
+		{name: "bad transport", args: []string{"--transport", "sctp"}, wantCode: 2, wantNoOut: true},
+		{name: "ID overflow", args: []string{"--id", "99999999999999999999", "--count", "2"}, wantCode: 2, wantNoOut: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--id", first, "--count", strconv.Itoa(n), "--json", "--progress", "0", "--timeout", "5s"}, tt.args...)
+			start := time.Now()
+			code := run(args, &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, tt.wantCode, stderr.String())
+			}
+			if tt.wantNoOut {
+				if stdout.Len() != 0 || stderr.Len() == 0 {
+					t.Errorf("stdout %q stderr %q: want only an error", stdout.String(), stderr.String())
+				}
+				return
+			}
+			var s sim.Summary
+			if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+				t.Fatalf("summary is not JSON (%v): %s", err, stdout.String())
+			}
+			tt.check(t, s)
+			t.Logf("%s in %v: %.0f reg/s, p50 %.2fms p99 %.2fms", tt.name, time.Since(start).Round(time.Millisecond), s.RegistrationsPerSecond, s.LatencyMs.P50, s.LatencyMs.P99)
+		})
+	}
+}
+
+func TestCLITextSummaryAndProgress(t *testing.T) {
+	const first = "34020000001320000001"
+	srv := startRegistrar(t, first, 2, "pw")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--server", srv.UDPAddr(), "--id", first, "--count", "2", "--password", "pw",
+		"--duration", "300ms", "--progress", "50ms", "--keepalive-interval", "50ms"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"registrations           2 ok, 0 failed", "REGISTER→200 latency", "unregistrations         2 ok"} {
+		if !bytes.Contains(stdout.Bytes(), []byte(want)) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if !bytes.Contains(stderr.Bytes(), []byte("registered 2/2")) {
+		t.Errorf("no progress line on stderr:\n%s", stderr.String())
+	}
+}

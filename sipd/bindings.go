@@ -1,0 +1,296 @@
+package sipd
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// bindingTable holds what the registrar knows per device: the live binding and the
+// latest failure/unregister/expiry times. Entries exist only for devices the
+// credential store knows (or that were seeded), and their number is capped. Expiry
+// runs off a min-heap on ExpiresAt, so the sweeper touches only what expires.
+type bindingTable struct {
+	mu      sync.Mutex
+	devices map[string]*deviceEntry
+	expiry  expiryHeap
+	max     int
+	// gauge mirrors len(expiry); set under mu so it never runs ahead or behind.
+	gauge prometheus.Gauge
+}
+
+type deviceEntry struct {
+	id                string
+	binding           Binding
+	live              bool
+	heapIndex         int // position in expiry while live, else -1
+	lastAuthFailure   time.Time
+	authFailureReason string
+	lastUnregistered  time.Time
+	lastExpired       time.Time
+}
+
+var errTableFull = errors.New("sipd: device table full")
+
+func newBindingTable(max int, gauge prometheus.Gauge) *bindingTable {
+	return &bindingTable{devices: make(map[string]*deviceEntry), max: max, gauge: gauge}
+}
+
+// counted updates the gauge; mu must be held.
+func (t *bindingTable) counted() { t.gauge.Set(float64(len(t.expiry))) }
+
+// entry returns id's entry, creating it within the bound; mu must be held.
+func (t *bindingTable) entry(id string) (*deviceEntry, error) {
+	if e := t.devices[id]; e != nil {
+		return e, nil
+	}
+	if len(t.devices) >= t.max {
+		return nil, errTableFull
+	}
+	e := &deviceEntry{id: id, heapIndex: -1}
+	t.devices[id] = e
+	return e, nil
+}
+
+// register installs or refreshes b. refreshed is true when a live binding of the same
+// registration (Call-ID) was extended.
+func (t *bindingTable) register(b Binding) (refreshed bool, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, err := t.entry(b.DeviceID)
+	if err != nil {
+		return false, err
+	}
+	if e.live {
+		refreshed = e.binding.CallID == b.CallID
+		if refreshed {
+			b.RegisteredAt = e.binding.RegisteredAt
+		}
+		// Keepalives keep counting across a re-registration: the device is the same.
+		b.LastKeepalive = e.binding.LastKeepalive
+		e.binding = b
+		heap.Fix(&t.expiry, e.heapIndex)
+		return refreshed, nil
+	}
+	e.binding, e.live = b, true
+	heap.Push(&t.expiry, e)
+	t.counted()
+	return false, nil
+}
+
+// unregister removes id's binding; false if it had none.
+func (t *bindingTable) unregister(id string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.devices[id]
+	if e == nil || !e.live {
+		return false
+	}
+	t.unlink(e)
+	e.lastUnregistered = now
+	t.counted()
+	return true
+}
+
+// unlink takes e's binding out of the heap; mu must be held.
+func (t *bindingTable) unlink(e *deviceEntry) {
+	if e.heapIndex >= 0 {
+		heap.Remove(&t.expiry, e.heapIndex)
+	}
+	e.live = false
+	e.binding = Binding{}
+}
+
+// lookup returns a copy of id's live binding.
+func (t *bindingTable) lookup(id string) (Binding, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.devices[id]
+	if e == nil || !e.live {
+		return Binding{}, false
+	}
+	return e.binding, true
+}
+
+// keepalive records a keepalive; it fails when id has no live binding or the message
+// comes from another address than the registration (the device moved: a 404 makes it
+// register again from where it is now).
+func (t *bindingTable) keepalive(id string, srcIP string, now time.Time) (ok, moved bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.devices[id]
+	if e == nil || !e.live {
+		return false, false
+	}
+	if e.binding.RemoteAddr != "" && !sameHost(e.binding.RemoteAddr, srcIP) {
+		return false, true
+	}
+	e.binding.LastKeepalive = now
+	return true, false
+}
+
+// sameHost compares the host of an "ip:port" with ip.
+func sameHost(remote, ip string) bool {
+	if len(remote) <= len(ip) {
+		return false
+	}
+	if remote[0] == '[' {
+		return len(remote) > len(ip)+2 && remote[1:len(ip)+1] == ip && remote[len(ip)+1] == ']'
+	}
+	return remote[:len(ip)] == ip && remote[len(ip)] == ':'
+}
+
+// authFailed records a failed REGISTER of a known device.
+func (t *bindingTable) authFailed(id, reason string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e, err := t.entry(id); err == nil {
+		e.lastAuthFailure, e.authFailureReason = now, reason
+	}
+}
+
+// authSucceeded clears the failure record.
+func (t *bindingTable) authSucceeded(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := t.devices[id]; e != nil {
+		e.lastAuthFailure, e.authFailureReason = time.Time{}, ""
+	}
+}
+
+func (t *bindingTable) snapshot(id string) DeviceState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.devices[id]
+	if e == nil {
+		return DeviceState{}
+	}
+	st := DeviceState{
+		LastAuthFailure:   e.lastAuthFailure,
+		AuthFailureReason: e.authFailureReason,
+		LastUnregistered:  e.lastUnregistered,
+		LastExpired:       e.lastExpired,
+	}
+	if e.live {
+		b := e.binding
+		st.Binding = &b
+	}
+	return st
+}
+
+// seed installs still-valid bindings that are newer than what the table holds.
+func (t *bindingTable) seed(bs []Binding, now time.Time) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, b := range bs {
+		if b.DeviceID == "" || !b.ExpiresAt.After(now) {
+			continue
+		}
+		e, err := t.entry(b.DeviceID)
+		if err != nil {
+			continue
+		}
+		if e.live {
+			if !b.RegisteredAt.After(e.binding.RegisteredAt) {
+				continue
+			}
+			e.binding = b
+			heap.Fix(&t.expiry, e.heapIndex)
+		} else {
+			e.binding, e.live = b, true
+			heap.Push(&t.expiry, e)
+		}
+		n++
+	}
+	t.counted()
+	return n
+}
+
+// drop forgets id entirely; true if it had a live binding.
+func (t *bindingTable) drop(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.devices[id]
+	if e == nil {
+		return false
+	}
+	live := e.live
+	t.unlink(e)
+	delete(t.devices, id)
+	t.counted()
+	return live
+}
+
+// expire removes the bindings that ran out by now and returns their device IDs.
+func (t *bindingTable) expire(now time.Time) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var ids []string
+	for len(t.expiry) > 0 && !t.expiry[0].binding.ExpiresAt.After(now) {
+		e := t.expiry[0]
+		t.unlink(e)
+		e.lastExpired = now
+		ids = append(ids, e.id)
+	}
+	if len(ids) > 0 {
+		t.counted()
+	}
+	return ids
+}
+
+func (t *bindingTable) liveCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.expiry)
+}
+
+// expiryHeap orders live entries by ExpiresAt.
+type expiryHeap []*deviceEntry
+
+func (h expiryHeap) Len() int { return len(h) }
+func (h expiryHeap) Less(i, j int) bool {
+	return h[i].binding.ExpiresAt.Before(h[j].binding.ExpiresAt)
+}
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIndex, h[j].heapIndex = i, j
+}
+func (h *expiryHeap) Push(x any) {
+	e := x.(*deviceEntry)
+	e.heapIndex = len(*h)
+	*h = append(*h, e)
+}
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.heapIndex = -1
+	return e
+}
+
+// sweep expires bindings every SweepInterval until ctx ends.
+func (s *Server) sweep(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.SweepInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			ids := s.table.expire(now)
+			if len(ids) == 0 {
+				continue
+			}
+			for _, id := range ids {
+				s.events.push(Event{Type: EventExpired, DeviceID: id, Time: now})
+			}
+			s.log.Info("registrations expired", "count", len(ids))
+		}
+	}
+}

@@ -1,0 +1,10 @@
+// Package sipd is the operator's GB/T 28181 SIP registrar: the wire. It owns the SIP
+// listeners (UDP and TCP, on github.com/emiago/sipgo), digest authentication and its
+// stateless nonces, the brute-force limiter, the table of live registrations
+// (bindings), keepalives, and the MANSCDP queries sent to registered devices.
+//
+// It imports nothing from Kubernetes. The controllers feed it credentials through the
+// CredentialStore interface, seed its bindings from Camera status at start-up, and learn
+// what happened from its coalescing event stream, reading the current state of a device
+// with Server.Device. sipd never writes Camera status itself.
+package sipd

@@ -1,0 +1,138 @@
+package sipd
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gb28181/camera-operator/sipd/siptest"
+)
+
+// memStore is an in-memory CredentialStore.
+type memStore struct {
+	mu       sync.Mutex
+	notReady bool
+	creds    map[string]Credentials
+	noCreds  map[string]bool
+}
+
+func newMemStore() *memStore {
+	return &memStore{creds: map[string]Credentials{}, noCreds: map[string]bool{}}
+}
+
+func (m *memStore) set(id string, c Credentials) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.creds[id] = c
+}
+
+func (m *memStore) setReady(ready bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.notReady = !ready
+}
+
+func (m *memStore) LookupCredentials(id string) (Credentials, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.notReady {
+		return Credentials{}, ErrStoreNotReady
+	}
+	if m.noCreds[id] {
+		return Credentials{}, ErrNoCredentials
+	}
+	c, ok := m.creds[id]
+	if !ok {
+		return Credentials{}, ErrUnknownDevice
+	}
+	return c, nil
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// startServer runs a Server on a free 127.0.0.1 port until the test ends.
+func startServer(t testing.TB, cfg Config, store CredentialStore) *Server {
+	t.Helper()
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = "127.0.0.1:0"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
+	s, err := New(cfg, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Start(ctx) }()
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatalf("server did not start: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("server not ready")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Start returned %v", err)
+		}
+	})
+	return s
+}
+
+// device returns a scripted device for s over transport, closed at test end.
+func device(t testing.TB, s *Server, transport, id, password string) *siptest.Device {
+	t.Helper()
+	d := &siptest.Device{ID: id, Password: password, Server: s.UDPAddr(), Transport: transport, Expires: 3600}
+	if transport == "tcp" {
+		d.Server = s.TCPAddr()
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitEvent waits for an event of typ for id, skipping others.
+func waitEvent(t testing.TB, s *Server, id string, typ EventType) Event {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-s.Events():
+			if !ok {
+				t.Fatal("event stream closed")
+			}
+			if ev.DeviceID == id && ev.Type == typ {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s event for %s", typ, id)
+		}
+	}
+}
+
+var transports = []string{"udp", "tcp"}
+
+func contextWithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}
+
+// TestMain silences sipgo's package-level logger, which the test devices' TCP
+// connections log through.
+func TestMain(m *testing.M) {
+	sip.SetDefaultLogger(quietLogger())
+	os.Exit(m.Run())
+}

@@ -1,0 +1,116 @@
+package sipd
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gb28181/camera-operator/sipd/manscdp"
+)
+
+// handleMessage serves the MESSAGEs devices send: keepalives and other Notifies, and
+// the Responses to the registrar's queries. MESSAGEs are not digest-authenticated in
+// GB/T 28181, so only a device with a live binding, sending from the address it
+// registered from, is listened to.
+func (s *Server) handleMessage(req *sip.Request, src source) {
+	now := time.Now()
+	body := req.Body()
+	if len(body) > manscdp.MaxBodySize {
+		s.log.Warn("MESSAGE body too large", "source", src.addr.String(), "bytes", len(body))
+		s.reply(req, src, 413, "Request Entity Too Large")
+		return
+	}
+	if len(body) == 0 {
+		s.reply(req, src, 400, "Missing MANSCDP Body")
+		return
+	}
+	charset := ""
+	if ct := req.ContentType(); ct != nil {
+		charset = contentCharset(string(*ct))
+	}
+	msg, err := manscdp.Decode(body, charset)
+	if err != nil {
+		s.log.Info("undecodable MESSAGE body", "source", src.addr.String(), "error", err)
+		phrase := "Malformed MANSCDP Body"
+		if errors.Is(err, manscdp.ErrTooLarge) {
+			s.reply(req, src, 413, "Request Entity Too Large")
+			return
+		}
+		s.reply(req, src, 400, phrase)
+		return
+	}
+	// The sender is the From user; an NVR may speak for its channels in the body.
+	deviceID := req.From().Address.User
+	if deviceID == "" {
+		deviceID = msg.DeviceID
+	}
+	ip := src.addr.Addr().String()
+
+	switch msg.Root {
+	case "Notify":
+		if msg.CmdType == "Keepalive" {
+			s.keepalive(req, src, deviceID, ip, now)
+			return
+		}
+		if _, ok := s.table.lookup(deviceID); !ok {
+			s.notRegistered(req, src, deviceID)
+			return
+		}
+		s.metrics.notifies.Inc()
+		s.events.push(Event{Type: EventNotify, DeviceID: deviceID, Time: now, Reason: msg.CmdType})
+		s.reply(req, src, 200, "OK")
+	case "Response":
+		// Answer first: the device waits for the 200 before sending the next part.
+		s.reply(req, src, 200, "OK")
+		key := msg.DeviceID
+		if key == "" {
+			key = deviceID
+		}
+		// A part retransmitted over UDP must not be counted twice.
+		partID := string(*req.CallID()) + "\x00" + strconv.FormatUint(uint64(req.CSeq().SeqNo), 10)
+		switch s.queries.deliver(key, deviceID, ip, msg, partID) {
+		case deliveredInfo:
+			s.events.push(Event{Type: EventDeviceInfo, DeviceID: deviceID, Time: now})
+		case deliveredCatalogDone:
+			s.events.push(Event{Type: EventCatalog, DeviceID: deviceID, Time: now})
+		case deliveredNone:
+			s.log.Debug("response without a waiting query", "device", deviceID, "cmd", msg.CmdType, "sn", msg.SN)
+		}
+	default:
+		// Queries and controls from a device to the platform have no meaning here.
+		s.reply(req, src, 200, "OK")
+	}
+}
+
+// keepalive records a keepalive of a registered device. Without a binding the device
+// gets 404 and registers again, unless the registrar is still starting (credential
+// store not ready, bindings not seeded yet): then 503, so that a restart does not make
+// every device re-register at once.
+func (s *Server) keepalive(req *sip.Request, src source, deviceID, ip string, now time.Time) {
+	ok, moved := s.table.keepalive(deviceID, ip, now)
+	if ok {
+		s.metrics.keepalives.Inc()
+		s.events.push(Event{Type: EventKeepalive, DeviceID: deviceID, Time: now})
+		s.reply(req, src, 200, "OK")
+		return
+	}
+	if moved {
+		s.log.Info("keepalive from another address than the registration", "device", deviceID, "source", src.addr.String())
+		s.reply(req, src, 404, "Not Found (Register Again)")
+		return
+	}
+	s.notRegistered(req, src, deviceID)
+}
+
+func (s *Server) notRegistered(req *sip.Request, src source, deviceID string) {
+	if _, err := s.store.LookupCredentials(deviceID); errors.Is(err, ErrStoreNotReady) {
+		rb := s.newResponse(req, src, 503, "Service Unavailable")
+		rb.header("Retry-After", s.retryAfter)
+		s.finish(rb, src)
+		return
+	}
+	s.log.Debug("MESSAGE from unregistered device", "device", deviceID, "source", src.addr.String())
+	s.reply(req, src, 404, "Not Found")
+}

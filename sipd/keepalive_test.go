@@ -1,0 +1,158 @@
+package sipd
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gb28181/camera-operator/sipd/manscdp"
+)
+
+func TestKeepalive(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			store := newMemStore()
+			store.set(devID, Credentials{Password: devPW})
+			s := startServer(t, Config{}, store)
+			d := device(t, s, tr, devID, devPW)
+			ctx := testCtx(t)
+
+			res, err := d.Keepalive(ctx)
+			if err != nil || res.StatusCode != 404 {
+				t.Fatalf("keepalive before registering: %v %v", res, err)
+			}
+			if res, err := d.Register(ctx); err != nil || res.StatusCode != 200 {
+				t.Fatalf("register: %v %v", res, err)
+			}
+			res, err = d.Keepalive(ctx)
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("keepalive: %v %v", res, err)
+			}
+			waitEvent(t, s, devID, EventKeepalive)
+			if b := s.Device(devID).Binding; b == nil || b.LastKeepalive.IsZero() {
+				t.Fatalf("keepalive not recorded: %+v", b)
+			}
+
+			alarm := []byte(`<?xml version="1.0" encoding="GB2312"?><Notify><CmdType>Alarm</CmdType><SN>7</SN><DeviceID>` + devID + `</DeviceID></Notify>`)
+			res, err = d.SendMessage(ctx, alarm)
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("alarm: %v %v", res, err)
+			}
+			if ev := waitEvent(t, s, devID, EventNotify); ev.Reason != "Alarm" {
+				t.Errorf("notify reason %q", ev.Reason)
+			}
+
+			s.Drop(devID)
+			if res, err := d.Keepalive(ctx); err != nil || res.StatusCode != 404 {
+				t.Fatalf("keepalive after Drop: %v %v", res, err)
+			}
+		})
+	}
+}
+
+func TestKeepaliveWhileStarting(t *testing.T) {
+	store := newMemStore()
+	store.setReady(false)
+	s := startServer(t, Config{}, store)
+	d := device(t, s, "udp", devID, devPW)
+	ctx := testCtx(t)
+	res, err := d.Keepalive(ctx)
+	if err != nil || res.StatusCode != 503 || header(res, "Retry-After") == "" {
+		t.Fatalf("keepalive while store not ready: %v %v", res, err)
+	}
+	// A seeded binding answers the device's keepalives without a re-registration.
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Seed([]Binding{
+		{DeviceID: devID, Transport: "UDP", RemoteAddr: "127.0.0.1:1", RegisteredAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)},
+		{DeviceID: "gone", ExpiresAt: time.Now().Add(-time.Second)},
+	})
+	res, err = d.Keepalive(ctx)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("keepalive with seeded binding: %v %v", res, err)
+	}
+	if s.Device("gone").Binding != nil {
+		t.Error("expired binding seeded")
+	}
+}
+
+func TestKeepaliveFromAnotherAddress(t *testing.T) {
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{}, store)
+	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: "192.0.2.1:5060", RegisteredAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}})
+	d := device(t, s, "udp", devID, devPW)
+	res, err := d.Keepalive(testCtx(t))
+	if err != nil || res.StatusCode != 404 {
+		t.Fatalf("keepalive from a moved device: %v %v", res, err)
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{MinExpires: time.Second, SweepInterval: 50 * time.Millisecond}, store)
+	d := device(t, s, "udp", devID, devPW)
+	d.Expires = 1
+	if res, err := d.Register(testCtx(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("register: %v %v", res, err)
+	}
+	waitEvent(t, s, devID, EventExpired)
+	st := s.Device(devID)
+	if st.Binding != nil || st.LastExpired.IsZero() {
+		t.Fatalf("after expiry: %+v", st)
+	}
+}
+
+func testCatalog(n int) []manscdp.CatalogItem {
+	items := make([]manscdp.CatalogItem, n)
+	for i := range items {
+		items[i] = manscdp.CatalogItem{DeviceID: "3402000000131000000" + string(rune('0'+i)), Name: "通道" + string(rune('A'+i)), Status: "ON"}
+	}
+	return items
+}
+
+func TestQueries(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			store := newMemStore()
+			store.set(devID, Credentials{Password: devPW})
+			s := startServer(t, Config{}, store)
+			d := device(t, s, tr, devID, devPW)
+			d.Info = manscdp.DeviceInfo{DeviceName: "门口", Manufacturer: "Hikvision", Model: "DS-2CD", Firmware: "V5.5", Channel: 1, Result: "OK"}
+			d.Catalog = testCatalog(5)
+			d.CatalogPartSize = 2
+			ctx := testCtx(t)
+
+			if _, err := s.QueryDeviceInfo(ctx, devID); !errors.Is(err, ErrNotRegistered) {
+				t.Fatalf("query of unregistered device: %v", err)
+			}
+			if res, err := d.Register(ctx); err != nil || res.StatusCode != 200 {
+				t.Fatalf("register: %v %v", res, err)
+			}
+			info, err := s.QueryDeviceInfo(ctx, devID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.DeviceName != "门口" || info.Manufacturer != "Hikvision" || info.Channel != 1 {
+				t.Errorf("info %+v", info)
+			}
+			cat, err := s.QueryCatalog(ctx, devID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cat.SumNum != 5 || len(cat.Items) != 5 || cat.Items[4].Name != "通道E" {
+				t.Errorf("catalog %+v", cat)
+			}
+
+			d.SetCatalogParts(1)
+			short, cancel := contextWithTimeout(ctx, 500*time.Millisecond)
+			defer cancel()
+			cat, err = s.QueryCatalog(short, devID)
+			if !errors.Is(err, ErrPartialCatalog) || cat == nil || len(cat.Items) != 2 || cat.SumNum != 5 {
+				t.Fatalf("partial catalog: %+v %v", cat, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,294 @@
+package manscdp
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// MaxBodySize bounds a MANSCDP body. The largest legitimate body, one part of a catalog,
+// stays far below it (devices split catalogs to fit a UDP datagram); larger bodies are
+// rejected before any decoding work.
+const MaxBodySize = 64 << 10
+
+// maxDepth bounds element nesting. MANSCDP nests four levels deep (Response, DeviceList,
+// Item, Info); anything much deeper is not a device talking.
+const maxDepth = 16
+
+// Errors of Decode. Match them with errors.Is.
+var (
+	// ErrTooLarge: the body exceeds MaxBodySize.
+	ErrTooLarge = errors.New("manscdp: body too large")
+	// ErrMalformed: the body is not a MANSCDP document (broken XML, no root, no CmdType,
+	// a non-numeric SN or SumNum).
+	ErrMalformed = errors.New("manscdp: malformed body")
+	// ErrForbidden: the body carries a DOCTYPE or another directive. Entity declarations
+	// are never expanded; such bodies are refused outright rather than half-read.
+	ErrForbidden = errors.New("manscdp: DOCTYPE and directives are not accepted")
+)
+
+// Message is a decoded MANSCDP body.
+type Message struct {
+	// Root is the document element, canonically cased: "Query", "Response", "Notify",
+	// "Control" (other roots are returned as sent).
+	Root string
+	// CmdType is canonically cased for the known commands ("Keepalive", "DeviceInfo",
+	// "Catalog", "Alarm", ...), as sent otherwise.
+	CmdType  string
+	SN       int
+	DeviceID string
+	// Status is the <Status> of a Notify (Keepalive: "OK").
+	Status string
+	// DeviceInfo is set for Response/DeviceInfo.
+	DeviceInfo *DeviceInfo
+	// Catalog is set for Response/Catalog: SumNum and the Items of this part only.
+	Catalog *Catalog
+	// ListNum is the Num attribute of a Catalog part's DeviceList (0 when absent). It is
+	// informative: Items holds what the part really carried.
+	ListNum int
+	// Charset is what the body was read as (CharsetUTF8 or CharsetGB18030, or the
+	// declared label for a pure ASCII body), useful to answer a device in kind.
+	Charset string
+}
+
+// Decode decodes a MANSCDP body whatever its charset. charset is the Content-Type's
+// charset parameter and may be empty; the XML declaration's encoding takes precedence
+// over it. See toUTF8 for how mislabelled bodies are read.
+//
+// Decode is lenient where devices are sloppy (case of element names and CmdType,
+// surrounding whitespace, unknown entities left as text, trailing bytes after the root
+// element) and strict where a body could cost the registrar: size, depth, directives.
+func Decode(body []byte, charset string) (*Message, error) {
+	if len(body) > MaxBodySize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(body), MaxBodySize)
+	}
+	label := declaredEncoding(body)
+	if label == "" {
+		label = charset
+	}
+	text, cs, err := toUTF8(body, label)
+	if err != nil {
+		return nil, err
+	}
+	text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
+	root, err := parseTree(text)
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Root: canonical(root.name, knownRoots), Charset: cs}
+	m.CmdType = canonical(root.field("CmdType"), knownCmdTypes)
+	if m.CmdType == "" {
+		return nil, fmt.Errorf("%w: <%s> has no CmdType", ErrMalformed, root.name)
+	}
+	if m.SN, _, err = root.intField("SN"); err != nil {
+		return nil, err
+	}
+	m.DeviceID = root.field("DeviceID")
+	m.Status = root.field("Status")
+	if m.Root != "Response" {
+		return m, nil
+	}
+	switch m.CmdType {
+	case "DeviceInfo":
+		m.DeviceInfo = &DeviceInfo{
+			DeviceID:     m.DeviceID,
+			DeviceName:   root.field("DeviceName"),
+			Manufacturer: root.field("Manufacturer"),
+			Model:        root.field("Model"),
+			Firmware:     root.field("Firmware"),
+			Channel:      root.lenientInt("Channel"),
+			Result:       root.field("Result"),
+		}
+	case "Catalog":
+		if err := decodeCatalog(root, m); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func decodeCatalog(root *element, m *Message) error {
+	c := &Catalog{DeviceID: m.DeviceID}
+	list := root.child("DeviceList")
+	if list != nil {
+		for _, a := range list.attrs {
+			if strings.EqualFold(a.Name.Local, "Num") {
+				m.ListNum, _ = strconv.Atoi(strings.TrimSpace(a.Value))
+			}
+		}
+		for _, it := range list.children {
+			if !strings.EqualFold(it.name, "Item") {
+				continue
+			}
+			c.Items = append(c.Items, CatalogItem{
+				DeviceID:     it.field("DeviceID"),
+				Name:         it.field("Name"),
+				Manufacturer: it.field("Manufacturer"),
+				Model:        it.field("Model"),
+				Owner:        it.field("Owner"),
+				CivilCode:    it.field("CivilCode"),
+				Address:      it.field("Address"),
+				Parental:     it.lenientInt("Parental"),
+				ParentID:     it.field("ParentID"),
+				RegisterWay:  it.lenientInt("RegisterWay"),
+				Secrecy:      it.lenientInt("Secrecy"),
+				Status:       it.field("Status"),
+			})
+		}
+	}
+	sum, ok, err := root.intField("SumNum")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// Without SumNum the part is all there is.
+		sum = len(c.Items)
+	}
+	if sum < 0 {
+		return fmt.Errorf("%w: negative SumNum %d", ErrMalformed, sum)
+	}
+	c.SumNum = sum
+	m.Catalog = c
+	return nil
+}
+
+// element is a node of the parsed document: its name, attributes, direct text and
+// child elements. The tree is bounded by MaxBodySize and maxDepth.
+type element struct {
+	name     string
+	attrs    []xml.Attr
+	text     strings.Builder
+	children []*element
+}
+
+// parseTree reads the first element of text and everything inside it.
+func parseTree(text []byte) (*element, error) {
+	d := xml.NewDecoder(bytes.NewReader(text))
+	// The bytes are UTF-8 already; the declaration's label only described the original.
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	// Non-strict: an unknown entity or a stray '&' in a device name stays literal text
+	// instead of failing the whole body. No entity map is set, so nothing is expanded.
+	d.Strict = false
+	var stack []*element
+	var root *element
+	for {
+		// RawToken: tag matching is checked below, ignoring case (<SN>1</sn> is fine);
+		// Token in non-strict mode would silently "repair" mismatched tags instead.
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			if root == nil {
+				return nil, fmt.Errorf("%w: no root element", ErrMalformed)
+			}
+			return nil, fmt.Errorf("%w: unexpected end inside <%s>", ErrMalformed, stack[len(stack)-1].name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			return nil, ErrForbidden
+		case xml.StartElement:
+			if len(stack) >= maxDepth {
+				return nil, fmt.Errorf("%w: nesting deeper than %d", ErrMalformed, maxDepth)
+			}
+			e := &element{name: t.Name.Local, attrs: t.Attr}
+			if len(stack) == 0 {
+				root = e
+			} else {
+				p := stack[len(stack)-1]
+				p.children = append(p.children, e)
+			}
+			stack = append(stack, e)
+		case xml.EndElement:
+			if len(stack) == 0 || !strings.EqualFold(stack[len(stack)-1].name, t.Name.Local) {
+				return nil, fmt.Errorf("%w: unbalanced </%s>", ErrMalformed, t.Name.Local)
+			}
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				// Done: whatever follows the root (some firmware appends NULs) is ignored.
+				return root, nil
+			}
+		case xml.CharData:
+			if len(stack) > 0 {
+				stack[len(stack)-1].text.Write(t)
+			}
+		}
+	}
+}
+
+// child returns the first child element named name, ignoring case.
+func (e *element) child(name string) *element {
+	for _, c := range e.children {
+		if strings.EqualFold(c.name, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// field returns the trimmed text of the child element name, or "".
+func (e *element) field(name string) string {
+	c := e.child(name)
+	if c == nil {
+		return ""
+	}
+	return strings.TrimSpace(c.text.String())
+}
+
+// intField parses the child element name as a decimal integer. ok is false when the
+// element is absent or empty; a present but non-numeric value is an error.
+func (e *element) intField(name string) (n int, ok bool, err error) {
+	s := e.field(name)
+	if s == "" {
+		return 0, false, nil
+	}
+	n, err = strconv.Atoi(s)
+	if err != nil {
+		return 0, false, fmt.Errorf("%w: <%s>%s</%s> is not a number", ErrMalformed, name, truncate(s), name)
+	}
+	return n, true, nil
+}
+
+// lenientInt parses an informative numeric field; junk reads as 0 rather than losing the
+// message.
+func (e *element) lenientInt(name string) int {
+	n, _ := strconv.Atoi(e.field(name))
+	return n
+}
+
+func truncate(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "..."
+	}
+	return s
+}
+
+var knownRoots = caseMap("Query", "Response", "Notify", "Control")
+
+var knownCmdTypes = caseMap(
+	"Keepalive", "DeviceInfo", "DeviceStatus", "Catalog", "RecordInfo", "Alarm",
+	"ConfigDownload", "PresetQuery", "MobilePosition", "MediaStatus", "Broadcast",
+	"DeviceControl", "DeviceConfig", "HomePositionQuery", "CruiseTrackListQuery",
+	"CruiseTrackQuery", "PTZPosition", "SDCardStatus",
+)
+
+func caseMap(names ...string) map[string]string {
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = n
+	}
+	return m
+}
+
+// canonical returns the canonical spelling of a known name, or s trimmed.
+func canonical(s string, known map[string]string) string {
+	s = strings.TrimSpace(s)
+	if c, ok := known[strings.ToLower(s)]; ok {
+		return c
+	}
+	return s
+}

@@ -1,0 +1,123 @@
+package sipd
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the registrar's Prometheus series. The labelled children used on the hot
+// path are resolved once here, so recording costs no label lookup or allocation.
+type metrics struct {
+	registrations  map[string]prometheus.Counter // by result
+	authFailures   map[string]prometheus.Counter // by reason
+	activeBindings prometheus.Gauge
+	keepalives     prometheus.Counter
+	notifies       prometheus.Counter
+	latency        map[string]prometheus.Observer // by method
+	eventsDropped  prometheus.Counter
+	dropped        prometheus.Counter
+}
+
+// Results of a REGISTER, the label values of sipd_registrations_total.
+const (
+	resRegistered   = "registered"
+	resRefreshed    = "refreshed"
+	resUnregistered = "unregistered"
+	resChallenged   = "challenged"
+	resStale        = "stale"
+	resForbidden    = "forbidden"
+	resNotFound     = "not_found"
+	resUnavailable  = "unavailable"
+	resBadRequest   = "bad_request"
+	resTooBrief     = "interval_too_brief"
+)
+
+// Reasons of an authentication failure, the label values of sipd_auth_failures_total.
+const (
+	failWrongPassword = "wrong_password"
+	failUsername      = "username_mismatch"
+	failBlocked       = "blocked"
+	failSuspended     = "suspended"
+	failNoCredentials = "no_credentials"
+)
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	registrations := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sipd_registrations_total",
+		Help: "REGISTER requests answered, by result.",
+	}, []string{"result"})
+	authFailures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sipd_auth_failures_total",
+		Help: "REGISTER requests refused for authentication, by reason.",
+	}, []string{"reason"})
+	active := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "sipd_active_bindings",
+		Help: "Devices with a live registration.",
+	})
+	keepalives := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sipd_keepalives_total",
+		Help: "Keepalives recorded from registered devices.",
+	})
+	notifies := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sipd_notifies_total",
+		Help: "Notify MESSAGEs other than keepalives from registered devices.",
+	})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "sipd_request_duration_seconds",
+		Help:    "Time to handle one SIP request, by method.",
+		Buckets: []float64{5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 2.5e-2},
+	}, []string{"method"})
+	eventsDropped := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sipd_events_dropped_total",
+		Help: "Device events dropped because too many devices had one pending.",
+	})
+	dropped := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sipd_messages_dropped_total",
+		Help: "SIP messages dropped as unparseable or oversized.",
+	})
+	collectors := []prometheus.Collector{registrations, authFailures, active, keepalives, notifies, latency, eventsDropped, dropped}
+	if reg != nil {
+		for i, c := range collectors {
+			if err := reg.Register(c); err != nil {
+				var are prometheus.AlreadyRegisteredError
+				if !errors.As(err, &are) {
+					return nil, err
+				}
+				// A second Server in one process (tests, restarts) shares the series.
+				collectors[i] = are.ExistingCollector
+			}
+		}
+		registrations = collectors[0].(*prometheus.CounterVec)
+		authFailures = collectors[1].(*prometheus.CounterVec)
+		active = collectors[2].(prometheus.Gauge)
+		keepalives = collectors[3].(prometheus.Counter)
+		notifies = collectors[4].(prometheus.Counter)
+		latency = collectors[5].(*prometheus.HistogramVec)
+		eventsDropped = collectors[6].(prometheus.Counter)
+		dropped = collectors[7].(prometheus.Counter)
+	}
+	m := &metrics{
+		registrations:  map[string]prometheus.Counter{},
+		authFailures:   map[string]prometheus.Counter{},
+		activeBindings: active,
+		keepalives:     keepalives,
+		notifies:       notifies,
+		latency:        map[string]prometheus.Observer{},
+		eventsDropped:  eventsDropped,
+		dropped:        dropped,
+	}
+	for _, r := range []string{resRegistered, resRefreshed, resUnregistered, resChallenged, resStale, resForbidden, resNotFound, resUnavailable, resBadRequest, resTooBrief} {
+		m.registrations[r] = registrations.WithLabelValues(r)
+	}
+	for _, r := range []string{failWrongPassword, failUsername, failBlocked, failSuspended, failNoCredentials} {
+		m.authFailures[r] = authFailures.WithLabelValues(r)
+	}
+	for _, meth := range []string{"REGISTER", "MESSAGE", "OPTIONS", "other"} {
+		m.latency[meth] = latency.WithLabelValues(meth)
+	}
+	return m, nil
+}
+
+func (m *metrics) registration(result string) { m.registrations[result].Inc() }
+func (m *metrics) authFailure(reason string)  { m.authFailures[reason].Inc() }

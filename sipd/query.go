@@ -1,0 +1,433 @@
+package sipd
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gb28181/camera-operator/sipd/manscdp"
+)
+
+// Errors of the query API.
+var (
+	// ErrNotRegistered: the device has no live binding to send a query over.
+	ErrNotRegistered = errors.New("sipd: device not registered")
+	// ErrPartialCatalog: the catalog's parts did not all arrive in time.
+	ErrPartialCatalog = errors.New("sipd: partial catalog")
+	// ErrTooManyQueries: MaxQueries queries are already outstanding.
+	ErrTooManyQueries = errors.New("sipd: too many outstanding queries")
+	// ErrUnreachable: the device's TCP connection is gone, or the query could not be sent.
+	ErrUnreachable = errors.New("sipd: device unreachable")
+	// ErrStopped: the server is not running.
+	ErrStopped = errors.New("sipd: server not running")
+)
+
+// QueryError is a device's non-2xx answer to a query MESSAGE.
+type QueryError struct {
+	Code   int
+	Reason string
+}
+
+func (e *QueryError) Error() string {
+	return "sipd: device answered " + strconv.Itoa(e.Code) + " " + e.Reason
+}
+
+// QueryDeviceInfo asks a registered device for its DeviceInfo and waits for the answer.
+func (s *Server) QueryDeviceInfo(ctx context.Context, deviceID string) (*manscdp.DeviceInfo, error) {
+	ctx, cancel := s.queryContext(ctx)
+	defer cancel()
+	q, err := s.startQuery(ctx, deviceID, "DeviceInfo")
+	if err != nil {
+		return nil, err
+	}
+	defer s.queries.remove(q)
+	select {
+	case <-q.done:
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		info := *q.info
+		return &info, nil
+	case err := <-q.failed:
+		return nil, err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("sipd: DeviceInfo of %s: %w", deviceID, ctx.Err())
+	case <-s.queries.stop:
+		return nil, ErrStopped
+	}
+}
+
+// QueryCatalog asks a registered device for its Catalog and joins the response parts by
+// SN until SumNum items arrived. When ctx ends first it returns the items received so
+// far with ErrPartialCatalog.
+func (s *Server) QueryCatalog(ctx context.Context, deviceID string) (*manscdp.Catalog, error) {
+	ctx, cancel := s.queryContext(ctx)
+	defer cancel()
+	q, err := s.startQuery(ctx, deviceID, "Catalog")
+	if err != nil {
+		return nil, err
+	}
+	defer s.queries.remove(q)
+	collected := func() *manscdp.Catalog {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		c := q.catalog
+		c.Items = append([]manscdp.CatalogItem(nil), q.catalog.Items...)
+		return &c
+	}
+	select {
+	case <-q.done:
+		return collected(), nil
+	case err := <-q.failed:
+		return nil, err
+	case <-ctx.Done():
+	case <-s.queries.stop:
+	}
+	c := collected()
+	s.events.push(Event{Type: EventCatalog, DeviceID: deviceID, Time: time.Now(), Reason: "partial"})
+	s.log.Info("catalog incomplete", "device", deviceID, "received", len(c.Items), "sumNum", c.SumNum)
+	return c, fmt.Errorf("%w: %d of %d items from %s", ErrPartialCatalog, len(c.Items), c.SumNum, deviceID)
+}
+
+func (s *Server) queryContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.cfg.QueryTimeout)
+}
+
+// startQuery registers a waiter, sends the Query MESSAGE, and watches its transaction
+// in the background; a non-2xx answer or a timeout is reported on q.failed.
+func (s *Server) startQuery(ctx context.Context, deviceID, cmd string) (*pendingQuery, error) {
+	select {
+	case <-s.ready:
+	default:
+		return nil, ErrStopped
+	}
+	b, ok := s.table.lookup(deviceID)
+	if !ok {
+		return nil, ErrNotRegistered
+	}
+	remote, err := netip.ParseAddrPort(b.RemoteAddr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad remote address %q", ErrUnreachable, b.RemoteAddr)
+	}
+	q, err := s.queries.add(deviceID, cmd, remote.Addr().String(), s.cfg.MaxCatalogItems)
+	if err != nil {
+		return nil, err
+	}
+	var conn *tcpConn
+	if b.Transport == "TCP" {
+		if conn = s.conns.get(remote); conn == nil {
+			s.queries.remove(q)
+			return nil, fmt.Errorf("%w: TCP connection of %s is closed", ErrUnreachable, deviceID)
+		}
+	}
+	msg, branch := s.buildQuery(b, remote, conn, cmd, q.key.sn)
+	tx := s.queries.addTx(branch)
+	if err := s.send(source{transport: b.Transport, addr: remote, conn: conn}, msg); err != nil {
+		s.queries.removeTx(branch)
+		s.queries.remove(q)
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	go s.runClientTx(ctx, tx, q, msg, source{transport: b.Transport, addr: remote, conn: conn})
+	return q, nil
+}
+
+// runClientTx retransmits over UDP (RFC 3261 §17.1.2: T1 doubling up to T2) until a
+// final response or Timer F (64*T1), and reports failures to the waiter.
+func (s *Server) runClientTx(ctx context.Context, tx *clientTx, q *pendingQuery, msg []byte, dst source) {
+	defer s.queries.removeTx(tx.branch)
+	const t1, t2 = 500 * time.Millisecond, 4 * time.Second
+	timerF := time.NewTimer(64 * t1)
+	defer timerF.Stop()
+	interval := t1
+	retransmit := time.NewTimer(interval)
+	defer retransmit.Stop()
+	if dst.conn != nil {
+		retransmit.Stop()
+	}
+	fail := func(err error) {
+		select {
+		case q.failed <- err:
+		default:
+		}
+	}
+	for {
+		select {
+		case res := <-tx.responses:
+			if res.StatusCode < 200 {
+				retransmit.Stop() // a provisional answer stops retransmissions over UDP
+				continue
+			}
+			if res.StatusCode >= 300 {
+				fail(&QueryError{Code: res.StatusCode, Reason: res.Reason})
+			}
+			return
+		case <-retransmit.C:
+			_ = s.send(dst, msg)
+			interval = min(2*interval, t2)
+			retransmit.Reset(interval)
+		case <-timerF.C:
+			fail(fmt.Errorf("%w: no answer to %s query", ErrUnreachable, q.cmd))
+			return
+		case <-ctx.Done():
+			return
+		case <-s.queries.stop:
+			return
+		}
+	}
+}
+
+// buildQuery writes the Query MESSAGE to the device's Contact.
+func (s *Server) buildQuery(b Binding, remote netip.AddrPort, conn *tcpConn, cmd string, sn int) ([]byte, string) {
+	var uri sip.Uri
+	if err := sip.ParseUri(b.Contact, &uri); err != nil || uri.Host == "" {
+		uri = sip.Uri{Scheme: "sip", User: b.DeviceID, Host: remote.Addr().String(), Port: int(remote.Port())}
+	}
+	host, port := s.viaAddr(remote, conn)
+	branch := "z9hG4bK" + randHex(10)
+	req := sip.NewRequest(sip.MESSAGE, uri)
+	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: b.Transport, Host: host, Port: port, Params: sip.NewParams()}
+	via.Params.Add("rport", "")
+	via.Params.Add("branch", branch)
+	req.AppendHeader(via)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: s.cfg.ServerID, Host: s.cfg.Realm}, Params: sip.NewParams()}
+	from.Params.Add("tag", randHex(6))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.DeviceID, Host: s.cfg.Realm}})
+	callID := sip.CallIDHeader(randHex(12) + "@" + host)
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: uint32(sn), MethodName: sip.MESSAGE})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	req.AppendHeader(sip.NewHeader("Content-Type", "Application/MANSCDP+xml"))
+	req.AppendHeader(sip.NewHeader("User-Agent", s.cfg.UserAgent))
+	req.SetBody(manscdp.EncodeQuery(cmd, sn, b.DeviceID))
+	var buf bytes.Buffer
+	req.StringWrite(&buf)
+	return buf.Bytes(), branch
+}
+
+// viaAddr is the sent-by of requests to remote: the configured advertise address, the
+// TCP connection's local address, the listen address, or the local address the kernel
+// routes to remote from.
+func (s *Server) viaAddr(remote netip.AddrPort, conn *tcpConn) (string, int) {
+	if s.cfg.AdvertiseAddr != "" {
+		h, p, err := net.SplitHostPort(s.cfg.AdvertiseAddr)
+		if err == nil {
+			n, _ := strconv.Atoi(p)
+			return h, n
+		}
+	}
+	if conn != nil {
+		if la, ok := conn.conn.LocalAddr().(*net.TCPAddr); ok {
+			return la.AddrPort().Addr().Unmap().String(), la.Port
+		}
+	}
+	la := s.udp.LocalAddr().(*net.UDPAddr)
+	ip := la.AddrPort().Addr().Unmap()
+	if ip.IsUnspecified() {
+		if c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(remote)); err == nil {
+			ip = c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+			_ = c.Close()
+		}
+	}
+	return ip.String(), la.Port
+}
+
+// queryKey identifies a query by the device and the SN its Response will carry.
+type queryKey struct {
+	deviceID string
+	sn       int
+}
+
+type pendingQuery struct {
+	key      queryKey
+	cmd      string
+	remoteIP string
+	maxItems int
+	done     chan struct{} // closed when the answer is complete
+	failed   chan error    // the transaction failed (cap 1)
+
+	mu        sync.Mutex
+	completed bool
+	info      *manscdp.DeviceInfo
+	catalog   manscdp.Catalog
+	parts     map[string]struct{}
+}
+
+type clientTx struct {
+	branch    string
+	responses chan *sip.Response
+}
+
+// queryTable holds the outstanding queries and their MESSAGE transactions, both
+// bounded by MaxQueries.
+type queryTable struct {
+	mu      sync.Mutex
+	pending map[queryKey]*pendingQuery
+	txs     map[string]*clientTx
+	max     int
+	sn      atomic.Int64
+	stop    chan struct{}
+	stopped bool
+}
+
+func newQueryTable(max int) *queryTable {
+	return &queryTable{
+		pending: make(map[queryKey]*pendingQuery),
+		txs:     make(map[string]*clientTx),
+		max:     max,
+		stop:    make(chan struct{}),
+	}
+}
+
+func (t *queryTable) add(deviceID, cmd, remoteIP string, maxItems int) (*pendingQuery, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return nil, ErrStopped
+	}
+	if len(t.pending) >= t.max {
+		return nil, ErrTooManyQueries
+	}
+	for {
+		// SNs are positive and below 10^9: some firmware stores them in an int32.
+		sn := int(t.sn.Add(1)%999_999_999) + 1
+		k := queryKey{deviceID: deviceID, sn: sn}
+		if _, busy := t.pending[k]; busy {
+			continue
+		}
+		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, maxItems: maxItems, done: make(chan struct{}), failed: make(chan error, 1)}
+		q.catalog.DeviceID = deviceID
+		t.pending[k] = q
+		return q, nil
+	}
+}
+
+func (t *queryTable) remove(q *pendingQuery) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pending[q.key] == q {
+		delete(t.pending, q.key)
+	}
+}
+
+func (t *queryTable) addTx(branch string) *clientTx {
+	tx := &clientTx{branch: branch, responses: make(chan *sip.Response, 1)}
+	t.mu.Lock()
+	t.txs[branch] = tx
+	t.mu.Unlock()
+	return tx
+}
+
+func (t *queryTable) removeTx(branch string) {
+	t.mu.Lock()
+	delete(t.txs, branch)
+	t.mu.Unlock()
+}
+
+// onResponse routes a response to its transaction by the top Via branch.
+func (t *queryTable) onResponse(res *sip.Response) {
+	via := res.Via()
+	if via == nil {
+		return
+	}
+	branch, _ := paramValue(via.Params, "branch")
+	t.mu.Lock()
+	tx := t.txs[branch]
+	t.mu.Unlock()
+	if tx == nil {
+		return
+	}
+	select {
+	case tx.responses <- res:
+	default: // a retransmitted final response: the first one is being handled
+	}
+}
+
+type deliverResult int
+
+const (
+	deliveredNone deliverResult = iota
+	deliveredInfo
+	deliveredCatalogPart
+	deliveredCatalogDone
+)
+
+// deliver hands a Response body to the query waiting for (deviceID, SN).
+func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message, partID string) deliverResult {
+	t.mu.Lock()
+	q := t.pending[queryKey{deviceID: bodyID, sn: msg.SN}]
+	if q == nil && fromID != bodyID {
+		q = t.pending[queryKey{deviceID: fromID, sn: msg.SN}]
+	}
+	t.mu.Unlock()
+	if q == nil || q.cmd != msg.CmdType || q.remoteIP != srcIP {
+		return deliveredNone
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.completed {
+		return deliveredNone
+	}
+	switch {
+	case msg.DeviceInfo != nil:
+		q.info = msg.DeviceInfo
+		q.completed = true
+		close(q.done)
+		return deliveredInfo
+	case msg.Catalog != nil:
+		if _, dup := q.parts[partID]; dup || len(q.parts) > q.maxItems {
+			return deliveredCatalogPart
+		}
+		if q.parts == nil {
+			q.parts = make(map[string]struct{})
+		}
+		q.parts[partID] = struct{}{}
+		if msg.Catalog.SumNum > 0 {
+			q.catalog.SumNum = msg.Catalog.SumNum
+		}
+		room := q.maxItems - len(q.catalog.Items)
+		items := msg.Catalog.Items
+		if len(items) > room {
+			items = items[:max(room, 0)]
+		}
+		q.catalog.Items = append(q.catalog.Items, items...)
+		if len(q.catalog.Items) >= q.catalog.SumNum || len(q.catalog.Items) >= q.maxItems {
+			q.completed = true
+			close(q.done)
+			return deliveredCatalogDone
+		}
+		return deliveredCatalogPart
+	}
+	return deliveredNone
+}
+
+// closeAll wakes every waiter at shutdown.
+func (t *queryTable) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.stopped {
+		t.stopped = true
+		close(t.stop)
+	}
+}
+
+// randHex returns 2n random hex digits for tags, branches and Call-IDs.
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,297 @@
+package sipd
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// gbDateLayout is the Date format GB/T 28181 devices set their clocks from: local
+// time, no zone, milliseconds.
+const gbDateLayout = "2006-01-02T15:04:05.000"
+
+// handleRegister follows RFC 3261 §10.3: identify the device, authenticate it, and
+// only then look at what it asks (Contact, Expires). A refresh is authenticated like a
+// first registration.
+func (s *Server) handleRegister(req *sip.Request, src source, now time.Time) {
+	deviceID := req.To().Address.User
+	if deviceID == "" {
+		deviceID = req.From().Address.User
+	}
+	if deviceID == "" || len(deviceID) > 64 {
+		s.metrics.registration(resBadRequest)
+		s.reply(req, src, 400, "Missing Device ID In To")
+		return
+	}
+	ip := src.addr.Addr()
+	if s.limiter.blocked(deviceID, ip, now) {
+		s.metrics.registration(resForbidden)
+		s.metrics.authFailure(failBlocked)
+		s.log.Debug("REGISTER refused during cool-down", "device", deviceID, "source", src.addr.String())
+		s.reply(req, src, 403, "Forbidden (Too Many Failures)")
+		return
+	}
+
+	creds, err := s.store.LookupCredentials(deviceID)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrStoreNotReady):
+		s.metrics.registration(resUnavailable)
+		rb := s.newResponse(req, src, 503, "Service Unavailable")
+		rb.header("Retry-After", s.retryAfter)
+		s.finish(rb, src)
+		return
+	case errors.Is(err, ErrUnknownDevice):
+		s.metrics.registration(resNotFound)
+		s.log.Debug("REGISTER from unknown device", "device", deviceID, "source", src.addr.String())
+		s.reply(req, src, 404, "Not Found")
+		return
+	case errors.Is(err, ErrNoCredentials):
+		s.metrics.registration(resForbidden)
+		s.metrics.authFailure(failNoCredentials)
+		s.authFailed(deviceID, "device has no usable credentials", now)
+		s.reply(req, src, 403, "Forbidden (No Credentials)")
+		return
+	default:
+		s.metrics.registration(resUnavailable)
+		s.log.Error("credential lookup failed", "device", deviceID, "error", err)
+		s.reply(req, src, 500, "Server Internal Error")
+		return
+	}
+	if creds.Suspended {
+		s.metrics.registration(resForbidden)
+		s.metrics.authFailure(failSuspended)
+		s.table.authFailed(deviceID, "device suspended", now)
+		s.reply(req, src, 403, "Forbidden (Suspended)")
+		return
+	}
+
+	authz := headerValue(req, "Authorization")
+	if authz == "" {
+		s.challenge(req, src, deviceID, now, false)
+		return
+	}
+	a, err := parseAuthorization(authz)
+	if err != nil {
+		s.metrics.registration(resBadRequest)
+		s.log.Debug("malformed Authorization", "device", deviceID, "source", src.addr.String(), "error", err)
+		s.reply(req, src, 400, "Malformed Authorization")
+		return
+	}
+	if a.username != deviceID && (creds.Username == "" || a.username != creds.Username) {
+		s.refuse(req, src, deviceID, now, failUsername, "Forbidden (Username Mismatch)", "digest username is neither the device ID nor its user name")
+		return
+	}
+	alg := parseAlg(a.algorithm)
+	if a.realm != s.cfg.Realm || alg == algUnknown || (alg == algSHA256 && !s.cfg.SHA256) {
+		// Credentials for another realm or an algorithm not offered: challenge afresh.
+		s.challenge(req, src, deviceID, now, false)
+		return
+	}
+	qop := a.qop != ""
+	var nc uint32
+	if qop {
+		var ok bool
+		nc, ok = parseNC(a.nc)
+		if !strings.EqualFold(a.qop, "auth") || !ok || a.cnonce == "" {
+			s.metrics.registration(resBadRequest)
+			s.reply(req, src, 400, "Malformed Authorization (qop)")
+			return
+		}
+	}
+	issued, status := s.nonces.check(a.nonce, deviceID, now)
+	if status == nonceInvalid {
+		s.challenge(req, src, deviceID, now, false)
+		return
+	}
+	if !digestMatches(alg, &a, creds.Password, string(req.Method)) {
+		s.refuse(req, src, deviceID, now, failWrongPassword, "Forbidden (Wrong Password)", "wrong password")
+		return
+	}
+	if status == nonceStale {
+		s.challenge(req, src, deviceID, now, true)
+		return
+	}
+	branch, _ := paramValue(req.Via().Params, "branch")
+	switch s.replay.check(a.nonce, issued, qop, nc, fnvString(fnvOffset, branch), now.UnixMilli(), s.cfg.NonceReuseWindow.Milliseconds()) {
+	case replayReused, replayLost:
+		s.challenge(req, src, deviceID, now, true)
+		return
+	}
+	s.limiter.succeed(deviceID)
+	s.table.authSucceeded(deviceID)
+	s.bind(req, src, deviceID, now)
+}
+
+// bind applies an authenticated REGISTER: unregister, query, or (re)register with the
+// requested lifetime clamped to [MinExpires, MaxExpires].
+func (s *Server) bind(req *sip.Request, src source, deviceID string, now time.Time) {
+	contact := req.Contact()
+	requested := int64(-1)
+	if v := headerValue(req, "Expires"); v != "" {
+		n, ok := parseSeconds(v)
+		if !ok {
+			s.metrics.registration(resBadRequest)
+			s.reply(req, src, 400, "Malformed Expires")
+			return
+		}
+		requested = n
+	}
+	if contact != nil && !contact.Address.Wildcard {
+		if v, ok := paramValue(contact.Params, "expires"); ok {
+			n, ok := parseSeconds(v)
+			if !ok {
+				s.metrics.registration(resBadRequest)
+				s.reply(req, src, 400, "Malformed Contact Expires")
+				return
+			}
+			requested = n
+		}
+	}
+	if contact != nil && contact.Address.Wildcard {
+		if requested != 0 {
+			s.metrics.registration(resBadRequest)
+			s.reply(req, src, 400, "Wildcard Contact Without Expires 0")
+			return
+		}
+	}
+	if requested == 0 {
+		if s.table.unregister(deviceID, now) {
+			s.events.push(Event{Type: EventUnregistered, DeviceID: deviceID, Time: now})
+			s.log.Info("device unregistered", "device", deviceID, "source", src.addr.String())
+		}
+		s.metrics.registration(resUnregistered)
+		rb := s.newResponse(req, src, 200, "OK")
+		s.writeDate(rb, now)
+		rb.header("Expires", "0")
+		s.finish(rb, src)
+		return
+	}
+	if contact == nil {
+		// A query of the current bindings (RFC 3261 §10.2.3).
+		rb := s.newResponse(req, src, 200, "OK")
+		s.writeDate(rb, now)
+		if b, ok := s.table.lookup(deviceID); ok {
+			left := max(int(b.ExpiresAt.Sub(now)/time.Second), 0)
+			rb.buf.WriteString("Contact: <" + b.Contact + ">;expires=" + strconv.Itoa(left) + "\r\n")
+		}
+		s.finish(rb, src)
+		return
+	}
+	if requested < 0 {
+		requested = int64(s.cfg.DefaultExpires / time.Second)
+	}
+	minSec := int64(s.cfg.MinExpires / time.Second)
+	if requested < minSec {
+		s.metrics.registration(resTooBrief)
+		rb := s.newResponse(req, src, 423, "Interval Too Brief")
+		rb.header("Min-Expires", s.minExpiresText)
+		s.finish(rb, src)
+		return
+	}
+	granted := min(requested, int64(s.cfg.MaxExpires/time.Second))
+	lifetime := time.Duration(granted) * time.Second
+	b := Binding{
+		DeviceID:     deviceID,
+		Transport:    src.transport,
+		RemoteAddr:   src.addr.String(),
+		Contact:      contact.Address.String(),
+		UserAgent:    headerValue(req, "User-Agent"),
+		CallID:       string(*req.CallID()),
+		RegisteredAt: now,
+		ExpiresAt:    now.Add(lifetime),
+		Expires:      lifetime,
+	}
+	refreshed, err := s.table.register(b)
+	if err != nil {
+		s.metrics.registration(resUnavailable)
+		s.log.Error("cannot record registration", "device", deviceID, "error", err)
+		rb := s.newResponse(req, src, 503, "Service Unavailable")
+		rb.header("Retry-After", s.retryAfter)
+		s.finish(rb, src)
+		return
+	}
+	if refreshed {
+		s.metrics.registration(resRefreshed)
+		s.events.push(Event{Type: EventRefreshed, DeviceID: deviceID, Time: now})
+	} else {
+		s.metrics.registration(resRegistered)
+		s.events.push(Event{Type: EventRegistered, DeviceID: deviceID, Time: now})
+		s.log.Info("device registered", "device", deviceID, "source", b.RemoteAddr, "transport", b.Transport, "expires", granted)
+	}
+
+	rb := s.newResponse(req, src, 200, "OK")
+	s.writeDate(rb, now)
+	rb.headerInt("Expires", int(granted))
+	buf := rb.buf
+	buf.WriteString("Contact: <")
+	writeURI(buf, &contact.Address)
+	buf.WriteByte('>')
+	for _, kv := range contact.Params {
+		k := strings.TrimSpace(kv.K)
+		if strings.EqualFold(k, "expires") {
+			continue
+		}
+		buf.WriteByte(';')
+		buf.WriteString(k)
+		if kv.V != "" {
+			buf.WriteByte('=')
+			buf.WriteString(kv.V)
+		}
+	}
+	buf.WriteString(";expires=")
+	buf.Write(strconv.AppendInt(buf.AvailableBuffer(), granted, 10))
+	buf.WriteString("\r\n")
+	s.finish(rb, src)
+}
+
+// writeDate writes the GB Date header in the configured zone.
+func (s *Server) writeDate(rb respBuilder, now time.Time) {
+	rb.buf.WriteString("Date: ")
+	rb.buf.Write(now.In(s.cfg.Location).AppendFormat(rb.buf.AvailableBuffer(), gbDateLayout))
+	rb.buf.WriteString("\r\n")
+}
+
+// challenge answers 401 with a fresh nonce bound to deviceID.
+func (s *Server) challenge(req *sip.Request, src source, deviceID string, now time.Time, stale bool) {
+	if stale {
+		s.metrics.registration(resStale)
+	} else {
+		s.metrics.registration(resChallenged)
+	}
+	var nb [nonceLen]byte
+	nonce := s.nonces.mint(nb[:0], deviceID, now)
+	rb := s.newResponse(req, src, 401, "Unauthorized")
+	qop := !s.cfg.DisableQop
+	if s.cfg.SHA256 {
+		rb.buf.WriteString("WWW-Authenticate: ")
+		rb.buf.Write(appendChallenge(rb.buf.AvailableBuffer(), s.cfg.Realm, nonce, "SHA-256", qop, s.opaque, stale))
+		rb.buf.WriteString("\r\n")
+	}
+	rb.buf.WriteString("WWW-Authenticate: ")
+	rb.buf.Write(appendChallenge(rb.buf.AvailableBuffer(), s.cfg.Realm, nonce, "MD5", qop, s.opaque, stale))
+	rb.buf.WriteString("\r\n")
+	s.finish(rb, src)
+}
+
+// refuse answers 403 to a failed authentication and counts it for the limiter.
+func (s *Server) refuse(req *sip.Request, src source, deviceID string, now time.Time, reason, phrase, detail string) {
+	s.metrics.registration(resForbidden)
+	s.metrics.authFailure(reason)
+	blocked, untracked := s.limiter.fail(deviceID, src.addr.Addr(), now)
+	s.authFailed(deviceID, detail, now)
+	s.log.Info("REGISTER authentication failed", "device", deviceID, "source", src.addr.String(), "reason", detail, "nowBlocked", blocked)
+	if untracked {
+		s.log.Warn("auth failure limiter full; failure not counted", "device", deviceID, "source", src.addr.String())
+	}
+	s.reply(req, src, 403, phrase)
+}
+
+// authFailed records a failure on the device and tells the controllers.
+func (s *Server) authFailed(deviceID, reason string, now time.Time) {
+	s.table.authFailed(deviceID, reason, now)
+	s.events.push(Event{Type: EventAuthFailed, DeviceID: deviceID, Time: now, Reason: reason})
+}

@@ -1,0 +1,381 @@
+package sipd
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures a Server. Zero values take the documented defaults.
+type Config struct {
+	// ListenAddr is the host:port both UDP and TCP listen on (default ":5060"; port 0
+	// picks a free port, the same for both, see Server.UDPAddr / TCPAddr).
+	ListenAddr string
+	// AdvertiseAddr is the host:port the registrar puts in the Via of the requests it
+	// sends (queries), when the listen address is a wildcard. Default: the local
+	// address the kernel routes to the device from, with the listen port.
+	AdvertiseAddr string
+	// ServerID is the platform's own GB ID (default 34020000002000000001).
+	ServerID string
+	// Realm of the digest challenge (default: the first 10 digits of ServerID).
+	Realm string
+	// UserAgent is sent in the Server and User-Agent headers (default "camera-operator").
+	UserAgent string
+	// Location is the zone of the GB Date header (default Asia/Shanghai).
+	Location *time.Location
+	// MinExpires, MaxExpires and DefaultExpires bound the granted registration lifetime
+	// (defaults 60s, 86400s, 3600s).
+	MinExpires, MaxExpires, DefaultExpires time.Duration
+
+	// DisableQop drops qop="auth" from the challenge (it is offered by default).
+	DisableQop bool
+	// SHA256 additionally offers an algorithm=SHA-256 challenge (RFC 7616/8760), before
+	// the MD5 one.
+	SHA256 bool
+	// NonceKey is the HMAC key of the stateless nonces; replicas sharing it accept each
+	// other's nonces. Default: 32 random bytes.
+	NonceKey []byte
+	// NonceLifetime is how long a nonce is accepted (default 5m); an older genuine one
+	// gets 401 with stale=true.
+	NonceLifetime time.Duration
+	// NonceReuseWindow is how long after its first use a nonce answered without qop may
+	// be used again (default 32s, the UDP retransmission span).
+	NonceReuseWindow time.Duration
+	// MaxNonceEntries bounds the replay state (default 262144 nonces).
+	MaxNonceEntries int
+
+	// MaxAuthFailures failed REGISTERs for one device ID or one source address within
+	// AuthFailureWindow lock it out for AuthCooldown: answered 403 without computing a
+	// digest. Defaults 5, 1m, 5m.
+	MaxAuthFailures   int
+	AuthFailureWindow time.Duration
+	AuthCooldown      time.Duration
+	// MaxLimiterEntries bounds each of the limiter's tables (default 65536).
+	MaxLimiterEntries int
+
+	// RetryAfter is the Retry-After of 503 answers (default 5s).
+	RetryAfter time.Duration
+	// MaxMessageSize bounds one SIP message (default 65535 bytes); larger ones get 413
+	// (TCP) or are dropped (UDP) with a log line.
+	MaxMessageSize int
+	// MaxTCPConns bounds the open TCP connections (default 16384).
+	MaxTCPConns int
+	// TCPIdleTimeout closes a TCP connection that sent nothing for this long
+	// (default 10m).
+	TCPIdleTimeout time.Duration
+	// MaxDevices bounds the devices the registrar tracks state for (default 1<<20).
+	MaxDevices int
+	// MaxPendingEvents bounds the devices with an undelivered event (default 65536).
+	MaxPendingEvents int
+	// MaxQueries bounds the outstanding queries (default 1024); MaxCatalogItems the
+	// items one catalog query collects (default 65536).
+	MaxQueries      int
+	MaxCatalogItems int
+	// QueryTimeout bounds a query whose context has no deadline (default 30s).
+	QueryTimeout time.Duration
+	// SweepInterval is how often expired bindings are removed (default 1s).
+	SweepInterval time.Duration
+	// UDPReaders is the number of goroutines reading the UDP socket (default GOMAXPROCS).
+	UDPReaders int
+
+	// Logger receives the registrar's logs (default slog.Default()).
+	Logger *slog.Logger
+	// Registerer receives the registrar's metrics (nil: no metrics).
+	Registerer prometheus.Registerer
+}
+
+// withDefaults validates cfg and fills in the defaults.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = ":5060"
+	}
+	if _, _, err := net.SplitHostPort(cfg.ListenAddr); err != nil {
+		return cfg, fmt.Errorf("sipd: listen address %q: %w", cfg.ListenAddr, err)
+	}
+	if cfg.AdvertiseAddr != "" {
+		if _, err := netip.ParseAddrPort(cfg.AdvertiseAddr); err != nil {
+			if _, _, err := net.SplitHostPort(cfg.AdvertiseAddr); err != nil {
+				return cfg, fmt.Errorf("sipd: advertise address %q: %w", cfg.AdvertiseAddr, err)
+			}
+		}
+	}
+	if cfg.ServerID == "" {
+		cfg.ServerID = "34020000002000000001"
+	}
+	if cfg.Realm == "" {
+		cfg.Realm = cfg.ServerID
+		if len(cfg.Realm) > 10 {
+			cfg.Realm = cfg.Realm[:10]
+		}
+	}
+	if !tokenSafe(cfg.Realm) || !tokenSafe(cfg.ServerID) {
+		return cfg, errors.New("sipd: realm and server ID must be printable without quotes, backslashes or spaces")
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "camera-operator"
+	}
+	if cfg.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			// No tz database: Beijing time has had no DST since 1991.
+			loc = time.FixedZone("CST", 8*3600)
+		}
+		cfg.Location = loc
+	}
+	setDur := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	setInt := func(i *int, def int) {
+		if *i <= 0 {
+			*i = def
+		}
+	}
+	setDur(&cfg.MinExpires, 60*time.Second)
+	setDur(&cfg.MaxExpires, 86400*time.Second)
+	setDur(&cfg.DefaultExpires, 3600*time.Second)
+	if cfg.MinExpires > cfg.MaxExpires {
+		return cfg, fmt.Errorf("sipd: MinExpires %v above MaxExpires %v", cfg.MinExpires, cfg.MaxExpires)
+	}
+	cfg.DefaultExpires = min(max(cfg.DefaultExpires, cfg.MinExpires), cfg.MaxExpires)
+	if len(cfg.NonceKey) == 0 {
+		cfg.NonceKey = make([]byte, 32)
+		if _, err := rand.Read(cfg.NonceKey); err != nil {
+			return cfg, fmt.Errorf("sipd: nonce key: %w", err)
+		}
+	}
+	setDur(&cfg.NonceLifetime, 5*time.Minute)
+	setDur(&cfg.NonceReuseWindow, 32*time.Second)
+	setInt(&cfg.MaxNonceEntries, 1<<18)
+	setInt(&cfg.MaxAuthFailures, 5)
+	setDur(&cfg.AuthFailureWindow, time.Minute)
+	setDur(&cfg.AuthCooldown, 5*time.Minute)
+	setInt(&cfg.MaxLimiterEntries, 1<<16)
+	setDur(&cfg.RetryAfter, 5*time.Second)
+	setInt(&cfg.MaxMessageSize, 65535)
+	setInt(&cfg.MaxTCPConns, 1<<14)
+	setDur(&cfg.TCPIdleTimeout, 10*time.Minute)
+	setInt(&cfg.MaxDevices, 1<<20)
+	setInt(&cfg.MaxPendingEvents, 1<<16)
+	setInt(&cfg.MaxQueries, 1024)
+	setInt(&cfg.MaxCatalogItems, 1<<16)
+	setDur(&cfg.QueryTimeout, 30*time.Second)
+	setDur(&cfg.SweepInterval, time.Second)
+	setInt(&cfg.UDPReaders, runtime.GOMAXPROCS(0))
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg, nil
+}
+
+// tokenSafe reports whether s can be written inside a quoted header value as is.
+func tokenSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == ',' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Server is the SIP registrar. Create it with New and run it with Start.
+type Server struct {
+	cfg     Config
+	store   CredentialStore
+	log     *slog.Logger
+	parser  *sip.Parser
+	metrics *metrics
+
+	nonces  *nonceMinter
+	replay  *replayTracker
+	limiter *limiter
+	table   *bindingTable
+	events  *eventQueue
+	queries *queryTable
+
+	// Precomputed header values of the hot path.
+	opaque         string
+	retryAfter     string
+	minExpiresText string
+	allowHeader    string
+
+	started atomic.Bool
+	ready   chan struct{}
+	udp     *net.UDPConn
+	tcp     *net.TCPListener
+	conns   *tcpConns
+	wg      sync.WaitGroup
+}
+
+// New validates cfg and returns a Server that will serve store's devices.
+func New(cfg Config, store CredentialStore) (*Server, error) {
+	if store == nil {
+		return nil, errors.New("sipd: nil CredentialStore")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		store:   store,
+		log:     cfg.Logger,
+		parser:  sip.NewParser(),
+		metrics: m,
+		nonces:  newNonceMinter(cfg.NonceKey, cfg.NonceLifetime),
+		replay:  newReplayTracker(cfg.NonceLifetime, cfg.MaxNonceEntries),
+		limiter: newLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.AuthCooldown, cfg.MaxLimiterEntries),
+		table:   newBindingTable(cfg.MaxDevices, m.activeBindings),
+		ready:   make(chan struct{}),
+		conns:   newTCPConns(cfg.MaxTCPConns),
+	}
+	s.parser.MaxMessageLength = cfg.MaxMessageSize
+	s.events = newEventQueue(cfg.MaxPendingEvents, m.eventsDropped)
+	s.queries = newQueryTable(cfg.MaxQueries)
+	s.opaque = s.nonces.opaque(cfg.Realm)
+	s.retryAfter = fmt.Sprint(int((cfg.RetryAfter + time.Second - 1) / time.Second))
+	s.minExpiresText = fmt.Sprint(int(cfg.MinExpires / time.Second))
+	s.allowHeader = "REGISTER, MESSAGE, OPTIONS, ACK"
+	return s, nil
+}
+
+// Start listens and serves until ctx is done. It implements controller-runtime's
+// manager.Runnable.
+func (s *Server) Start(ctx context.Context) error {
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("sipd: server already started")
+	}
+	udp, tcp, err := listenPair(s.cfg.ListenAddr)
+	if err != nil {
+		return err
+	}
+	s.udp, s.tcp = udp, tcp
+	s.log.Info("SIP registrar listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String(), "realm", s.cfg.Realm, "serverID", s.cfg.ServerID)
+	close(s.ready)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i := 0; i < s.cfg.UDPReaders; i++ {
+		s.goRun(func() { s.serveUDP() })
+	}
+	s.goRun(func() { s.serveTCP() })
+	s.goRun(func() { s.sweep(runCtx) })
+	s.goRun(func() { s.events.pump(runCtx) })
+
+	<-ctx.Done()
+	s.log.Info("SIP registrar stopping")
+	_ = udp.Close()
+	_ = tcp.Close()
+	s.conns.closeAll()
+	s.queries.closeAll()
+	cancel()
+	s.wg.Wait()
+	s.events.close()
+	return nil
+}
+
+func (s *Server) goRun(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// NeedLeaderElection makes only the elected leader serve SIP.
+func (s *Server) NeedLeaderElection() bool { return true }
+
+// Ready is closed once the listeners are bound.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// UDPAddr and TCPAddr are the bound listener addresses, valid after Ready.
+func (s *Server) UDPAddr() string {
+	select {
+	case <-s.ready:
+		return s.udp.LocalAddr().String()
+	default:
+		return ""
+	}
+}
+
+// TCPAddr is the bound TCP listener address, valid after Ready.
+func (s *Server) TCPAddr() string {
+	select {
+	case <-s.ready:
+		return s.tcp.Addr().String()
+	default:
+		return ""
+	}
+}
+
+// Events delivers device events, coalesced per device. It never blocks the SIP path.
+// The channel is closed when Start returns.
+func (s *Server) Events() <-chan Event { return s.events.out }
+
+// Device returns what the registrar knows of deviceID.
+func (s *Server) Device(deviceID string) DeviceState { return s.table.snapshot(deviceID) }
+
+// Seed installs bindings recovered from durable state (the Cameras' status) so that a
+// restarted registrar answers keepalives of still-registered devices. Expired ones are
+// ignored, and so are ones older than a live binding of the same device.
+func (s *Server) Seed(bindings []Binding) {
+	n := s.table.seed(bindings, time.Now())
+	s.log.Info("seeded bindings", "offered", len(bindings), "installed", n)
+}
+
+// Drop removes deviceID's binding (Camera deleted or suspended); its next keepalive
+// gets 404.
+func (s *Server) Drop(deviceID string) {
+	s.table.drop(deviceID)
+}
+
+// listenPair binds UDP and TCP on the same address. With port 0 it looks for a port
+// free for both.
+func listenPair(addr string) (*net.UDPConn, *net.TCPListener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sipd: listen address %q: %w", addr, err)
+	}
+	attempts := 1
+	if port == "0" {
+		attempts = 32
+	}
+	var lastErr error
+	for range attempts {
+		tl, err := net.Listen("tcp", net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, nil, fmt.Errorf("sipd: listen tcp %s: %w", addr, err)
+		}
+		tcp := tl.(*net.TCPListener)
+		bound := tcp.Addr().(*net.TCPAddr)
+		ul, err := net.ListenPacket("udp", net.JoinHostPort(host, fmt.Sprint(bound.Port)))
+		if err != nil {
+			_ = tcp.Close()
+			lastErr = err
+			continue
+		}
+		udp := ul.(*net.UDPConn)
+		// A registration storm arrives as a burst; a larger socket buffer absorbs it
+		// instead of dropping datagrams. Best effort: the kernel caps it.
+		_ = udp.SetReadBuffer(4 << 20)
+		_ = udp.SetWriteBuffer(4 << 20)
+		return udp, tcp, nil
+	}
+	return nil, nil, fmt.Errorf("sipd: listen udp %s: %w", addr, lastErr)
+}

@@ -1,0 +1,257 @@
+package sipd
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// The registrar runs its own small transport instead of sipgo's transport and
+// transaction layers: it answers REGISTER and MESSAGE statelessly (a retransmission is
+// simply handled again, which both are safe for), so nothing is kept per request, every
+// table that remote peers could grow is bounded, and a REGISTER costs one parse and one
+// write. sipgo's parser and message types are used for everything on the wire.
+
+// source is where a message came from, and so where its answer goes.
+type source struct {
+	transport string // "UDP" or "TCP"
+	addr      netip.AddrPort
+	conn      *tcpConn // the device's own connection, nil over UDP
+}
+
+// tcpWriteTimeout bounds a write to a device that stopped reading.
+const tcpWriteTimeout = 5 * time.Second
+
+// send writes one message to src: over UDP to its source address and port (RFC 3581,
+// and what a device behind NAT can receive), over TCP on its connection.
+func (s *Server) send(src source, b []byte) error {
+	if src.conn != nil {
+		return src.conn.write(b)
+	}
+	_, err := s.udp.WriteToUDPAddrPort(b, src.addr)
+	return err
+}
+
+func (s *Server) serveUDP() {
+	buf := make([]byte, 65536)
+	for {
+		n, addr, err := s.udp.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("UDP read failed", "error", err)
+			continue
+		}
+		if n > s.cfg.MaxMessageSize {
+			s.metrics.dropped.Inc()
+			s.log.Warn("dropping oversized UDP datagram", "source", addr.String(), "bytes", n, "limit", s.cfg.MaxMessageSize)
+			continue
+		}
+		data := buf[:n]
+		if len(bytes.TrimLeft(data, "\r\n\x00")) == 0 {
+			continue // NAT keepalive (CRLF) or padding
+		}
+		// Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; unmap so bindings
+		// and Via received= carry the plain address the device knows.
+		s.handle(data, source{transport: "UDP", addr: netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())})
+	}
+}
+
+func (s *Server) serveTCP() {
+	for {
+		c, err := s.tcp.AcceptTCP()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("TCP accept failed", "error", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		raddr := c.RemoteAddr().(*net.TCPAddr).AddrPort()
+		raddr = netip.AddrPortFrom(raddr.Addr().Unmap(), raddr.Port())
+		tc := &tcpConn{conn: c, remote: raddr}
+		if !s.conns.add(tc) {
+			s.log.Warn("refusing TCP connection: too many open", "source", raddr.String(), "limit", s.cfg.MaxTCPConns)
+			_ = c.Close()
+			continue
+		}
+		s.goRun(func() {
+			defer s.conns.remove(tc)
+			defer tc.conn.Close()
+			s.serveTCPConn(tc)
+		})
+	}
+}
+
+// serveTCPConn frames messages by their Content-Length, bounded by MaxMessageSize.
+func (s *Server) serveTCPConn(c *tcpConn) {
+	br := bufio.NewReaderSize(c.conn, 4096)
+	var msg []byte
+	src := source{transport: "TCP", addr: c.remote, conn: c}
+	for {
+		_ = c.conn.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
+		msg = msg[:0]
+		contentLength := -1
+		blank := 0
+		for {
+			line, err := br.ReadSlice('\n')
+			if err != nil {
+				if errors.Is(err, bufio.ErrBufferFull) {
+					s.log.Warn("closing TCP connection: header line too long", "source", c.remote.String())
+				} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+					s.log.Debug("TCP connection ended", "source", c.remote.String(), "error", err)
+				}
+				return
+			}
+			if len(msg) == 0 && isBlankLine(line) {
+				// RFC 5626 §3.5.1 keepalive: a double CRLF ping gets a CRLF pong.
+				if blank++; blank == 2 {
+					blank = 0
+					if err := c.write([]byte("\r\n")); err != nil {
+						return
+					}
+				}
+				continue
+			}
+			blank = 0
+			if len(msg)+len(line) > s.cfg.MaxMessageSize {
+				s.tooLarge(append(msg, "\r\n"...), src)
+				return
+			}
+			msg = append(msg, line...)
+			if isBlankLine(line) {
+				break
+			}
+			if cl, ok := contentLengthLine(line); ok {
+				contentLength = cl
+			}
+		}
+		if contentLength < 0 {
+			// RFC 3261 §18.3: mandatory over streams; without it there is no framing.
+			s.log.Warn("closing TCP connection: message without Content-Length", "source", c.remote.String())
+			s.badFraming(msg, src)
+			return
+		}
+		if len(msg)+contentLength > s.cfg.MaxMessageSize {
+			s.tooLarge(msg, src)
+			return
+		}
+		start := len(msg)
+		msg = append(msg, make([]byte, contentLength)...)
+		if _, err := io.ReadFull(br, msg[start:]); err != nil {
+			return
+		}
+		s.handle(msg, src)
+	}
+}
+
+func isBlankLine(line []byte) bool {
+	return len(line) == 1 || (len(line) == 2 && line[0] == '\r')
+}
+
+// contentLengthLine parses a "Content-Length:" or compact "l:" header line.
+func contentLengthLine(line []byte) (int, bool) {
+	i := bytes.IndexByte(line, ':')
+	if i < 0 {
+		return 0, false
+	}
+	name := bytes.TrimSpace(line[:i])
+	if !bytes.EqualFold(name, []byte("content-length")) && !bytes.EqualFold(name, []byte("l")) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(bytes.TrimSpace(line[i+1:])))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// tooLarge answers 413 to a message whose header section is in head, if it parses.
+func (s *Server) tooLarge(head []byte, src source) {
+	s.metrics.dropped.Inc()
+	s.log.Warn("message too large", "source", src.addr.String(), "transport", src.transport, "limit", s.cfg.MaxMessageSize)
+	s.answerHead(head, src, 413, "Request Entity Too Large")
+}
+
+func (s *Server) badFraming(head []byte, src source) {
+	s.answerHead(head, src, 400, "Missing Content-Length")
+}
+
+// answerHead answers a request of which only the header section is usable.
+func (s *Server) answerHead(head []byte, src source, code int, reason string) {
+	msg, _, _ := s.parser.Parse(head, false)
+	req, ok := asRequest(msg)
+	if !ok || req.Via() == nil {
+		return
+	}
+	rb := s.newResponse(req, src, code, reason)
+	s.finish(rb, src)
+}
+
+// tcpConn is one device's TCP connection; writes are serialised because queries and
+// answers share it.
+type tcpConn struct {
+	conn   *net.TCPConn
+	remote netip.AddrPort
+	mu     sync.Mutex
+}
+
+func (c *tcpConn) write(b []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
+	_, err := c.conn.Write(b)
+	return err
+}
+
+// tcpConns indexes the open connections by remote address, so that requests to a
+// device go over the connection it registered on.
+type tcpConns struct {
+	mu  sync.Mutex
+	m   map[netip.AddrPort]*tcpConn
+	max int
+}
+
+func newTCPConns(max int) *tcpConns {
+	return &tcpConns{m: make(map[netip.AddrPort]*tcpConn), max: max}
+}
+
+func (t *tcpConns) add(c *tcpConn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.m) >= t.max {
+		return false
+	}
+	t.m[c.remote] = c
+	return true
+}
+
+func (t *tcpConns) remove(c *tcpConn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m[c.remote] == c {
+		delete(t.m, c.remote)
+	}
+}
+
+func (t *tcpConns) get(addr netip.AddrPort) *tcpConn {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.m[addr]
+}
+
+func (t *tcpConns) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range t.m {
+		_ = c.conn.Close()
+	}
+}

@@ -1,0 +1,179 @@
+package sipd
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestEventQueueCoalescesAndBounds(t *testing.T) {
+	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "x"})
+	q := newEventQueue(2, dropped)
+	q.push(Event{Type: EventRegistered, DeviceID: "a"})
+	q.push(Event{Type: EventKeepalive, DeviceID: "a"})
+	q.push(Event{Type: EventRegistered, DeviceID: "b"})
+	q.push(Event{Type: EventRegistered, DeviceID: "c"}) // over the bound: dropped, not blocking
+	if got := testutil.ToFloat64(dropped); got != 1 {
+		t.Errorf("dropped = %v", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go q.pump(ctx)
+	want := []Event{{Type: EventKeepalive, DeviceID: "a"}, {Type: EventRegistered, DeviceID: "b"}}
+	for _, w := range want {
+		select {
+		case ev := <-q.out:
+			if ev != w {
+				t.Errorf("got %+v, want %+v", ev, w)
+			}
+		case <-time.After(time.Second):
+			t.Fatal("no event")
+		}
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Now()
+	ip := netip.MustParseAddr("192.0.2.1")
+	l := newLimiter(3, time.Minute, 5*time.Minute, 4)
+	for i := 0; i < 2; i++ {
+		if b, _ := l.fail("dev", ip, now); b {
+			t.Fatalf("blocked after %d failures", i+1)
+		}
+	}
+	if l.blocked("dev", ip, now) {
+		t.Fatal("blocked too early")
+	}
+	if b, _ := l.fail("dev", ip, now); !b {
+		t.Fatal("not blocked at the limit")
+	}
+	if !l.blocked("dev", netip.MustParseAddr("192.0.2.2"), now) || !l.blocked("other", ip, now) {
+		t.Error("block must apply per device and per source")
+	}
+	if l.blocked("dev", ip, now.Add(6*time.Minute)) {
+		t.Error("cool-down did not end")
+	}
+	// Bounded: a flood of new sources is not tracked past the limit.
+	for i := 0; i < 10; i++ {
+		l.fail("dev", netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), now)
+	}
+	if n := l.size(); n > 8 {
+		t.Errorf("limiter holds %d keys, bound 4 per table", n)
+	}
+}
+
+func TestReplayTrackerBoundAndEviction(t *testing.T) {
+	lifetime := 140 * time.Second
+	tr := newReplayTracker(lifetime, 3)
+	width := tr.widthMs
+	// Three nonces from three time slots fill the tracker.
+	for i := int64(0); i < 3; i++ {
+		if v := tr.check(string(rune('a'+i)), i*width, true, 1, 1, 3*width, 1000); v != replayOK {
+			t.Fatalf("nonce %d: %v", i, v)
+		}
+	}
+	// A fourth evicts the oldest slot; the evicted nonce is then stale, never unseen.
+	if v := tr.check("d", 3*width, true, 1, 1, 3*width, 1000); v != replayOK {
+		t.Fatalf("fourth: %v", v)
+	}
+	if tr.size() > 3 {
+		t.Errorf("size %d over bound", tr.size())
+	}
+	if v := tr.check("a", 0, true, 2, 2, 3*width, 1000); v != replayLost {
+		t.Errorf("evicted nonce: %v, want lost", v)
+	}
+	if v := tr.check("b", width, true, 1, 9, 3*width, 1000); v != replayReused {
+		t.Errorf("repeated nc: %v", v)
+	}
+}
+
+func TestNonceMinter(t *testing.T) {
+	m := newNonceMinter([]byte("k"), time.Minute)
+	other := newNonceMinter([]byte("other key"), time.Minute)
+	now := time.Now()
+	n := string(m.mint(nil, devID, now))
+	cases := []struct {
+		name  string
+		check func() nonceStatus
+		want  nonceStatus
+	}{
+		{"valid", func() nonceStatus { _, s := m.check(n, devID, now); return s }, nonceValid},
+		{"replica with same key", func() nonceStatus {
+			_, s := newNonceMinter([]byte("k"), time.Minute).check(n, devID, now)
+			return s
+		}, nonceValid},
+		{"other key", func() nonceStatus { _, s := other.check(n, devID, now); return s }, nonceInvalid},
+		{"other device", func() nonceStatus { _, s := m.check(n, "x", now); return s }, nonceInvalid},
+		{"expired", func() nonceStatus { _, s := m.check(n, devID, now.Add(2*time.Minute)); return s }, nonceStale},
+		{"from the future", func() nonceStatus { _, s := m.check(n, devID, now.Add(-time.Minute)); return s }, nonceInvalid},
+		{"tampered", func() nonceStatus {
+			b := []byte(n)
+			b[3] ^= 1
+			_, s := m.check(string(b), devID, now)
+			return s
+		}, nonceInvalid},
+	}
+	for _, c := range cases {
+		if got := c.check(); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	if string(m.mint(nil, devID, now)) == n {
+		t.Error("two nonces of one millisecond are equal")
+	}
+}
+
+func TestMetricsRecorded(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{Registerer: reg}, store)
+	d := device(t, s, "udp", devID, devPW)
+	if res, err := d.Register(testCtx(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("%v %v", res, err)
+	}
+	if _, err := d.Keepalive(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]float64{
+		"sipd_active_bindings":  1,
+		"sipd_keepalives_total": 1,
+	}
+	for name, want := range checks {
+		if got := gatherValue(t, reg, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if got := testutil.ToFloat64(s.metrics.registrations[resRegistered]); got != 1 {
+		t.Errorf("registered = %v", got)
+	}
+	if got := testutil.ToFloat64(s.metrics.registrations[resChallenged]); got != 1 {
+		t.Errorf("challenged = %v", got)
+	}
+	if n, err := testutil.GatherAndCount(reg, "sipd_request_duration_seconds"); err != nil || n == 0 {
+		t.Errorf("latency histogram: %d %v", n, err)
+	}
+}
+
+func gatherValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			m := mf.GetMetric()[0]
+			if m.Gauge != nil {
+				return m.Gauge.GetValue()
+			}
+			return m.Counter.GetValue()
+		}
+	}
+	t.Fatalf("metric %s missing", name)
+	return 0
+}
