@@ -57,8 +57,10 @@ vet: ## Run go vet against the code.
 	go vet ./...
 
 .PHONY: test
-test: verify-generated fmt vet envtest ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
-	KUBEBUILDER_ASSETS="$$(hack/envtest/assets.sh $(LOCALBIN))" go test ./... -count=1 -timeout 30m -coverprofile cover.out
+test: verify-generated fmt vet envtest helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
+	assets="$$(hack/envtest/assets.sh $(LOCALBIN))" && \
+	  KUBEBUILDER_ASSETS="$$assets" KUBECTL="$$assets/kubectl" HELM="$(HELM)" \
+	  go test ./... -count=1 -timeout 40m -coverprofile cover.out
 
 .PHONY: dev
 dev: build envtest ## Start a local control plane, install the CRDs and run the operator with SIP on 127.0.0.1:5060.

@@ -1,0 +1,38 @@
+# Packaging targets: the Helm chart, its generated files and their tests. Included by the
+# Makefile (include hack/packaging.mk); uses its LOCALBIN and ENVTEST_DIR.
+
+# helm v4, built from the Go module proxy at the version pinned in hack/helm/go.mod.
+HELM_VERSION ?= $(shell cd hack/helm && go list -m -f '{{.Version}}' helm.sh/helm/v4)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+CHART_DIR := charts/camera-operator
+
+##@ Packaging
+
+.PHONY: helm
+helm: $(HELM) ## Build helm v4 from the Go module proxy into bin/ (once).
+$(HELM):
+	@hack/helm/build.sh $(LOCALBIN) >/dev/null
+
+.PHONY: chart-generate
+chart-generate: manifests ## Regenerate the chart's CRDs, RBAC rules and Argo CD files, and docs/gitops.md's examples.
+	go run ./hack/chart/gen
+
+.PHONY: chart-crds
+chart-crds: chart-generate ## Alias of chart-generate.
+
+.PHONY: chart-lint
+chart-lint: helm ## Lint the chart with its default values.
+	$(HELM) lint --strict $(CHART_DIR)
+
+.PHONY: chart-template
+chart-template: helm ## Print the chart rendered with its default values.
+	$(HELM) template camera-operator $(CHART_DIR) --namespace camera-operator-system
+
+.PHONY: chart-package
+chart-package: helm ## Package the chart into dist/.
+	$(HELM) package $(CHART_DIR) --destination dist
+
+.PHONY: chart-test
+chart-test: helm envtest ## Run the chart, kustomize, RBAC, Argo CD health and image tests.
+	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" HELM="$(HELM)" KUBECTL="$(ENVTEST_DIR)/kubectl" \
+	  go test ./hack/chart/... ./hack/argocd/... ./hack/image/... -count=1 -timeout 20m
