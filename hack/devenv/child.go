@@ -2,7 +2,7 @@ package devenv
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"os/exec"
 	"syscall"
 	"time"
@@ -18,10 +18,10 @@ type Child struct {
 	err  error
 }
 
-func startChild(path string, args, env []string) (*Child, error) {
+func startChild(path string, args, env []string, out io.Writer) (*Child, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		// Its own process group, so Ctrl-C reaches the launcher alone and shutdown is
 		// ordered; and SIGTERM should the launcher die without stopping it.

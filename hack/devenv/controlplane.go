@@ -2,6 +2,7 @@ package devenv
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -20,6 +21,9 @@ type ControlPlane struct {
 	env      *envtest.Environment
 	pids     *pidFile
 	children []*Child
+	// certDir holds kube-apiserver's serving certificates and client CA. It is ours,
+	// not envtest's, so that StartAPIServer brings it back with the same certificates.
+	certDir string
 }
 
 // StartControlPlane starts etcd (its data kept in stateDir/etcd, so Cameras survive a
@@ -41,9 +45,17 @@ func StartControlPlane(stateDir, assetsDir string) (*ControlPlane, error) {
 		return nil, err
 	}
 
+	// Fresh certificates each run: the serving CA lives only in memory, and the written
+	// kubeconfig must match it.
+	certDir, err := os.MkdirTemp("", "devenv-apiserver-")
+	if err != nil {
+		return nil, err
+	}
 	env := testenv.NewWithAssets(assetsDir)
 	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: filepath.Join(stateDir, "etcd")}
+	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir}
 	if _, err := env.Start(); err != nil {
+		_ = os.RemoveAll(certDir)
 		return nil, fmt.Errorf("starting the control plane: %w", err)
 	}
 	cp := &ControlPlane{
@@ -52,6 +64,7 @@ func StartControlPlane(stateDir, assetsDir string) (*ControlPlane, error) {
 		KubeVersion:    testenv.KubeVersion,
 		env:            env,
 		pids:           pids,
+		certDir:        certDir,
 	}
 	// Record etcd and kube-apiserver at once, so a killed launcher's next run can end them.
 	if err := pids.recordChildrenOf(os.Getpid()); err != nil {
@@ -76,10 +89,16 @@ func StartControlPlane(stateDir, assetsDir string) (*ControlPlane, error) {
 	return cp, nil
 }
 
-// StartChild runs path with args against the control plane (KUBECONFIG set). The child is
-// stopped by Stop, and by the kernel if this process dies first.
+// StartChild runs path with args against the control plane (KUBECONFIG set), its output
+// on this process's. The child is stopped by Stop, and by the kernel if this process dies
+// first.
 func (cp *ControlPlane) StartChild(path string, args ...string) (*Child, error) {
-	c, err := startChild(path, args, append(os.Environ(), "KUBECONFIG="+cp.KubeconfigPath))
+	return cp.StartChildOutput(os.Stdout, path, args...)
+}
+
+// StartChildOutput is StartChild with the child's stdout and stderr written to out.
+func (cp *ControlPlane) StartChildOutput(out io.Writer, path string, args ...string) (*Child, error) {
+	c, err := startChild(path, args, append(os.Environ(), "KUBECONFIG="+cp.KubeconfigPath), out)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +118,7 @@ func (cp *ControlPlane) Stop() error {
 	err := cp.env.Stop()
 	if err == nil {
 		cp.pids.remove()
+		_ = os.RemoveAll(cp.certDir)
 	}
 	return err
 }

@@ -154,3 +154,43 @@ func TestStaleProcessesStopped(t *testing.T) {
 		t.Fatal("pid file not removed")
 	}
 }
+
+// TestAPIServerRestart stops kube-apiserver alone and starts it again: the API is gone
+// meanwhile, and the kubeconfig written at start works again afterwards.
+func TestAPIServerRestart(t *testing.T) {
+	assets, err := testenv.AssetsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := StartControlPlane(t.TempDir(), assets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := cp.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	c := kubeClient(t, cp.KubeconfigPath)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kept-across-apiserver-restarts"}}
+	if err := c.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := cp.StopAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Get(ctx, client.ObjectKeyFromObject(ns), &corev1.Namespace{}); err == nil {
+		t.Fatal("the API answered while kube-apiserver was stopped")
+	}
+
+	if err := cp.StartAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	// A new client from the same kubeconfig: the certificates must still match.
+	if err := kubeClient(t, cp.KubeconfigPath).Get(context.Background(), client.ObjectKeyFromObject(ns), &corev1.Namespace{}); err != nil {
+		t.Fatalf("the API after the restart, with the kubeconfig written at start: %v", err)
+	}
+}
