@@ -126,7 +126,9 @@ func run(args []string) error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(gb28181v1alpha1.AddToScheme(scheme))
 
-	cacheOpts := cache.Options{}
+	// Cameras and Secrets are cached whole; managedFields are of no use to the operator
+	// and are a large share of each object's memory.
+	cacheOpts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 	if ns := splitList(o.watchNamespaces); len(ns) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
 		for _, n := range ns {
@@ -177,8 +179,11 @@ func run(args []string) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	// Ready only where the registrar is serving, that is on the leader, so a Service sends
-	// SIP traffic to it alone.
+	// Ready only where the registrar is serving, that is on the leader once it has synced
+	// and seeded the registrations from status, so a Service sends SIP traffic to it alone.
+	if err := mgr.AddReadyzCheck("leader", store.Checker); err != nil {
+		return err
+	}
 	if err := mgr.AddReadyzCheck("sip", func(*http.Request) error {
 		select {
 		case <-srv.Ready():

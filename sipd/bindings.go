@@ -123,7 +123,8 @@ func (t *bindingTable) keepalive(id string, srcIP string, now time.Time) (ok, mo
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.devices[id]
-	if e == nil || !e.live {
+	// A registration past its expiry is over even before the sweeper removes it.
+	if e == nil || !e.live || !now.Before(e.binding.ExpiresAt) {
 		return false, false
 	}
 	if e.binding.RemoteAddr != "" && !sameHost(e.binding.RemoteAddr, srcIP) {

@@ -105,6 +105,27 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
+// TestKeepaliveAfterExpiryBeforeSweep: a registration past its expiry is over at once,
+// not only when the sweeper gets to it, so the device's keepalive gets 404 and it
+// registers again.
+func TestKeepaliveAfterExpiryBeforeSweep(t *testing.T) {
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{MinExpires: time.Second, SweepInterval: time.Hour}, store)
+	d := device(t, s, "udp", devID, devPW)
+	d.Expires = 1
+	if res, err := d.Register(testCtx(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("register: %v %v", res, err)
+	}
+	if res, err := d.Keepalive(testCtx(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("keepalive while registered: %v %v", res, err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if res, err := d.Keepalive(testCtx(t)); err != nil || res.StatusCode != 404 {
+		t.Fatalf("keepalive after expiry: want 404, got %v %v", res, err)
+	}
+}
+
 func testCatalog(n int) []manscdp.CatalogItem {
 	items := make([]manscdp.CatalogItem, n)
 	for i := range items {

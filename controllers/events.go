@@ -1,0 +1,96 @@
+package controllers
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+)
+
+// Kubernetes Event reasons on Cameras. They mirror the transitions of status.state so
+// `kubectl describe camera` tells the device's story.
+const (
+	EventRegistered           = "Registered"
+	EventUnregistered         = "Unregistered"
+	EventExpired              = "Expired"
+	EventOffline              = "Offline"
+	EventCatalogUpdated       = "CatalogUpdated"
+	EventAuthenticationFailed = "AuthenticationFailed"
+	EventDuplicateDeviceID    = "DuplicateDeviceID"
+	EventSuspended            = "Suspended"
+)
+
+// Event actions (the events.k8s.io "action" field: what the operator did or saw).
+const (
+	actionRegister  = "Register"
+	actionKeepalive = "Keepalive"
+	actionQuery     = "Query"
+	actionReconcile = "Reconcile"
+)
+
+// cameraEvent is one Kubernetes Event to record on a Camera.
+type cameraEvent struct {
+	eventType, reason, action, note string
+}
+
+// transitionEvents derives the Events of a status change. AuthenticationFailed is not
+// here: a failure is an event of the registrar even when the state does not change, and
+// it is rate-limited per Camera by the reconciler.
+func transitionEvents(old, cur *gbv1.CameraStatus) []cameraEvent {
+	var evs []cameraEvent
+	sameRegistration := old.Registration != nil && cur.Registration != nil &&
+		old.Registration.RegisteredAt.Equal(&cur.Registration.RegisteredAt)
+	switch cur.State {
+	case gbv1.StateRegistered:
+		switch {
+		case old.State == gbv1.StateOffline && sameRegistration:
+			evs = append(evs, cameraEvent{corev1.EventTypeNormal, EventRegistered, actionKeepalive,
+				"keepalives from the device resumed"})
+		case old.State != gbv1.StateRegistered || !sameRegistration:
+			r := cur.Registration
+			evs = append(evs, cameraEvent{corev1.EventTypeNormal, EventRegistered, actionRegister,
+				fmt.Sprintf("registered from %s over %s for %ds (%s)", r.RemoteAddr, r.Transport, r.Expires, r.UserAgent)})
+		}
+	case gbv1.StateOffline:
+		if old.State != gbv1.StateOffline {
+			evs = append(evs, cameraEvent{corev1.EventTypeWarning, EventOffline, actionKeepalive,
+				conditionMessage(cur, gbv1.ConditionReady)})
+		}
+	case gbv1.StateUnregistered:
+		if old.State != gbv1.StateUnregistered {
+			evs = append(evs, cameraEvent{corev1.EventTypeNormal, EventUnregistered, actionRegister,
+				conditionMessage(cur, gbv1.ConditionRegistered)})
+		}
+	case gbv1.StateExpired:
+		if old.State != gbv1.StateExpired {
+			evs = append(evs, cameraEvent{corev1.EventTypeWarning, EventExpired, actionRegister,
+				conditionMessage(cur, gbv1.ConditionRegistered)})
+		}
+	case gbv1.StateConflict:
+		if old.State != gbv1.StateConflict {
+			evs = append(evs, cameraEvent{corev1.EventTypeWarning, EventDuplicateDeviceID, actionReconcile,
+				conditionMessage(cur, gbv1.ConditionRegistered)})
+		}
+	case gbv1.StateSuspended:
+		if old.State != gbv1.StateSuspended {
+			evs = append(evs, cameraEvent{corev1.EventTypeNormal, EventSuspended, actionReconcile,
+				conditionMessage(cur, gbv1.ConditionRegistered)})
+		}
+	}
+	if cur.CatalogUpdatedAt != nil && (old.CatalogUpdatedAt == nil || old.ChannelCount != cur.ChannelCount ||
+		!equality.Semantic.DeepEqual(old.Channels, cur.Channels)) {
+		evs = append(evs, cameraEvent{corev1.EventTypeNormal, EventCatalogUpdated, actionQuery,
+			fmt.Sprintf("the device's catalog has %d items", cur.ChannelCount)})
+	}
+	return evs
+}
+
+func conditionMessage(st *gbv1.CameraStatus, typ string) string {
+	if c := meta.FindStatusCondition(st.Conditions, typ); c != nil {
+		return c.Message
+	}
+	return ""
+}

@@ -1,0 +1,69 @@
+package controllers
+
+import "time"
+
+// Options tune the Camera controller. Zero values take the defaults below.
+type Options struct {
+	// KeepaliveStatusInterval is the least time between two status writes caused only by
+	// liveness: a newer lastKeepaliveTime, a refreshed registration's expiresAt or a
+	// re-received but unchanged catalog (default 5m). Any other change is written at once.
+	KeepaliveStatusInterval time.Duration
+	// QueryTimeout bounds each DeviceInfo and Catalog query (default 30s).
+	QueryTimeout time.Duration
+	// QueryRetryInterval is how long to wait before querying a device again after a
+	// failed or partial answer (default 1m, never longer than the catalog refresh interval).
+	QueryRetryInterval time.Duration
+	// MaxConcurrentQueries bounds the devices queried at the same time (default 16).
+	MaxConcurrentQueries int
+	// MaxConcurrentReconciles is the number of reconcile workers (default 4).
+	MaxConcurrentReconciles int
+	// AuthFailureEventInterval is the least time between two AuthenticationFailed Events
+	// on one Camera (default 1m); a device retrying a wrong password must not flood the
+	// API server with Events.
+	AuthFailureEventInterval time.Duration
+	// ControllerName names the controller, its Events' reporting controller and its
+	// field manager (default "camera-operator").
+	ControllerName string
+
+	// now is the clock; tests replace it.
+	now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultKeepaliveStatusInterval  = 5 * time.Minute
+	DefaultQueryTimeout             = 30 * time.Second
+	DefaultQueryRetryInterval       = time.Minute
+	DefaultMaxConcurrentQueries     = 16
+	DefaultMaxConcurrentReconciles  = 4
+	DefaultAuthFailureEventInterval = time.Minute
+	DefaultControllerName           = "camera-operator"
+)
+
+func (o Options) withDefaults() Options {
+	if o.KeepaliveStatusInterval <= 0 {
+		o.KeepaliveStatusInterval = DefaultKeepaliveStatusInterval
+	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = DefaultQueryTimeout
+	}
+	if o.QueryRetryInterval <= 0 {
+		o.QueryRetryInterval = DefaultQueryRetryInterval
+	}
+	if o.MaxConcurrentQueries <= 0 {
+		o.MaxConcurrentQueries = DefaultMaxConcurrentQueries
+	}
+	if o.MaxConcurrentReconciles <= 0 {
+		o.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
+	}
+	if o.AuthFailureEventInterval <= 0 {
+		o.AuthFailureEventInterval = DefaultAuthFailureEventInterval
+	}
+	if o.ControllerName == "" {
+		o.ControllerName = DefaultControllerName
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	return o
+}

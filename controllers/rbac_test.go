@@ -1,0 +1,118 @@
+package controllers
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/hack/testenv"
+)
+
+// forbiddenRecorder remembers the requests the API server refused with 403.
+type forbiddenRecorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen []string
+}
+
+func (f *forbiddenRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := f.next.RoundTrip(req)
+	if err == nil && res.StatusCode == http.StatusForbidden {
+		f.mu.Lock()
+		f.seen = append(f.seen, req.Method+" "+req.URL.Path)
+		f.mu.Unlock()
+	}
+	return res, err
+}
+
+// TestRunsWithGeneratedRBAC runs the operator as a user holding only the ClusterRole
+// generated from this package's RBAC markers (config/rbac/role.yaml) and the namespaced
+// leader-election Role: registration, status, Events and leader election must all work,
+// and no request may be refused.
+func TestRunsWithGeneratedRBAC(t *testing.T) {
+	t.Parallel()
+	c := controlPlane(t)
+	ns := newNamespace(t, c)
+
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatalf("generated role: %v", err)
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.Unmarshal(raw, &role); err != nil {
+		t.Fatal(err)
+	}
+	role.ObjectMeta = metav1.ObjectMeta{Name: ns + "-manager"}
+	user := "system:serviceaccount:" + ns + ":camera-operator"
+	binding := rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: ns + "-manager"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}
+	if err := c.Create(context.Background(), &role); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteObject(t, c, &role) })
+	if err := c.Create(context.Background(), &binding); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteObject(t, c, &binding) })
+
+	// Leader election's Lease is granted by the separate, namespaced Role, as deployed.
+	raw, err = os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "leader_election_role.yaml"))
+	if err != nil {
+		t.Fatalf("leader election role: %v", err)
+	}
+	var leRole rbacv1.Role
+	if err := yaml.Unmarshal(raw, &leRole); err != nil {
+		t.Fatal(err)
+	}
+	leRole.ObjectMeta = metav1.ObjectMeta{Namespace: ns, Name: "leader-election"}
+	leBinding := rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "leader-election"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: leRole.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}
+	if err := c.Create(context.Background(), &leRole); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(context.Background(), &leBinding); err != nil {
+		t.Fatal(err)
+	}
+
+	au, err := env.AddUser(envtest.User{Name: user}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := au.Config()
+	forbidden := &forbiddenRecorder{}
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { forbidden.next = rt; return forbidden }
+	op := startOperator(t, operatorConfig{namespaces: []string{ns}, leaseNamespace: ns, restConfig: cfg})
+
+	const id = "34020000001320000091"
+	createSecret(t, c, ns, "sip", map[string]string{"password": "pw"})
+	createCamera(t, c, ns, "rbac", id, "sip", func(cam *gbv1.Camera) { cam.Spec.Catalog.Disabled = true })
+	waitKnown(t, op, id)
+	dev := newDevice(t, op, id, "pw")
+	if code := register(t, dev); code != 200 {
+		t.Fatalf("REGISTER: %d", code)
+	}
+	waitCamera(t, c, ns, "rbac", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
+	waitEvents(t, c, ns, "rbac", EventRegistered)
+
+	forbidden.mu.Lock()
+	defer forbidden.mu.Unlock()
+	if len(forbidden.seen) > 0 {
+		t.Errorf("requests refused by RBAC: %v", forbidden.seen)
+	}
+}

@@ -1,0 +1,302 @@
+package controllers
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/gbid"
+)
+
+// Defaults of the keepalive contract, for objects that predate the API defaults.
+const (
+	defaultKeepaliveInterval = 60 * time.Second
+	defaultTimeoutCount      = 3
+)
+
+// observation is everything the status of one Camera is computed from. It is plain data
+// so that buildStatus is a pure function that table tests can drive.
+type observation struct {
+	now        time.Time
+	generation int64
+	deviceID   string
+	spec       gbv1.CameraSpec
+	old        gbv1.CameraStatus
+	// winner names the Camera that owns the device ID when this one lost the election
+	// ("" when this Camera is the owner).
+	winner string
+	creds  secretResolution
+	device sipd.DeviceState
+	query  queryResult
+	// watchedSince is when this replica seeded the device's binding from a status that
+	// said Registered: its keepalives may have arrived at the previous leader, so the
+	// keepalive timeout counts from here at the earliest (zero when not seeded so).
+	watchedSince time.Time
+}
+
+// buildStatus computes the truthful status of a Camera from what was observed, and
+// when it must be looked at again (zero: only on the next event). Liveness throttling
+// is not applied here: see needsWrite.
+func buildStatus(o observation) (gbv1.CameraStatus, time.Time) {
+	st := *o.old.DeepCopy()
+	st.ObservedGeneration = o.generation
+	st.DeviceType = gbid.DeviceType(o.deviceID)
+	now := o.now
+	var next time.Time
+
+	credStatus := metav1.ConditionTrue
+	if !o.creds.ok {
+		credStatus = metav1.ConditionFalse
+	}
+	setCondition(&st, gbv1.ConditionCredentialsResolved, credStatus, o.creds.reason, o.creds.message, o.generation, now)
+
+	// registered and ready are the Registered and Ready conditions' (status, reason,
+	// message); ready defaults to registered's when the device is not registered.
+	type cond struct {
+		status          metav1.ConditionStatus
+		reason, message string
+	}
+	var registered cond
+	var ready *cond
+
+	switch {
+	case o.winner != "":
+		st.State = gbv1.StateConflict
+		msg := fmt.Sprintf("device ID %s is claimed by the older Camera %s, which is served instead", o.deviceID, o.winner)
+		registered = cond{metav1.ConditionFalse, gbv1.ReasonDuplicateDeviceID, msg}
+		// Nothing of the device belongs to this Camera.
+		st.Registration, st.LastKeepaliveTime, st.DeviceInfo = nil, nil, nil
+		st.Channels, st.ChannelCount, st.CatalogUpdatedAt = nil, 0, nil
+
+	case o.spec.Suspend:
+		st.State = gbv1.StateSuspended
+		registered = cond{metav1.ConditionFalse, gbv1.ReasonSuspended, "spec.suspend is true: the device's registrations are refused"}
+
+	default:
+		b := o.device.Binding
+		if b != nil && b.ExpiresAt.After(now) {
+			st.Registration = registrationFromBinding(b)
+			if !b.LastKeepalive.IsZero() {
+				t := toTime(b.LastKeepalive)
+				st.LastKeepaliveTime = &t
+			}
+			registered = cond{metav1.ConditionTrue, gbv1.ReasonRegistered,
+				fmt.Sprintf("registered from %s over %s", st.Registration.RemoteAddr, st.Registration.Transport)}
+			timeout := keepaliveTimeout(o.spec.Keepalive)
+			lastSeen := latest(b.LastKeepalive, b.RegisteredAt, b.ExpiresAt.Add(-b.Expires), o.watchedSince)
+			deadline := lastSeen.Add(timeout)
+			if !now.Before(deadline) {
+				st.State = gbv1.StateOffline
+				ready = &cond{metav1.ConditionFalse, gbv1.ReasonKeepaliveTimeout,
+					fmt.Sprintf("no keepalive since %s (%s)", lastSeen.UTC().Format(time.RFC3339), timeout)}
+			} else {
+				st.State = gbv1.StateRegistered
+				ready = &cond{metav1.ConditionTrue, gbv1.ReasonRegistered, "the device is registered and its keepalives arrive"}
+				next = deadline
+			}
+			next = earliest(next, b.ExpiresAt)
+			break
+		}
+		st.State, registered.reason, registered.message = unboundState(o)
+		registered.status = metav1.ConditionFalse
+		if unregistered := o.device.LastUnregistered; st.State == gbv1.StateUnregistered && !unregistered.IsZero() &&
+			st.Registration != nil && st.Registration.ExpiresAt.After(unregistered) {
+			// The registration ended when the device withdrew it; the last one stays on
+			// record (address, user agent), but no longer as running until later.
+			st.Registration.ExpiresAt = toTime(unregistered)
+		}
+		if registered.reason == "" {
+			// Nothing new is known: keep what the status said and why.
+			if c := meta.FindStatusCondition(o.old.Conditions, gbv1.ConditionRegistered); c != nil {
+				registered.reason, registered.message = c.Reason, c.Message
+			} else {
+				registered.reason, registered.message = gbv1.ReasonPending, "waiting for the device to register"
+			}
+		}
+	}
+
+	if ready == nil {
+		r := registered
+		if !o.creds.ok && o.winner == "" && !o.spec.Suspend {
+			// A missing Secret is what the user has to fix first.
+			r.reason, r.message = o.creds.reason, o.creds.message
+		}
+		ready = &r
+	}
+	setCondition(&st, gbv1.ConditionRegistered, registered.status, registered.reason, registered.message, o.generation, now)
+	setCondition(&st, gbv1.ConditionReady, ready.status, ready.reason, ready.message, o.generation, now)
+
+	if o.winner == "" {
+		applyQueryResult(&st, o.query)
+	}
+	return st, next
+}
+
+// unboundState is the state of a Camera whose device holds no live registration, from
+// the registrar's memory of its last failure, unregistration or expiry, the latest of
+// which wins. An empty reason means the registrar knows nothing new: the previous status
+// is kept where it still holds.
+func unboundState(o observation) (gbv1.CameraState, string, string) {
+	d := o.device
+	expired := d.LastExpired
+	if b := d.Binding; b != nil && !b.ExpiresAt.After(o.now) && b.ExpiresAt.After(expired) {
+		// The registrar has not swept the binding yet, but it ran out.
+		expired = b.ExpiresAt
+	}
+	switch t := latest(d.LastAuthFailure, d.LastUnregistered, expired); {
+	case t.IsZero():
+	case t.Equal(d.LastAuthFailure):
+		msg := "the device's last REGISTER failed authentication"
+		if d.AuthFailureReason != "" {
+			msg += ": " + d.AuthFailureReason
+		}
+		return gbv1.StateAuthFailed, gbv1.ReasonAuthenticationFailed, msg
+	case t.Equal(d.LastUnregistered):
+		return gbv1.StateUnregistered, gbv1.ReasonUnregistered,
+			fmt.Sprintf("the device unregistered at %s", t.UTC().Format(time.RFC3339))
+	default:
+		return gbv1.StateExpired, gbv1.ReasonRegistrationExpired,
+			fmt.Sprintf("the registration ran out at %s without a refresh", t.UTC().Format(time.RFC3339))
+	}
+
+	// The registrar has no memory of the device (this replica just took over, or the
+	// Camera was suspended or lost an election until now).
+	switch o.old.State {
+	case gbv1.StateRegistered, gbv1.StateOffline:
+		if reg := o.old.Registration; reg != nil && !reg.ExpiresAt.After(o.now) {
+			return gbv1.StateExpired, gbv1.ReasonRegistrationExpired,
+				fmt.Sprintf("the registration ran out at %s without a refresh", reg.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		return gbv1.StateUnregistered, gbv1.ReasonUnregistered,
+			"the registrar holds no registration for the device: it must register again"
+	case gbv1.StateUnregistered, gbv1.StateExpired, gbv1.StateAuthFailed:
+		return o.old.State, "", ""
+	default:
+		return gbv1.StatePending, gbv1.ReasonPending, "waiting for the device to register"
+	}
+}
+
+// keepaliveTimeout is how long a device may stay silent before it is Offline.
+func keepaliveTimeout(k gbv1.KeepaliveSpec) time.Duration {
+	var interval time.Duration
+	if k.Interval != nil {
+		interval = k.Interval.Duration
+	}
+	if interval <= 0 {
+		interval = defaultKeepaliveInterval
+	}
+	count := k.TimeoutCount
+	if count <= 0 {
+		count = defaultTimeoutCount
+	}
+	return interval * time.Duration(count)
+}
+
+// registrationFromBinding converts a live binding, bounding every string to what the
+// API accepts so a device cannot make the status patch fail.
+func registrationFromBinding(b *sipd.Binding) *gbv1.Registration {
+	reg := &gbv1.Registration{
+		RegisteredAt: toTime(b.RegisteredAt),
+		ExpiresAt:    toTime(b.ExpiresAt),
+		Expires:      clampInt32(int64(b.Expires / time.Second)),
+		RemoteAddr:   clean(b.RemoteAddr, 64),
+		Contact:      clean(b.Contact, 512),
+		UserAgent:    clean(b.UserAgent, 256),
+	}
+	switch t := gbv1.Transport(strings.ToUpper(b.Transport)); t {
+	case gbv1.TransportUDP, gbv1.TransportTCP:
+		reg.Transport = t
+	}
+	return reg
+}
+
+// bindingFromStatus is the inverse of registrationFromBinding, for seeding.
+func bindingFromStatus(deviceID string, reg *gbv1.Registration) sipd.Binding {
+	return sipd.Binding{
+		DeviceID:     deviceID,
+		Transport:    string(reg.Transport),
+		RemoteAddr:   reg.RemoteAddr,
+		Contact:      reg.Contact,
+		UserAgent:    reg.UserAgent,
+		RegisteredAt: reg.RegisteredAt.Time,
+		ExpiresAt:    reg.ExpiresAt.Time,
+		Expires:      time.Duration(reg.Expires) * time.Second,
+	}
+}
+
+// setCondition sets a condition, keeping its lastTransitionTime unless its status
+// changes.
+func setCondition(st *gbv1.CameraStatus, typ string, status metav1.ConditionStatus, reason, message string, gen int64, now time.Time) {
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+		Type:               typ,
+		Status:             status,
+		Reason:             reason,
+		Message:            clean(message, 32768),
+		ObservedGeneration: gen,
+		LastTransitionTime: toTime(now),
+	})
+}
+
+// toTime is t as the API stores it: in seconds. Comparing an in-memory time with one read
+// back from the API would otherwise always differ and cause a write per reconcile.
+func toTime(t time.Time) metav1.Time {
+	return metav1.NewTime(t.Truncate(time.Second)).Rfc3339Copy()
+}
+
+func latest(ts ...time.Time) time.Time {
+	var l time.Time
+	for _, t := range ts {
+		if t.After(l) {
+			l = t
+		}
+	}
+	return l
+}
+
+// earliest returns the earliest non-zero time.
+func earliest(ts ...time.Time) time.Time {
+	var e time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (e.IsZero() || t.Before(e)) {
+			e = t
+		}
+	}
+	return e
+}
+
+func clampInt32(v int64) int32 {
+	switch {
+	case v < 0:
+		return 0
+	case v > 1<<31-1:
+		return 1<<31 - 1
+	}
+	return int32(v)
+}
+
+// clean makes a device-supplied string safe to store: valid UTF-8, no control
+// characters, at most max bytes (cut on a rune boundary).
+func clean(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

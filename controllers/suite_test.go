@@ -1,0 +1,458 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/siptest"
+)
+
+// The tests below the pure ones run against a real kube-apiserver and etcd (envtest)
+// and real SIP devices on loopback talking to the real registrar. The control plane is
+// started once, on first use, and shared; each test works in its own namespaces with its
+// own operator whose cache sees only those, so tests can run in parallel.
+
+var (
+	scheme = runtime.NewScheme()
+
+	envOnce sync.Once
+	env     *envtest.Environment
+	envCfg  *rest.Config
+	envErr  error
+)
+
+func init() {
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	if err := gbv1.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	// CONTROLLERS_TEST_LOG=1 shows the operator's logs.
+	logger := logr.Discard()
+	if os.Getenv("CONTROLLERS_TEST_LOG") != "" {
+		logger = logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	crlog.SetLogger(logger)
+	if os.Getenv("CONTROLLERS_TEST_LOG") == "" {
+		// sipgo logs connection teardown of the test devices through its own default.
+		sip.SetDefaultLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if env != nil {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop control plane:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// controlPlane returns a client of the shared control plane, starting it on first use.
+func controlPlane(t *testing.T) client.Client {
+	t.Helper()
+	envOnce.Do(func() {
+		env, envErr = testenv.New()
+		if envErr != nil {
+			return
+		}
+		envCfg, envErr = env.Start()
+		if envErr != nil {
+			env = nil
+		}
+	})
+	if envErr != nil {
+		t.Fatalf("control plane: %v", envErr)
+	}
+	c, err := client.New(envCfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newNamespace creates a namespace for one test.
+func newNamespace(t *testing.T, c client.Client) string {
+	t.Helper()
+	base := strings.Map(func(r rune) rune {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(t.Name()))
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "cam-" + base[:min(30, len(base))] + "-"}}
+	if err := c.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
+
+// operator is one running replica: manager, registrar and controllers.
+type operator struct {
+	srv    *sipd.Server
+	store  *CredentialStore
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+}
+
+type operatorConfig struct {
+	namespaces []string
+	listen     string // default 127.0.0.1:0
+	opts       Options
+	// leaseNamespace turns leader election on, with a Lease there.
+	leaseNamespace string
+	// restConfig replaces the control plane's (to count requests).
+	restConfig *rest.Config
+}
+
+// startOperator starts a replica and waits until it serves.
+func startOperator(t *testing.T, oc operatorConfig) *operator {
+	t.Helper()
+	op := startStandby(t, oc)
+	select {
+	case <-op.srv.Ready():
+	case err := <-op.done:
+		t.Fatalf("operator stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("registrar did not start")
+	}
+	select {
+	case <-op.store.Ready():
+	case <-time.After(30 * time.Second):
+		t.Fatal("credential store not ready: seeding did not run")
+	}
+	return op
+}
+
+// startStandby starts a replica without waiting for it to lead.
+func startStandby(t *testing.T, oc operatorConfig) *operator {
+	t.Helper()
+	controlPlane(t)
+	nss := make(map[string]cache.Config)
+	for _, ns := range oc.namespaces {
+		nss[ns] = cache.Config{}
+	}
+	mopts := ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cache.Options{DefaultNamespaces: nss},
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	}
+	if oc.leaseNamespace != "" {
+		mopts.LeaderElection = true
+		mopts.LeaderElectionID = "camera-operator"
+		mopts.LeaderElectionNamespace = oc.leaseNamespace
+		mopts.LeaderElectionReleaseOnCancel = true
+		mopts.LeaseDuration = ptr.To(4 * time.Second)
+		mopts.RenewDeadline = ptr.To(3 * time.Second)
+		mopts.RetryPeriod = ptr.To(200 * time.Millisecond)
+	}
+	restCfg := envCfg
+	if oc.restConfig != nil {
+		restCfg = oc.restConfig
+	}
+	mgr, err := ctrl.NewManager(restCfg, mopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := NewCredentialStore(mgr)
+	listen := oc.listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	var logOut io.Writer = io.Discard
+	if os.Getenv("CONTROLLERS_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	srv, err := sipd.New(sipd.Config{
+		ListenAddr: listen,
+		MinExpires: time.Second,
+		Logger:     slog.New(slog.NewTextHandler(logOut, nil)).With("replica", t.Name()),
+	}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mgr.Add(srv); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetupWithManager(mgr, srv, store, oc.opts); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	op := &operator{srv: srv, store: store, cancel: cancel, done: make(chan error, 1)}
+	go func() { op.done <- mgr.Start(ctx) }()
+	t.Cleanup(func() { op.stop(t) })
+	return op
+}
+
+// stop stops the replica and waits until it has released its port.
+func (op *operator) stop(t *testing.T) {
+	op.once.Do(func() {
+		op.cancel()
+		select {
+		case err := <-op.done:
+			if err != nil {
+				t.Errorf("operator: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("operator did not stop")
+		}
+	})
+}
+
+// addr is the registrar's UDP address.
+func (op *operator) addr() string { return op.srv.UDPAddr() }
+
+func createSecret(t *testing.T, c client.Client, ns, name string, data map[string]string) *corev1.Secret {
+	t.Helper()
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, StringData: data}
+	if err := c.Create(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func setSecret(t *testing.T, c client.Client, ns, name string, data map[string]string) {
+	t.Helper()
+	var s corev1.Secret
+	if err := c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.Data = nil
+	s.StringData = data
+	if err := c.Update(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createCamera creates a Camera with a fast keepalive contract (1s x 2) unless mut
+// changes it.
+func createCamera(t *testing.T, c client.Client, ns, name, deviceID, secret string, mut ...func(*gbv1.Camera)) *gbv1.Camera {
+	t.Helper()
+	cam := &gbv1.Camera{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: gbv1.CameraSpec{
+			DeviceID:             deviceID,
+			CredentialsSecretRef: gbv1.SecretKeySelector{Name: secret},
+			Keepalive:            gbv1.KeepaliveSpec{Interval: &metav1.Duration{Duration: time.Second}, TimeoutCount: 2},
+		},
+	}
+	for _, m := range mut {
+		m(cam)
+	}
+	if err := c.Create(context.Background(), cam); err != nil {
+		t.Fatal(err)
+	}
+	return cam
+}
+
+func getCamera(t *testing.T, c client.Client, ns, name string) *gbv1.Camera {
+	t.Helper()
+	var cam gbv1.Camera
+	if err := c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &cam); err != nil {
+		t.Fatal(err)
+	}
+	return &cam
+}
+
+// eventually polls check until it returns nil or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v: %v", what, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitCamera waits until the Camera satisfies check and returns it.
+func waitCamera(t *testing.T, c client.Client, ns, name string, timeout time.Duration, check func(*gbv1.Camera) error) *gbv1.Camera {
+	t.Helper()
+	var last *gbv1.Camera
+	eventually(t, timeout, "camera "+ns+"/"+name, func() error {
+		var cam gbv1.Camera
+		if err := c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &cam); err != nil {
+			return err
+		}
+		last = &cam
+		return check(&cam)
+	})
+	return last
+}
+
+// inState checks state and, when given, the reason of a condition.
+func inState(state gbv1.CameraState, condType, reason string) func(*gbv1.Camera) error {
+	return func(cam *gbv1.Camera) error {
+		if cam.Status.State != state {
+			return fmt.Errorf("state %q, want %q (conditions %+v)", cam.Status.State, state, cam.Status.Conditions)
+		}
+		if condType == "" {
+			return nil
+		}
+		for _, c := range cam.Status.Conditions {
+			if c.Type == condType {
+				if c.Reason != reason {
+					return fmt.Errorf("%s reason %q, want %q", condType, c.Reason, reason)
+				}
+				if c.ObservedGeneration != cam.Generation {
+					return fmt.Errorf("%s observedGeneration %d, want %d", condType, c.ObservedGeneration, cam.Generation)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s condition", condType)
+	}
+}
+
+// newDevice returns a scripted UDP device of the registrar.
+func newDevice(t *testing.T, op *operator, id, password string) *siptest.Device {
+	t.Helper()
+	d := &siptest.Device{ID: id, Password: password, Server: op.addr(), Expires: 3600}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// register registers d and returns the final status code.
+func register(t *testing.T, d *siptest.Device) int {
+	t.Helper()
+	res, err := d.Register(ctxT(t))
+	if err != nil {
+		t.Fatalf("%s: REGISTER: %v", d, err)
+	}
+	return res.StatusCode
+}
+
+// keepalive sends one keepalive and returns the status code.
+func keepalive(t *testing.T, d *siptest.Device) int {
+	t.Helper()
+	res, err := d.Keepalive(ctxT(t))
+	if err != nil {
+		t.Fatalf("%s: keepalive: %v", d, err)
+	}
+	return res.StatusCode
+}
+
+// keepSendingKeepalives sends a keepalive every period until the returned stop is called.
+func keepSendingKeepalives(t *testing.T, d *siptest.Device, period time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			kctx, kcancel := context.WithTimeout(ctx, 5*time.Second)
+			_, _ = d.Keepalive(kctx)
+			kcancel()
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// eventReasons lists the reasons of the Events recorded on a Camera.
+func eventReasons(c client.Client, ns, name string) (map[string]int, error) {
+	var list eventsv1.EventList
+	if err := c.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	out := make(map[string]int)
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "Camera" && e.Regarding.Name == name {
+			out[e.Reason]++
+		}
+	}
+	return out, nil
+}
+
+// waitEvents waits until the Camera has Events with all of reasons.
+func waitEvents(t *testing.T, c client.Client, ns, name string, reasons ...string) {
+	t.Helper()
+	eventually(t, 15*time.Second, "events on "+name, func() error {
+		got, err := eventReasons(c, ns, name)
+		if err != nil {
+			return err
+		}
+		for _, r := range reasons {
+			if got[r] == 0 {
+				return fmt.Errorf("no %s event yet; have %v", r, got)
+			}
+		}
+		return nil
+	})
+}
+
+func deleteObject(t *testing.T, c client.Client, obj client.Object) {
+	t.Helper()
+	if err := c.Delete(context.Background(), obj); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+}
+
+// waitKnown waits until op's credential store knows deviceID: a Camera just created
+// reaches the store's cache a moment later, and a REGISTER before that gets 404.
+func waitKnown(t *testing.T, op *operator, deviceID string) {
+	t.Helper()
+	eventually(t, 10*time.Second, "device "+deviceID+" known to the store", func() error {
+		if _, err := op.store.LookupCredentials(deviceID); errors.Is(err, sipd.ErrUnknownDevice) {
+			return err
+		}
+		return nil
+	})
+}

@@ -1,0 +1,185 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/sipd/siptest"
+)
+
+// writeCounter counts the operator's API requests that write Cameras or Events.
+type writeCounter struct {
+	next          http.RoundTripper
+	cameraWrites  atomic.Int64
+	eventWrites   atomic.Int64
+	otherRequests atomic.Int64
+}
+
+func (w *writeCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch {
+	case req.Method == http.MethodGet:
+	case strings.Contains(req.URL.Path, "/cameras/"):
+		w.cameraWrites.Add(1)
+	case strings.Contains(req.URL.Path, "/events"):
+		w.eventWrites.Add(1)
+	default:
+		w.otherRequests.Add(1)
+	}
+	return w.next.RoundTrip(req)
+}
+
+// TestAPIWritesBounded: 100 devices send keepalives twice a second while nothing else
+// changes; with the status interval scaled down to 2s, the operator may write each
+// Camera at most once per interval. Writing every keepalive would cost 10x more.
+func TestAPIWritesBounded(t *testing.T) {
+	t.Parallel()
+	const (
+		devices        = 100
+		statusInterval = 2 * time.Second
+		keepaliveEvery = 500 * time.Millisecond
+		window         = 10 * time.Second
+	)
+	c := controlPlane(t)
+	ns := newNamespace(t, c)
+	counter := &writeCounter{}
+	cfg := rest.CopyConfig(envCfg)
+	cfg.QPS, cfg.Burst = 1000, 1000
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { counter.next = rt; return counter }
+	op := startOperator(t, operatorConfig{namespaces: []string{ns}, restConfig: cfg,
+		opts: Options{KeepaliveStatusInterval: statusInterval}})
+
+	createSecret(t, c, ns, "fleet-sip", map[string]string{"password": "fleet"})
+	devs := make([]*siptest.Device, devices)
+	for i := range devs {
+		id := fmt.Sprintf("340200000013200%05d", 100+i)
+		createCamera(t, c, ns, fmt.Sprintf("cam-%03d", i), id, "fleet-sip", func(cam *gbv1.Camera) {
+			cam.Spec.Keepalive.Interval = &metav1.Duration{Duration: time.Second}
+			cam.Spec.Keepalive.TimeoutCount = 5
+			cam.Spec.Catalog.Disabled = true
+		})
+		devs[i] = newDevice(t, op, id, "fleet")
+		waitKnown(t, op, id)
+	}
+	for _, d := range devs {
+		if code := register(t, d); code != 200 {
+			t.Fatalf("%s: REGISTER %d", d, code)
+		}
+	}
+
+	// Keepalives for the whole fleet.
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var sent, refused atomic.Int64
+	for _, d := range devs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(keepaliveEvery)
+			defer tick.Stop()
+			for {
+				kctx, kcancel := context.WithTimeout(ctx, 5*time.Second)
+				res, err := d.Keepalive(kctx)
+				kcancel()
+				if err == nil {
+					sent.Add(1)
+					if res.StatusCode != 200 {
+						refused.Add(1)
+					}
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
+			}
+		}()
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	// Settle: every Camera Registered, and the first keepalive writes done.
+	eventually(t, 30*time.Second, "fleet registered", func() error {
+		var list gbv1.CameraList
+		if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		n := 0
+		for _, cam := range list.Items {
+			if cam.Status.State == gbv1.StateRegistered {
+				n++
+			}
+		}
+		if n != devices {
+			return fmt.Errorf("%d of %d Registered", n, devices)
+		}
+		return nil
+	})
+	time.Sleep(statusInterval)
+
+	startKA := snapshotKeepalives(t, c, ns)
+	startWrites, startEvents, startSent := counter.cameraWrites.Load(), counter.eventWrites.Load(), sent.Load()
+	time.Sleep(window)
+	writes := counter.cameraWrites.Load() - startWrites
+	events := counter.eventWrites.Load() - startEvents
+	keepalives := sent.Load() - startSent
+	endKA := snapshotKeepalives(t, c, ns)
+
+	bound := int64(devices) * (int64(window/statusInterval) + 1)
+	t.Logf("%d keepalives in %v cost %d Camera writes and %d Event writes (bound %d, %.2f writes per camera per status interval)",
+		keepalives, window, writes, events, bound, float64(writes)/float64(devices)/(float64(window)/float64(statusInterval)))
+	if refused.Load() > 0 {
+		t.Errorf("%d keepalives refused", refused.Load())
+	}
+	if keepalives < int64(devices)*int64(window/keepaliveEvery)/2 {
+		t.Fatalf("only %d keepalives sent: the load did not happen", keepalives)
+	}
+	if writes > bound {
+		t.Errorf("%d Camera writes in %v for %d cameras, more than one per camera per %v (%d)", writes, window, devices, statusInterval, bound)
+	}
+	if events > 0 {
+		t.Errorf("%d Event writes while nothing changed", events)
+	}
+	// Throttled is not frozen: every Camera's lastKeepaliveTime moved during the window.
+	for name, before := range startKA {
+		if after := endKA[name]; !after.After(before) {
+			t.Errorf("%s: lastKeepaliveTime did not advance (%v -> %v)", name, before, after)
+		}
+	}
+	var list gbv1.CameraList
+	if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, cam := range list.Items {
+		if cam.Status.State != gbv1.StateRegistered {
+			t.Errorf("%s is %s", cam.Name, cam.Status.State)
+		}
+	}
+}
+
+// snapshotKeepalives maps each Camera of ns to its recorded lastKeepaliveTime.
+func snapshotKeepalives(t *testing.T, c client.Client, ns string) map[string]time.Time {
+	t.Helper()
+	var list gbv1.CameraList
+	if err := c.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]time.Time, len(list.Items))
+	for _, cam := range list.Items {
+		var ka time.Time
+		if cam.Status.LastKeepaliveTime != nil {
+			ka = cam.Status.LastKeepaliveTime.Time
+		}
+		out[cam.Name] = ka
+	}
+	return out
+}
