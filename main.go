@@ -34,6 +34,7 @@ type options struct {
 	sipListen, sipID, sipRealm, sipTimezone string
 	sipMinExpires, sipMaxExpires            time.Duration
 	sipDefaultExpires                       time.Duration
+	sipQop, sipSHA256                       bool
 	keepaliveStatusInterval                 time.Duration
 	metricsAddr, probeAddr                  string
 	leaderElect                             bool
@@ -52,6 +53,8 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.sipMinExpires, "sip-min-expires", 60*time.Second, "Shortest registration granted; shorter requests get 423.")
 	fs.DurationVar(&o.sipMaxExpires, "sip-max-expires", 24*time.Hour, "Longest registration granted; longer requests are clamped.")
 	fs.DurationVar(&o.sipDefaultExpires, "sip-default-expires", time.Hour, "Registration granted when a device asks for none.")
+	fs.BoolVar(&o.sipQop, "sip-qop", true, `Offer qop="auth" in digest challenges (answers without qop are accepted either way).`)
+	fs.BoolVar(&o.sipSHA256, "sip-sha256", false, "Also offer an algorithm=SHA-256 challenge (RFC 7616/8760); MD5 is always offered.")
 	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", 5*time.Minute, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
@@ -161,6 +164,8 @@ func run(args []string) error {
 		MinExpires:     o.sipMinExpires,
 		MaxExpires:     o.sipMaxExpires,
 		DefaultExpires: o.sipDefaultExpires,
+		DisableQop:     !o.sipQop,
+		SHA256:         o.sipSHA256,
 		Logger:         logger.With("component", "sipd"),
 		Registerer:     metrics.Registry,
 	}, store)

@@ -203,3 +203,25 @@ func TestBruteForceLockout(t *testing.T) {
 		t.Fatalf("after lockout with right password: %d %s", res.StatusCode, res.Reason)
 	}
 }
+
+// TestIPv6 registers and keeps alive over IPv6 loopback, UDP and TCP on one port.
+func TestIPv6(t *testing.T) {
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{ListenAddr: "[::1]:0"}, store)
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			d := device(t, s, tr, devID, devPW)
+			if res, err := d.Register(testCtx(t)); err != nil || res.StatusCode != 200 {
+				t.Fatalf("register over IPv6: %v %v", res, err)
+			}
+			b := s.Device(devID).Binding
+			if b == nil || !strings.HasPrefix(b.RemoteAddr, "[::1]:") || !strings.EqualFold(b.Transport, tr) {
+				t.Fatalf("binding = %+v, want a %s binding from [::1]", b, tr)
+			}
+			if res, err := d.Keepalive(testCtx(t)); err != nil || res.StatusCode != 200 {
+				t.Fatalf("keepalive over IPv6: %v %v", res, err)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,7 +101,7 @@ func (d *Device) startLocked() error {
 	opts := []sipgo.ClientOption{sipgo.WithClientLogger(log)}
 	var closers []func()
 	if d.transport() == "UDP" {
-		conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+		conn, err := net.ListenPacket("udp", net.JoinHostPort(d.loopback(), "0"))
 		if err != nil {
 			_ = ua.Close()
 			return err
@@ -133,6 +134,15 @@ func (d *Device) startLocked() error {
 		_ = ua.Close()
 	}
 	return nil
+}
+
+// loopback is the local address to send from: IPv6 loopback towards an IPv6 registrar,
+// else IPv4 loopback.
+func (d *Device) loopback() string {
+	if ap, err := netip.ParseAddrPort(d.Server); err == nil && ap.Addr().Is6() {
+		return "::1"
+	}
+	return "127.0.0.1"
 }
 
 // Close stops the user agent.
