@@ -1,0 +1,526 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/hack/devenv"
+	"github.com/gb28181/camera-operator/hack/testenv"
+)
+
+const (
+	benchNS     = "bench"
+	secretName  = "bench-credentials"
+	password    = "bench-Pa55word"
+	firstDevice = "34020000001320000001"
+)
+
+// bench is one run: the processes under test and what drives and watches them.
+type bench struct {
+	o    opts
+	r    *results
+	work string
+
+	camsimBin string
+	cp        *devenv.ControlPlane
+	op        *operator
+	kube      client.WithWatch
+	apiHTTP   *http.Client
+	apiHost   string
+	tr        *tracker
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
+
+	ids, names []string // device IDs and Camera names, in fleet order
+	deviceKA   time.Duration
+}
+
+func newBench(o opts, r *results) (*bench, error) {
+	work, err := filepath.Abs(o.work)
+	if err != nil {
+		return nil, err
+	}
+	scale := float64(5*time.Minute) / float64(o.statusInterval)
+	b := &bench{o: o, r: r, work: work, deviceKA: time.Duration(float64(time.Minute) / scale).Round(time.Millisecond)}
+	r.Settings = settings{
+		Sizes: o.sizes, StatusInterval: o.statusInterval.String(), Scale: scale,
+		DeviceKeepalive: b.deviceKA.String(), Endpoints: o.endpoints, Workers: o.workers,
+	}
+	n := o.sizes[len(o.sizes)-1]
+	for i := range n {
+		id, err := sim.NextID(firstDevice, i)
+		if err != nil {
+			return nil, err
+		}
+		b.ids = append(b.ids, id)
+		b.names = append(b.names, fmt.Sprintf("cam-%05d", i+1))
+	}
+	return b, nil
+}
+
+// live runs every phase that needs the control plane and the operator.
+func (b *bench) live(ctx context.Context) error {
+	if err := b.start(ctx); err != nil {
+		return err
+	}
+	if err := b.createCameras(ctx); err != nil {
+		return err
+	}
+	sizes := b.o.sizes
+	for _, n := range sizes[:len(sizes)-1] {
+		if err := b.burst(ctx, n); err != nil {
+			return err
+		}
+	}
+	if err := b.largest(ctx, sizes[len(sizes)-1]); err != nil {
+		return err
+	}
+	return b.sipp(ctx)
+}
+
+// start builds the binaries, starts the control plane, the operator and the watch.
+func (b *bench) start(ctx context.Context) error {
+	// Only what an earlier run left: --work may name a directory holding other things.
+	for _, d := range []string{"bin", "logs", "cluster", "sipp"} {
+		if err := os.RemoveAll(filepath.Join(b.work, d)); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{"bin", "logs"} {
+		if err := os.MkdirAll(filepath.Join(b.work, d), 0o755); err != nil {
+			return err
+		}
+	}
+	slog.Info("building the operator and camsim")
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(b.work, "bin")+string(filepath.Separator), ".", "./hack/camsim")
+	build.Dir = testenv.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	b.camsimBin = filepath.Join(b.work, "bin", "camsim")
+
+	slog.Info("starting etcd and kube-apiserver")
+	cp, err := devenv.StartControlPlane(filepath.Join(b.work, "cluster"), b.o.assets)
+	if err != nil {
+		return err
+	}
+	b.cp = cp
+	cfg, err := clientcmd.BuildConfigFromFlags("", cp.KubeconfigPath)
+	if err != nil {
+		return err
+	}
+	cfg.QPS, cfg.Burst = 5000, 5000
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = gbv1.AddToScheme(scheme)
+	if b.kube, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme}); err != nil {
+		return err
+	}
+	if b.apiHTTP, err = rest.HTTPClientFor(cfg); err != nil {
+		return err
+	}
+	b.apiHost = cfg.Host
+
+	b.op = &operator{cp: cp, bin: filepath.Join(b.work, "bin", "camera-operator"), logPath: filepath.Join(b.work, "logs", "operator.log"),
+		args: []string{"--keepalive-status-interval=" + b.o.statusInterval.String()}}
+	if b.op.sipAddr, err = freeSIPAddr(); err != nil {
+		return err
+	}
+	if b.op.probeAddr, err = freeTCPAddr(); err != nil {
+		return err
+	}
+	if b.op.metricsAddr, err = freeTCPAddr(); err != nil {
+		return err
+	}
+	slog.Info("starting the operator", "sip", b.op.sipAddr)
+	ready, err := b.op.start(ctx)
+	if err != nil {
+		return err
+	}
+	b.r.Setup.OperatorReadySeconds = ready.Seconds()
+	time.Sleep(2 * time.Second) // let start-up allocations settle before the baseline
+	mem, err := b.op.memory(ctx)
+	if err != nil {
+		return err
+	}
+	b.r.Memory = &memoryResult{Cameras: len(b.ids), Baseline: mem}
+
+	wctx, stop := context.WithCancel(context.Background())
+	b.tr, b.stopWatch, b.watchDone = newTracker(), stop, make(chan struct{})
+	listed := make(chan struct{})
+	go func() {
+		defer close(b.watchDone)
+		b.tr.run(wctx, b.kube, benchNS, listed)
+	}()
+	select {
+	case <-listed:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// teardown stops the watch, the operator and the control plane.
+func (b *bench) teardown() {
+	if b.stopWatch != nil {
+		b.stopWatch()
+		<-b.watchDone
+	}
+	if b.cp != nil {
+		slog.Info("stopping the operator and the control plane")
+		if err := b.cp.Stop(); err != nil {
+			slog.Warn("stopping the control plane", "error", err)
+		} else {
+			_ = os.RemoveAll(filepath.Join(b.work, "cluster")) // etcd's data: nothing to keep
+		}
+	}
+}
+
+// createCameras creates the namespace, the Secret and one Camera per device with 32
+// concurrent clients, and waits until the operator has written every Camera's status.
+func (b *bench) createCameras(ctx context.Context) error {
+	n := len(b.ids)
+	slog.Info("creating Cameras", "count", n)
+	if err := b.kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}); err != nil {
+		return err
+	}
+	if err := b.kube.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: benchNS},
+		StringData: map[string]string{"password": password},
+	}); err != nil {
+		return err
+	}
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				cam := &gbv1.Camera{
+					ObjectMeta: metav1.ObjectMeta{Name: b.names[i], Namespace: benchNS},
+					Spec: gbv1.CameraSpec{
+						DeviceID:             b.ids[i],
+						CredentialsSecretRef: gbv1.SecretKeySelector{Name: secretName, Key: "password"},
+						Keepalive:            gbv1.KeepaliveSpec{Interval: &metav1.Duration{Duration: b.deviceKA}, TimeoutCount: 3},
+					},
+				}
+				if err := b.kube.Create(ctx, cam); err != nil {
+					errs <- fmt.Errorf("creating Camera %s: %w", b.names[i], err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	created := time.Now()
+	b.r.Setup.Cameras, b.r.Setup.CreateSeconds = n, created.Sub(start).Seconds()
+	at, err := b.tr.waitFor(ctx, "initial status", b.names, 10*time.Minute, func(v camView) bool { return v.state != "" })
+	if err != nil {
+		return err
+	}
+	b.r.Setup.InitialStatusSeconds = at.Sub(created).Seconds()
+	slog.Info("Cameras created", "count", n, "seconds", b.r.Setup.CreateSeconds, "initialStatusSeconds", b.r.Setup.InitialStatusSeconds)
+	mem, err := b.op.memory(ctx)
+	if err != nil {
+		return err
+	}
+	b.r.Memory.Created = mem
+	return nil
+}
+
+// startFleet runs camsim for the first n devices, registering at rate (0: at once).
+func (b *bench) startFleet(name string, n int, rate float64) (*fleet, error) {
+	return startFleet(name, b.camsimBin, filepath.Join(b.work, "logs", name+".log"),
+		"--server", b.op.sipAddr, "--id", firstDevice, "--count", strconv.Itoa(n), "--password", password,
+		"--keepalive-interval", b.deviceKA.String(), "--endpoints", strconv.Itoa(b.o.endpoints),
+		"--workers", strconv.Itoa(b.o.workers), "--rate", strconv.FormatFloat(rate, 'f', 3, 64), "--log-level", "warn")
+}
+
+// registerBurst starts a fleet of n devices registering at once and measures the
+// burst and the time until the API shows every Camera Registered.
+func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationRun, error) {
+	run := registrationRun{Driver: "camsim", Transport: "UDP", Devices: n}
+	slog.Info("registration burst", "devices", n)
+	cpu0, _ := b.op.cpuSeconds()
+	f, err := b.startFleet(fmt.Sprintf("burst-%d", n), n, 0)
+	if err != nil {
+		return nil, run, err
+	}
+	start := time.Now()
+	last200, p, err := f.waitAllRegistered(ctx, 5*time.Minute)
+	if err != nil {
+		return f, run, err
+	}
+	cpu1, _ := b.op.cpuSeconds()
+	fleetCPU, _ := processCPU(f.cmd.Process.Pid)
+	run.OperatorCPU = (cpu1 - cpu0) / last200.Sub(start).Seconds()
+	run.CamsimCPU = fleetCPU / last200.Sub(start).Seconds()
+	run.Registered, run.Failed = p.registered, p.failed
+	names := b.names[:n]
+	shown, err := b.tr.waitFor(ctx, "Registered", names, 5*time.Minute, func(v camView) bool { return v.state == gbv1.StateRegistered })
+	if err != nil {
+		return f, run, err
+	}
+	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds())}
+	b.r.APICatchUp = append(b.r.APICatchUp, c)
+	slog.Info("burst registered", "devices", n, "apiCatchUpSeconds", c.Seconds)
+	return f, run, nil
+}
+
+// finish stops a fleet (its devices unregister), completes run from camsim's summary,
+// and waits until the API shows none of the first n Cameras Registered.
+func (b *bench) finish(ctx context.Context, f *fleet, n int, run *registrationRun) error {
+	s, err := f.stop(2 * time.Minute)
+	if err != nil {
+		return err
+	}
+	if run != nil {
+		run.Registered, run.Failed, run.Failures = s.Registered, s.Failed, s.Failures
+		run.PerSecond, run.Seconds = s.RegistrationsPerSecond, s.ElapsedSeconds
+		run.LatencyMs = latency{P50: s.LatencyMs.P50, P99: s.LatencyMs.P99, Max: s.LatencyMs.Max, Samples: int(s.LatencyMs.Samples)}
+		b.r.Registrations = append(b.r.Registrations, *run)
+	}
+	// Devices whose registration failed on the way have nothing to unregister: their
+	// Cameras go Offline instead.
+	_, err = b.tr.waitFor(ctx, "no longer Registered", b.names[:n], 8*time.Minute, func(v camView) bool { return v.state != gbv1.StateRegistered })
+	return err
+}
+
+// burst measures one size and unregisters it.
+func (b *bench) burst(ctx context.Context, n int) error {
+	f, run, err := b.registerBurst(ctx, n)
+	if err != nil {
+		if f != nil {
+			f.kill()
+		}
+		return err
+	}
+	return b.finish(ctx, f, n, &run)
+}
+
+// largest measures the largest size: the burst, steady-state writes, memory and the
+// keepalive load on the registered fleet; then the avalanche and the operator restart.
+func (b *bench) largest(ctx context.Context, n int) error {
+	f, run, err := b.registerBurst(ctx, n)
+	if err != nil {
+		if f != nil {
+			f.kill()
+		}
+		return err
+	}
+	err = errors.Join(b.steady(ctx, f, n), b.keepalives(ctx))
+	if ferr := b.finish(ctx, f, n, &run); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	if err != nil {
+		return err
+	}
+	g, err := b.avalanche(ctx, n)
+	if err != nil {
+		if g != nil {
+			g.kill()
+		}
+		return err
+	}
+	err = b.restart(ctx, g, n)
+	return errors.Join(err, b.finish(ctx, g, n, nil))
+}
+
+// steady counts API writes while the fleet keeps alive and nothing else happens.
+func (b *bench) steady(ctx context.Context, f *fleet, n int) error {
+	warm := b.o.statusInterval + b.deviceKA
+	slog.Info("steady state: warming up", "for", warm)
+	sleepCtx(ctx, warm)
+	// The Events of the burst's transitions reach the API server late (the event
+	// recorder queues and rate-limits them): wait until they have all been written, so
+	// the window counts the steady state alone.
+	ss, err := scrape(ctx, b.apiHTTP, b.apiHost+"/metrics")
+	if err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); {
+		_, before := cameraWrites(ss)
+		sleepCtx(ctx, b.o.statusInterval/2)
+		if ss, err = scrape(ctx, b.apiHTTP, b.apiHost+"/metrics"); err != nil {
+			return err
+		}
+		if _, after := cameraWrites(ss); after == before {
+			break
+		}
+	}
+	cam0, ev0 := cameraWrites(ss)
+	mod0 := b.tr.modifiedCount()
+	ka0 := f.progress().keepalivesOK
+	cpu0, _ := b.op.cpuSeconds()
+	start := time.Now()
+	slog.Info("steady state: counting API writes", "for", b.o.steadyWindow)
+	sleepCtx(ctx, b.o.steadyWindow)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	window := time.Since(start)
+	if ss, err = scrape(ctx, b.apiHTTP, b.apiHost+"/metrics"); err != nil {
+		return err
+	}
+	cam1, ev1 := cameraWrites(ss)
+	cpu1, _ := b.op.cpuSeconds()
+	s := &steadyWrites{
+		Cameras: n, WindowSeconds: window.Seconds(),
+		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, Modified: b.tr.modifiedCount() - mod0,
+		OperatorCPU:      (cpu1 - cpu0) / window.Seconds(),
+		KeepalivesPerSec: float64(f.progress().keepalivesOK-ka0) / window.Seconds(),
+	}
+	// The window lasts window×Scale of unscaled time.
+	unscaled := window.Seconds() * b.r.Settings.Scale
+	s.PerCameraPer5Min = (s.CameraWrites + s.EventWrites) / float64(n) / (unscaled / 300)
+	b.r.Steady = s
+	if p := f.progress(); p.keepalivesFailed > 0 {
+		b.r.Errors = append(b.r.Errors, fmt.Sprintf("steady state: %d keepalives failed", p.keepalivesFailed))
+	}
+	mem, err := b.op.memory(ctx)
+	if err != nil {
+		return err
+	}
+	b.r.Memory.Registered = mem
+	b.r.Memory.PerCameraBytes = (float64(mem.RSSBytes) - float64(b.r.Memory.Baseline.RSSBytes)) / float64(n)
+	return nil
+}
+
+// keepalives runs the keepalive load for the registered fleet's devices.
+func (b *bench) keepalives(ctx context.Context) error {
+	slog.Info("keepalive load", "for", b.o.kaDuration)
+	cpu0, _ := b.op.cpuSeconds()
+	self0, _ := processCPU(os.Getpid())
+	k, err := keepaliveLoad(ctx, b.op.sipAddr, b.ids, b.o.kaConns, b.o.kaWindow, b.o.kaDuration)
+	cpu1, _ := b.op.cpuSeconds()
+	self1, _ := processCPU(os.Getpid())
+	k.OperatorCPU = (cpu1 - cpu0) / b.o.kaDuration.Seconds()
+	k.GeneratorCPU = (self1 - self0) / b.o.kaDuration.Seconds()
+	b.r.Keepalives = &k
+	if err != nil {
+		return err
+	}
+	mem, err := b.op.memory(ctx)
+	if err == nil && mem.PeakRSSBytes > b.r.Memory.Registered.PeakRSSBytes {
+		b.r.Memory.Registered.PeakRSSBytes = mem.PeakRSSBytes
+	}
+	return b.op.alive()
+}
+
+// avalanche has every device register again within the spread (devices rebooted by a
+// site power cut, or sent back by a platform that lost their registrations).
+func (b *bench) avalanche(ctx context.Context, n int) (*fleet, error) {
+	rate := 0.0
+	if b.o.avalancheSpread > 0 {
+		rate = float64(n) / b.o.avalancheSpread.Seconds()
+	}
+	slog.Info("avalanche", "devices", n, "spread", b.o.avalancheSpread)
+	g, err := b.startFleet("avalanche", n, rate)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	a := &avalancheResult{Devices: n, SpreadSeconds: b.o.avalancheSpread.Seconds()}
+	b.r.Avalanche = a
+	last200, p, err := g.waitAllRegistered(ctx, b.o.avalancheSpread+5*time.Minute)
+	a.Registered, a.Failed = p.registered, p.failed
+	a.LatencyMs = latency{P50: p.p50, P99: p.p99}
+	if err != nil {
+		return g, err
+	}
+	a.AllRegisteredSeconds = last200.Sub(start).Seconds()
+	shown, err := b.tr.waitFor(ctx, "Registered", b.names[:n], 5*time.Minute, func(v camView) bool { return v.state == gbv1.StateRegistered })
+	if err != nil {
+		return g, err
+	}
+	a.APIRegisteredSeconds = shown.Sub(start).Seconds()
+	return g, nil
+}
+
+// restart kills the operator while the fleet is registered and keeping alive, starts
+// it again, and watches the devices for three keepalive intervals.
+func (b *bench) restart(ctx context.Context, f *fleet, n int) error {
+	slog.Info("operator kill -9 and restart", "devices", n)
+	before := f.progress()
+	ss, err := scrape(ctx, b.apiHTTP, b.apiHost+"/metrics")
+	if err != nil {
+		return err
+	}
+	cam0, ev0 := cameraWrites(ss)
+	if err := b.op.kill(); err != nil {
+		return err
+	}
+	ready, err := b.op.start(ctx)
+	if err != nil {
+		return err
+	}
+	x := &restartResult{Devices: n, ReadySeconds: ready.Seconds()}
+	b.r.Restart = x
+	observe := 3*b.deviceKA + 2*time.Second
+	sleepCtx(ctx, observe)
+	after := f.progress()
+	x.ObservedSeconds = (ready + observe).Seconds()
+	x.KeepalivesOK = after.keepalivesOK - before.keepalivesOK
+	x.KeepalivesFailed = after.keepalivesFailed - before.keepalivesFailed
+	x.ReRegistrations = after.registered - before.registered
+	x.RegisterFailed = after.failed - before.failed
+	if ss, err = scrape(ctx, b.apiHTTP, b.apiHost+"/metrics"); err != nil {
+		return err
+	}
+	cam1, ev1 := cameraWrites(ss)
+	x.WritesCaused = cam1 - cam0 + ev1 - ev0
+	_, err = b.tr.waitFor(ctx, "Registered", b.names[:n], 10*time.Second, func(v camView) bool { return v.state == gbv1.StateRegistered })
+	x.AllRegistered = err == nil
+	return nil
+}
+
+// sipp registers every device once with sipp, if it is installed.
+func (b *bench) sipp(ctx context.Context) error {
+	if b.o.noSipp {
+		b.r.Skipped["sipp"] = "--no-sipp"
+		return nil
+	}
+	bin, err := exec.LookPath("sipp")
+	if err != nil {
+		b.r.Skipped["sipp"] = "sipp is not installed (Debian package sip-tester)"
+		return nil
+	}
+	slog.Info("sipp registration load", "devices", len(b.ids))
+	cpu0, _ := b.op.cpuSeconds()
+	start := time.Now()
+	s, err := runSipp(ctx, bin, filepath.Join(testenv.RepoRoot(), "hack", "bench", "sipp", "register-load.xml"),
+		filepath.Join(b.work, "sipp"), b.op.sipAddr, b.ids, password, b.o.sippRate, b.o.sippLimit)
+	cpu1, _ := b.op.cpuSeconds()
+	s.OperatorCPU = (cpu1 - cpu0) / time.Since(start).Seconds()
+	b.r.Sipp = &s
+	return err
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// keepaliveResult is the outcome of the keepalive load.
+type keepaliveResult struct {
+	Devices     int     `json:"devices"`
+	Connections int     `json:"connections"`
+	Window      int     `json:"window_per_connection"`
+	Seconds     float64 `json:"seconds"`
+	Sent        int64   `json:"sent"`
+	// Answered200 counts the 200 OKs received within the measured time; PerSecond is
+	// that over Seconds.
+	Answered200 int64            `json:"answered_200"`
+	PerSecond   float64          `json:"per_second"`
+	Refused     map[string]int64 `json:"refused_by_status"`
+	Lost        int64            `json:"lost"`
+	// OperatorCPU is the operator's CPU use over the load, in cores (1.0 = one core);
+	// GeneratorCPU the bench process's, which sends them.
+	OperatorCPU  float64 `json:"operator_cpu_cores"`
+	GeneratorCPU float64 `json:"generator_cpu_cores"`
+}
+
+// keepaliveLoad sends keepalives for ids (registered devices) as fast as the registrar
+// answers them, for d: conns sockets with at most window unanswered keepalives each
+// (closed loop, so an overloaded registrar slows the load rather than drowning in it).
+// A keepalive unanswered after 2 s counts as lost.
+func keepaliveLoad(ctx context.Context, server string, ids []string, conns, window int, d time.Duration) (keepaliveResult, error) {
+	res := keepaliveResult{Devices: len(ids), Connections: conns, Window: window, Refused: map[string]int64{}}
+	if len(ids) == 0 {
+		return res, errors.New("no registered devices to keep alive")
+	}
+	var sent, ok, lost atomic.Int64
+	var refusedMu sync.Mutex
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for ci := range conns {
+		c, err := dialRaw(server)
+		if err != nil {
+			return res, err
+		}
+		wg.Go(func() {
+			defer c.Close()
+			l := &kaConn{c: c, tokens: make(chan struct{}, window), pending: map[int]time.Time{}}
+			for range window {
+				l.tokens <- struct{}{}
+			}
+			done := make(chan struct{})
+			var inner sync.WaitGroup
+			inner.Go(func() {
+				l.receive(done, func(code int, at time.Time) {
+					switch {
+					case code == 200 && !at.After(deadline):
+						ok.Add(1)
+					case code != 200:
+						refusedMu.Lock()
+						res.Refused[strconv.Itoa(code)]++
+						refusedMu.Unlock()
+					}
+				})
+			})
+			inner.Go(func() { l.reap(done, &lost) })
+			buf := make([]byte, 0, 1024)
+			end := time.NewTimer(time.Until(deadline))
+			defer end.Stop()
+			for seq := 1; ; seq++ {
+				select {
+				case <-l.tokens:
+				case <-ctx.Done():
+				case <-end.C:
+				}
+				if ctx.Err() != nil || !time.Now().Before(deadline) {
+					break
+				}
+				id := ids[(seq*conns+ci)%len(ids)]
+				buf = c.keepaliveRequest(buf, id, seq)
+				l.mu.Lock()
+				l.pending[seq] = time.Now()
+				l.mu.Unlock()
+				if _, err := c.conn.Write(buf); err != nil {
+					l.mu.Lock()
+					delete(l.pending, seq)
+					l.mu.Unlock()
+					lost.Add(1)
+					l.tokens <- struct{}{}
+					continue
+				}
+				sent.Add(1)
+			}
+			// Let the last answers arrive, then count what never did.
+			for range 40 {
+				l.mu.Lock()
+				n := len(l.pending)
+				l.mu.Unlock()
+				if n == 0 {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			close(done)
+			inner.Wait()
+			l.mu.Lock()
+			lost.Add(int64(len(l.pending)))
+			l.mu.Unlock()
+		})
+	}
+	wg.Wait()
+	res.Seconds = d.Seconds()
+	res.Sent, res.Answered200, res.Lost = sent.Load(), ok.Load(), lost.Load()
+	res.PerSecond = float64(res.Answered200) / res.Seconds
+	return res, ctx.Err()
+}
+
+// kaConn is the state of one socket of the keepalive load.
+type kaConn struct {
+	c      *rawConn
+	tokens chan struct{} // free slots of the window
+	mu     sync.Mutex
+	// pending are the unanswered keepalives by CSeq, with when they were sent.
+	pending map[int]time.Time
+}
+
+// receive reads answers until done, releasing a window slot for each.
+func (l *kaConn) receive(done <-chan struct{}, count func(code int, at time.Time)) {
+	buf := make([]byte, 65536)
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		_ = l.c.conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		n, err := l.c.conn.Read(buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		at := time.Now()
+		res := buf[:n]
+		code := statusCode(res)
+		seq, ok := cseqOf(res)
+		if code < 200 || !ok {
+			continue
+		}
+		l.mu.Lock()
+		_, was := l.pending[seq]
+		delete(l.pending, seq)
+		l.mu.Unlock()
+		if was {
+			count(code, at)
+			l.tokens <- struct{}{}
+		}
+	}
+}
+
+// reap gives up on keepalives unanswered for 2 s, freeing their window slots.
+func (l *kaConn) reap(done <-chan struct{}, lost *atomic.Int64) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			l.mu.Lock()
+			for seq, at := range l.pending {
+				if now.Sub(at) > 2*time.Second {
+					delete(l.pending, seq)
+					lost.Add(1)
+					l.tokens <- struct{}{}
+				}
+			}
+			l.mu.Unlock()
+		}
+	}
+}

@@ -1,0 +1,171 @@
+// Command bench is what `make bench` runs: the figures of camera-operator, reproducible.
+// It starts a local control plane (the binaries of `make dev`) and the operator binary as
+// its own process, creates the Cameras with a fast client, then drives the operator's
+// SIP registrar on 127.0.0.1 with camsim fleets, sipp (hack/bench/sipp) and a lean
+// keepalive generator, and reports registrations/s, REGISTER→200 latency, how long the
+// API takes to show a registered fleet, a re-registration avalanche, keepalives/s, API
+// writes in steady state, the operator's memory and the registrar's heap per binding.
+// The figures are printed as tables and written as JSON (--out).
+//
+//	go run ./hack/bench                          # full size: 1k, 5k and 10k cameras
+//	go run ./hack/bench --cameras 500,2000       # a quick run
+//
+// Every load is bounded in count and time. Steady-state time is scaled down: the
+// operator's --keepalive-status-interval and the devices' keepalive interval are divided
+// by the same factor, and writes are scaled back to five minutes.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// opts are the bench's flags.
+type opts struct {
+	sizes           []int
+	out, work       string
+	assets          string
+	statusInterval  time.Duration
+	steadyWindow    time.Duration
+	kaConns         int
+	kaWindow        int
+	kaDuration      time.Duration
+	avalancheSpread time.Duration
+	sippRate        int
+	sippLimit       int
+	noSipp          bool
+	heapBindings    int
+	goBench         bool
+	endpoints       int
+	workers         int
+}
+
+func parseFlags(args []string) (opts, error) {
+	var o opts
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	sizes := fs.String("cameras", "1000,5000,10000", "fleet sizes, comma-separated; the largest also runs the steady-state, keepalive, avalanche, restart and sipp loads")
+	fs.StringVar(&o.out, "out", "bin/bench/results.json", "where to write the figures as JSON")
+	fs.StringVar(&o.work, "work", "bin/bench", "directory of the built binaries, logs and the control plane's state (those of an earlier run are removed first)")
+	fs.StringVar(&o.assets, "assets", "", "directory of kube-apiserver, etcd and kubectl (default: KUBEBUILDER_ASSETS or bin/k8s/...)")
+	fs.DurationVar(&o.statusInterval, "status-interval", 30*time.Second, "the operator's --keepalive-status-interval; time is scaled by 5m over it")
+	fs.DurationVar(&o.steadyWindow, "steady-window", 0, "how long API writes are counted in steady state (default 4 status intervals)")
+	fs.IntVar(&o.kaConns, "keepalive-sockets", 4, "sockets of the keepalive load")
+	fs.IntVar(&o.kaWindow, "keepalive-window", 256, "unanswered keepalives allowed per socket")
+	fs.DurationVar(&o.kaDuration, "keepalive-duration", 10*time.Second, "how long the keepalive load runs")
+	fs.DurationVar(&o.avalancheSpread, "avalanche-spread", 50*time.Second, "the avalanche's devices register at a steady rate over this window (0: all at once)")
+	fs.IntVar(&o.sippRate, "sipp-rate", 50000, "sipp's call rate limit (calls/s)")
+	fs.IntVar(&o.sippLimit, "sipp-concurrency", 1000, "sipp's limit of calls in progress")
+	fs.BoolVar(&o.noSipp, "no-sipp", false, "skip the sipp load")
+	fs.IntVar(&o.heapBindings, "heap-bindings", 0, "bindings of the in-process registrar heap measurement (default: the largest size)")
+	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback: the registrar alone, with a lean client")
+	fs.IntVar(&o.endpoints, "endpoints", 64, "camsim's sockets per fleet")
+	fs.IntVar(&o.workers, "workers", 256, "camsim's SIP exchanges in flight per fleet")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 || n > 100000 {
+			return o, fmt.Errorf("--cameras: %q is not a size between 1 and 100000", s)
+		}
+		if len(o.sizes) > 0 && n <= o.sizes[len(o.sizes)-1] {
+			return o, errors.New("--cameras: sizes must increase")
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if len(o.sizes) == 0 {
+		return o, errors.New("--cameras: no size")
+	}
+	if o.statusInterval < 5*time.Second || o.statusInterval > 5*time.Minute {
+		return o, errors.New("--status-interval must be between 5s and 5m")
+	}
+	if o.steadyWindow <= 0 {
+		o.steadyWindow = 4 * o.statusInterval
+	}
+	if o.heapBindings <= 0 {
+		o.heapBindings = o.sizes[len(o.sizes)-1]
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Bounded whatever happens: the full size takes about a quarter of an hour.
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute)
+	defer cancel()
+
+	r := &results{Command: commandLine(), Started: time.Now(), Machine: describeMachine(), Skipped: map[string]string{}}
+	runErr := run(ctx, o, r)
+	if runErr != nil {
+		r.Errors = append(r.Errors, runErr.Error())
+	}
+	r.DurationSeconds = time.Since(r.Started).Seconds()
+	r.Machine.LoadAverageEnd = loadAverage()
+	r.judge()
+	r.print(os.Stdout)
+	if err := r.write(o.out); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("\nfigures written to %s\n", o.out)
+	if runErr != nil {
+		os.Exit(1)
+	}
+}
+
+// run measures everything, recording what it got in r even when a phase fails.
+func run(ctx context.Context, o opts, r *results) error {
+	b, err := newBench(o, r)
+	if err != nil {
+		return err
+	}
+	err = b.live(ctx)
+	b.teardown()
+	if ctx.Err() != nil {
+		return errors.Join(err, ctx.Err())
+	}
+	// The rest runs in this process with the control plane gone, so the CPU is its own.
+	slog.Info("measuring the registrar's heap per binding (in process)", "bindings", o.heapBindings)
+	keepalivesAlone := func(addr string, ids []string) error {
+		slog.Info("keepalive load on the registrar alone (in process)", "for", o.kaDuration)
+		self0, _ := processCPU(os.Getpid())
+		k, err := keepaliveLoad(ctx, addr, ids, o.kaConns, o.kaWindow, o.kaDuration)
+		self1, _ := processCPU(os.Getpid())
+		k.GeneratorCPU = (self1 - self0) / o.kaDuration.Seconds() // registrar and generator together
+		r.KeepalivesAlone = &k
+		return err
+	}
+	if h, herr := measureRegistrarHeap(ctx, o.heapBindings, "34020000001329000001", keepalivesAlone); herr != nil {
+		err = errors.Join(err, fmt.Errorf("registrar heap and keepalives: %w", herr))
+	} else {
+		r.Heap = &h
+	}
+	if o.goBench {
+		slog.Info("running sipd's BenchmarkRegisterLoopback")
+		if g, gerr := runGoBench(ctx); gerr != nil {
+			err = errors.Join(err, fmt.Errorf("go benchmark: %w", gerr))
+		} else {
+			r.GoBench = &g
+		}
+	}
+	return err
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// samples are the samples of a Prometheus text exposition.
+type samples []sample
+
+type sample struct {
+	name   string
+	labels map[string]string
+	value  float64
+}
+
+// scrape fetches and parses a Prometheus text endpoint.
+func scrape(ctx context.Context, c *http.Client, url string) (samples, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return parseSamples(resp.Body)
+}
+
+// parseSamples reads the text format's sample lines: name{label="value",...} value.
+// Label values here are plain (no escaped quotes or commas), which is all the bench
+// reads.
+func parseSamples(r io.Reader) (samples, error) {
+	var out samples
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		s := sample{labels: map[string]string{}}
+		rest := line
+		if i := strings.IndexByte(line, '{'); i >= 0 {
+			j := strings.LastIndexByte(line, '}')
+			if j < i {
+				continue
+			}
+			s.name = line[:i]
+			for _, kv := range strings.Split(line[i+1:j], ",") {
+				k, v, ok := strings.Cut(kv, "=")
+				if ok {
+					s.labels[strings.TrimSpace(k)] = strings.Trim(v, `"`)
+				}
+			}
+			rest = strings.TrimSpace(line[j+1:])
+		} else {
+			name, after, ok := strings.Cut(line, " ")
+			if !ok {
+				continue
+			}
+			s.name, rest = name, after
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			continue
+		}
+		s.value = v
+		out = append(out, s)
+	}
+	return out, sc.Err()
+}
+
+// sum adds the samples of name whose labels satisfy match (nil: all).
+func (ss samples) sum(name string, match func(map[string]string) bool) float64 {
+	var total float64
+	for _, s := range ss {
+		if s.name == name && (match == nil || match(s.labels)) {
+			total += s.value
+		}
+	}
+	return total
+}
+
+// writeVerbs are the verbs of apiserver_request_total that write.
+var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPLY": true, "DELETE": true, "DELETECOLLECTION": true, "CREATE": true, "UPDATE": true}
+
+// cameraWrites counts the API write requests on Cameras (any subresource) and Events:
+// everything the operator's status keeping costs the API server.
+func cameraWrites(ss samples) (cameras, events float64) {
+	cameras = ss.sum("apiserver_request_total", func(l map[string]string) bool {
+		return l["resource"] == "cameras" && writeVerbs[l["verb"]]
+	})
+	events = ss.sum("apiserver_request_total", func(l map[string]string) bool {
+		return l["resource"] == "events" && writeVerbs[l["verb"]]
+	})
+	return cameras, events
+}

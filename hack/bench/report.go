@@ -1,0 +1,307 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// results is everything `make bench` measured, as written to results.json.
+type results struct {
+	Command         string    `json:"command"`
+	Started         time.Time `json:"started"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	Machine         machine   `json:"machine"`
+	Settings        settings  `json:"settings"`
+	Setup           setup     `json:"setup"`
+
+	// Registrations are the camsim bursts, one per size: every device registers at
+	// once (256 exchanges in flight) and stays registered.
+	Registrations []registrationRun `json:"registrations"`
+	// APICatchUp is, per size, the time from the last 200 OK of the burst until every
+	// Camera of the size showed Registered in the API.
+	APICatchUp []catchUp        `json:"api_catch_up"`
+	Steady     *steadyWrites    `json:"steady_state_writes,omitempty"`
+	Keepalives *keepaliveResult `json:"keepalives,omitempty"`
+	// KeepalivesAlone is the same load on the registrar alone, in the bench's process
+	// (whose CPU figure is then the registrar's and the generator's together).
+	KeepalivesAlone *keepaliveResult  `json:"keepalives_registrar_alone,omitempty"`
+	Avalanche       *avalancheResult  `json:"avalanche,omitempty"`
+	Restart         *restartResult    `json:"operator_restart,omitempty"`
+	Sipp            *sippResult       `json:"sipp,omitempty"`
+	Memory          *memoryResult     `json:"memory,omitempty"`
+	Heap            *heapResult       `json:"registrar_heap,omitempty"`
+	GoBench         *goBenchResult    `json:"go_benchmark,omitempty"`
+	Targets         []target          `json:"targets"`
+	Skipped         map[string]string `json:"skipped,omitempty"`
+	Errors          []string          `json:"errors,omitempty"`
+}
+
+// settings are the knobs of the run.
+type settings struct {
+	Sizes []int `json:"sizes"`
+	// StatusInterval is the operator's --keepalive-status-interval during the run;
+	// Scale is 5m over it: the run's time is scaled down by Scale, and device keepalive
+	// intervals with it (DeviceKeepalive, 60 s / Scale).
+	StatusInterval  string  `json:"keepalive_status_interval"`
+	Scale           float64 `json:"time_scale"`
+	DeviceKeepalive string  `json:"device_keepalive_interval"`
+	Endpoints       int     `json:"camsim_endpoints"`
+	Workers         int     `json:"camsim_workers"`
+}
+
+// setup times the preparation.
+type setup struct {
+	OperatorReadySeconds float64 `json:"operator_ready_seconds"`
+	Cameras              int     `json:"cameras"`
+	CreateSeconds        float64 `json:"create_cameras_seconds"`
+	// InitialStatusSeconds is how long after creation every Camera had a status
+	// (Pending) written by the operator.
+	InitialStatusSeconds float64 `json:"initial_status_seconds"`
+}
+
+// registrationRun is one camsim burst.
+type registrationRun struct {
+	Driver     string           `json:"driver"`
+	Transport  string           `json:"transport"`
+	Devices    int              `json:"devices"`
+	Registered int64            `json:"registered"`
+	Failed     int64            `json:"failed"`
+	Failures   map[string]int64 `json:"failures_by_status,omitempty"`
+	PerSecond  float64          `json:"registrations_per_second"`
+	Seconds    float64          `json:"seconds"`
+	LatencyMs  latency          `json:"latency_ms"`
+	// OperatorCPU and CamsimCPU are the cores each used during the burst: on a shared
+	// machine the load generator's share is CPU the registrar did not get.
+	OperatorCPU float64 `json:"operator_cpu_cores"`
+	CamsimCPU   float64 `json:"camsim_cpu_cores"`
+}
+
+type catchUp struct {
+	Cameras int     `json:"cameras"`
+	Seconds float64 `json:"seconds"`
+}
+
+// steadyWrites counts the API writes of a registered fleet keeping alive.
+type steadyWrites struct {
+	Cameras       int     `json:"cameras"`
+	WindowSeconds float64 `json:"window_seconds"`
+	// CameraWrites and EventWrites are write requests counted by the API server
+	// (apiserver_request_total), Modified the Camera changes seen by a watch.
+	CameraWrites float64 `json:"camera_write_requests"`
+	EventWrites  float64 `json:"event_write_requests"`
+	Modified     int64   `json:"camera_modifications"`
+	// PerCameraPer5Min scales the write requests (Cameras and Events) to one Camera
+	// and five minutes of unscaled time.
+	PerCameraPer5Min float64 `json:"writes_per_camera_per_5min"`
+	OperatorCPU      float64 `json:"operator_cpu_cores"`
+	KeepalivesPerSec float64 `json:"device_keepalives_per_second"`
+}
+
+// avalancheResult is every device registering again within the window.
+type avalancheResult struct {
+	Devices       int              `json:"devices"`
+	SpreadSeconds float64          `json:"spread_seconds"`
+	Registered    int64            `json:"registered"`
+	Failed        int64            `json:"failed"`
+	Failures      map[string]int64 `json:"failures_by_status,omitempty"`
+	// AllRegisteredSeconds runs from the first REGISTER to the last 200;
+	// APIRegisteredSeconds from the first REGISTER until every Camera showed it.
+	AllRegisteredSeconds float64 `json:"all_registered_seconds"`
+	APIRegisteredSeconds float64 `json:"api_registered_seconds"`
+	LatencyMs            latency `json:"latency_ms"`
+}
+
+// restartResult is the operator killed (SIGKILL) and restarted under a registered fleet.
+type restartResult struct {
+	Devices         int     `json:"devices"`
+	ReadySeconds    float64 `json:"ready_seconds"`
+	ObservedSeconds float64 `json:"observed_seconds"`
+	KeepalivesOK    int64   `json:"keepalives_ok"`
+	// KeepalivesFailed are keepalives refused or unanswered; ReRegistrations devices made
+	// to register again; both should be 0.
+	KeepalivesFailed int64   `json:"keepalives_failed"`
+	ReRegistrations  int64   `json:"re_registrations"`
+	RegisterFailed   int64   `json:"register_failed"`
+	WritesCaused     float64 `json:"api_writes"`
+	AllRegistered    bool    `json:"all_cameras_registered_after"`
+}
+
+type memoryResult struct {
+	Cameras  int    `json:"cameras"`
+	Baseline memory `json:"baseline"`
+	// Created is with the Cameras in the cache, none registered; Registered with all
+	// of them registered and keeping alive (steady state).
+	Created    memory `json:"cameras_created"`
+	Registered memory `json:"registered"`
+	// PerCameraBytes is (Registered − Baseline) RSS over Cameras.
+	PerCameraBytes float64 `json:"rss_per_camera_bytes"`
+}
+
+type goBenchResult struct {
+	Command   string  `json:"command"`
+	PerSecond float64 `json:"registrations_per_second"`
+	Output    string  `json:"output"`
+}
+
+// target is one line of the table against the issue's targets.
+type target struct {
+	Name     string `json:"name"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Met      bool   `json:"met"`
+	Note     string `json:"note,omitempty"`
+}
+
+func (r *results) write(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// print writes the figures as tables.
+func (r *results) print(w io.Writer) {
+	m := r.Machine
+	fmt.Fprintf(w, "\ncamera-operator bench: %d CPUs (%s), %.1f GiB, Linux %s, %s; load average %.1f → %.1f; %s\n",
+		m.CPUs, m.Model, float64(m.MemoryBytes)/(1<<30), m.Kernel, m.GoVersion, m.LoadAverageStart, m.LoadAverageEnd,
+		(time.Duration(r.DurationSeconds) * time.Second).String())
+	fmt.Fprintf(w, "command: %s\n\n", r.Command)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tWANTED\tMEASURED\tMET\tNOTE")
+	for _, t := range r.Targets {
+		met := "yes"
+		if !t.Met {
+			met = "NO"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Target, t.Measured, met, t.Note)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REGISTRATIONS\tDEVICES\tOK\tFAILED\tREG/S\tP50 MS\tP99 MS\tCPU OPERATOR/LOAD\tAPI CATCH-UP")
+	for i, run := range r.Registrations {
+		cu := "-"
+		if i < len(r.APICatchUp) {
+			cu = fmt.Sprintf("%.1fs", r.APICatchUp[i].Seconds)
+		}
+		fmt.Fprintf(tw, "%s %s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f/%.2f\t%s\n", run.Driver, run.Transport, run.Devices,
+			run.Registered, run.Failed, run.PerSecond, run.LatencyMs.P50, run.LatencyMs.P99, run.OperatorCPU, run.CamsimCPU, cu)
+	}
+	if s := r.Sipp; s != nil {
+		fmt.Fprintf(tw, "sipp UDP\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f/%.2f\t(%d retransmissions)\n", s.Calls, s.Successful, s.Failed,
+			s.PerSecond, s.LatencyMs.P50, s.LatencyMs.P99, s.OperatorCPU, s.SippCPU, s.Retransmissions)
+	}
+	if g := r.GoBench; g != nil {
+		fmt.Fprintf(tw, "registrar alone (go test -bench)\t\t\t\t%.0f\t\t\t\t\n", g.PerSecond)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	if s := r.Steady; s != nil {
+		fmt.Fprintf(w, "steady state: %d cameras, %.0fs window: %.0f Camera writes, %.0f Event writes, %d modifications → %.2f writes/camera/5 min (scaled ×%.0f); operator %.2f cores\n",
+			s.Cameras, s.WindowSeconds, s.CameraWrites, s.EventWrites, s.Modified, s.PerCameraPer5Min, r.Settings.Scale, s.OperatorCPU)
+	}
+	if k := r.Keepalives; k != nil {
+		fmt.Fprintf(w, "keepalives: %.0f/s answered 200 (%d sent, %d lost, refused %v) over %d sockets × %d in flight; operator %.2f cores, generator %.2f cores\n",
+			k.PerSecond, k.Sent, k.Lost, k.Refused, k.Connections, k.Window, k.OperatorCPU, k.GeneratorCPU)
+	}
+	if k := r.KeepalivesAlone; k != nil {
+		fmt.Fprintf(w, "keepalives, registrar alone (in process): %.0f/s answered 200 (%d lost, refused %v); registrar and generator %.2f cores\n",
+			k.PerSecond, k.Lost, k.Refused, k.GeneratorCPU)
+	}
+	if a := r.Avalanche; a != nil {
+		fmt.Fprintf(w, "avalanche: %d devices over %.0fs: %d ok, %d failed %v; all 200 after %.1fs, all Registered in the API after %.1fs\n",
+			a.Devices, a.SpreadSeconds, a.Registered, a.Failed, a.Failures, a.AllRegisteredSeconds, a.APIRegisteredSeconds)
+	}
+	if x := r.Restart; x != nil {
+		fmt.Fprintf(w, "operator kill -9 and restart with %d registered: ready in %.1fs; over %.0fs: %d keepalives ok, %d failed, %d re-registrations (%d failed), %.0f API writes\n",
+			x.Devices, x.ReadySeconds, x.ObservedSeconds, x.KeepalivesOK, x.KeepalivesFailed, x.ReRegistrations, x.RegisterFailed, x.WritesCaused)
+	}
+	if mem := r.Memory; mem != nil {
+		fmt.Fprintf(w, "operator memory: RSS %s empty, %s with %d Cameras, %s with all registered (peak %s); %.1f KiB per camera; Go heap in use %s\n",
+			mib(mem.Baseline.RSSBytes), mib(mem.Created.RSSBytes), mem.Cameras, mib(mem.Registered.RSSBytes), mib(mem.Registered.PeakRSSBytes),
+			mem.PerCameraBytes/1024, mib(mem.Registered.HeapInuseBytes))
+	}
+	if h := r.Heap; h != nil {
+		fmt.Fprintf(w, "registrar heap: %.0f bytes per binding (%d bindings)\n", h.BytesPerBinding, h.Bindings)
+	}
+	for k, v := range r.Skipped {
+		fmt.Fprintf(w, "skipped %s: %s\n", k, v)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// judge fills Targets from the figures.
+func (r *results) judge() {
+	var ts []target
+	add := func(name, want, measured string, met bool, note string) {
+		ts = append(ts, target{Name: name, Target: want, Measured: measured, Met: met, Note: note})
+	}
+	if n := len(r.Registrations); n > 0 {
+		run := r.Registrations[n-1]
+		add(fmt.Sprintf("registrations/s, camsim, %d devices", run.Devices), "≥ 12000, 0 failures",
+			fmt.Sprintf("%.0f, %d failures", run.PerSecond, run.Failed), run.PerSecond >= 12000 && run.Failed == 0,
+			fmt.Sprintf("p50 %.1f ms, p99 %.1f ms", run.LatencyMs.P50, run.LatencyMs.P99))
+	}
+	if s := r.Sipp; s != nil {
+		add(fmt.Sprintf("registrations/s, sipp, %d devices", s.Calls), "≥ 12000, 0 failures",
+			fmt.Sprintf("%.0f, %d failures", s.PerSecond, s.Failed), s.PerSecond >= 12000 && s.Failed == 0,
+			fmt.Sprintf("p50 %.0f ms, p99 %.0f ms, %d retransmissions", s.LatencyMs.P50, s.LatencyMs.P99, s.Retransmissions))
+	}
+	if k := r.Keepalives; k != nil {
+		lostOrRefused := k.Lost
+		for _, n := range k.Refused {
+			lostOrRefused += n
+		}
+		add("keepalives/s answered", "≥ 50000", fmt.Sprintf("%.0f", k.PerSecond), k.PerSecond >= 50000,
+			fmt.Sprintf("%d lost or refused", lostOrRefused))
+	}
+	for _, c := range r.APICatchUp {
+		add(fmt.Sprintf("%d Cameras Registered after the last 200", c.Cameras), "≤ 30 s", fmt.Sprintf("%.1f s", c.Seconds), c.Seconds <= 30, "")
+	}
+	if s := r.Steady; s != nil {
+		add("API writes per camera per 5 min", "≤ 1", fmt.Sprintf("%.2f", s.PerCameraPer5Min), s.PerCameraPer5Min <= 1,
+			fmt.Sprintf("%d cameras, time scaled ×%.0f", s.Cameras, r.Settings.Scale))
+	}
+	if m := r.Memory; m != nil && m.Registered.RSSBytes > 0 {
+		rss := float64(m.Registered.RSSBytes)
+		measured, met := fmt.Sprintf("%.0f MB", rss/1e6), rss <= 150e6
+		if m.Cameras < 10000 {
+			projected := float64(m.Baseline.RSSBytes) + m.PerCameraBytes*10000
+			measured += fmt.Sprintf(" (%.0f MB projected at 10k)", projected/1e6)
+			met = projected <= 150e6
+		}
+		add(fmt.Sprintf("operator RSS at %d cameras", m.Cameras), "≤ 150 MB at 10k", measured, met,
+			fmt.Sprintf("%.1f KiB per camera, peak %.0f MB", m.PerCameraBytes/1024, float64(m.Registered.PeakRSSBytes)/1e6))
+	}
+	if a := r.Avalanche; a != nil {
+		add(fmt.Sprintf("avalanche: %d re-register within 60 s", a.Devices), "0 failures, all within 60 s",
+			fmt.Sprintf("%d failures, %.1f s", a.Failed, a.AllRegisteredSeconds), a.Failed == 0 && a.AllRegisteredSeconds <= 60, "")
+	}
+	if x := r.Restart; x != nil {
+		add(fmt.Sprintf("operator restart under %d devices", x.Devices), "0 keepalive failures, 0 re-registrations",
+			fmt.Sprintf("%d failures, %d re-registrations", x.KeepalivesFailed, x.ReRegistrations), x.KeepalivesFailed == 0 && x.ReRegistrations == 0, "")
+	}
+	r.Targets = ts
+}
+
+// commandLine is how the bench was invoked, for the record.
+func commandLine() string {
+	return strings.Join(append([]string{"go run ./hack/bench"}, os.Args[1:]...), " ")
+}

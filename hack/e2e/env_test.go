@@ -1,0 +1,254 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gb28181/camera-operator/hack/devenv"
+	"github.com/gb28181/camera-operator/hack/testenv"
+)
+
+// keepaliveStatusInterval is the operator's --keepalive-status-interval in the suite:
+// short, so that a status that must catch up does so within seconds, not minutes.
+const keepaliveStatusInterval = 10 * time.Second
+
+// env is one run of the suite: the control plane, the binaries built from this checkout,
+// and the operator process.
+type env struct {
+	cp      *devenv.ControlPlane
+	dir     string
+	kubectl string // path of the kubectl binary beside the control plane's
+
+	operatorBin, camsimBin string
+	// sipAddr is where the operator's registrar listens (UDP and TCP); the probe and
+	// metrics addresses are its HTTP endpoints.
+	sipAddr, probeAddr, metricsAddr string
+
+	opLog *os.File // the operator's output, shown when a test fails
+	op    *devenv.Child
+}
+
+// setup starts the control plane, builds the operator and camsim (meanwhile), and starts
+// the operator. Everything is stopped when the test ends.
+func setup(t *testing.T) *env {
+	t.Helper()
+	assets, err := testenv.AssetsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{dir: t.TempDir(), kubectl: filepath.Join(assets, "kubectl")}
+	if _, err := os.Stat(e.kubectl); err != nil {
+		t.Fatalf("kubectl is expected beside kube-apiserver (run `make envtest`): %v", err)
+	}
+
+	built := make(chan error, 1)
+	go func() { built <- e.build() }()
+
+	start := time.Now()
+	e.cp, err = devenv.StartControlPlane(filepath.Join(e.dir, "cluster"), assets)
+	if err != nil {
+		<-built
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.cp.Stop(); err != nil {
+			t.Errorf("stopping the control plane: %v", err)
+		}
+	})
+	if err := <-built; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("control plane up and binaries built in %s", time.Since(start).Round(time.Millisecond))
+
+	e.opLog, err = os.Create(filepath.Join(e.dir, "operator.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logTail(t, "operator", e.opLog.Name(), 150)
+		}
+		e.opLog.Close()
+	})
+	e.sipAddr = freeSIPAddr(t)
+	e.probeAddr, e.metricsAddr = freeTCPAddr(t), freeTCPAddr(t)
+	e.startOperator(t)
+	return e
+}
+
+// build compiles the operator and camsim from this checkout, as users run them.
+func (e *env) build() error {
+	out := filepath.Join(e.dir, "bin")
+	cmd := exec.Command(goTool(), "build", "-o", out+string(filepath.Separator), ".", "./hack/camsim")
+	cmd.Dir = testenv.RepoRoot()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	e.operatorBin, e.camsimBin = filepath.Join(out, "camera-operator"), filepath.Join(out, "camsim")
+	return nil
+}
+
+// goTool is the go command of the toolchain running the test, else the one on the PATH.
+func goTool() string {
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
+			return p
+		}
+	}
+	return "go"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// startOperator runs the operator binary against the control plane, with SIP on
+// e.sipAddr, and waits until it is ready (its registrar serving).
+func (e *env) startOperator(t *testing.T) {
+	t.Helper()
+	fmt.Fprintf(e.opLog, "=== operator started by %s at %s\n", t.Name(), time.Now().Format(time.RFC3339Nano))
+	op, err := e.cp.StartChildOutput(e.opLog, e.operatorBin,
+		"--sip-listen="+e.sipAddr,
+		"--health-probe-bind-address="+e.probeAddr,
+		"--metrics-bind-address="+e.metricsAddr,
+		"--keepalive-status-interval="+keepaliveStatusInterval.String(),
+		"--log-format=text",
+		"--log-level=debug",
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.op = op
+	e.waitOperatorReady(t)
+}
+
+// waitOperatorReady polls /readyz until it answers 200.
+func (e *env) waitOperatorReady(t *testing.T) {
+	t.Helper()
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := client.Get("http://" + e.probeAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-e.op.Done():
+			t.Fatalf("the operator exited before it was ready: %v", e.op.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the operator was not ready after 2 minutes")
+		}
+	}
+}
+
+// killOperator ends the operator with SIGKILL, as a node failure or the OOM killer
+// would: no clean shutdown, nothing flushed.
+func (e *env) killOperator(t *testing.T) {
+	t.Helper()
+	if err := syscall.Kill(e.op.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-e.op.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the operator survived SIGKILL")
+	}
+	fmt.Fprintf(e.opLog, "=== operator killed by %s at %s\n", t.Name(), time.Now().Format(time.RFC3339Nano))
+}
+
+// operatorAlive fails the test when the operator has exited.
+func (e *env) operatorAlive(t *testing.T) {
+	t.Helper()
+	select {
+	case <-e.op.Done():
+		t.Fatalf("the operator exited: %v", e.op.Err())
+	default:
+	}
+}
+
+// freeSIPAddr returns a loopback address whose port is free over both UDP and TCP.
+func freeSIPAddr(t *testing.T) string {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			u.Close()
+			return addr
+		}
+	}
+	t.Fatal("no loopback port free over both UDP and TCP")
+	return ""
+}
+
+// freeTCPAddr returns a free loopback TCP address.
+func freeTCPAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// logTail logs the last n lines of the file at path.
+func logTail(t *testing.T, what, path string, n int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Logf("%s log: %v", what, err)
+		return
+	}
+	defer f.Close()
+	lines := make([]string, 0, n)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		if len(lines) == n {
+			lines = lines[1:]
+		}
+		lines = append(lines, sc.Text())
+	}
+	t.Logf("last %d lines of the %s's output:\n%s", len(lines), what, strings.Join(lines, "\n"))
+}
+
+// eventually polls cond every interval until it returns nil or timeout passes, then
+// fails with cond's last error.
+func eventually(t *testing.T, timeout, interval time.Duration, what string, cond func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var last error
+	for {
+		if last = cond(ctx); last == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: not within %s: %v", what, timeout, last)
+		case <-time.After(interval):
+		}
+	}
+}
