@@ -164,10 +164,13 @@ func run(args []string) error {
 		MinExpires:     o.sipMinExpires,
 		MaxExpires:     o.sipMaxExpires,
 		DefaultExpires: o.sipDefaultExpires,
-		DisableQop:     !o.sipQop,
-		SHA256:         o.sipSHA256,
-		Logger:         logger.With("component", "sipd"),
-		Registerer:     metrics.Registry,
+		// Listen only once the registrations are rebuilt from Camera status, so that after
+		// a restart no device is answered 503 and sent back to register.
+		ListenAfter: store.Ready(),
+		DisableQop:  !o.sipQop,
+		SHA256:      o.sipSHA256,
+		Logger:      logger.With("component", "sipd"),
+		Registerer:  metrics.Registry,
 	}, store)
 	if err != nil {
 		return fmt.Errorf("configuring the SIP registrar: %w", err)

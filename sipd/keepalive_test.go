@@ -1,6 +1,7 @@
 package sipd
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -175,5 +176,68 @@ func TestQueries(t *testing.T) {
 				t.Fatalf("partial catalog: %+v %v", cat, err)
 			}
 		})
+	}
+}
+
+// TestListenAfter: a registrar told to wait (for its bindings to be seeded) binds its
+// listeners only then, so its first answer to a seeded device is 200, not 503.
+func TestListenAfter(t *testing.T) {
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	gate := make(chan struct{})
+	s, err := New(Config{ListenAddr: "127.0.0.1:0", Logger: quietLogger(), ListenAfter: gate}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Start returned %v", err)
+		}
+	})
+
+	select {
+	case <-s.Ready():
+		t.Fatal("listening before ListenAfter was closed")
+	case <-time.After(200 * time.Millisecond):
+	}
+	now := time.Now()
+	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: "127.0.0.1:1",
+		RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
+	close(gate)
+	select {
+	case <-s.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("not listening after ListenAfter was closed")
+	}
+	d := device(t, s, "udp", devID, devPW)
+	if res, err := d.Keepalive(testCtx(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("first keepalive of a seeded device: want 200, got %v %v", res, err)
+	}
+}
+
+// TestListenAfterCancelled: a registrar stopped while it waits returns cleanly.
+func TestListenAfterCancelled(t *testing.T) {
+	s, err := New(Config{ListenAddr: "127.0.0.1:0", Logger: quietLogger(), ListenAfter: make(chan struct{})}, newMemStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Start(ctx) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Start did not return after cancel")
+	}
+	if _, ok := <-s.Events(); ok {
+		t.Fatal("event stream not closed")
 	}
 }

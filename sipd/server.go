@@ -86,6 +86,12 @@ type Config struct {
 	QueryTimeout time.Duration
 	// SweepInterval is how often expired bindings are removed (default 1s).
 	SweepInterval time.Duration
+	// ListenAfter, when set, holds back binding the listeners until it is closed: the
+	// operator closes it once the bindings are seeded from Camera status, so that a
+	// restarted registrar's first answers already know the registered devices. Until
+	// then a device's requests go unanswered and its retransmissions land later, instead
+	// of drawing 503s that make it register again.
+	ListenAfter <-chan struct{}
 	// UDPReaders is the number of goroutines reading the UDP socket (default GOMAXPROCS).
 	UDPReaders int
 
@@ -260,6 +266,14 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 func (s *Server) Start(ctx context.Context) error {
 	if !s.started.CompareAndSwap(false, true) {
 		return errors.New("sipd: server already started")
+	}
+	if s.cfg.ListenAfter != nil {
+		select {
+		case <-s.cfg.ListenAfter:
+		case <-ctx.Done():
+			s.events.close()
+			return nil
+		}
 	}
 	udp, tcp, err := listenPair(s.cfg.ListenAddr)
 	if err != nil {
