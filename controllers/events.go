@@ -36,6 +36,18 @@ type cameraEvent struct {
 	eventType, reason, action, note string
 }
 
+// stateEntryEvents are the Events of entering a state other than Registered, and the
+// condition whose message explains it.
+var stateEntryEvents = map[gbv1.CameraState]struct {
+	eventType, reason, action, condition string
+}{
+	gbv1.StateOffline:      {corev1.EventTypeWarning, EventOffline, actionKeepalive, gbv1.ConditionReady},
+	gbv1.StateUnregistered: {corev1.EventTypeNormal, EventUnregistered, actionRegister, gbv1.ConditionRegistered},
+	gbv1.StateExpired:      {corev1.EventTypeWarning, EventExpired, actionRegister, gbv1.ConditionRegistered},
+	gbv1.StateConflict:     {corev1.EventTypeWarning, EventDuplicateDeviceID, actionReconcile, gbv1.ConditionRegistered},
+	gbv1.StateSuspended:    {corev1.EventTypeNormal, EventSuspended, actionReconcile, gbv1.ConditionRegistered},
+}
+
 // transitionEvents derives the Events of a status change. AuthenticationFailed is not
 // here: a failure is an event of the registrar even when the state does not change, and
 // it is rate-limited per Camera by the reconciler.
@@ -54,30 +66,10 @@ func transitionEvents(old, cur *gbv1.CameraStatus) []cameraEvent {
 			evs = append(evs, cameraEvent{corev1.EventTypeNormal, EventRegistered, actionRegister,
 				fmt.Sprintf("registered from %s over %s for %ds (%s)", r.RemoteAddr, r.Transport, r.Expires, r.UserAgent)})
 		}
-	case gbv1.StateOffline:
-		if old.State != gbv1.StateOffline {
-			evs = append(evs, cameraEvent{corev1.EventTypeWarning, EventOffline, actionKeepalive,
-				conditionMessage(cur, gbv1.ConditionReady)})
-		}
-	case gbv1.StateUnregistered:
-		if old.State != gbv1.StateUnregistered {
-			evs = append(evs, cameraEvent{corev1.EventTypeNormal, EventUnregistered, actionRegister,
-				conditionMessage(cur, gbv1.ConditionRegistered)})
-		}
-	case gbv1.StateExpired:
-		if old.State != gbv1.StateExpired {
-			evs = append(evs, cameraEvent{corev1.EventTypeWarning, EventExpired, actionRegister,
-				conditionMessage(cur, gbv1.ConditionRegistered)})
-		}
-	case gbv1.StateConflict:
-		if old.State != gbv1.StateConflict {
-			evs = append(evs, cameraEvent{corev1.EventTypeWarning, EventDuplicateDeviceID, actionReconcile,
-				conditionMessage(cur, gbv1.ConditionRegistered)})
-		}
-	case gbv1.StateSuspended:
-		if old.State != gbv1.StateSuspended {
-			evs = append(evs, cameraEvent{corev1.EventTypeNormal, EventSuspended, actionReconcile,
-				conditionMessage(cur, gbv1.ConditionRegistered)})
+	default:
+		// Entering any other state is one event, whose note is the condition that says why.
+		if e, ok := stateEntryEvents[cur.State]; ok && old.State != cur.State {
+			evs = append(evs, cameraEvent{e.eventType, e.reason, e.action, conditionMessage(cur, e.condition)})
 		}
 	}
 	if cur.CatalogUpdatedAt != nil && (old.CatalogUpdatedAt == nil || old.ChannelCount != cur.ChannelCount ||
