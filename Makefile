@@ -102,7 +102,7 @@ undeploy: ## Remove the operator deployed by `make deploy`.
 	$(KUBECTL) delete --ignore-not-found -k config/default
 
 # Targets of the simulator, end-to-end suite, benchmarks and packaging live beside their code.
-include $(wildcard hack/*.mk)
+include $(wildcard hack/*.mk test/*.mk)
 
 ##@ Dependencies
 

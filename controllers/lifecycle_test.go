@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 

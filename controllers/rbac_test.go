@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 // forbiddenRecorder remembers the requests the API server refused with 403.

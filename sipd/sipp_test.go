@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// TestSipp runs the scenarios of hack/sipp with the real sipp binary against a real
+// TestSipp runs the scenarios of sipd/testdata/sipp with the real sipp binary against a real
 // server, over UDP and TCP. sipp exits 0 only when its call succeeded.
 func TestSipp(t *testing.T) {
 	sipp, err := exec.LookPath("sipp")
@@ -19,7 +19,7 @@ func TestSipp(t *testing.T) {
 		}
 		t.Skip("sipp not installed (Debian package sip-tester)")
 	}
-	dir, err := filepath.Abs("../hack/sipp")
+	dir, err := filepath.Abs("testdata/sipp")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 // These tests run the API against the real kube-apiserver and etcd, so what they check is

@@ -11,7 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 // dryRunApply server-side applies every object as a dry run, so the real API server

@@ -22,7 +22,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 // cluster is the one real control plane the package's tests share, started by the

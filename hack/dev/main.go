@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gb28181/camera-operator/hack/devenv"
+	"github.com/gb28181/camera-operator/internal/localcluster"
 )
 
 func main() {
@@ -42,7 +42,7 @@ func run() error {
 	defer stop()
 
 	fmt.Fprintln(os.Stderr, "dev: starting etcd and kube-apiserver...")
-	cp, err := devenv.StartControlPlane(stateDir, *assets)
+	cp, err := localcluster.StartControlPlane(stateDir, *assets)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func run() error {
 	}
 	defer func() {
 		fmt.Fprintln(os.Stderr, "dev: stopping the operator...")
-		op.Stop(devenv.StopTimeout)
+		op.Stop(localcluster.StopTimeout)
 	}()
 
 	if err := waitReady(ctx, "http://"+*probeAddr+"/readyz", op); err != nil {
@@ -81,7 +81,7 @@ func run() error {
 	}
 }
 
-func printInstructions(cp *devenv.ControlPlane, sipListen string) {
+func printInstructions(cp *localcluster.ControlPlane, sipListen string) {
 	exports := "export KUBECONFIG=" + cp.KubeconfigPath
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		exports = fmt.Sprintf("export KUBECONFIG=%s PATH=%s:$PATH", cp.KubeconfigPath, cp.AssetsDir)
@@ -100,7 +100,7 @@ then watch them with 'kubectl get cameras -o wide'. Press Ctrl-C here to stop ev
 
 // waitReady polls the operator's readiness endpoint until it answers 200 (the SIP
 // registrar is serving), the operator exits, or ctx ends.
-func waitReady(ctx context.Context, url string, op *devenv.Child) error {
+func waitReady(ctx context.Context, url string, op *localcluster.Child) error {
 	deadline := time.After(2 * time.Minute)
 	for {
 		if probe(url) {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 // devices is one camsim process: one simulated device, or a fleet with --count.

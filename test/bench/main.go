@@ -1,14 +1,14 @@
 // Command bench is what `make bench` runs: the figures of camera-operator, reproducible.
 // It starts a local control plane (the binaries of `make dev`) and the operator binary as
 // its own process, creates the Cameras with a fast client, then drives the operator's
-// SIP registrar on 127.0.0.1 with camsim fleets, sipp (hack/bench/sipp) and a lean
+// SIP registrar on 127.0.0.1 with camsim fleets, sipp (test/bench/sipp) and a lean
 // keepalive generator, and reports registrations/s, REGISTER→200 latency, how long the
 // API takes to show a registered fleet, a re-registration avalanche, keepalives/s, API
 // writes in steady state, the operator's memory and the registrar's heap per binding.
 // The figures are printed as tables and written as JSON (--out).
 //
-//	go run ./hack/bench                          # full size: 1k, 5k and 10k cameras
-//	go run ./hack/bench --cameras 500,2000       # a quick run
+//	go run ./test/bench                          # full size: 1k, 5k and 10k cameras
+//	go run ./test/bench --cameras 500,2000       # a quick run
 //
 // Every load is bounded in count and time. Steady-state time is scaled down: the
 // operator's --keepalive-status-interval and the devices' keepalive interval are divided

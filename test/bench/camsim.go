@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 // fleet is one camsim process simulating many devices.

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gb28181/camera-operator/hack/devenv"
-	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/internal/localcluster"
+	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 // keepaliveStatusInterval is the operator's --keepalive-status-interval in the suite:
@@ -25,7 +25,7 @@ const keepaliveStatusInterval = 10 * time.Second
 // env is one run of the suite: the control plane, the binaries built from this checkout,
 // and the operator process.
 type env struct {
-	cp      *devenv.ControlPlane
+	cp      *localcluster.ControlPlane
 	dir     string
 	kubectl string // path of the kubectl binary beside the control plane's
 
@@ -35,7 +35,7 @@ type env struct {
 	sipAddr, probeAddr, metricsAddr string
 
 	opLog *os.File // the operator's output, shown when a test fails
-	op    *devenv.Child
+	op    *localcluster.Child
 }
 
 // setup starts the control plane, builds the operator and camsim (meanwhile), and starts
@@ -55,7 +55,7 @@ func setup(t *testing.T) *env {
 	go func() { built <- e.build() }()
 
 	start := time.Now()
-	e.cp, err = devenv.StartControlPlane(filepath.Join(e.dir, "cluster"), assets)
+	e.cp, err = localcluster.StartControlPlane(filepath.Join(e.dir, "cluster"), assets)
 	if err != nil {
 		<-built
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func setup(t *testing.T) *env {
 // build compiles the operator and camsim from this checkout, as users run them.
 func (e *env) build() error {
 	out := filepath.Join(e.dir, "bin")
-	cmd := exec.Command(goTool(), "build", "-o", out+string(filepath.Separator), ".", "./hack/camsim")
+	cmd := exec.Command(goTool(), "build", "-o", out+string(filepath.Separator), ".", "./cmd/camsim")
 	cmd.Dir = testenv.RepoRoot()
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, b)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd/gbid"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd"
 )
 

@@ -1,4 +1,4 @@
-package devenv
+package localcluster
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 // TestControlPlaneLifecycle runs what `make dev` runs, twice on the same state directory:

@@ -303,5 +303,5 @@ func (r *results) judge() {
 
 // commandLine is how the bench was invoked, for the record.
 func commandLine() string {
-	return strings.Join(append([]string{"go run ./hack/bench"}, os.Args[1:]...), " ")
+	return strings.Join(append([]string{"go run ./test/bench"}, os.Args[1:]...), " ")
 }

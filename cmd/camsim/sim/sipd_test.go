@@ -13,7 +13,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 var benchRate = regexp.MustCompile(`([0-9.]+) registrations/s`)

@@ -1,4 +1,4 @@
-# Benchmarks: the operator's figures on this machine (hack/bench). Included by the
+# Benchmarks: the operator's figures on this machine (test/bench). Included by the
 # Makefile; uses its LOCALBIN. Not part of `make test`. BENCH_ARGS passes flags, for
 # example a quick run: make bench BENCH_ARGS="--cameras 500,2000".
 
@@ -8,4 +8,4 @@ BENCH_ARGS ?=
 
 .PHONY: bench
 bench: envtest ## Measure registrations/s, keepalives/s, API catch-up, API writes and memory with 1k, 5k and 10k cameras; JSON in bin/bench/results.json.
-	KUBEBUILDER_ASSETS="$$(hack/envtest/assets.sh $(LOCALBIN))" go run ./hack/bench --work $(LOCALBIN)/bench --out $(LOCALBIN)/bench/results.json $(BENCH_ARGS)
+	KUBEBUILDER_ASSETS="$$(hack/envtest/assets.sh $(LOCALBIN))" go run ./test/bench --work $(LOCALBIN)/bench --out $(LOCALBIN)/bench/results.json $(BENCH_ARGS)

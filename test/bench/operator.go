@@ -13,18 +13,18 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gb28181/camera-operator/hack/devenv"
+	"github.com/gb28181/camera-operator/internal/localcluster"
 )
 
 // operator is the operator process under test.
 type operator struct {
-	cp      *devenv.ControlPlane
+	cp      *localcluster.ControlPlane
 	bin     string
 	logPath string
 	args    []string
 
 	sipAddr, probeAddr, metricsAddr string
-	child                           *devenv.Child
+	child                           *localcluster.Child
 	log                             *os.File
 }
 

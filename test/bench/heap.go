@@ -9,7 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd"
 )
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 // fleetManifest is a namespace, a Secret and n Cameras cam-1..cam-n for the device IDs

@@ -4,8 +4,8 @@
 // SIGTERM. --once registers every device once, prints the figures and unregisters (the
 // benchmark mode); --json prints the summary as JSON on stdout.
 //
-//	go run ./hack/camsim --server 127.0.0.1:5060 --id 34020000001320000001 --password secret
-//	go run ./hack/camsim --count 10000 --once --json --rate 12000 --password secret
+//	go run ./cmd/camsim --server 127.0.0.1:5060 --id 34020000001320000001 --password secret
+//	go run ./cmd/camsim --count 10000 --once --json --rate 12000 --password secret
 package main
 
 import (
@@ -24,7 +24,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 func main() {

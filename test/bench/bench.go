@@ -23,9 +23,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/hack/camsim/sim"
-	"github.com/gb28181/camera-operator/hack/devenv"
-	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/internal/localcluster"
+	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 const (
@@ -42,7 +42,7 @@ type bench struct {
 	work string
 
 	camsimBin string
-	cp        *devenv.ControlPlane
+	cp        *localcluster.ControlPlane
 	op        *operator
 	kube      client.WithWatch
 	apiHTTP   *http.Client
@@ -112,7 +112,7 @@ func (b *bench) start(ctx context.Context) error {
 		}
 	}
 	slog.Info("building the operator and camsim")
-	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(b.work, "bin")+string(filepath.Separator), ".", "./hack/camsim")
+	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(b.work, "bin")+string(filepath.Separator), ".", "./cmd/camsim")
 	build.Dir = testenv.RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
@@ -120,7 +120,7 @@ func (b *bench) start(ctx context.Context) error {
 	b.camsimBin = filepath.Join(b.work, "bin", "camsim")
 
 	slog.Info("starting etcd and kube-apiserver")
-	cp, err := devenv.StartControlPlane(filepath.Join(b.work, "cluster"), b.o.assets)
+	cp, err := localcluster.StartControlPlane(filepath.Join(b.work, "cluster"), b.o.assets)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package devenv
+package localcluster
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/gb28181/camera-operator/hack/testenv"
+	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 // ControlPlane is a running etcd + kube-apiserver with the operator's CRDs, a kubeconfig
@@ -47,7 +47,7 @@ func StartControlPlane(stateDir, assetsDir string) (*ControlPlane, error) {
 
 	// Fresh certificates each run: the serving CA lives only in memory, and the written
 	// kubeconfig must match it.
-	certDir, err := os.MkdirTemp("", "devenv-apiserver-")
+	certDir, err := os.MkdirTemp("", "localcluster-apiserver-")
 	if err != nil {
 		return nil, err
 	}
