@@ -36,6 +36,10 @@ type options struct {
 	sipDefaultExpires                       time.Duration
 	sipQop, sipSHA256                       bool
 	keepaliveStatusInterval                 time.Duration
+	maxConcurrentReconciles                 int
+	maxCachedSecrets                        int
+	kubeAPIQPS                              float64
+	kubeAPIBurst                            int
 	metricsAddr, probeAddr                  string
 	leaderElect                             bool
 	leaderElectionNamespace                 string
@@ -56,6 +60,10 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.sipQop, "sip-qop", true, `Offer qop="auth" in digest challenges (answers without qop are accepted either way).`)
 	fs.BoolVar(&o.sipSHA256, "sip-sha256", false, "Also offer an algorithm=SHA-256 challenge (RFC 7616/8760); MD5 is always offered.")
 	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", 5*time.Minute, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
+	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles, "Camera status workers; each mostly waits on the API server.")
+	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", controllers.DefaultMaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
+	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", -1, "Client-side limit of API requests per second (-1: none, the API server's priority and fairness applies).")
+	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 0, "Client-side burst of API requests above --kube-api-qps (0: the client's default).")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader among replicas; only the leader serves SIP and writes status.")
@@ -129,8 +137,9 @@ func run(args []string) error {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(gb28181v1alpha1.AddToScheme(scheme))
 
-	// Cameras and Secrets are cached whole; managedFields are of no use to the operator
-	// and are a large share of each object's memory.
+	// Cameras are cached whole, Secrets by their metadata only (the controllers read the
+	// data of the ones Cameras name); managedFields are of no use to the operator and are a
+	// large share of each object's memory.
 	cacheOpts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 	if ns := splitList(o.watchNamespaces); len(ns) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
@@ -139,7 +148,9 @@ func run(args []string) error {
 		}
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	restConfig := ctrl.GetConfigOrDie()
+	restConfig.QPS, restConfig.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   cacheOpts,
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
@@ -156,6 +167,7 @@ func run(args []string) error {
 	}
 
 	store := controllers.NewCredentialStore(mgr)
+	changes := controllers.NewDeviceChanges()
 	srv, err := sipd.New(sipd.Config{
 		ListenAddr:     o.sipListen,
 		ServerID:       o.sipID,
@@ -169,6 +181,7 @@ func run(args []string) error {
 		ListenAfter: store.Ready(),
 		DisableQop:  !o.sipQop,
 		SHA256:      o.sipSHA256,
+		Notifier:    changes,
 		Logger:      logger.With("component", "sipd"),
 		Registerer:  metrics.Registry,
 	}, store)
@@ -178,8 +191,10 @@ func run(args []string) error {
 	if err := mgr.Add(srv); err != nil {
 		return err
 	}
-	if err := controllers.SetupWithManager(mgr, srv, store, controllers.Options{
+	if err := controllers.SetupWithManager(mgr, srv, store, changes, controllers.Options{
 		KeepaliveStatusInterval: o.keepaliveStatusInterval,
+		MaxConcurrentReconciles: o.maxConcurrentReconciles,
+		MaxCachedSecrets:        o.maxCachedSecrets,
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)
 	}

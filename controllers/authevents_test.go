@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
@@ -16,8 +15,7 @@ import (
 // AuthenticationFailed Event per interval, not one per attempt.
 func TestAuthFailureEventsRateLimited(t *testing.T) {
 	rec := events.NewFakeRecorder(100)
-	r := &CameraReconciler{recorder: rec, opts: Options{AuthFailureEventInterval: time.Minute}.withDefaults(),
-		cameras: map[types.NamespacedName]*cameraMemo{}}
+	r := &CameraReconciler{recorder: rec, opts: Options{AuthFailureEventInterval: time.Minute}.withDefaults()}
 	cam := &gbv1.Camera{}
 	m := &cameraMemo{}
 	fail := func(at time.Duration) sipd.DeviceState {

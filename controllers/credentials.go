@@ -7,13 +7,10 @@ import (
 	"net/http"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
-	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
@@ -21,13 +18,16 @@ import (
 // API defaults it, but objects written before the default existed may lack it).
 const DefaultSecretKey = "password"
 
-// CredentialStore implements sipd.CredentialStore from the manager's informer cache:
-// a REGISTER costs map lookups, never an API call. It answers ErrStoreNotReady until
-// the cache has synced and the registrar's bindings were seeded from Camera status, which
-// happens only on the elected leader; Ready doubles as the readiness probe for that
-// reason, so a Service sends SIP traffic only to the leader.
+// CredentialStore implements sipd.CredentialStore from memory: Cameras from the
+// manager's informer cache, passwords from the data of the Secrets Cameras reference,
+// which the reconciler keeps (see secretData). A REGISTER costs map lookups, never an
+// API call. It answers ErrStoreNotReady until the cache has synced and the registrar's
+// bindings were seeded from Camera status, which happens only on the elected leader, and
+// for a device whose Secret the reconciler has not read yet (it is asked to).
 type CredentialStore struct {
-	reader client.Reader
+	reader  client.Reader
+	secrets *secretData
+	changes *DeviceChanges
 
 	readyOnce sync.Once
 	ready     chan struct{}
@@ -35,14 +35,14 @@ type CredentialStore struct {
 
 var _ sipd.CredentialStore = (*CredentialStore)(nil)
 
-// NewCredentialStore returns a store reading mgr's cache. It serves nothing until
-// SetupWithManager's seeding has run on the leader.
+// NewCredentialStore returns a store reading mgr's cache, and Secrets through mgr's API
+// reader. It serves nothing until SetupWithManager's seeding has run on the leader.
 func NewCredentialStore(mgr manager.Manager) *CredentialStore {
-	return newCredentialStore(mgr.GetCache())
+	return newCredentialStore(mgr.GetCache(), mgr.GetAPIReader())
 }
 
-func newCredentialStore(r client.Reader) *CredentialStore {
-	return &CredentialStore{reader: r, ready: make(chan struct{})}
+func newCredentialStore(cache, api client.Reader) *CredentialStore {
+	return &CredentialStore{reader: cache, secrets: newSecretData(api, DefaultMaxCachedSecrets), ready: make(chan struct{})}
 }
 
 // markReady opens the store; called once the bindings are seeded.
@@ -69,7 +69,8 @@ func (s *CredentialStore) Checker(_ *http.Request) error {
 	return nil
 }
 
-// LookupCredentials implements sipd.CredentialStore.
+// LookupCredentials implements sipd.CredentialStore. The credentials' Owner is the UID
+// of the Camera that declared them.
 func (s *CredentialStore) LookupCredentials(deviceID string) (sipd.Credentials, error) {
 	if !s.isReady() {
 		return sipd.Credentials{}, sipd.ErrStoreNotReady
@@ -84,50 +85,25 @@ func (s *CredentialStore) LookupCredentials(deviceID string) (sipd.Credentials, 
 	if cam == nil {
 		return sipd.Credentials{}, sipd.ErrUnknownDevice
 	}
+	owner := string(cam.UID)
 	if cam.Spec.Suspend {
-		return sipd.Credentials{Username: cam.Spec.Username, Suspended: true}, nil
+		return sipd.Credentials{Username: cam.Spec.Username, Suspended: true, Owner: owner}, nil
 	}
-	res := resolveSecret(ctx, s.reader, cam)
+	name, key := secretKeyOf(cam)
+	data, ok := s.secrets.cached(name)
+	if !ok {
+		if err := s.reader.Get(ctx, name, secretMetadata(), client.UnsafeDisableDeepCopy); apierrors.IsNotFound(err) {
+			return sipd.Credentials{}, fmt.Errorf("%w: Secret %q not found in namespace %q", sipd.ErrNoCredentials, name.Name, name.Namespace)
+		}
+		// Not read yet: ask the reconciler to, and the device to come back.
+		if s.changes != nil {
+			s.changes.Notify(deviceID)
+		}
+		return sipd.Credentials{}, fmt.Errorf("%w: Secret %q not read yet", sipd.ErrStoreNotReady, name.Name)
+	}
+	res := passwordIn(data, name.Name, key)
 	if !res.ok {
 		return sipd.Credentials{}, fmt.Errorf("%w: %s", sipd.ErrNoCredentials, res.message)
 	}
-	return sipd.Credentials{Username: cam.Spec.Username, Password: res.password}, nil
-}
-
-// secretResolution is the outcome of reading a Camera's Secret.
-type secretResolution struct {
-	ok       bool
-	reason   string // a gbv1.Reason*
-	message  string
-	password string
-}
-
-// resolveSecret reads the password of cam from its Secret in the cache.
-func resolveSecret(ctx context.Context, r client.Reader, cam *gbv1.Camera) secretResolution {
-	ref := cam.Spec.CredentialsSecretRef
-	key := ref.Key
-	if key == "" {
-		key = DefaultSecretKey
-	}
-	var secret corev1.Secret
-	err := r.Get(ctx, types.NamespacedName{Namespace: cam.Namespace, Name: ref.Name}, &secret, client.UnsafeDisableDeepCopy)
-	switch {
-	case apierrors.IsNotFound(err):
-		return secretResolution{reason: gbv1.ReasonSecretNotFound,
-			message: fmt.Sprintf("Secret %q not found in namespace %q", ref.Name, cam.Namespace)}
-	case err != nil:
-		return secretResolution{reason: gbv1.ReasonSecretNotFound,
-			message: fmt.Sprintf("Secret %q cannot be read: %v", ref.Name, err)}
-	}
-	pw, ok := secret.Data[key]
-	if !ok {
-		return secretResolution{reason: gbv1.ReasonKeyNotFound,
-			message: fmt.Sprintf("Secret %q has no key %q", ref.Name, key)}
-	}
-	if len(pw) == 0 {
-		return secretResolution{reason: gbv1.ReasonKeyNotFound,
-			message: fmt.Sprintf("key %q of Secret %q is empty", key, ref.Name)}
-	}
-	return secretResolution{ok: true, reason: gbv1.ReasonResolved,
-		message: fmt.Sprintf("password read from key %q of Secret %q", key, ref.Name), password: string(pw)}
+	return sipd.Credentials{Username: cam.Spec.Username, Password: res.password, Owner: owner}, nil
 }

@@ -39,7 +39,7 @@ func wantPassword(pw string) func(sipd.Credentials, error) error {
 }
 
 func TestStoreNotReadyBeforeSeeding(t *testing.T) {
-	store := newCredentialStore(nil)
+	store := newCredentialStore(nil, nil)
 	if _, err := store.LookupCredentials("34020000001320000001"); !errors.Is(err, sipd.ErrStoreNotReady) {
 		t.Fatalf("lookup before seeding: %v, want ErrStoreNotReady", err)
 	}

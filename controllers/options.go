@@ -15,8 +15,13 @@ type Options struct {
 	QueryRetryInterval time.Duration
 	// MaxConcurrentQueries bounds the devices queried at the same time (default 16).
 	MaxConcurrentQueries int
-	// MaxConcurrentReconciles is the number of reconcile workers (default 4).
+	// MaxConcurrentReconciles is the number of reconcile workers (default 8). Each
+	// mostly waits on a status write, so more workers than cores pay off until the API
+	// client's QPS limit is reached.
 	MaxConcurrentReconciles int
+	// MaxCachedSecrets bounds the Secrets whose data is kept in memory (default
+	// DefaultMaxCachedSecrets); set it above the number of Secrets Cameras name.
+	MaxCachedSecrets int
 	// AuthFailureEventInterval is the least time between two AuthenticationFailed Events
 	// on one Camera (default 1m); a device retrying a wrong password must not flood the
 	// API server with Events.
@@ -35,7 +40,7 @@ const (
 	DefaultQueryTimeout             = 30 * time.Second
 	DefaultQueryRetryInterval       = time.Minute
 	DefaultMaxConcurrentQueries     = 16
-	DefaultMaxConcurrentReconciles  = 4
+	DefaultMaxConcurrentReconciles  = 8
 	DefaultAuthFailureEventInterval = time.Minute
 	DefaultControllerName           = "camera-operator"
 )
@@ -55,6 +60,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxConcurrentReconciles <= 0 {
 		o.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
+	}
+	if o.MaxCachedSecrets <= 0 {
+		o.MaxCachedSecrets = DefaultMaxCachedSecrets
 	}
 	if o.AuthFailureEventInterval <= 0 {
 		o.AuthFailureEventInterval = DefaultAuthFailureEventInterval

@@ -27,15 +27,16 @@ type queryResult struct {
 // querier runs DeviceInfo and Catalog queries off the reconcile path: a query waits up to
 // QueryTimeout for a device, and reconcile workers must never wait that long. At most
 // MaxConcurrentQueries devices are queried at once; a device is queued at most once, so
-// the queue is bounded by the number of Cameras. When a device's answers arrive its
-// Cameras are reconciled again through notify, and the reconciler writes them to status.
+// the queue is bounded by the number of Cameras. When a device's answers arrive the
+// querier signals the device through the same path as the registrar (DeviceChanges), and
+// the reconciler writes them to status.
 type querier struct {
 	reg         Registrar
 	timeout     time.Duration
 	retry       time.Duration
 	concurrency int
 	now         func() time.Time
-	notify      chan<- string
+	changes     sipd.Notifier
 	log         logr.Logger
 
 	mu      sync.Mutex
@@ -56,14 +57,14 @@ type queryState struct {
 	result       queryResult
 }
 
-func newQuerier(reg Registrar, opts Options, notify chan<- string, log logr.Logger) *querier {
+func newQuerier(reg Registrar, opts Options, changes sipd.Notifier, log logr.Logger) *querier {
 	return &querier{
 		reg:         reg,
 		timeout:     opts.QueryTimeout,
 		retry:       opts.QueryRetryInterval,
 		concurrency: opts.MaxConcurrentQueries,
 		now:         opts.now,
-		notify:      notify,
+		changes:     changes,
 		log:         log,
 		devices:     make(map[string]*queryState),
 		kick:        make(chan struct{}, 1),
@@ -217,11 +218,7 @@ func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
 		s.nextAt = now.Add(s.refresh)
 	}
 	q.mu.Unlock()
-
-	select {
-	case q.notify <- deviceID:
-	case <-ctx.Done():
-	}
+	q.changes.Notify(deviceID)
 }
 
 func errorString(err error) string {

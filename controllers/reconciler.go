@@ -2,11 +2,13 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -22,15 +24,25 @@ import (
 // race with another change of the Camera; the cache has caught up by then.
 const conflictRetryDelay = 200 * time.Millisecond
 
+// staleCacheDelay is how long to wait for this replica's own last write to reach the
+// cache before computing a Camera's status again.
+const staleCacheDelay = time.Second
+
 // requeueMargin is added to computed deadlines so the reconcile runs just after them.
 const requeueMargin = 50 * time.Millisecond
 
-// CameraReconciler writes Camera status from the registrar's view of each device. It is
-// the only writer of Camera status. Its memory (below) is bounded by the number of
-// Cameras: entries are added for Cameras that exist and removed when they are deleted.
+// errStaleCache: a Camera in the cache predates this replica's last write of it.
+var errStaleCache = errors.New("the cache has not caught up with the last status write")
+
+// CameraReconciler writes Camera status from the registrar's view of each device. Its
+// requests are device IDs, not Cameras: one device's registration, keepalives and
+// queries decide the status of every Camera claiming its ID (the oldest owns it, the
+// others show Conflict), so a device's changes are one workqueue item however many
+// Cameras name it, and ownership is decided in one place. It is the only writer of
+// Camera status. Its memory is bounded by the number of Cameras.
 type CameraReconciler struct {
 	client   client.Client
-	reader   client.Reader
+	reader   client.Reader // the informer cache
 	reg      Registrar
 	store    *CredentialStore
 	queries  *querier
@@ -39,19 +51,14 @@ type CameraReconciler struct {
 	logger   logr.Logger
 
 	mu sync.Mutex
-	// cameras remembers, per Camera, what outlives one reconcile.
-	cameras map[types.NamespacedName]*cameraMemo
-	// served maps a device ID to the UID of the Camera whose credentials its binding was
-	// accepted with, so deleting that Camera (and only that one) drops the binding.
-	served map[string]types.UID
+	// memos remembers, per device and Camera, what outlives one reconcile.
+	memos map[string]map[types.UID]*cameraMemo
 	// watchedSince: device IDs seeded as Registered, and when (see observation).
 	watchedSince map[string]time.Time
 }
 
 // cameraMemo is the reconciler's memory of one Camera.
 type cameraMemo struct {
-	uid      types.UID
-	deviceID string
 	// lastWrite is when this replica last wrote the Camera's status.
 	lastWrite time.Time
 	// staleRV is the resourceVersion the Camera had before this replica's last write,
@@ -64,20 +71,10 @@ type cameraMemo struct {
 	authEventAt     time.Time
 }
 
-// memo returns the memory of a Camera, creating it.
-func (r *CameraReconciler) memo(key types.NamespacedName, cam *gbv1.Camera) *cameraMemo {
-	m := r.cameras[key]
-	if m == nil || m.uid != cam.UID {
-		m = &cameraMemo{uid: cam.UID, deviceID: cam.Spec.DeviceID}
-		r.cameras[key] = m
-	}
-	return m
-}
-
-// Reconcile computes a Camera's status and writes what changed.
-func (r *CameraReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	logger := log.FromContext(ctx)
-
+// Reconcile brings the status of every Camera claiming deviceID up to date: gather the
+// Cameras and the device's state, settle who owns the device, then compute and write
+// each Camera's status.
+func (r *CameraReconciler) Reconcile(ctx context.Context, deviceID string) (ctrl.Result, error) {
 	// Statuses computed before the registrar is seeded would report every registered
 	// device as gone.
 	select {
@@ -85,165 +82,249 @@ func (r *CameraReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	case <-ctx.Done():
 		return ctrl.Result{}, nil // shutting down before this replica led
 	}
-
-	var cam gbv1.Camera
-	if err := r.reader.Get(ctx, req.NamespacedName, &cam); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.forget(req.NamespacedName, "")
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, err
-	}
-	if cam.DeletionTimestamp != nil {
-		r.forget(req.NamespacedName, cam.UID)
-		return ctrl.Result{}, nil
-	}
-
-	r.mu.Lock()
-	m := r.memo(req.NamespacedName, &cam)
-	if m.staleRV != "" {
-		if cam.ResourceVersion == m.staleRV {
-			r.mu.Unlock()
-			// Our last write is not in the cache yet; its watch event brings us back.
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		m.staleRV = ""
-	}
-	r.mu.Unlock()
-
-	peers, err := camerasWithDeviceID(ctx, r.reader, cam.Spec.DeviceID)
+	cams, err := camerasWithDeviceID(ctx, r.reader, deviceID)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	winner := elect(peers)
+	r.retainMemos(deviceID, cams)
+	winner := elect(cams)
 	if winner == nil {
-		// The index has not caught up with the Camera just read; it will.
-		return ctrl.Result{RequeueAfter: time.Second}, nil
+		r.release(deviceID)
+		return ctrl.Result{}, nil
 	}
+	dev := r.claim(ctx, deviceID, winner)
+
+	var next time.Time
+	var errs []error
+	for i := range cams {
+		if cams[i].DeletionTimestamp != nil {
+			continue
+		}
+		// The cache's objects are shared: work on a copy.
+		at, err := r.reconcileCamera(ctx, cams[i].DeepCopy(), winner, dev)
+		switch {
+		case errors.Is(err, errStaleCache):
+			at = r.opts.now().Add(staleCacheDelay)
+		case err != nil:
+			errs = append(errs, err)
+		}
+		next = earliest(next, at)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return ctrl.Result{}, err
+	}
+	if next.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{RequeueAfter: max(next.Sub(r.opts.now()), 0) + requeueMargin}, nil
+}
+
+// claim settles who owns deviceID's registration: a binding accepted with another
+// Camera's credentials (its owner was deleted, or lost an election it had won before a
+// cache resync), or one of a suspended Camera, is dropped, and the device must
+// authenticate again. It returns the device's state after that.
+func (r *CameraReconciler) claim(ctx context.Context, deviceID string, winner *gbv1.Camera) sipd.DeviceState {
+	dev := r.reg.Device(deviceID)
+	b := dev.Binding
+	if b == nil || (b.Owner == string(winner.UID) && !winner.Spec.Suspend) {
+		return dev
+	}
+	dropped := false
+	if b.Owner == "" {
+		r.reg.Drop(deviceID)
+		dropped = true
+	} else {
+		dropped = r.reg.DropOwned(deviceID, b.Owner)
+	}
+	if dropped {
+		log.FromContext(ctx).Info("dropped a registration its Camera no longer vouches for",
+			"deviceID", deviceID, "owner", b.Owner, "camera", client.ObjectKeyFromObject(winner), "suspended", winner.Spec.Suspend)
+		if b.Owner != string(winner.UID) {
+			r.queries.forget(deviceID)
+			r.mu.Lock()
+			delete(r.watchedSince, deviceID)
+			r.mu.Unlock()
+		}
+	}
+	return r.reg.Device(deviceID)
+}
+
+// release forgets a device no Camera claims any more: its registration (its next
+// keepalive gets 404) and what was learnt by querying it.
+func (r *CameraReconciler) release(deviceID string) {
+	r.mu.Lock()
+	delete(r.memos, deviceID)
+	delete(r.watchedSince, deviceID)
+	r.mu.Unlock()
+	r.reg.Drop(deviceID)
+	r.queries.forget(deviceID)
+}
+
+// retainMemos forgets the memory of Cameras that no longer claim deviceID.
+func (r *CameraReconciler) retainMemos(deviceID string, cams []gbv1.Camera) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	memos := r.memos[deviceID]
+	for uid := range memos {
+		found := false
+		for i := range cams {
+			if cams[i].UID == uid {
+				found = true
+				break
+			}
+		}
+		if !found {
+			delete(memos, uid)
+		}
+	}
+}
+
+// memo returns the memory of a Camera, creating it; r.mu must be held.
+func (r *CameraReconciler) memo(cam *gbv1.Camera) *cameraMemo {
+	id := cam.Spec.DeviceID
+	if r.memos[id] == nil {
+		r.memos[id] = make(map[types.UID]*cameraMemo)
+	}
+	m := r.memos[id][cam.UID]
+	if m == nil {
+		m = &cameraMemo{}
+		r.memos[id][cam.UID] = m
+	}
+	return m
+}
+
+// reconcileCamera computes one Camera's status, writes what changed, and returns when
+// the Camera must be looked at again (zero: on the next change only).
+func (r *CameraReconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winner *gbv1.Camera, dev sipd.DeviceState) (time.Time, error) {
+	r.mu.Lock()
+	m := r.memo(cam)
+	if m.staleRV != "" {
+		if cam.ResourceVersion == m.staleRV {
+			r.mu.Unlock()
+			return time.Time{}, errStaleCache
+		}
+		m.staleRV = ""
+	}
+	lastWrite := m.lastWrite
+	r.mu.Unlock()
+
+	o := r.observe(ctx, cam, winner, dev)
+	owner := o.winner == ""
+	desired, next := buildStatus(o)
+	if owner && desired.State == gbv1.StateRegistered && !cam.Spec.Catalog.Disabled {
+		next = earliest(next, r.queries.due(cam.Spec.DeviceID, o.device.Binding.RegisteredAt, catalogRefresh(cam)))
+	}
+
+	recorded := &cam.Status
+	if needsWrite(&cam.Status, &desired, lastWrite, o.now, r.opts.KeepaliveStatusInterval) {
+		if err := r.writeStatus(ctx, cam, desired, m, o.now); err != nil {
+			if apierrors.IsConflict(err) {
+				return o.now.Add(conflictRetryDelay), nil
+			}
+			return time.Time{}, err
+		}
+		recorded, lastWrite = &desired, o.now
+	}
+	if owner {
+		next = earliest(next, r.quiet(cam.Spec.DeviceID, o.device.Binding, recorded, &desired, lastWrite))
+		if !cam.Spec.Suspend {
+			r.reportAuthFailure(cam, m, o.device, o.now)
+		}
+	}
+	return next, nil
+}
+
+// catalogRefresh is a Camera's catalog refresh interval (zero: the default).
+func catalogRefresh(cam *gbv1.Camera) time.Duration {
+	if ri := cam.Spec.Catalog.RefreshInterval; ri != nil {
+		return ri.Duration
+	}
+	return 0
+}
+
+// observe gathers everything cam's status is computed from.
+func (r *CameraReconciler) observe(ctx context.Context, cam *gbv1.Camera, winner *gbv1.Camera, dev sipd.DeviceState) observation {
 	o := observation{
 		now:        r.opts.now(),
 		generation: cam.Generation,
 		deviceID:   cam.Spec.DeviceID,
 		spec:       cam.Spec,
 		old:        cam.Status,
-		creds:      resolveSecret(ctx, r.reader, &cam),
+		creds:      resolveSecret(ctx, r.reader, r.store.secrets, cam),
 	}
-	owner := winner.UID == cam.UID
-	if !owner {
+	if winner.UID != cam.UID {
 		o.winner = winner.Namespace + "/" + winner.Name
-	} else {
-		r.own(&cam)
-		o.device = r.reg.Device(cam.Spec.DeviceID)
-		if cam.Status.State == gbv1.StateSuspended && !cam.Spec.Suspend && o.device.Binding == nil {
-			// Resumed: what the registrar remembers of the suspension (the REGISTERs it
-			// refused meanwhile) is not the device's fault. A binding present now was
-			// accepted after the resume, and is kept.
-			r.reg.Drop(cam.Spec.DeviceID)
-			o.device = r.reg.Device(cam.Spec.DeviceID)
-		}
-		o.query = r.queries.result(cam.Spec.DeviceID)
-		r.mu.Lock()
-		o.watchedSince = r.watchedSince[cam.Spec.DeviceID]
-		r.mu.Unlock()
+		return o
 	}
-
-	desired, next := buildStatus(o)
-	if owner && desired.State == gbv1.StateRegistered && !cam.Spec.Catalog.Disabled {
-		var refresh time.Duration
-		if ri := cam.Spec.Catalog.RefreshInterval; ri != nil {
-			refresh = ri.Duration
-		}
-		next = earliest(next, r.queries.due(cam.Spec.DeviceID, o.device.Binding.RegisteredAt, refresh))
+	if cam.Status.State == gbv1.StateSuspended && !cam.Spec.Suspend && dev.Binding == nil {
+		// Resumed: what the registrar remembers of the suspension (the REGISTERs it
+		// refused meanwhile) is not the device's fault. A binding present now was
+		// accepted after the resume, and is kept.
+		r.reg.Drop(cam.Spec.DeviceID)
+		dev = r.reg.Device(cam.Spec.DeviceID)
 	}
-
+	o.device = dev
+	o.query = r.queries.result(cam.Spec.DeviceID)
 	r.mu.Lock()
-	lastWrite := m.lastWrite
+	o.watchedSince = r.watchedSince[cam.Spec.DeviceID]
 	r.mu.Unlock()
-	if needsWrite(&cam.Status, &desired, lastWrite, o.now, r.opts.KeepaliveStatusInterval) {
-		orig := cam.DeepCopy()
-		cam.Status = desired
-		err := r.client.Status().Patch(ctx, &cam, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}),
-			client.FieldOwner(r.opts.ControllerName))
-		switch {
-		case apierrors.IsConflict(err):
-			logger.V(1).Info("status write conflicted with another change; retrying")
-			return ctrl.Result{RequeueAfter: conflictRetryDelay}, nil
-		case apierrors.IsNotFound(err):
-			r.forget(req.NamespacedName, cam.UID)
-			return ctrl.Result{}, nil
-		case err != nil && ctx.Err() != nil:
-			return ctrl.Result{}, nil // shutting down
-		case err != nil:
-			return ctrl.Result{}, fmt.Errorf("write status of Camera %s: %w", req.NamespacedName, err)
-		}
-		r.mu.Lock()
-		m.lastWrite = o.now
-		if cam.ResourceVersion != orig.ResourceVersion {
-			m.staleRV = orig.ResourceVersion
-		}
-		r.mu.Unlock()
-		if orig.Status.State != desired.State {
-			logger.Info("camera state changed", "deviceID", cam.Spec.DeviceID, "from", orig.Status.State, "to", desired.State)
-		}
-		for _, ev := range transitionEvents(&orig.Status, &desired) {
-			r.recorder.Eventf(&cam, nil, ev.eventType, ev.reason, ev.action, "%s", ev.note)
-		}
-	}
-	if owner && !cam.Spec.Suspend {
-		r.reportAuthFailure(&cam, m, o.device, o.now)
-	}
-
-	if next.IsZero() {
-		return ctrl.Result{}, nil
-	}
-	return ctrl.Result{RequeueAfter: max(next.Sub(o.now), 0) + requeueMargin}, nil
+	return o
 }
 
-// own makes cam the served owner of its device ID. A binding accepted with another
-// Camera's credentials (the previous owner was deleted, or lost an election it had
-// won before a cache resync) is dropped: the device must authenticate again. A suspended
-// owner's binding is dropped too.
-func (r *CameraReconciler) own(cam *gbv1.Camera) {
-	id := cam.Spec.DeviceID
+// writeStatus patches cam's status to desired and records the Events of the change.
+func (r *CameraReconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, desired gbv1.CameraStatus, m *cameraMemo, now time.Time) error {
+	logger := log.FromContext(ctx)
+	orig := cam.DeepCopy()
+	cam.Status = desired
+	err := r.client.Status().Patch(ctx, cam, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}),
+		client.FieldOwner(r.opts.ControllerName))
+	switch {
+	case apierrors.IsConflict(err):
+		logger.V(1).Info("status write conflicted with another change; retrying", "camera", client.ObjectKeyFromObject(cam))
+		return err
+	case apierrors.IsNotFound(err):
+		return nil // deleted meanwhile: its delete event brings the device back
+	case err != nil && ctx.Err() != nil:
+		return nil // shutting down
+	case err != nil:
+		return fmt.Errorf("write status of Camera %s: %w", client.ObjectKeyFromObject(cam), err)
+	}
 	r.mu.Lock()
-	prev, known := r.served[id]
-	r.served[id] = cam.UID
-	if known && prev != cam.UID {
-		delete(r.watchedSince, id)
+	m.lastWrite = now
+	if cam.ResourceVersion != orig.ResourceVersion {
+		m.staleRV = orig.ResourceVersion
 	}
 	r.mu.Unlock()
-	if (known && prev != cam.UID) || cam.Spec.Suspend {
-		if r.reg.Device(id).Binding != nil {
-			r.reg.Drop(id)
-		}
-		if known && prev != cam.UID {
-			r.queries.forget(id)
-		}
+	if orig.Status.State != desired.State {
+		logger.Info("camera state changed", "camera", client.ObjectKeyFromObject(cam), "deviceID", cam.Spec.DeviceID,
+			"from", orig.Status.State, "to", desired.State)
 	}
+	for _, ev := range transitionEvents(&orig.Status, &desired) {
+		r.recorder.Eventf(cam, nil, ev.eventType, ev.reason, ev.action, "%s", ev.note)
+	}
+	return nil
 }
 
-// forget drops the memory of a deleted Camera (uid "" when it is already gone from the
-// cache) and, when its credentials served the device's binding, drops the binding so
-// the device's next keepalive gets 404.
-func (r *CameraReconciler) forget(key types.NamespacedName, uid types.UID) {
-	r.mu.Lock()
-	m := r.cameras[key]
-	if m == nil || (uid != "" && m.uid != uid) {
-		r.mu.Unlock()
-		return
+// quiet tells the registrar which of the device's keepalives and refreshes it need not
+// signal: while the recorded status says Registered, those before the next liveness
+// write is due change nothing that would be written. Offline detection does not depend
+// on them: it is a deadline (buildStatus's next). It returns when the pending liveness
+// change is due, if there is one.
+func (r *CameraReconciler) quiet(deviceID string, b *sipd.Binding, recorded, desired *gbv1.CameraStatus, lastWrite time.Time) time.Time {
+	if b == nil {
+		return time.Time{}
 	}
-	delete(r.cameras, key)
-	id := m.deviceID
-	drop := r.served[id] == m.uid
-	if drop {
-		delete(r.served, id)
-		delete(r.watchedSince, id)
+	if recorded.State != gbv1.StateRegistered {
+		// An Offline device's next keepalive is news.
+		r.reg.Quiet(deviceID, b.RegisteredAt, time.Time{})
+		return time.Time{}
 	}
-	r.mu.Unlock()
-	if drop {
-		r.reg.Drop(id)
-		r.queries.forget(id)
+	due := livenessDue(recorded, lastWrite, r.opts.KeepaliveStatusInterval)
+	r.reg.Quiet(deviceID, b.RegisteredAt, due)
+	if recorded == desired || equality.Semantic.DeepEqual(recorded, desired) {
+		return time.Time{}
 	}
+	return due
 }
 
 // reportAuthFailure records an AuthenticationFailed Event for a new failure of the

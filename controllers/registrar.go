@@ -2,22 +2,27 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 
 // Registrar is what the controllers need from the SIP registrar; *sipd.Server
-// implements it. Keeping it an interface keeps the wiring in main.go decoupled.
+// implements it. Changes come the other way, through DeviceChanges (the registrar's
+// sipd.Notifier).
 type Registrar interface {
-	// Events delivers device events, coalesced per device.
-	Events() <-chan sipd.Event
 	// Device returns the registrar's current view of a device.
 	Device(deviceID string) sipd.DeviceState
 	// Seed installs bindings recovered from Camera status.
 	Seed(bindings []sipd.Binding)
-	// Drop removes a device's binding.
+	// Drop forgets a device: its binding and its failures.
 	Drop(deviceID string)
+	// DropOwned removes a device's binding if the given owner's credentials accepted it.
+	DropOwned(deviceID, owner string) bool
+	// Quiet stops signalling keepalives and same-place refreshes of the device's
+	// registration made at registeredAt until the given time.
+	Quiet(deviceID string, registeredAt, until time.Time) bool
 	// QueryDeviceInfo and QueryCatalog query a registered device.
 	QueryDeviceInfo(ctx context.Context, deviceID string) (*manscdp.DeviceInfo, error)
 	QueryCatalog(ctx context.Context, deviceID string) (*manscdp.Catalog, error)

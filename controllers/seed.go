@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -30,7 +29,7 @@ func (s *seeder) NeedLeaderElection() bool { return true }
 
 // Start seeds once and returns.
 func (s *seeder) Start(ctx context.Context) error {
-	for _, obj := range []client.Object{&gbv1.Camera{}, &corev1.Secret{}} {
+	for _, obj := range []client.Object{&gbv1.Camera{}, secretMetadata()} {
 		if _, err := s.cache.GetInformer(ctx, obj); err != nil {
 			return fmt.Errorf("seed registrations: start informer for %T: %w", obj, err)
 		}
@@ -52,7 +51,7 @@ func (s *seeder) Start(ctx context.Context) error {
 	return nil
 }
 
-// seedFrom returns the bindings to seed from cams and records their owners.
+// seedFrom returns the bindings to seed from cams, each owned by its Camera.
 func (r *CameraReconciler) seedFrom(cams []gbv1.Camera) []sipd.Binding {
 	byID := make(map[string][]gbv1.Camera)
 	for i := range cams {
@@ -63,11 +62,6 @@ func (r *CameraReconciler) seedFrom(cams []gbv1.Camera) []sipd.Binding {
 	defer r.mu.Unlock()
 	var bindings []sipd.Binding
 	for id, group := range byID {
-		for i := range group {
-			c := &group[i]
-			key := client.ObjectKeyFromObject(c)
-			r.cameras[key] = &cameraMemo{uid: c.UID, deviceID: id}
-		}
 		w := elect(group)
 		if w == nil {
 			continue
@@ -77,7 +71,6 @@ func (r *CameraReconciler) seedFrom(cams []gbv1.Camera) []sipd.Binding {
 			continue
 		}
 		bindings = append(bindings, b)
-		r.served[id] = w.UID
 		if w.Status.State == gbv1.StateRegistered {
 			r.watchedSince[id] = now
 		}
@@ -96,6 +89,7 @@ func seedBinding(c *gbv1.Camera, now time.Time) (sipd.Binding, bool) {
 		return sipd.Binding{}, false
 	}
 	b := bindingFromStatus(c.Spec.DeviceID, st.Registration)
+	b.Owner = string(c.UID)
 	if st.LastKeepaliveTime != nil {
 		b.LastKeepalive = st.LastKeepaliveTime.Time
 	}

@@ -190,6 +190,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 		t.Fatal(err)
 	}
 	store := NewCredentialStore(mgr)
+	changes := NewDeviceChanges()
 	listen := oc.listen
 	if listen == "" {
 		listen = "127.0.0.1:0"
@@ -201,6 +202,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	srv, err := sipd.New(sipd.Config{
 		ListenAddr: listen,
 		MinExpires: time.Second,
+		Notifier:   changes,
 		Logger:     slog.New(slog.NewTextHandler(logOut, nil)).With("replica", t.Name()),
 	}, store)
 	if err != nil {
@@ -209,7 +211,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	if err := mgr.Add(srv); err != nil {
 		t.Fatal(err)
 	}
-	if err := SetupWithManager(mgr, srv, store, oc.opts); err != nil {
+	if err := SetupWithManager(mgr, srv, store, changes, oc.opts); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -450,7 +452,8 @@ func deleteObject(t *testing.T, c client.Client, obj client.Object) {
 func waitKnown(t *testing.T, op *operator, deviceID string) {
 	t.Helper()
 	eventually(t, 10*time.Second, "device "+deviceID+" known to the store", func() error {
-		if _, err := op.store.LookupCredentials(deviceID); errors.Is(err, sipd.ErrUnknownDevice) {
+		// Not ready: the store has not read the Camera's Secret yet.
+		if _, err := op.store.LookupCredentials(deviceID); errors.Is(err, sipd.ErrUnknownDevice) || errors.Is(err, sipd.ErrStoreNotReady) {
 			return err
 		}
 		return nil

@@ -5,6 +5,10 @@ import "time"
 // Binding is a device's live registration: where it is and until when.
 type Binding struct {
 	DeviceID string
+	// Owner is the Credentials.Owner of the credentials that accepted the registration
+	// (for the operator, the UID of the Camera whose Secret it was), so the controllers
+	// can tell whose binding it is without keeping a map of their own.
+	Owner string
 	// Transport is "UDP" or "TCP".
 	Transport string
 	// RemoteAddr is the source "ip:port" of the REGISTER; requests to the device go there

@@ -32,6 +32,10 @@ type deviceEntry struct {
 	authFailureReason string
 	lastUnregistered  time.Time
 	lastExpired       time.Time
+	// quietUntil: keepalives and refreshes of the live registration before this time
+	// change nothing the controllers need at once, so they update the table only (see
+	// Server.Quiet). Zero on every new registration.
+	quietUntil time.Time
 }
 
 var errTableFull = errors.New("sipd: device table full")
@@ -56,30 +60,58 @@ func (t *bindingTable) entry(id string) (*deviceEntry, error) {
 	return e, nil
 }
 
-// register installs or refreshes b. refreshed is true when a live binding of the same
-// registration (Call-ID) was extended.
-func (t *bindingTable) register(b Binding) (refreshed bool, err error) {
+// registerOutcome says what a REGISTER did to the table.
+type registerOutcome struct {
+	// refreshed: a live binding of the same registration (Call-ID) was extended.
+	refreshed bool
+	// quiet: the refresh moved only the expiry, from the same place, inside the quiet
+	// period: the controllers need not hear of it.
+	quiet bool
+}
+
+// register installs or refreshes b.
+func (t *bindingTable) register(b Binding) (registerOutcome, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e, err := t.entry(b.DeviceID)
 	if err != nil {
-		return false, err
+		return registerOutcome{}, err
 	}
 	if e.live {
-		refreshed = e.binding.CallID == b.CallID
-		if refreshed {
-			b.RegisteredAt = e.binding.RegisteredAt
+		var out registerOutcome
+		old := &e.binding
+		now := b.RegisteredAt // bind sets it to the time of the REGISTER
+		out.refreshed = old.CallID == b.CallID
+		if out.refreshed {
+			b.RegisteredAt = old.RegisteredAt
+			out.quiet = now.Before(e.quietUntil) && b.Owner == old.Owner &&
+				b.RemoteAddr == old.RemoteAddr && b.Transport == old.Transport && b.Contact == old.Contact
+		} else {
+			e.quietUntil = time.Time{}
 		}
 		// Keepalives keep counting across a re-registration: the device is the same.
-		b.LastKeepalive = e.binding.LastKeepalive
+		b.LastKeepalive = old.LastKeepalive
 		e.binding = b
 		heap.Fix(&t.expiry, e.heapIndex)
-		return refreshed, nil
+		return out, nil
 	}
-	e.binding, e.live = b, true
+	e.binding, e.live, e.quietUntil = b, true, time.Time{}
 	heap.Push(&t.expiry, e)
 	t.counted()
-	return false, nil
+	return registerOutcome{}, nil
+}
+
+// quiet sets the quiet period of id's live registration made at registeredAt; false if
+// the device holds no such registration (it registered anew meanwhile).
+func (t *bindingTable) quiet(id string, registeredAt, until time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.devices[id]
+	if e == nil || !e.live || !e.binding.RegisteredAt.Equal(registeredAt) {
+		return false
+	}
+	e.quietUntil = until
+	return true
 }
 
 // unregister removes id's binding; false if it had none.
@@ -103,6 +135,7 @@ func (t *bindingTable) unlink(e *deviceEntry) {
 	}
 	e.live = false
 	e.binding = Binding{}
+	e.quietUntil = time.Time{}
 }
 
 // lookup returns a copy of id's live binding.
@@ -118,20 +151,22 @@ func (t *bindingTable) lookup(id string) (Binding, bool) {
 
 // keepalive records a keepalive; it fails when id has no live binding or the message
 // comes from another address than the registration (the device moved: a 404 makes it
-// register again from where it is now).
-func (t *bindingTable) keepalive(id string, srcIP string, now time.Time) (ok, moved bool) {
+// register again from where it is now). notify is false for a keepalive inside the
+// quiet period, unless it is the registration's first.
+func (t *bindingTable) keepalive(id string, srcIP string, now time.Time) (ok, moved, notify bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.devices[id]
 	// A registration past its expiry is over even before the sweeper removes it.
 	if e == nil || !e.live || !now.Before(e.binding.ExpiresAt) {
-		return false, false
+		return false, false, false
 	}
 	if e.binding.RemoteAddr != "" && !sameHost(e.binding.RemoteAddr, srcIP) {
-		return false, true
+		return false, true, false
 	}
+	first := e.binding.LastKeepalive.IsZero()
 	e.binding.LastKeepalive = now
-	return true, false
+	return true, false, first || !now.Before(e.quietUntil)
 }
 
 // sameHost compares the host of an "ip:port" with ip.
@@ -200,10 +235,10 @@ func (t *bindingTable) seed(bs []Binding, now time.Time) int {
 			if !b.RegisteredAt.After(e.binding.RegisteredAt) {
 				continue
 			}
-			e.binding = b
+			e.binding, e.quietUntil = b, time.Time{}
 			heap.Fix(&t.expiry, e.heapIndex)
 		} else {
-			e.binding, e.live = b, true
+			e.binding, e.live, e.quietUntil = b, true, time.Time{}
 			heap.Push(&t.expiry, e)
 		}
 		n++
@@ -212,12 +247,13 @@ func (t *bindingTable) seed(bs []Binding, now time.Time) int {
 	return n
 }
 
-// drop forgets id entirely; true if it had a live binding.
-func (t *bindingTable) drop(id string) bool {
+// drop forgets id entirely, or only when its live binding's owner is owner (owner
+// non-empty); true if a live binding was removed.
+func (t *bindingTable) drop(id, owner string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.devices[id]
-	if e == nil {
+	if e == nil || (owner != "" && (!e.live || e.binding.Owner != owner)) {
 		return false
 	}
 	live := e.live
@@ -283,13 +319,13 @@ func (s *Server) sweep(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-tick.C:
-			ids := s.table.expire(now)
+		case <-tick.C:
+			ids := s.table.expire(s.now())
 			if len(ids) == 0 {
 				continue
 			}
 			for _, id := range ids {
-				s.events.push(Event{Type: EventExpired, DeviceID: id, Time: now})
+				s.notify(id)
 			}
 			s.log.Info("registrations expired", "count", len(ids))
 		}

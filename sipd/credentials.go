@@ -10,6 +10,9 @@ type Credentials struct {
 	Password string
 	// Suspended devices are refused with 403 without checking their digest.
 	Suspended bool
+	// Owner identifies who declared these credentials; a registration they accept
+	// carries it as Binding.Owner. Opaque to the registrar.
+	Owner string
 }
 
 // CredentialStore answers credential lookups from memory. The registrar calls it on

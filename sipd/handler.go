@@ -65,7 +65,7 @@ func (s *Server) handleRequest(req *sip.Request, src source) {
 	switch req.Method {
 	case sip.REGISTER:
 		method = "REGISTER"
-		s.handleRegister(req, src, start)
+		s.handleRegister(req, src, s.now())
 	case sip.MESSAGE:
 		method = "MESSAGE"
 		s.handleMessage(req, src)

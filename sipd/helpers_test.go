@@ -105,23 +105,73 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// waitEvent waits for an event of typ for id, skipping others.
-func waitEvent(t testing.TB, s *Server, id string, typ EventType) Event {
+// changeRecorder is a Notifier that counts the notifications of each device.
+type changeRecorder struct {
+	mu     sync.Mutex
+	counts map[string]int
+	seen   map[string]int // counts already consumed by wait
+	signal chan struct{}
+}
+
+func newChangeRecorder() *changeRecorder {
+	return &changeRecorder{counts: map[string]int{}, seen: map[string]int{}, signal: make(chan struct{}, 1)}
+}
+
+func (r *changeRecorder) Notify(id string) {
+	r.mu.Lock()
+	r.counts[id]++
+	r.mu.Unlock()
+	select {
+	case r.signal <- struct{}{}:
+	default:
+	}
+}
+
+// count is the number of notifications of id so far.
+func (r *changeRecorder) count(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counts[id]
+}
+
+// wait waits for a notification of id newer than those already waited for.
+func (r *changeRecorder) wait(t testing.TB, id string) {
 	t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
+		r.mu.Lock()
+		if r.counts[id] > r.seen[id] {
+			r.seen[id] = r.counts[id]
+			r.mu.Unlock()
+			return
+		}
+		r.mu.Unlock()
 		select {
-		case ev, ok := <-s.Events():
-			if !ok {
-				t.Fatal("event stream closed")
-			}
-			if ev.DeviceID == id && ev.Type == typ {
-				return ev
-			}
+		case <-r.signal:
 		case <-timeout:
-			t.Fatalf("no %s event for %s", typ, id)
+			t.Fatalf("no change notified for %s", id)
 		}
 	}
+}
+
+// testClock is a clock tests move by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock { return &testClock{now: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 var transports = []string{"udp", "tcp"}

@@ -15,7 +15,7 @@ import (
 // GB/T 28181, so only a device with a live binding, sending from the address it
 // registered from, is listened to.
 func (s *Server) handleMessage(req *sip.Request, src source) {
-	now := time.Now()
+	now := s.now()
 	body := req.Body()
 	if len(body) > manscdp.MaxBodySize {
 		s.log.Warn("MESSAGE body too large", "source", src.addr.String(), "bytes", len(body))
@@ -59,7 +59,8 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 			return
 		}
 		s.metrics.notifies.Inc()
-		s.events.push(Event{Type: EventNotify, DeviceID: deviceID, Time: now, Reason: msg.CmdType})
+		s.log.Debug("Notify from device", "device", deviceID, "cmd", msg.CmdType)
+		s.notify(deviceID)
 		s.reply(req, src, 200, "OK")
 	case "Response":
 		// Answer first: the device waits for the 200 before sending the next part.
@@ -70,12 +71,8 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 		}
 		// A part retransmitted over UDP must not be counted twice.
 		partID := string(*req.CallID()) + "\x00" + strconv.FormatUint(uint64(req.CSeq().SeqNo), 10)
-		switch s.queries.deliver(key, deviceID, ip, msg, partID) {
-		case deliveredInfo:
-			s.events.push(Event{Type: EventDeviceInfo, DeviceID: deviceID, Time: now})
-		case deliveredCatalogDone:
-			s.events.push(Event{Type: EventCatalog, DeviceID: deviceID, Time: now})
-		case deliveredNone:
+		// The querier hears of the answer from its own call and signals the controllers.
+		if s.queries.deliver(key, deviceID, ip, msg, partID) == deliveredNone {
 			s.log.Debug("response without a waiting query", "device", deviceID, "cmd", msg.CmdType, "sn", msg.SN)
 		}
 	default:
@@ -89,10 +86,12 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 // store not ready, bindings not seeded yet): then 503, so that a restart does not make
 // every device re-register at once.
 func (s *Server) keepalive(req *sip.Request, src source, deviceID, ip string, now time.Time) {
-	ok, moved := s.table.keepalive(deviceID, ip, now)
+	ok, moved, notify := s.table.keepalive(deviceID, ip, now)
 	if ok {
 		s.metrics.keepalives.Inc()
-		s.events.push(Event{Type: EventKeepalive, DeviceID: deviceID, Time: now})
+		if notify {
+			s.notify(deviceID)
+		}
 		s.reply(req, src, 200, "OK")
 		return
 	}

@@ -14,7 +14,8 @@ func TestKeepalive(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			store := newMemStore()
 			store.set(devID, Credentials{Password: devPW})
-			s := startServer(t, Config{}, store)
+			changes := newChangeRecorder()
+			s := startServer(t, Config{Notifier: changes}, store)
 			d := device(t, s, tr, devID, devPW)
 			ctx := testCtx(t)
 
@@ -29,7 +30,7 @@ func TestKeepalive(t *testing.T) {
 			if err != nil || res.StatusCode != 200 {
 				t.Fatalf("keepalive: %v %v", res, err)
 			}
-			waitEvent(t, s, devID, EventKeepalive)
+			changes.wait(t, devID)
 			if b := s.Device(devID).Binding; b == nil || b.LastKeepalive.IsZero() {
 				t.Fatalf("keepalive not recorded: %+v", b)
 			}
@@ -39,9 +40,7 @@ func TestKeepalive(t *testing.T) {
 			if err != nil || res.StatusCode != 200 {
 				t.Fatalf("alarm: %v %v", res, err)
 			}
-			if ev := waitEvent(t, s, devID, EventNotify); ev.Reason != "Alarm" {
-				t.Errorf("notify reason %q", ev.Reason)
-			}
+			changes.wait(t, devID)
 
 			s.Drop(devID)
 			if res, err := d.Keepalive(ctx); err != nil || res.StatusCode != 404 {
@@ -93,13 +92,19 @@ func TestKeepaliveFromAnotherAddress(t *testing.T) {
 func TestExpiry(t *testing.T) {
 	store := newMemStore()
 	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{MinExpires: time.Second, SweepInterval: 50 * time.Millisecond}, store)
+	clock, changes := newTestClock(), newChangeRecorder()
+	s := startServer(t, Config{SweepInterval: 10 * time.Millisecond, Now: clock.Now, Notifier: changes}, store)
 	d := device(t, s, "udp", devID, devPW)
-	d.Expires = 1
+	d.Expires = 60
 	if res, err := d.Register(testCtx(t)); err != nil || res.StatusCode != 200 {
 		t.Fatalf("register: %v %v", res, err)
 	}
-	waitEvent(t, s, devID, EventExpired)
+	changes.wait(t, devID)
+	if st := s.Device(devID); st.Binding == nil {
+		t.Fatalf("not registered: %+v", st)
+	}
+	clock.advance(61 * time.Second)
+	changes.wait(t, devID)
 	st := s.Device(devID)
 	if st.Binding != nil || st.LastExpired.IsZero() {
 		t.Fatalf("after expiry: %+v", st)
@@ -236,8 +241,5 @@ func TestListenAfterCancelled(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Start did not return after cancel")
-	}
-	if _, ok := <-s.Events(); ok {
-		t.Fatal("event stream not closed")
 	}
 }

@@ -15,7 +15,8 @@ type metrics struct {
 	keepalives     prometheus.Counter
 	notifies       prometheus.Counter
 	latency        map[string]prometheus.Observer // by method
-	eventsDropped  prometheus.Counter
+	notifications  prometheus.Counter
+	shed           prometheus.Counter
 	dropped        prometheus.Counter
 }
 
@@ -68,15 +69,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Help:    "Time to handle one SIP request, by method.",
 		Buckets: []float64{5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 2.5e-2},
 	}, []string{"method"})
-	eventsDropped := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "sipd_events_dropped_total",
-		Help: "Device events dropped because too many devices had one pending.",
+	notifications := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sipd_change_notifications_total",
+		Help: "Device changes signalled to the controllers (quiet keepalives and refreshes are not).",
+	})
+	shed := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sipd_requests_shed_total",
+		Help: "Requests answered 503 or dropped unhandled because the registrar was over capacity.",
 	})
 	dropped := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "sipd_messages_dropped_total",
 		Help: "SIP messages dropped as unparseable or oversized.",
 	})
-	collectors := []prometheus.Collector{registrations, authFailures, active, keepalives, notifies, latency, eventsDropped, dropped}
+	collectors := []prometheus.Collector{registrations, authFailures, active, keepalives, notifies, latency, notifications, shed, dropped}
 	if reg != nil {
 		for i, c := range collectors {
 			if err := reg.Register(c); err != nil {
@@ -94,8 +99,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		keepalives = collectors[3].(prometheus.Counter)
 		notifies = collectors[4].(prometheus.Counter)
 		latency = collectors[5].(*prometheus.HistogramVec)
-		eventsDropped = collectors[6].(prometheus.Counter)
-		dropped = collectors[7].(prometheus.Counter)
+		notifications = collectors[6].(prometheus.Counter)
+		shed = collectors[7].(prometheus.Counter)
+		dropped = collectors[8].(prometheus.Counter)
 	}
 	m := &metrics{
 		registrations:  map[string]prometheus.Counter{},
@@ -104,7 +110,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		keepalives:     keepalives,
 		notifies:       notifies,
 		latency:        map[string]prometheus.Observer{},
-		eventsDropped:  eventsDropped,
+		notifications:  notifications,
+		shed:           shed,
 		dropped:        dropped,
 	}
 	for _, r := range []string{resRegistered, resRefreshed, resUnregistered, resChallenged, resStale, resForbidden, resNotFound, resUnavailable, resBadRequest, resTooBrief} {

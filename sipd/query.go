@@ -94,7 +94,6 @@ func (s *Server) QueryCatalog(ctx context.Context, deviceID string) (*manscdp.Ca
 	case <-s.queries.stop:
 	}
 	c := collected()
-	s.events.push(Event{Type: EventCatalog, DeviceID: deviceID, Time: time.Now(), Reason: "partial"})
 	s.log.Info("catalog incomplete", "device", deviceID, "received", len(c.Items), "sumNum", c.SumNum)
 	return c, fmt.Errorf("%w: %d of %d items from %s", ErrPartialCatalog, len(c.Items), c.SumNum, deviceID)
 }

@@ -123,12 +123,12 @@ func (s *Server) handleRegister(req *sip.Request, src source, now time.Time) {
 	}
 	s.limiter.succeed(deviceID)
 	s.table.authSucceeded(deviceID)
-	s.bind(req, src, deviceID, now)
+	s.bind(req, src, deviceID, creds.Owner, now)
 }
 
 // bind applies an authenticated REGISTER: unregister, query, or (re)register with the
 // requested lifetime clamped to [MinExpires, MaxExpires].
-func (s *Server) bind(req *sip.Request, src source, deviceID string, now time.Time) {
+func (s *Server) bind(req *sip.Request, src source, deviceID, owner string, now time.Time) {
 	contact := req.Contact()
 	requested := int64(-1)
 	if v := headerValue(req, "Expires"); v != "" {
@@ -160,7 +160,7 @@ func (s *Server) bind(req *sip.Request, src source, deviceID string, now time.Ti
 	}
 	if requested == 0 {
 		if s.table.unregister(deviceID, now) {
-			s.events.push(Event{Type: EventUnregistered, DeviceID: deviceID, Time: now})
+			s.notify(deviceID)
 			s.log.Info("device unregistered", "device", deviceID, "source", src.addr.String())
 		}
 		s.metrics.registration(resUnregistered)
@@ -196,6 +196,7 @@ func (s *Server) bind(req *sip.Request, src source, deviceID string, now time.Ti
 	lifetime := time.Duration(granted) * time.Second
 	b := Binding{
 		DeviceID:     deviceID,
+		Owner:        owner,
 		Transport:    src.transport,
 		RemoteAddr:   src.addr.String(),
 		Contact:      contact.Address.String(),
@@ -205,7 +206,7 @@ func (s *Server) bind(req *sip.Request, src source, deviceID string, now time.Ti
 		ExpiresAt:    now.Add(lifetime),
 		Expires:      lifetime,
 	}
-	refreshed, err := s.table.register(b)
+	outcome, err := s.table.register(b)
 	if err != nil {
 		s.metrics.registration(resUnavailable)
 		s.log.Error("cannot record registration", "device", deviceID, "error", err)
@@ -214,13 +215,14 @@ func (s *Server) bind(req *sip.Request, src source, deviceID string, now time.Ti
 		s.finish(rb, src)
 		return
 	}
-	if refreshed {
+	if outcome.refreshed {
 		s.metrics.registration(resRefreshed)
-		s.events.push(Event{Type: EventRefreshed, DeviceID: deviceID, Time: now})
 	} else {
 		s.metrics.registration(resRegistered)
-		s.events.push(Event{Type: EventRegistered, DeviceID: deviceID, Time: now})
 		s.log.Info("device registered", "device", deviceID, "source", b.RemoteAddr, "transport", b.Transport, "expires", granted)
+	}
+	if !outcome.quiet {
+		s.notify(deviceID)
 	}
 
 	rb := s.newResponse(req, src, 200, "OK")
@@ -293,5 +295,5 @@ func (s *Server) refuse(req *sip.Request, src source, deviceID string, now time.
 // authFailed records a failure on the device and tells the controllers.
 func (s *Server) authFailed(deviceID, reason string, now time.Time) {
 	s.table.authFailed(deviceID, reason, now)
-	s.events.push(Event{Type: EventAuthFailed, DeviceID: deviceID, Time: now, Reason: reason})
+	s.notify(deviceID)
 }

@@ -156,10 +156,11 @@ func TestRefreshAndUnregisterEvents(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			store := newMemStore()
 			store.set(devID, Credentials{Password: devPW})
-			s := startServer(t, Config{}, store)
+			changes := newChangeRecorder()
+			s := startServer(t, Config{Notifier: changes}, store)
 			d := device(t, s, tr, devID, devPW)
 			ctx := testCtx(t)
-			for i, want := range []EventType{EventRegistered, EventRefreshed} {
+			for i := range 2 { // a registration, then its refresh
 				r, err := d.RegisterExpires(ctx, 600)
 				if err != nil || r.Final.StatusCode != 200 {
 					t.Fatalf("register %d: %v %v", i, r.Final, err)
@@ -167,13 +168,13 @@ func TestRefreshAndUnregisterEvents(t *testing.T) {
 				if r.Challenge == nil {
 					t.Error("refresh was not authenticated afresh")
 				}
-				waitEvent(t, s, devID, want)
+				changes.wait(t, devID)
 			}
 			res, err := d.Unregister(ctx)
 			if err != nil || res.StatusCode != 200 {
 				t.Fatalf("unregister: %v %v", res, err)
 			}
-			waitEvent(t, s, devID, EventUnregistered)
+			changes.wait(t, devID)
 			st := s.Device(devID)
 			if st.Binding != nil || st.LastUnregistered.IsZero() {
 				t.Errorf("after unregister: %+v", st)

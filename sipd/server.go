@@ -76,8 +76,6 @@ type Config struct {
 	TCPIdleTimeout time.Duration
 	// MaxDevices bounds the devices the registrar tracks state for (default 1<<20).
 	MaxDevices int
-	// MaxPendingEvents bounds the devices with an undelivered event (default 65536).
-	MaxPendingEvents int
 	// MaxQueries bounds the outstanding queries (default 1024); MaxCatalogItems the
 	// items one catalog query collects (default 65536).
 	MaxQueries      int
@@ -92,8 +90,25 @@ type Config struct {
 	// then a device's requests go unanswered and its retransmissions land later, instead
 	// of drawing 503s that make it register again.
 	ListenAfter <-chan struct{}
-	// UDPReaders is the number of goroutines reading the UDP socket (default GOMAXPROCS).
-	UDPReaders int
+	// UDPWorkers is the number of goroutines handling UDP requests (default GOMAXPROCS).
+	UDPWorkers int
+	// MaxQueuedDatagrams bounds the UDP datagrams read but not yet handled (default
+	// 2048, about 100 ms of work at full speed). Past it the registrar is over capacity
+	// and sheds load: a request is answered 503 with Retry-After straight from its raw
+	// header lines, which costs a fraction of handling it, so devices back off instead of
+	// retransmitting into a queue that only grows.
+	MaxQueuedDatagrams int
+	// MaxQueueDelay is how long a datagram may wait for a worker (default 400 ms, under
+	// the 500 ms after which a UDP client retransmits). An older one is dropped
+	// unhandled: its sender has retransmitted it by now, and the copy behind it in the
+	// queue is the one worth answering.
+	MaxQueueDelay time.Duration
+
+	// Notifier is told which devices changed (default: nobody). It must not block.
+	Notifier Notifier
+	// Now is the registrar's clock (default time.Now). Every handler takes the time from
+	// it, so tests can move time instead of sleeping.
+	Now func() time.Time
 
 	// Logger receives the registrar's logs (default slog.Default()).
 	Logger *slog.Logger
@@ -174,12 +189,19 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxTCPConns, 1<<14)
 	setDur(&cfg.TCPIdleTimeout, 10*time.Minute)
 	setInt(&cfg.MaxDevices, 1<<20)
-	setInt(&cfg.MaxPendingEvents, 1<<16)
 	setInt(&cfg.MaxQueries, 1024)
 	setInt(&cfg.MaxCatalogItems, 1<<16)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
 	setDur(&cfg.SweepInterval, time.Second)
-	setInt(&cfg.UDPReaders, runtime.GOMAXPROCS(0))
+	setInt(&cfg.UDPWorkers, runtime.GOMAXPROCS(0))
+	setInt(&cfg.MaxQueuedDatagrams, 2048)
+	setDur(&cfg.MaxQueueDelay, 400*time.Millisecond)
+	if cfg.Notifier == nil {
+		cfg.Notifier = discardNotifier{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -198,17 +220,18 @@ func tokenSafe(s string) bool {
 
 // Server is the SIP registrar. Create it with New and run it with Start.
 type Server struct {
-	cfg     Config
-	store   CredentialStore
-	log     *slog.Logger
-	parser  *sip.Parser
-	metrics *metrics
+	cfg      Config
+	store    CredentialStore
+	notifier Notifier
+	now      func() time.Time
+	log      *slog.Logger
+	parser   *sip.Parser
+	metrics  *metrics
 
 	nonces  *nonceMinter
 	replay  *replayTracker
 	limiter *limiter
 	table   *bindingTable
-	events  *eventQueue
 	queries *queryTable
 
 	// Precomputed header values of the hot path.
@@ -239,20 +262,21 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		store:   store,
-		log:     cfg.Logger,
-		parser:  sip.NewParser(),
-		metrics: m,
-		nonces:  newNonceMinter(cfg.NonceKey, cfg.NonceLifetime),
-		replay:  newReplayTracker(cfg.NonceLifetime, cfg.MaxNonceEntries),
-		limiter: newLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.AuthCooldown, cfg.MaxLimiterEntries),
-		table:   newBindingTable(cfg.MaxDevices, m.activeBindings),
-		ready:   make(chan struct{}),
-		conns:   newTCPConns(cfg.MaxTCPConns),
+		cfg:      cfg,
+		store:    store,
+		notifier: cfg.Notifier,
+		now:      cfg.Now,
+		log:      cfg.Logger,
+		parser:   sip.NewParser(),
+		metrics:  m,
+		nonces:   newNonceMinter(cfg.NonceKey, cfg.NonceLifetime),
+		replay:   newReplayTracker(cfg.NonceLifetime, cfg.MaxNonceEntries),
+		limiter:  newLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.AuthCooldown, cfg.MaxLimiterEntries),
+		table:    newBindingTable(cfg.MaxDevices, m.activeBindings),
+		ready:    make(chan struct{}),
+		conns:    newTCPConns(cfg.MaxTCPConns),
 	}
 	s.parser.MaxMessageLength = cfg.MaxMessageSize
-	s.events = newEventQueue(cfg.MaxPendingEvents, m.eventsDropped)
 	s.queries = newQueryTable(cfg.MaxQueries)
 	s.opaque = s.nonces.opaque(cfg.Realm)
 	s.retryAfter = fmt.Sprint(int((cfg.RetryAfter + time.Second - 1) / time.Second))
@@ -271,7 +295,6 @@ func (s *Server) Start(ctx context.Context) error {
 		select {
 		case <-s.cfg.ListenAfter:
 		case <-ctx.Done():
-			s.events.close()
 			return nil
 		}
 	}
@@ -285,12 +308,13 @@ func (s *Server) Start(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for i := 0; i < s.cfg.UDPReaders; i++ {
-		s.goRun(func() { s.serveUDP() })
+	intake := make(chan datagram, s.cfg.MaxQueuedDatagrams)
+	s.goRun(func() { s.readUDP(intake) })
+	for range s.cfg.UDPWorkers {
+		s.goRun(func() { s.handleUDP(intake) })
 	}
 	s.goRun(func() { s.serveTCP() })
 	s.goRun(func() { s.sweep(runCtx) })
-	s.goRun(func() { s.events.pump(runCtx) })
 
 	<-ctx.Done()
 	s.log.Info("SIP registrar stopping")
@@ -300,7 +324,6 @@ func (s *Server) Start(ctx context.Context) error {
 	s.queries.closeAll()
 	cancel()
 	s.wg.Wait()
-	s.events.close()
 	return nil
 }
 
@@ -338,10 +361,6 @@ func (s *Server) TCPAddr() string {
 	}
 }
 
-// Events delivers device events, coalesced per device. It never blocks the SIP path.
-// The channel is closed when Start returns.
-func (s *Server) Events() <-chan Event { return s.events.out }
-
 // Device returns what the registrar knows of deviceID.
 func (s *Server) Device(deviceID string) DeviceState { return s.table.snapshot(deviceID) }
 
@@ -349,14 +368,33 @@ func (s *Server) Device(deviceID string) DeviceState { return s.table.snapshot(d
 // restarted registrar answers keepalives of still-registered devices. Expired ones are
 // ignored, and so are ones older than a live binding of the same device.
 func (s *Server) Seed(bindings []Binding) {
-	n := s.table.seed(bindings, time.Now())
+	n := s.table.seed(bindings, s.now())
 	s.log.Info("seeded bindings", "offered", len(bindings), "installed", n)
 }
 
-// Drop removes deviceID's binding (Camera deleted or suspended); its next keepalive
-// gets 404.
+// Drop forgets deviceID: its binding (Camera deleted or suspended) and what the
+// registrar remembers of its failures. Its next keepalive gets 404.
 func (s *Server) Drop(deviceID string) {
-	s.table.drop(deviceID)
+	s.table.drop(deviceID, "")
+}
+
+// DropOwned removes deviceID's binding only if owner's credentials accepted it (see
+// Credentials.Owner), and reports whether it did. A Camera deleted after another one
+// took the device over must not end the new owner's registration.
+func (s *Server) DropOwned(deviceID, owner string) bool {
+	if owner == "" {
+		return false
+	}
+	return s.table.drop(deviceID, owner)
+}
+
+// Quiet tells the registrar that until the given time, keepalives and same-place
+// refreshes of deviceID's registration made at registeredAt change nothing the
+// Notifier needs to hear of: they update the registration table only. A new
+// registration, an unregistration, an expiry, or the first keepalive of a registration
+// are always signalled. It reports false when the device holds no such registration.
+func (s *Server) Quiet(deviceID string, registeredAt, until time.Time) bool {
+	return s.table.quiet(deviceID, registeredAt, until)
 }
 
 // listenPair binds UDP and TCP on the same address. With port 0 it looks for a port

@@ -38,32 +38,6 @@ func (s *Server) send(src source, b []byte) error {
 	return err
 }
 
-func (s *Server) serveUDP() {
-	buf := make([]byte, 65536)
-	for {
-		n, addr, err := s.udp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			s.log.Warn("UDP read failed", "error", err)
-			continue
-		}
-		if n > s.cfg.MaxMessageSize {
-			s.metrics.dropped.Inc()
-			s.log.Warn("dropping oversized UDP datagram", "source", addr.String(), "bytes", n, "limit", s.cfg.MaxMessageSize)
-			continue
-		}
-		data := buf[:n]
-		if len(bytes.TrimLeft(data, "\r\n\x00")) == 0 {
-			continue // NAT keepalive (CRLF) or padding
-		}
-		// Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; unmap so bindings
-		// and Via received= carry the plain address the device knows.
-		s.handle(data, source{transport: "UDP", addr: netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())})
-	}
-}
-
 func (s *Server) serveTCP() {
 	for {
 		c, err := s.tcp.AcceptTCP()

@@ -1,7 +1,6 @@
 package sipd
 
 import (
-	"context"
 	"net/netip"
 	"testing"
 	"time"
@@ -9,32 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
-
-func TestEventQueueCoalescesAndBounds(t *testing.T) {
-	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "x"})
-	q := newEventQueue(2, dropped)
-	q.push(Event{Type: EventRegistered, DeviceID: "a"})
-	q.push(Event{Type: EventKeepalive, DeviceID: "a"})
-	q.push(Event{Type: EventRegistered, DeviceID: "b"})
-	q.push(Event{Type: EventRegistered, DeviceID: "c"}) // over the bound: dropped, not blocking
-	if got := testutil.ToFloat64(dropped); got != 1 {
-		t.Errorf("dropped = %v", got)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go q.pump(ctx)
-	want := []Event{{Type: EventKeepalive, DeviceID: "a"}, {Type: EventRegistered, DeviceID: "b"}}
-	for _, w := range want {
-		select {
-		case ev := <-q.out:
-			if ev != w {
-				t.Errorf("got %+v, want %+v", ev, w)
-			}
-		case <-time.After(time.Second):
-			t.Fatal("no event")
-		}
-	}
-}
 
 func TestLimiter(t *testing.T) {
 	now := time.Now()

@@ -229,14 +229,15 @@ func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[s
 		t.Fatal("the manager does not impersonate the ServiceAccount")
 	}
 	store := controllers.NewCredentialStore(mgr)
-	srv, err := sipd.New(sipd.Config{ListenAddr: "127.0.0.1:0", Logger: logger.With("component", "sipd")}, store)
+	changes := controllers.NewDeviceChanges()
+	srv, err := sipd.New(sipd.Config{ListenAddr: "127.0.0.1:0", Notifier: changes, Logger: logger.With("component", "sipd")}, store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := mgr.Add(srv); err != nil {
 		t.Fatal(err)
 	}
-	if err := controllers.SetupWithManager(mgr, srv, store, controllers.Options{}); err != nil {
+	if err := controllers.SetupWithManager(mgr, srv, store, changes, controllers.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(ctx)

@@ -55,12 +55,6 @@ func measureRegistrarHeap(ctx context.Context, n int, firstID string, load func(
 	case err := <-done:
 		return res, err
 	}
-	// The controller consumes events in the operator; here nobody does.
-	go func() {
-		for range srv.Events() {
-		}
-	}()
-
 	ids := make([]string, n)
 	for i := range ids {
 		if ids[i], err = sim.NextID(firstID, i); err != nil {

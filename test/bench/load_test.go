@@ -27,10 +27,6 @@ func startRegistrar(t *testing.T, pw string) *sipd.Server {
 	case err := <-done:
 		t.Fatal(err)
 	}
-	go func() {
-		for range srv.Events() {
-		}
-	}()
 	return srv
 }
 
