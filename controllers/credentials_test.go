@@ -1,12 +1,14 @@
 package controllers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
@@ -273,5 +275,37 @@ func TestDeletion(t *testing.T) {
 	lookupEventually(t, op.store, id, "deleted device unknown", wantErr(sipd.ErrUnknownDevice))
 	if code := register(t, dev); code != 404 {
 		t.Errorf("REGISTER of a deleted device: %d, want 404", code)
+	}
+}
+
+// TestSecretDataOnlyForCameras: the operator keeps the data of the Secrets Cameras name
+// and of no other, and forgets a Secret that is deleted.
+func TestSecretDataOnlyForCameras(t *testing.T) {
+	t.Parallel()
+	c := controlPlane(t)
+	ns := newNamespace(t, c)
+	for i := range 5 {
+		createSecret(t, c, ns, fmt.Sprintf("unrelated-%d", i), map[string]string{"blob": strings.Repeat("x", 64<<10)})
+	}
+	op := startOperator(t, operatorConfig{namespaces: []string{ns}})
+	createSecret(t, c, ns, "door-sip", map[string]string{"password": "pw"})
+	const id = "34020000001320000071"
+	createCamera(t, c, ns, "door", id, "door-sip")
+	lookupEventually(t, op.store, id, "the Camera's password served", wantPassword("pw"))
+	if n := op.store.secrets.len(); n != 1 {
+		t.Fatalf("the operator keeps the data of %d Secrets, want 1 (the Camera's)", n)
+	}
+
+	if err := c.Delete(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "door-sip"}}); err != nil {
+		t.Fatal(err)
+	}
+	lookupEventually(t, op.store, id, "no password once the Secret is gone", func(_ sipd.Credentials, err error) error {
+		if !errors.Is(err, sipd.ErrNoCredentials) {
+			return fmt.Errorf("lookup error %v, want ErrNoCredentials", err)
+		}
+		return nil
+	})
+	if n := op.store.secrets.len(); n != 0 {
+		t.Fatalf("the operator still keeps the data of %d Secrets after the Camera's was deleted", n)
 	}
 }

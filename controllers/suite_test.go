@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,11 +122,13 @@ func newNamespace(t *testing.T, c client.Client) string {
 
 // operator is one running replica: manager, registrar and controllers.
 type operator struct {
-	srv    *sipd.Server
-	store  *CredentialStore
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
+	srv   *sipd.Server
+	store *CredentialStore
+	// notified counts the device changes the registrar signalled.
+	notified *atomic.Int64
+	cancel   context.CancelFunc
+	done     chan error
+	once     sync.Once
 }
 
 type operatorConfig struct {
@@ -191,6 +194,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	}
 	store := NewCredentialStore(mgr)
 	changes := NewDeviceChanges()
+	notified := new(atomic.Int64)
 	listen := oc.listen
 	if listen == "" {
 		listen = "127.0.0.1:0"
@@ -202,7 +206,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	srv, err := sipd.New(sipd.Config{
 		ListenAddr: listen,
 		MinExpires: time.Second,
-		Notifier:   changes,
+		Notifier:   sipd.NotifyFunc(func(id string) { notified.Add(1); changes.Notify(id) }),
 		Logger:     slog.New(slog.NewTextHandler(logOut, nil)).With("replica", t.Name()),
 	}, store)
 	if err != nil {
@@ -215,7 +219,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	op := &operator{srv: srv, store: store, cancel: cancel, done: make(chan error, 1)}
+	op := &operator{srv: srv, store: store, notified: notified, cancel: cancel, done: make(chan error, 1)}
 	go func() { op.done <- mgr.Start(ctx) }()
 	t.Cleanup(func() { op.stop(t) })
 	return op

@@ -19,6 +19,9 @@ type bindingTable struct {
 	devices map[string]*deviceEntry
 	expiry  expiryHeap
 	max     int
+	// holdoff is how long after a keepalive was signalled the next ones of the same
+	// registration are not (see Config.KeepaliveHoldoff).
+	holdoff time.Duration
 	// gauge mirrors len(expiry); set under mu so it never runs ahead or behind.
 	gauge prometheus.Gauge
 }
@@ -40,8 +43,8 @@ type deviceEntry struct {
 
 var errTableFull = errors.New("sipd: device table full")
 
-func newBindingTable(max int, gauge prometheus.Gauge) *bindingTable {
-	return &bindingTable{devices: make(map[string]*deviceEntry), max: max, gauge: gauge}
+func newBindingTable(max int, holdoff time.Duration, gauge prometheus.Gauge) *bindingTable {
+	return &bindingTable{devices: make(map[string]*deviceEntry), max: max, holdoff: holdoff, gauge: gauge}
 }
 
 // counted updates the gauge; mu must be held.
@@ -152,7 +155,8 @@ func (t *bindingTable) lookup(id string) (Binding, bool) {
 // keepalive records a keepalive; it fails when id has no live binding or the message
 // comes from another address than the registration (the device moved: a 404 makes it
 // register again from where it is now). notify is false for a keepalive inside the
-// quiet period, unless it is the registration's first.
+// quiet period, unless it is the registration's first; a signalled keepalive starts a
+// hold-off period.
 func (t *bindingTable) keepalive(id string, srcIP string, now time.Time) (ok, moved, notify bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -166,7 +170,12 @@ func (t *bindingTable) keepalive(id string, srcIP string, now time.Time) (ok, mo
 	}
 	first := e.binding.LastKeepalive.IsZero()
 	e.binding.LastKeepalive = now
-	return true, false, first || !now.Before(e.quietUntil)
+	if !first && now.Before(e.quietUntil) {
+		return true, false, false
+	}
+	// Signalled: the next keepalives wait for the controllers' answer (Quiet).
+	e.quietUntil = now.Add(t.holdoff)
+	return true, false, true
 }
 
 // sameHost compares the host of an "ip:port" with ip.

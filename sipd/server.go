@@ -106,6 +106,11 @@ type Config struct {
 
 	// Notifier is told which devices changed (default: nobody). It must not block.
 	Notifier Notifier
+	// KeepaliveHoldoff: after a keepalive was signalled to the Notifier, the next
+	// keepalives of the same registration are not for this long (default 1s), leaving
+	// the receiver time to answer with Server.Quiet; a device keeping alive faster than
+	// its receiver reconciles then costs one signal, not one per keepalive.
+	KeepaliveHoldoff time.Duration
 	// Now is the registrar's clock (default time.Now). Every handler takes the time from
 	// it, so tests can move time instead of sleeping.
 	Now func() time.Time
@@ -193,6 +198,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxCatalogItems, 1<<16)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
 	setDur(&cfg.SweepInterval, time.Second)
+	setDur(&cfg.KeepaliveHoldoff, time.Second)
 	setInt(&cfg.UDPWorkers, runtime.GOMAXPROCS(0))
 	setInt(&cfg.MaxQueuedDatagrams, 2048)
 	setDur(&cfg.MaxQueueDelay, 400*time.Millisecond)
@@ -272,7 +278,7 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 		nonces:   newNonceMinter(cfg.NonceKey, cfg.NonceLifetime),
 		replay:   newReplayTracker(cfg.NonceLifetime, cfg.MaxNonceEntries),
 		limiter:  newLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.AuthCooldown, cfg.MaxLimiterEntries),
-		table:    newBindingTable(cfg.MaxDevices, m.activeBindings),
+		table:    newBindingTable(cfg.MaxDevices, cfg.KeepaliveHoldoff, m.activeBindings),
 		ready:    make(chan struct{}),
 		conns:    newTCPConns(cfg.MaxTCPConns),
 	}
