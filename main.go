@@ -63,7 +63,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles, "Camera status workers; each mostly waits on the API server.")
 	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", controllers.DefaultMaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
 	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", -1, "Client-side limit of API requests per second (-1: none, the API server's priority and fairness applies).")
-	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 0, "Client-side burst of API requests above --kube-api-qps (0: the client's default).")
+	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 200, "Client-side burst of API requests above --kube-api-qps, when that is set.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader among replicas; only the leader serves SIP and writes status.")
@@ -118,21 +118,60 @@ func run(args []string) error {
 		}
 		return err
 	}
-	logger, err := newLogger(o.logLevel, o.logFormat)
+	logger, err := setupLogging(o)
 	if err != nil {
 		return err
 	}
-	// One logging pipeline: controller-runtime and client-go log through the same slog handler.
-	log := logr.FromSlogHandler(logger.Handler())
-	ctrl.SetLogger(log)
-	klog.SetLogger(log)
-	slog.SetDefault(logger)
-
 	zone, err := time.LoadLocation(o.sipTimezone)
 	if err != nil {
 		return fmt.Errorf("--sip-timezone: %w", err)
 	}
+	mgr, err := newManager(o)
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
 
+	store := controllers.NewCredentialStore(mgr)
+	changes := controllers.NewDeviceChanges()
+	srv, err := newRegistrar(o, zone, store, changes, logger)
+	if err != nil {
+		return fmt.Errorf("configuring the SIP registrar: %w", err)
+	}
+	if err := mgr.Add(srv); err != nil {
+		return err
+	}
+	if err := controllers.SetupWithManager(mgr, srv, store, changes, controllers.Options{
+		KeepaliveStatusInterval: o.keepaliveStatusInterval,
+		MaxConcurrentReconciles: o.maxConcurrentReconciles,
+		MaxCachedSecrets:        o.maxCachedSecrets,
+	}); err != nil {
+		return fmt.Errorf("setting up controllers: %w", err)
+	}
+	if err := addProbes(mgr, store, srv); err != nil {
+		return err
+	}
+
+	logger.Info("starting camera-operator", "sipListen", o.sipListen, "sipID", o.sipID, "realm", o.sipRealm, "leaderElect", o.leaderElect)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// setupLogging makes one logging pipeline: controller-runtime and client-go log through
+// the same slog handler as the registrar.
+func setupLogging(o options) (*slog.Logger, error) {
+	logger, err := newLogger(o.logLevel, o.logFormat)
+	if err != nil {
+		return nil, err
+	}
+	log := logr.FromSlogHandler(logger.Handler())
+	ctrl.SetLogger(log)
+	klog.SetLogger(log)
+	slog.SetDefault(logger)
+	return logger, nil
+}
+
+// newManager creates the controller-runtime manager: its API client limits, cache,
+// metrics, probes and leader election.
+func newManager(o options) (ctrl.Manager, error) {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(gb28181v1alpha1.AddToScheme(scheme))
@@ -147,10 +186,12 @@ func run(args []string) error {
 			cacheOpts.DefaultNamespaces[n] = cache.Config{}
 		}
 	}
-
-	restConfig := ctrl.GetConfigOrDie()
+	restConfig, err := ctrl.GetConfig()
+	if err != nil {
+		return nil, err
+	}
 	restConfig.QPS, restConfig.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
-	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+	return ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   cacheOpts,
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
@@ -162,13 +203,11 @@ func run(args []string) error {
 		// released on a clean shutdown rather than waited out.
 		LeaderElectionReleaseOnCancel: true,
 	})
-	if err != nil {
-		return fmt.Errorf("creating manager: %w", err)
-	}
+}
 
-	store := controllers.NewCredentialStore(mgr)
-	changes := controllers.NewDeviceChanges()
-	srv, err := sipd.New(sipd.Config{
+// newRegistrar configures the SIP registrar from the flags.
+func newRegistrar(o options, zone *time.Location, store *controllers.CredentialStore, changes *controllers.DeviceChanges, logger *slog.Logger) (*sipd.Server, error) {
+	return sipd.New(sipd.Config{
 		ListenAddr:     o.sipListen,
 		ServerID:       o.sipID,
 		Realm:          o.sipRealm,
@@ -185,41 +224,26 @@ func run(args []string) error {
 		Logger:      logger.With("component", "sipd"),
 		Registerer:  metrics.Registry,
 	}, store)
-	if err != nil {
-		return fmt.Errorf("configuring the SIP registrar: %w", err)
-	}
-	if err := mgr.Add(srv); err != nil {
-		return err
-	}
-	if err := controllers.SetupWithManager(mgr, srv, store, changes, controllers.Options{
-		KeepaliveStatusInterval: o.keepaliveStatusInterval,
-		MaxConcurrentReconciles: o.maxConcurrentReconciles,
-		MaxCachedSecrets:        o.maxCachedSecrets,
-	}); err != nil {
-		return fmt.Errorf("setting up controllers: %w", err)
-	}
+}
 
+// addProbes adds /healthz and /readyz. Ready only where the registrar is serving, that
+// is on the leader once it has synced and seeded the registrations from status, so a
+// Service sends SIP traffic to it alone.
+func addProbes(mgr ctrl.Manager, store *controllers.CredentialStore, srv *sipd.Server) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	// Ready only where the registrar is serving, that is on the leader once it has synced
-	// and seeded the registrations from status, so a Service sends SIP traffic to it alone.
 	if err := mgr.AddReadyzCheck("leader", store.Checker); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("sip", func(*http.Request) error {
+	return mgr.AddReadyzCheck("sip", func(*http.Request) error {
 		select {
 		case <-srv.Ready():
 			return nil
 		default:
 			return errors.New("SIP registrar not serving (not the leader, or starting)")
 		}
-	}); err != nil {
-		return err
-	}
-
-	logger.Info("starting camera-operator", "sipListen", o.sipListen, "sipID", o.sipID, "realm", o.sipRealm, "leaderElect", o.leaderElect)
-	return mgr.Start(ctrl.SetupSignalHandler())
+	})
 }
 
 func splitList(s string) []string {

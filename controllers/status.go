@@ -46,95 +46,114 @@ func buildStatus(o observation) (gbv1.CameraStatus, time.Time) {
 	st := *o.old.DeepCopy()
 	st.ObservedGeneration = o.generation
 	st.DeviceType = gbid.DeviceType(o.deviceID)
-	now := o.now
-	var next time.Time
 
 	credStatus := metav1.ConditionTrue
 	if !o.creds.ok {
 		credStatus = metav1.ConditionFalse
 	}
-	setCondition(&st, gbv1.ConditionCredentialsResolved, credStatus, o.creds.reason, o.creds.message, o.generation, now)
+	setCondition(&st, gbv1.ConditionCredentialsResolved, credStatus, o.creds.reason, o.creds.message, o.generation, o.now)
 
-	// registered and ready are the Registered and Ready conditions' (status, reason,
-	// message); ready defaults to registered's when the device is not registered.
-	type cond struct {
-		status          metav1.ConditionStatus
-		reason, message string
-	}
-	var registered cond
-	var ready *cond
-
-	switch {
+	var v verdict
+	switch b := o.device.Binding; {
 	case o.winner != "":
-		st.State = gbv1.StateConflict
-		msg := fmt.Sprintf("device ID %s is claimed by the older Camera %s, which is served instead", o.deviceID, o.winner)
-		registered = cond{metav1.ConditionFalse, gbv1.ReasonDuplicateDeviceID, msg}
-		// Nothing of the device belongs to this Camera.
-		st.Registration, st.LastKeepaliveTime, st.DeviceInfo = nil, nil, nil
-		st.Channels, st.ChannelCount, st.CatalogUpdatedAt = nil, 0, nil
-
+		v = conflictVerdict(o, &st)
 	case o.spec.Suspend:
-		st.State = gbv1.StateSuspended
-		registered = cond{metav1.ConditionFalse, gbv1.ReasonSuspended, "spec.suspend is true: the device's registrations are refused"}
-
+		v = verdict{state: gbv1.StateSuspended,
+			registered: cond{metav1.ConditionFalse, gbv1.ReasonSuspended, "spec.suspend is true: the device's registrations are refused"}}
+	case b != nil && b.ExpiresAt.After(o.now):
+		v = registeredVerdict(o, &st)
 	default:
-		b := o.device.Binding
-		if b != nil && b.ExpiresAt.After(now) {
-			st.Registration = registrationFromBinding(b)
-			if !b.LastKeepalive.IsZero() {
-				t := toTime(b.LastKeepalive)
-				st.LastKeepaliveTime = &t
-			}
-			registered = cond{metav1.ConditionTrue, gbv1.ReasonRegistered,
-				fmt.Sprintf("registered from %s over %s", st.Registration.RemoteAddr, st.Registration.Transport)}
-			timeout := keepaliveTimeout(o.spec.Keepalive)
-			lastSeen := latest(b.LastKeepalive, b.RegisteredAt, b.ExpiresAt.Add(-b.Expires), o.watchedSince)
-			deadline := lastSeen.Add(timeout)
-			if !now.Before(deadline) {
-				st.State = gbv1.StateOffline
-				ready = &cond{metav1.ConditionFalse, gbv1.ReasonKeepaliveTimeout,
-					fmt.Sprintf("no keepalive since %s (%s)", lastSeen.UTC().Format(time.RFC3339), timeout)}
-			} else {
-				st.State = gbv1.StateRegistered
-				ready = &cond{metav1.ConditionTrue, gbv1.ReasonRegistered, "the device is registered and its keepalives arrive"}
-				next = deadline
-			}
-			next = earliest(next, b.ExpiresAt)
-			break
-		}
-		st.State, registered.reason, registered.message = unboundState(o)
-		registered.status = metav1.ConditionFalse
-		if unregistered := o.device.LastUnregistered; st.State == gbv1.StateUnregistered && !unregistered.IsZero() &&
-			st.Registration != nil && st.Registration.ExpiresAt.After(unregistered) {
-			// The registration ended when the device withdrew it; the last one stays on
-			// record (address, user agent), but no longer as running until later.
-			st.Registration.ExpiresAt = toTime(unregistered)
-		}
-		if registered.reason == "" {
-			// Nothing new is known: keep what the status said and why.
-			if c := meta.FindStatusCondition(o.old.Conditions, gbv1.ConditionRegistered); c != nil {
-				registered.reason, registered.message = c.Reason, c.Message
-			} else {
-				registered.reason, registered.message = gbv1.ReasonPending, "waiting for the device to register"
-			}
-		}
+		v = unboundVerdict(o, &st)
 	}
 
-	if ready == nil {
-		r := registered
-		if !o.creds.ok && o.winner == "" && !o.spec.Suspend {
-			// A missing Secret is what the user has to fix first.
-			r.reason, r.message = o.creds.reason, o.creds.message
-		}
-		ready = &r
+	st.State = v.state
+	ready := v.registered
+	if v.ready != nil {
+		ready = *v.ready
+	} else if !o.creds.ok && o.winner == "" && !o.spec.Suspend {
+		// A missing Secret is what the user has to fix first.
+		ready.reason, ready.message = o.creds.reason, o.creds.message
 	}
-	setCondition(&st, gbv1.ConditionRegistered, registered.status, registered.reason, registered.message, o.generation, now)
-	setCondition(&st, gbv1.ConditionReady, ready.status, ready.reason, ready.message, o.generation, now)
+	setCondition(&st, gbv1.ConditionRegistered, v.registered.status, v.registered.reason, v.registered.message, o.generation, o.now)
+	setCondition(&st, gbv1.ConditionReady, ready.status, ready.reason, ready.message, o.generation, o.now)
 
 	if o.winner == "" {
 		applyQueryResult(&st, o.query)
 	}
-	return st, next
+	return st, v.next
+}
+
+// cond is a condition's status, reason and message.
+type cond struct {
+	status          metav1.ConditionStatus
+	reason, message string
+}
+
+// verdict is what one case of buildStatus decides: the state, the Registered condition,
+// the Ready condition when it says more than Registered, and the next deadline.
+type verdict struct {
+	state      gbv1.CameraState
+	registered cond
+	ready      *cond
+	next       time.Time
+}
+
+// conflictVerdict: another, older Camera claims the device ID; nothing of the device
+// belongs to this one.
+func conflictVerdict(o observation, st *gbv1.CameraStatus) verdict {
+	st.Registration, st.LastKeepaliveTime, st.DeviceInfo = nil, nil, nil
+	st.Channels, st.ChannelCount, st.CatalogUpdatedAt = nil, 0, nil
+	msg := fmt.Sprintf("device ID %s is claimed by the older Camera %s, which is served instead", o.deviceID, o.winner)
+	return verdict{state: gbv1.StateConflict, registered: cond{metav1.ConditionFalse, gbv1.ReasonDuplicateDeviceID, msg}}
+}
+
+// registeredVerdict: the device holds a live registration; it is Registered while its
+// keepalives arrive, Offline past the keepalive timeout.
+func registeredVerdict(o observation, st *gbv1.CameraStatus) verdict {
+	b := o.device.Binding
+	st.Registration = registrationFromBinding(b)
+	if !b.LastKeepalive.IsZero() {
+		t := toTime(b.LastKeepalive)
+		st.LastKeepaliveTime = &t
+	}
+	v := verdict{registered: cond{metav1.ConditionTrue, gbv1.ReasonRegistered,
+		fmt.Sprintf("registered from %s over %s", st.Registration.RemoteAddr, st.Registration.Transport)}}
+	timeout := keepaliveTimeout(o.spec.Keepalive)
+	lastSeen := latest(b.LastKeepalive, b.RegisteredAt, b.ExpiresAt.Add(-b.Expires), o.watchedSince)
+	deadline := lastSeen.Add(timeout)
+	if !o.now.Before(deadline) {
+		v.state = gbv1.StateOffline
+		v.ready = &cond{metav1.ConditionFalse, gbv1.ReasonKeepaliveTimeout,
+			fmt.Sprintf("no keepalive since %s (%s)", lastSeen.UTC().Format(time.RFC3339), timeout)}
+	} else {
+		v.state = gbv1.StateRegistered
+		v.ready = &cond{metav1.ConditionTrue, gbv1.ReasonRegistered, "the device is registered and its keepalives arrive"}
+		v.next = deadline
+	}
+	v.next = earliest(v.next, b.ExpiresAt)
+	return v
+}
+
+// unboundVerdict: the device holds no live registration; what the registrar remembers
+// (or, failing that, the previous status) says why.
+func unboundVerdict(o observation, st *gbv1.CameraStatus) verdict {
+	v := verdict{registered: cond{status: metav1.ConditionFalse}}
+	v.state, v.registered.reason, v.registered.message = unboundState(o)
+	if unregistered := o.device.LastUnregistered; v.state == gbv1.StateUnregistered && !unregistered.IsZero() &&
+		st.Registration != nil && st.Registration.ExpiresAt.After(unregistered) {
+		// The registration ended when the device withdrew it; the last one stays on
+		// record (address, user agent), but no longer as running until later.
+		st.Registration.ExpiresAt = toTime(unregistered)
+	}
+	if v.registered.reason == "" {
+		// Nothing new is known: keep what the status said and why.
+		if c := meta.FindStatusCondition(o.old.Conditions, gbv1.ConditionRegistered); c != nil {
+			v.registered.reason, v.registered.message = c.Reason, c.Message
+		} else {
+			v.registered.reason, v.registered.message = gbv1.ReasonPending, "waiting for the device to register"
+		}
+	}
+	return v
 }
 
 // unboundState is the state of a Camera whose device holds no live registration, from
