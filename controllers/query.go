@@ -51,6 +51,7 @@ type queryState struct {
 	// registration (the device rebooted, maybe with new firmware) is queried at once.
 	registeredAt time.Time
 	refresh      time.Duration
+	catalog      bool // query the Catalog too, not only DeviceInfo
 	nextAt       time.Time
 	queued       bool
 	running      bool
@@ -77,7 +78,7 @@ func (q *querier) NeedLeaderElection() bool { return true }
 // due schedules a query of deviceID when its registration is new to the querier or its
 // refresh is due, and returns when the next one will be due (zero while one is queued or
 // running: its completion triggers a reconcile anyway).
-func (q *querier) due(deviceID string, registeredAt time.Time, refresh time.Duration) time.Time {
+func (q *querier) due(deviceID string, registeredAt time.Time, refresh time.Duration, catalog bool) time.Time {
 	if refresh <= 0 {
 		refresh = defaultCatalogRefresh
 	}
@@ -89,7 +90,7 @@ func (q *querier) due(deviceID string, registeredAt time.Time, refresh time.Dura
 		s = &queryState{}
 		q.devices[deviceID] = s
 	}
-	s.refresh = refresh
+	s.refresh, s.catalog = refresh, catalog
 	if s.queued || s.running {
 		return time.Time{}
 	}
@@ -179,9 +180,16 @@ func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
 	ictx, cancel := context.WithTimeout(ctx, q.timeout)
 	info, infoErr := q.reg.QueryDeviceInfo(ictx, deviceID)
 	cancel()
-	cctx, cancel := context.WithTimeout(ctx, q.timeout)
-	cat, catErr := q.reg.QueryCatalog(cctx, deviceID)
-	cancel()
+	q.mu.Lock()
+	withCatalog := s.catalog
+	q.mu.Unlock()
+	var cat *manscdp.Catalog
+	var catErr error
+	if withCatalog {
+		cctx, cancel := context.WithTimeout(ctx, q.timeout)
+		cat, catErr = q.reg.QueryCatalog(cctx, deviceID)
+		cancel()
+	}
 	if ctx.Err() != nil {
 		return // shutting down; the next leader queries again
 	}
@@ -201,6 +209,7 @@ func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
 		log.Info("DeviceInfo query failed", "error", errorString(infoErr))
 	}
 	switch {
+	case !withCatalog:
 	case catErr == nil && cat != nil:
 		s.result.catalog, s.result.catalogAt = cat, now
 	case errors.Is(catErr, sipd.ErrPartialCatalog) && cat != nil:

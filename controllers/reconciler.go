@@ -211,8 +211,8 @@ func (r *CameraReconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera
 	o := r.observe(ctx, cam, winner, dev)
 	owner := o.winner == ""
 	desired, next := buildStatus(o)
-	if owner && desired.State == gbv1.StateRegistered && !cam.Spec.Catalog.Disabled {
-		next = earliest(next, r.queries.due(cam.Spec.DeviceID, o.device.Binding.RegisteredAt, catalogRefresh(cam)))
+	if owner && desired.State == gbv1.StateRegistered {
+		next = earliest(next, r.queries.due(cam.Spec.DeviceID, o.device.Binding.RegisteredAt, catalogRefresh(cam), !cam.Spec.Catalog.Disabled))
 	}
 
 	recorded := &cam.Status

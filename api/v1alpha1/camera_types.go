@@ -91,7 +91,8 @@ type CatalogSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="refreshInterval must be at least 1m"
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 
-	// disabled stops DeviceInfo and Catalog queries to the device.
+	// disabled stops the Catalog queries to the device. Its DeviceInfo is still asked for
+	// after each registration and every refreshInterval.
 	// +optional
 	Disabled bool `json:"disabled,omitempty"`
 }
