@@ -49,8 +49,11 @@ type Config struct {
 	// NonceLifetime is how long a nonce is accepted (default 5m); an older genuine one
 	// gets 401 with stale=true.
 	NonceLifetime time.Duration
-	// NonceReuseWindow is how long after its first use a nonce answered without qop may
-	// be used again (default 32s, the UDP retransmission span).
+	// NonceReuseWindow is how long after its first use a nonce is accepted again for a
+	// retransmission: the same request (Via branch and CSeq) from the same source
+	// address and port (default 32s, the UDP retransmission span). Any other reuse, a
+	// replay from elsewhere above all, gets a stale 401 and leaves the binding as it was;
+	// under qop a higher nc is always a fresh authentication.
 	NonceReuseWindow time.Duration
 	// MaxNonceEntries bounds the replay state (default 262144 nonces).
 	MaxNonceEntries int

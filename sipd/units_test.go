@@ -72,21 +72,21 @@ func TestReplayTrackerBoundAndEviction(t *testing.T) {
 	width := tr.widthMs
 	// Three nonces from three time slots fill the tracker.
 	for i := int64(0); i < 3; i++ {
-		if v := tr.check(string(rune('a'+i)), i*width, true, 1, 1, 3*width, 1000); v != replayOK {
+		if v := tr.check(string(rune('a'+i)), i*width, true, 1, replayOrigin{tx: 1}, 3*width, 1000); v != replayOK {
 			t.Fatalf("nonce %d: %v", i, v)
 		}
 	}
 	// A fourth evicts the oldest slot; the evicted nonce is then stale, never unseen.
-	if v := tr.check("d", 3*width, true, 1, 1, 3*width, 1000); v != replayOK {
+	if v := tr.check("d", 3*width, true, 1, replayOrigin{tx: 1}, 3*width, 1000); v != replayOK {
 		t.Fatalf("fourth: %v", v)
 	}
 	if tr.size() > 3 {
 		t.Errorf("size %d over bound", tr.size())
 	}
-	if v := tr.check("a", 0, true, 2, 2, 3*width, 1000); v != replayLost {
+	if v := tr.check("a", 0, true, 2, replayOrigin{tx: 2}, 3*width, 1000); v != replayLost {
 		t.Errorf("evicted nonce: %v, want lost", v)
 	}
-	if v := tr.check("b", width, true, 1, 9, 3*width, 1000); v != replayReused {
+	if v := tr.check("b", width, true, 1, replayOrigin{tx: 9}, 3*width, 1000); v != replayReused {
 		t.Errorf("repeated nc: %v", v)
 	}
 }
