@@ -120,7 +120,7 @@ func (s *Server) handleRegister(req *sip.Request, src source, now time.Time) {
 		s.challenge(req, src, deviceID, now, true)
 		return
 	}
-	s.limiter.succeed(deviceID)
+	s.limiter.succeed(deviceID, ip)
 	s.table.authSucceeded(deviceID)
 	s.bind(req, src, deviceID, now)
 }

@@ -58,13 +58,16 @@ type Config struct {
 	// MaxNonceEntries bounds the replay state (default 262144 nonces).
 	MaxNonceEntries int
 
-	// MaxAuthFailures failed REGISTERs for one device ID or one source address within
-	// AuthFailureWindow lock it out for AuthCooldown: answered 403 without computing a
-	// digest. Defaults 5, 1m, 5m.
+	// MaxAuthFailures failed REGISTERs for one device ID from one source address within
+	// AuthFailureWindow lock that device out at that address for AuthCooldown: answered
+	// 403 without computing a digest. The same device elsewhere, and other devices at
+	// that address (behind one NAT), are not affected (see limiter.go). Defaults 5, 1m,
+	// 5m.
 	MaxAuthFailures   int
 	AuthFailureWindow time.Duration
 	AuthCooldown      time.Duration
-	// MaxLimiterEntries bounds each of the limiter's tables (default 65536).
+	// MaxLimiterEntries bounds the limiter's (device, source address) pairs (default
+	// 65536); past it, new failures go uncounted with a warning.
 	MaxLimiterEntries int
 
 	// RetryAfter is the Retry-After of 503 answers (default 5s).
