@@ -2,7 +2,6 @@ package sipd
 
 import (
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -69,7 +68,7 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 			key = deviceID
 		}
 		// A part retransmitted over UDP must not be counted twice.
-		partID := string(*req.CallID()) + "\x00" + strconv.FormatUint(uint64(req.CSeq().SeqNo), 10)
+		partID := catalogPartID(req)
 		switch s.queries.deliver(key, deviceID, ip, msg, partID) {
 		case deliveredInfo:
 			s.events.push(Event{Type: EventDeviceInfo, DeviceID: deviceID, Time: now})

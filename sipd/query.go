@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net"
 	"net/netip"
 	"strconv"
@@ -122,7 +123,7 @@ func (s *Server) startQuery(ctx context.Context, deviceID, cmd string) (*pending
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad remote address %q", ErrUnreachable, b.RemoteAddr)
 	}
-	q, err := s.queries.add(deviceID, cmd, remote.Addr().String(), s.cfg.MaxCatalogItems)
+	q, err := s.queries.add(deviceID, cmd, remote.Addr().String(), s.cfg.MaxCatalogItems, s.cfg.MaxCatalogParts)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +258,7 @@ type pendingQuery struct {
 	cmd      string
 	remoteIP string
 	maxItems int
+	maxParts int
 	done     chan struct{} // closed when the answer is complete
 	failed   chan error    // the transaction failed (cap 1)
 
@@ -264,7 +266,9 @@ type pendingQuery struct {
 	completed bool
 	info      *manscdp.DeviceInfo
 	catalog   manscdp.Catalog
-	parts     map[string]struct{}
+	// parts holds the catalogPartIDs seen, at most maxParts: fixed-size keys, so that
+	// a device sending parts with huge Call-IDs holds no more than one sending small ones.
+	parts map[uint64]struct{}
 }
 
 type clientTx struct {
@@ -293,7 +297,7 @@ func newQueryTable(max int) *queryTable {
 	}
 }
 
-func (t *queryTable) add(deviceID, cmd, remoteIP string, maxItems int) (*pendingQuery, error) {
+func (t *queryTable) add(deviceID, cmd, remoteIP string, maxItems, maxParts int) (*pendingQuery, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.stopped {
@@ -309,7 +313,7 @@ func (t *queryTable) add(deviceID, cmd, remoteIP string, maxItems int) (*pending
 		if _, busy := t.pending[k]; busy {
 			continue
 		}
-		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, maxItems: maxItems, done: make(chan struct{}), failed: make(chan error, 1)}
+		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, maxItems: maxItems, maxParts: maxParts, done: make(chan struct{}), failed: make(chan error, 1)}
 		q.catalog.DeviceID = deviceID
 		t.pending[k] = q
 		return q, nil
@@ -367,7 +371,7 @@ const (
 )
 
 // deliver hands a Response body to the query waiting for (deviceID, SN).
-func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message, partID string) deliverResult {
+func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message, partID uint64) deliverResult {
 	t.mu.Lock()
 	q := t.pending[queryKey{deviceID: bodyID, sn: msg.SN}]
 	if q == nil && fromID != bodyID {
@@ -389,11 +393,13 @@ func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message,
 		close(q.done)
 		return deliveredInfo
 	case msg.Catalog != nil:
-		if _, dup := q.parts[partID]; dup || len(q.parts) > q.maxItems {
+		if _, dup := q.parts[partID]; dup || len(q.parts) >= q.maxParts {
+			// A retransmission, or a part past the bound: the query ends partial
+			// rather than hold more.
 			return deliveredCatalogPart
 		}
 		if q.parts == nil {
-			q.parts = make(map[string]struct{})
+			q.parts = make(map[uint64]struct{})
 		}
 		q.parts[partID] = struct{}{}
 		if msg.Catalog.SumNum > 0 {
@@ -413,6 +419,23 @@ func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message,
 		return deliveredCatalogPart
 	}
 	return deliveredNone
+}
+
+// partSeed keys catalogPartID: random per process, so that a device cannot choose
+// Call-IDs that collide and make the registrar drop another part as a duplicate.
+var partSeed = maphash.MakeSeed()
+
+// catalogPartID identifies one catalog part, whatever its retransmissions, by a hash of
+// its Call-ID and CSeq number.
+func catalogPartID(req *sip.Request) uint64 {
+	var h maphash.Hash
+	h.SetSeed(partSeed)
+	h.WriteString(string(*req.CallID()))
+	var seq [4]byte
+	n := req.CSeq().SeqNo
+	seq[0], seq[1], seq[2], seq[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+	h.Write(seq[:])
+	return h.Sum64()
 }
 
 // closeAll wakes every waiter at shutdown.

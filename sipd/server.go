@@ -88,6 +88,11 @@ type Config struct {
 	// items one catalog query collects (default 65536).
 	MaxQueries      int
 	MaxCatalogItems int
+	// MaxCatalogParts bounds the response MESSAGEs one catalog query accepts (default
+	// MaxCatalogItems: a device sends at least one item per part). Each costs 8 bytes
+	// of duplicate detection whatever its Call-ID; parts past the bound are answered
+	// 200 and ignored, and the query ends partial.
+	MaxCatalogParts int
 	// QueryTimeout bounds a query whose context has no deadline (default 30s).
 	QueryTimeout time.Duration
 	// SweepInterval is how often expired bindings are removed (default 1s).
@@ -183,6 +188,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxPendingEvents, 1<<16)
 	setInt(&cfg.MaxQueries, 1024)
 	setInt(&cfg.MaxCatalogItems, 1<<16)
+	setInt(&cfg.MaxCatalogParts, cfg.MaxCatalogItems)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
 	setDur(&cfg.SweepInterval, time.Second)
 	setInt(&cfg.UDPReaders, runtime.GOMAXPROCS(0))
