@@ -25,6 +25,11 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 		s.reply(req, src, 400, "Missing MANSCDP Body")
 		return
 	}
+	// The sender is the From user; an NVR may speak for its channels in the body.
+	deviceID := req.From().Address.User
+	if !s.senderBound(req, src, deviceID, now) {
+		return
+	}
 	charset := ""
 	if ct := req.ContentType(); ct != nil {
 		charset = contentCharset(string(*ct))
@@ -39,11 +44,6 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 		}
 		s.reply(req, src, 400, phrase)
 		return
-	}
-	// The sender is the From user; an NVR may speak for its channels in the body.
-	deviceID := req.From().Address.User
-	if deviceID == "" {
-		deviceID = msg.DeviceID
 	}
 	ip := src.addr.Addr().String()
 
