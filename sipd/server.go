@@ -77,8 +77,16 @@ type Config struct {
 	MaxMessageSize int
 	// MaxTCPConns bounds the open TCP connections (default 16384).
 	MaxTCPConns int
-	// TCPIdleTimeout closes a TCP connection that sent nothing for this long
-	// (default 10m).
+	// MaxTCPConnsPerAddr bounds the open TCP connections from one IP address (default
+	// 64: a NAT in front of a few dozen devices), so that one host cannot take every
+	// slot of MaxTCPConns; past it a new connection is closed at once, with a log line.
+	MaxTCPConnsPerAddr int
+	// KeepaliveInterval is the interval devices are configured to send keepalives at
+	// (default 60s, GB/T 28181's default); the TCP idle timeout derives from it.
+	KeepaliveInterval time.Duration
+	// TCPIdleTimeout closes a TCP connection that sent nothing, not even a CRLF
+	// keep-alive ping (RFC 5626), for this long (default 3 * KeepaliveInterval: a
+	// device that missed three keepalives is offline anyway).
 	TCPIdleTimeout time.Duration
 	// MaxDevices bounds the devices the registrar tracks state for (default 1<<20).
 	MaxDevices int
@@ -183,7 +191,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDur(&cfg.RetryAfter, 5*time.Second)
 	setInt(&cfg.MaxMessageSize, 65535)
 	setInt(&cfg.MaxTCPConns, 1<<14)
-	setDur(&cfg.TCPIdleTimeout, 10*time.Minute)
+	setInt(&cfg.MaxTCPConnsPerAddr, 64)
+	setDur(&cfg.KeepaliveInterval, time.Minute)
+	setDur(&cfg.TCPIdleTimeout, 3*cfg.KeepaliveInterval)
 	setInt(&cfg.MaxDevices, 1<<20)
 	setInt(&cfg.MaxPendingEvents, 1<<16)
 	setInt(&cfg.MaxQueries, 1024)
@@ -261,7 +271,7 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 		limiter: newLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.AuthCooldown, cfg.MaxLimiterEntries),
 		table:   newBindingTable(cfg.MaxDevices, m.activeBindings),
 		ready:   make(chan struct{}),
-		conns:   newTCPConns(cfg.MaxTCPConns),
+		conns:   newTCPConns(cfg.MaxTCPConns, cfg.MaxTCPConnsPerAddr),
 	}
 	s.parser.MaxMessageLength = cfg.MaxMessageSize
 	s.events = newEventQueue(cfg.MaxPendingEvents, m.eventsDropped)
