@@ -90,6 +90,7 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 func (s *Server) keepalive(req *sip.Request, src source, deviceID, ip string, now time.Time) {
 	ok, moved := s.table.keepalive(deviceID, ip, now)
 	if ok {
+		s.table.followPort(deviceID, src)
 		s.metrics.keepalives.Inc()
 		s.events.push(Event{Type: EventKeepalive, DeviceID: deviceID, Time: now})
 		s.reply(req, src, 200, "OK")
