@@ -27,6 +27,9 @@ func (s *Server) handle(data []byte, src source) {
 	}
 	switch m := msg.(type) {
 	case *sip.Request:
+		if src.transport == "UDP" {
+			src.datagram = data
+		}
 		s.handleRequest(m, src)
 	case *sip.Response:
 		s.queries.onResponse(m)

@@ -34,7 +34,7 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 	if ct := req.ContentType(); ct != nil {
 		charset = contentCharset(string(*ct))
 	}
-	msg, err := manscdp.Decode(body, charset)
+	msg, err := s.decodeMANSCDP(src, deviceID, body, charset, now)
 	if err != nil {
 		s.log.Info("undecodable MESSAGE body", "source", src.addr.String(), "error", err)
 		phrase := "Malformed MANSCDP Body"

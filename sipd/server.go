@@ -233,6 +233,9 @@ type Server struct {
 	events  *eventQueue
 	queries *queryTable
 
+	// overlongLog throttles the log of bodies longer than their Content-Length.
+	overlongLog logThrottle
+
 	// Precomputed header values of the hot path.
 	opaque         string
 	retryAfter     string

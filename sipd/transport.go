@@ -23,6 +23,9 @@ type source struct {
 	transport string // "UDP" or "TCP"
 	addr      netip.AddrPort
 	conn      *tcpConn // the device's own connection, nil over UDP
+	// datagram is the whole UDP datagram while it is handled, nil over TCP: a body may
+	// run past its Content-Length (see overlongbody.go).
+	datagram []byte
 }
 
 // tcpWriteTimeout bounds a write to a device that stopped reading.
