@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"net"
 	"net/netip"
 	"strconv"
@@ -123,7 +122,7 @@ func (s *Server) startQuery(ctx context.Context, deviceID, cmd string) (*pending
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad remote address %q", ErrUnreachable, b.RemoteAddr)
 	}
-	q, err := s.queries.add(deviceID, cmd, remote.Addr().String(), s.cfg.MaxCatalogItems, s.cfg.MaxCatalogParts)
+	q, err := s.queries.add(deviceID, cmd, remote.Addr().String(), s.catalogLimits())
 	if err != nil {
 		return nil, err
 	}
@@ -257,8 +256,7 @@ type pendingQuery struct {
 	key      queryKey
 	cmd      string
 	remoteIP string
-	maxItems int
-	maxParts int
+	limits   catalogLimits
 	done     chan struct{} // closed when the answer is complete
 	failed   chan error    // the transaction failed (cap 1)
 
@@ -266,9 +264,10 @@ type pendingQuery struct {
 	completed bool
 	info      *manscdp.DeviceInfo
 	catalog   manscdp.Catalog
-	// parts holds the catalogPartIDs seen, at most maxParts: fixed-size keys, so that
-	// a device sending parts with huge Call-IDs holds no more than one sending small ones.
+	// parts holds the catalogPartIDs seen (see catalogparts.go).
 	parts map[uint64]struct{}
+	// heldBytes is the text of the items collected.
+	heldBytes int
 }
 
 type clientTx struct {
@@ -297,7 +296,7 @@ func newQueryTable(max int) *queryTable {
 	}
 }
 
-func (t *queryTable) add(deviceID, cmd, remoteIP string, maxItems, maxParts int) (*pendingQuery, error) {
+func (t *queryTable) add(deviceID, cmd, remoteIP string, limits catalogLimits) (*pendingQuery, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.stopped {
@@ -313,7 +312,7 @@ func (t *queryTable) add(deviceID, cmd, remoteIP string, maxItems, maxParts int)
 		if _, busy := t.pending[k]; busy {
 			continue
 		}
-		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, maxItems: maxItems, maxParts: maxParts, done: make(chan struct{}), failed: make(chan error, 1)}
+		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, limits: limits, done: make(chan struct{}), failed: make(chan error, 1)}
 		q.catalog.DeviceID = deviceID
 		t.pending[k] = q
 		return q, nil
@@ -393,49 +392,9 @@ func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message,
 		close(q.done)
 		return deliveredInfo
 	case msg.Catalog != nil:
-		if _, dup := q.parts[partID]; dup || len(q.parts) >= q.maxParts {
-			// A retransmission, or a part past the bound: the query ends partial
-			// rather than hold more.
-			return deliveredCatalogPart
-		}
-		if q.parts == nil {
-			q.parts = make(map[uint64]struct{})
-		}
-		q.parts[partID] = struct{}{}
-		if msg.Catalog.SumNum > 0 {
-			q.catalog.SumNum = msg.Catalog.SumNum
-		}
-		room := q.maxItems - len(q.catalog.Items)
-		items := msg.Catalog.Items
-		if len(items) > room {
-			items = items[:max(room, 0)]
-		}
-		q.catalog.Items = append(q.catalog.Items, items...)
-		if len(q.catalog.Items) >= q.catalog.SumNum || len(q.catalog.Items) >= q.maxItems {
-			q.completed = true
-			close(q.done)
-			return deliveredCatalogDone
-		}
-		return deliveredCatalogPart
+		return q.addCatalogPart(msg.Catalog, partID)
 	}
 	return deliveredNone
-}
-
-// partSeed keys catalogPartID: random per process, so that a device cannot choose
-// Call-IDs that collide and make the registrar drop another part as a duplicate.
-var partSeed = maphash.MakeSeed()
-
-// catalogPartID identifies one catalog part, whatever its retransmissions, by a hash of
-// its Call-ID and CSeq number.
-func catalogPartID(req *sip.Request) uint64 {
-	var h maphash.Hash
-	h.SetSeed(partSeed)
-	h.WriteString(string(*req.CallID()))
-	var seq [4]byte
-	n := req.CSeq().SeqNo
-	seq[0], seq[1], seq[2], seq[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
-	h.Write(seq[:])
-	return h.Sum64()
 }
 
 // closeAll wakes every waiter at shutdown.

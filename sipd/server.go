@@ -101,6 +101,10 @@ type Config struct {
 	// of duplicate detection whatever its Call-ID; parts past the bound are answered
 	// 200 and ignored, and the query ends partial.
 	MaxCatalogParts int
+	// MaxCatalogBytes bounds the text of the items one catalog query holds (default
+	// MaxCatalogItems * 256 bytes, 16 MiB: an item's fields take about 100); items past
+	// it are ignored, and the query ends partial.
+	MaxCatalogBytes int
 	// QueryTimeout bounds a query whose context has no deadline (default 30s).
 	QueryTimeout time.Duration
 	// SweepInterval is how often expired bindings are removed (default 1s).
@@ -199,6 +203,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxQueries, 1024)
 	setInt(&cfg.MaxCatalogItems, 1<<16)
 	setInt(&cfg.MaxCatalogParts, cfg.MaxCatalogItems)
+	setInt(&cfg.MaxCatalogBytes, cfg.MaxCatalogItems*256)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
 	setDur(&cfg.SweepInterval, time.Second)
 	setInt(&cfg.UDPReaders, runtime.GOMAXPROCS(0))

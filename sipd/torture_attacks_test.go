@@ -156,40 +156,56 @@ func TestWrongPasswordLocksOutOnlyThatDeviceAtThatAddress(t *testing.T) {
 }
 
 // TestCatalogPartsHoldBoundedMemory: while a Catalog query waits, a device sending
-// 1,000 empty parts with distinct 60 KB Call-IDs makes the registrar hold no more than
-// a few megabytes.
+// 1,000 parts with distinct 60 KB Call-IDs, or with 30 KB items, makes the registrar
+// hold no more than a few megabytes.
 func TestCatalogPartsHoldBoundedMemory(t *testing.T) {
-	const parts, callIDSize, maxHeldBytes = 1000, 60000, 16 << 20
-	s, p := tortureServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { _, err := s.QueryCatalog(ctx, devID); done <- err }()
+	const parts, maxHeldBytes = 1000, 16 << 20
+	cases := []struct {
+		name                 string
+		cfg                  Config
+		callIDSize, nameSize int
+	}{
+		{"empty parts with 60 KB Call-IDs", Config{}, 60000, 0},
+		{"parts of one 30 KB item", Config{MaxCatalogBytes: 4 << 20}, 10, 30000},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, p := tortureServerWith(t, c.cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { _, err := s.QueryCatalog(ctx, devID); done <- err }()
 
-	query := readRequest(t, p)
-	q, err := manscdp.Decode(query.Body(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.send(sip.NewResponseFromRequest(query, 200, "OK", nil).String())
-	body, err := manscdp.EncodeCatalogResponse(q.SN, devID, 1<<20, nil, "UTF-8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := heapInUse()
-	pad := strings.Repeat("c", callIDSize)
-	for i := 0; i < parts; i++ {
-		res := p.exchange(messageText(devID, "p"+strconv.Itoa(i), i+1, strconv.Itoa(i)+pad, string(body), len(body)))
-		if res.StatusCode != 200 {
-			t.Fatalf("part %d: %d %s", i, res.StatusCode, res.Reason)
-		}
-	}
-	held := heapInUse() - before
-	cancel()
-	<-done
-	t.Logf("heap held by %d catalog parts with %d-byte Call-IDs: %d bytes", parts, callIDSize, held)
-	if held > maxHeldBytes {
-		t.Errorf("catalog parts hold %d bytes, bound %d", held, maxHeldBytes)
+			query := readRequest(t, p)
+			q, err := manscdp.Decode(query.Body(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.send(sip.NewResponseFromRequest(query, 200, "OK", nil).String())
+			before := heapInUse()
+			pad := strings.Repeat("c", c.callIDSize)
+			for i := 0; i < parts; i++ {
+				var items []manscdp.CatalogItem
+				if c.nameSize > 0 {
+					items = []manscdp.CatalogItem{{DeviceID: fmt.Sprintf("340200000013100%05d", i), Name: strings.Repeat("n", c.nameSize) + strconv.Itoa(i)}}
+				}
+				body, err := manscdp.EncodeCatalogResponse(q.SN, devID, 1<<20, items, "UTF-8")
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := p.exchange(messageText(devID, "p"+strconv.Itoa(i), i+1, strconv.Itoa(i)+pad, string(body), len(body)))
+				if res.StatusCode != 200 {
+					t.Fatalf("part %d: %d %s", i, res.StatusCode, res.Reason)
+				}
+			}
+			held := heapInUse() - before
+			cancel()
+			<-done
+			t.Logf("heap held by %d catalog parts (%d-byte Call-IDs, %d-byte item names): %d bytes", parts, c.callIDSize, c.nameSize, held)
+			if held > maxHeldBytes {
+				t.Errorf("catalog parts hold %d bytes, bound %d", held, maxHeldBytes)
+			}
+		})
 	}
 }
 

@@ -71,9 +71,15 @@ func (p *rawPeer) answerWithin(d time.Duration) *sip.Response {
 // that MESSAGEs from the peer reach their decoding.
 func tortureServer(t *testing.T) (*Server, *rawPeer) {
 	t.Helper()
+	return tortureServerWith(t, Config{})
+}
+
+// tortureServerWith is tortureServer with cfg.
+func tortureServerWith(t *testing.T, cfg Config) (*Server, *rawPeer) {
+	t.Helper()
 	store := newMemStore()
 	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{}, store)
+	s := startServer(t, cfg, store)
 	p := dialRaw(t, s, "udp")
 	now := time.Now()
 	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: p.udp.LocalAddr().String(), Contact: "sip:" + devID + "@" + p.udp.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour)}})
