@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Go fuzz target of the repository for a total time (a Go duration in s, m
-# or h, e.g. 10m), split evenly between the targets; stops at the first crasher, which
-# `go test -fuzz` writes to the package's testdata/fuzz/<Target>/.
+# or h, e.g. 10m), split evenly between the targets. A target that finds a crasher stops
+# (`go test -fuzz` writes it to the package's testdata/fuzz/<Target>/); the others still
+# run, and the script fails at the end naming the targets that failed.
 set -euo pipefail
 
 total="${1:-10m}"
@@ -33,8 +34,15 @@ if [ "$each" -lt 1 ]; then
 	each=1
 fi
 echo "fuzzing ${#targets[@]} targets for ${each}s each"
+failed=()
 for t in "${targets[@]}"; do
 	read -r dir name <<<"$t"
 	echo "== $dir $name"
-	go test "$dir" -run '^$' -fuzz "^${name}\$" -fuzztime "${each}s"
+	if ! go test "$dir" -run '^$' -fuzz "^${name}\$" -fuzztime "${each}s"; then
+		failed+=("$dir $name")
+	fi
 done
+if [ ${#failed[@]} -gt 0 ]; then
+	printf 'failed: %s\n' "${failed[@]}" >&2
+	exit 1
+fi
