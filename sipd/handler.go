@@ -13,6 +13,7 @@ import (
 // outside traffic, so it must never panic on input and never block on anything but
 // the answer's write.
 func (s *Server) handle(data []byte, src source) {
+	defer s.recoverMessage(src)
 	data = trimLeadingCRLF(data)
 	msg, err := s.parser.ParseSIP(data)
 	if err != nil {
