@@ -2,7 +2,6 @@ package sipd
 
 import (
 	"bytes"
-	"sync/atomic"
 	"time"
 
 	"github.com/gb28181/camera-operator/sipd/manscdp"
@@ -30,11 +29,7 @@ func (s *Server) decodeMANSCDP(src source, deviceID string, body []byte, charset
 		return msg, err
 	}
 	// Info once a minute tells the operator which firmware miscounts; Debug has them all.
-	logf := s.log.Debug
-	if s.overlongLog.allow(now) {
-		logf = s.log.Info
-	}
-	logf("Content-Length cuts the MANSCDP body short; decoded the whole datagram", "device", deviceID, "source", src.addr.String(), "contentLength", len(body), "bodyBytes", len(whole))
+	s.infoOrDebug(&s.overlongLog, now)("Content-Length cuts the MANSCDP body short; decoded the whole datagram", "device", deviceID, "source", src.addr.String(), "contentLength", len(body), "bodyBytes", len(whole))
 	return wholeMsg, nil
 }
 
@@ -48,14 +43,4 @@ func datagramBody(datagram []byte) []byte {
 		return bytes.TrimRight(datagram[i+2:], "\x00")
 	}
 	return nil
-}
-
-// logThrottle lets a log line through at most once per minute.
-type logThrottle struct {
-	lastMs atomic.Int64
-}
-
-func (l *logThrottle) allow(now time.Time) bool {
-	nowMs, last := now.UnixMilli(), l.lastMs.Load()
-	return nowMs-last >= time.Minute.Milliseconds() && l.lastMs.CompareAndSwap(last, nowMs)
 }

@@ -29,7 +29,7 @@ func (s *Server) senderBound(req *sip.Request, src source, deviceID string, now 
 		return false
 	}
 	if b.RemoteAddr != "" && !sameHost(b.RemoteAddr, src.addr.Addr().String()) {
-		s.log.Info("MESSAGE from another address than the registration", "device", deviceID, "source", src.addr.String(), "registered", b.RemoteAddr)
+		s.infoOrDebug(&s.movedLog, now)("MESSAGE from another address than the registration", "device", deviceID, "source", src.addr.String(), "registered", b.RemoteAddr)
 		s.reply(req, src, 404, "Not Found (Register Again)")
 		return false
 	}

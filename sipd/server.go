@@ -238,8 +238,9 @@ type Server struct {
 	events  *eventQueue
 	queries *queryTable
 
-	// overlongLog throttles the log of bodies longer than their Content-Length.
-	overlongLog logThrottle
+	// overlongLog and movedLog throttle the logs of bodies longer than their
+	// Content-Length and of MESSAGEs from another address than the registration.
+	overlongLog, movedLog logThrottle
 
 	// Precomputed header values of the hot path.
 	opaque         string
