@@ -1,8 +1,10 @@
 package sipd
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,7 +25,10 @@ func FuzzHandle(f *testing.F) {
 	for _, id := range []string{devID, "130909113319427420", "1018", "32100045", "101"} {
 		store.set(id, Credentials{Password: devPW})
 	}
-	s := startServer(f, Config{MaxMessageSize: 8192}, store)
+	// handle recovers from panics and logs them at Error: the fuzzer watches that log,
+	// so a panic still fails it.
+	var errorLog syncBuffer
+	s := startServer(f, Config{MaxMessageSize: 8192, Logger: slog.New(slog.NewTextHandler(&errorLog, &slog.HandlerOptions{Level: slog.LevelError}))}, store)
 	src := sinkSource(f)
 	// A live binding, so that keepalives and responses reach their deeper paths.
 	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: src.addr.String(), RegisteredAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}})
@@ -31,7 +36,11 @@ func FuzzHandle(f *testing.F) {
 		if len(data) > s.cfg.MaxMessageSize {
 			return // the transport drops these before handle
 		}
+		errorLog.Reset()
 		s.handle(data, src)
+		if log := errorLog.String(); strings.Contains(log, "panic") {
+			t.Fatalf("handling %q: %s", data, log)
+		}
 	})
 }
 

@@ -13,6 +13,8 @@ import (
 // outside traffic, so it must never panic on input and never block on anything but
 // the answer's write.
 func (s *Server) handle(data []byte, src source) {
+	defer s.recoverMessage(src)
+	data = trimLeadingCRLF(data)
 	msg, err := s.parser.ParseSIP(data)
 	if err != nil {
 		s.metrics.dropped.Inc()
@@ -27,6 +29,9 @@ func (s *Server) handle(data []byte, src source) {
 	}
 	switch m := msg.(type) {
 	case *sip.Request:
+		if src.transport == "UDP" {
+			src.datagram = data
+		}
 		s.handleRequest(m, src)
 	case *sip.Response:
 		s.queries.onResponse(m)
@@ -51,6 +56,11 @@ func (s *Server) handleRequest(req *sip.Request, src source) {
 	if req.Via() == nil {
 		s.metrics.dropped.Inc()
 		s.log.Debug("dropping request without Via", "source", src.addr.String())
+		return
+	}
+	if !isSIP2(req) {
+		s.log.Debug("unsupported SIP version", "source", src.addr.String(), "version", req.SipVersion)
+		s.reply(req, src, 505, "Version Not Supported")
 		return
 	}
 	if reason := checkMandatory(req); reason != "" {
@@ -100,5 +110,5 @@ func checkMandatory(req *sip.Request) string {
 	if cseqMethod(req.CSeq()) != string(req.Method) {
 		return "CSeq Method Mismatch"
 	}
-	return ""
+	return checkSingletons(req)
 }

@@ -2,7 +2,6 @@ package sipd
 
 import (
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -26,11 +25,16 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 		s.reply(req, src, 400, "Missing MANSCDP Body")
 		return
 	}
+	// The sender is the From user; an NVR may speak for its channels in the body.
+	deviceID := req.From().Address.User
+	if !s.senderBound(req, src, deviceID, now) {
+		return
+	}
 	charset := ""
 	if ct := req.ContentType(); ct != nil {
 		charset = contentCharset(string(*ct))
 	}
-	msg, err := manscdp.Decode(body, charset)
+	msg, err := s.decodeMANSCDP(src, deviceID, body, charset, now)
 	if err != nil {
 		s.log.Info("undecodable MESSAGE body", "source", src.addr.String(), "error", err)
 		phrase := "Malformed MANSCDP Body"
@@ -40,11 +44,6 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 		}
 		s.reply(req, src, 400, phrase)
 		return
-	}
-	// The sender is the From user; an NVR may speak for its channels in the body.
-	deviceID := req.From().Address.User
-	if deviceID == "" {
-		deviceID = msg.DeviceID
 	}
 	ip := src.addr.Addr().String()
 
@@ -70,7 +69,7 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 			key = deviceID
 		}
 		// A part retransmitted over UDP must not be counted twice.
-		partID := string(*req.CallID()) + "\x00" + strconv.FormatUint(uint64(req.CSeq().SeqNo), 10)
+		partID := catalogPartID(req)
 		// The querier hears of the answer from its own call and signals the controllers.
 		if s.queries.deliver(key, deviceID, ip, msg, partID) == deliveredNone {
 			s.log.Debug("response without a waiting query", "device", deviceID, "cmd", msg.CmdType, "sn", msg.SN)
@@ -88,6 +87,7 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 func (s *Server) keepalive(req *sip.Request, src source, deviceID, ip string, now time.Time) {
 	ok, moved, notify := s.table.keepalive(deviceID, ip, now)
 	if ok {
+		s.table.followPort(deviceID, src)
 		s.metrics.keepalives.Inc()
 		if notify {
 			s.notify(deviceID)

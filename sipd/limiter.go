@@ -6,22 +6,40 @@ import (
 	"time"
 )
 
-// limiter stops password guessing: more than max failures for one device ID or one
-// source address within window block that key for cooldown, during which REGISTERs are
-// refused with 403 before any digest is computed. Both tables are bounded: when one is
-// full, entries neither blocked nor inside their window are swept; if that frees
-// nothing the new key goes uncounted (logged by the caller), which keeps memory fixed
-// under an address-spraying flood while blocks already in place stay.
+// limiter stops password guessing: maxFailures failed REGISTERs for one device from one
+// source address within window block that pair for cooldown, during which its
+// REGISTERs are refused with 403 before any digest is computed.
+//
+// The key is the pair, never the device or the address alone, because either alone
+// lets one party lock out another: many devices share one NAT address, so counting per
+// address lets one misconfigured (or hostile) device lock out its neighbours; and UDP
+// source addresses are forged for free, so counting per device lets anyone lock a
+// device out at its real address by sending it wrong digests from elsewhere. With the
+// pair, a guesser pays a cool-down every maxFailures guesses per address it uses. A
+// per-address budget on distinct devices was left out on purpose: any block on an
+// address also refuses the correct devices behind it, which is the lockout this design
+// removes; the remaining defence against guessing from many addresses is the password
+// strength, and the failures reported on the device.
+//
+// The table is bounded by maxEntries: when full, entries neither blocked nor inside
+// their window are swept; if that frees nothing the new pair goes uncounted (logged by
+// the caller), which keeps memory fixed under an address-spraying flood while blocks
+// already in place stay.
 type limiter struct {
-	mu       sync.Mutex
-	max      int
-	window   time.Duration
-	cooldown time.Duration
-	limit    int
-	devices  map[string]*limitEntry
-	sources  map[netip.Addr]*limitEntry
+	mu          sync.Mutex
+	maxFailures int
+	window      time.Duration
+	cooldown    time.Duration
+	maxEntries  int
+	pairs       map[limitKey]*limitEntry
 	// lastSweep rate-limits sweeping a full table, which costs a pass over it.
 	lastSweep time.Time
+}
+
+// limitKey is one device at one source address.
+type limitKey struct {
+	deviceID string
+	src      netip.Addr
 }
 
 type limitEntry struct {
@@ -32,89 +50,78 @@ type limitEntry struct {
 
 func newLimiter(maxFailures int, window, cooldown time.Duration, maxEntries int) *limiter {
 	return &limiter{
-		max:      maxFailures,
-		window:   window,
-		cooldown: cooldown,
-		limit:    maxEntries,
-		devices:  make(map[string]*limitEntry),
-		sources:  make(map[netip.Addr]*limitEntry),
+		maxFailures: maxFailures,
+		window:      window,
+		cooldown:    cooldown,
+		maxEntries:  maxEntries,
+		pairs:       make(map[limitKey]*limitEntry),
 	}
 }
 
-// blocked reports whether deviceID or src is in its cool-down.
+// blocked reports whether deviceID is in its cool-down at src.
 func (l *limiter) blocked(deviceID string, src netip.Addr, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.devices) == 0 && len(l.sources) == 0 {
+	if len(l.pairs) == 0 {
 		return false
 	}
-	if e := l.devices[deviceID]; e != nil && now.Before(e.blockedUntil) {
-		return true
-	}
-	if e := l.sources[src]; e != nil && now.Before(e.blockedUntil) {
-		return true
-	}
-	return false
+	e := l.pairs[limitKey{deviceID: deviceID, src: src}]
+	return e != nil && now.Before(e.blockedUntil)
 }
 
-// fail counts one failure; it reports whether a key became blocked and whether a key
-// could not be counted because its table is full.
+// fail counts one failure of deviceID at src; it reports whether the pair became
+// blocked and whether it could not be counted because the table is full.
 func (l *limiter) fail(deviceID string, src netip.Addr, now time.Time) (blocked, untracked bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b1, ok1 := failIn(l, l.devices, deviceID, now)
-	b2, ok2 := failIn(l, l.sources, src, now)
-	return b1 || b2, !ok1 || !ok2
-}
-
-func failIn[K comparable](l *limiter, m map[K]*limitEntry, key K, now time.Time) (blocked, ok bool) {
-	e := m[key]
+	key := limitKey{deviceID: deviceID, src: src}
+	e := l.pairs[key]
 	if e == nil {
-		if len(m) >= l.limit {
+		if len(l.pairs) >= l.maxEntries {
 			if now.Sub(l.lastSweep) >= time.Second {
 				l.lastSweep = now
-				sweepEntries(l, m, now)
+				l.sweep(now)
 			}
-			if len(m) >= l.limit {
-				return false, false
+			if len(l.pairs) >= l.maxEntries {
+				return false, true
 			}
 		}
 		e = &limitEntry{windowStart: now}
-		m[key] = e
+		l.pairs[key] = e
 	}
 	if now.Sub(e.windowStart) > l.window {
 		e.count, e.windowStart = 0, now
 	}
 	e.count++
-	if e.count >= l.max {
+	if e.count >= l.maxFailures {
 		e.blockedUntil = now.Add(l.cooldown)
 		e.count, e.windowStart = 0, now
-		return true, true
+		return true, false
 	}
-	return false, true
+	return false, false
 }
 
-func sweepEntries[K comparable](l *limiter, m map[K]*limitEntry, now time.Time) {
-	for k, e := range m {
+// sweep drops the entries neither blocked nor inside their window; mu must be held.
+func (l *limiter) sweep(now time.Time) {
+	for k, e := range l.pairs {
 		if now.After(e.blockedUntil) && now.Sub(e.windowStart) > l.window {
-			delete(m, k)
+			delete(l.pairs, k)
 		}
 	}
 }
 
-// succeed forgets the failures of deviceID after a correct password. The source's
-// count stays: one address may host many devices, and an attacker among them.
-func (l *limiter) succeed(deviceID string) {
+// succeed forgets the failures of deviceID at src after a correct password.
+func (l *limiter) succeed(deviceID string, src netip.Addr) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.devices) > 0 {
-		delete(l.devices, deviceID)
+	if len(l.pairs) > 0 {
+		delete(l.pairs, limitKey{deviceID: deviceID, src: src})
 	}
 }
 
-// size is the number of tracked keys.
+// size is the number of tracked pairs.
 func (l *limiter) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.devices) + len(l.sources)
+	return len(l.pairs)
 }

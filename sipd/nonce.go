@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // Nonces are stateless: hex(issue time in ms || 32 random bits) followed by
@@ -113,18 +115,21 @@ func (n *nonceMinter) opaque(realm string) string {
 }
 
 // replayTracker remembers, for nonces that authenticated a REGISTER, the highest nc
-// seen (qop=auth) or the first use (no qop). Entries live in a ring of buckets by
+// seen (qop=auth), the first use, and the origin of the request that used it. A nonce
+// authenticates again only a fresh request (a higher nc under qop) or, within the reuse
+// window, a retransmission: the same transaction from the same source. So a captured
+// REGISTER replayed from elsewhere cannot move the device's binding. Entries live in a ring of buckets by
 // nonce issue time: a bucket is reused, dropping its entries, once its nonces are past
 // their lifetime, so the state needs no sweeper. When the entry bound is hit the
 // oldest bucket is dropped early and its time span marked: a nonce from that span
 // without an entry is then treated as stale, never as unseen.
 type replayTracker struct {
-	mu      sync.Mutex
-	widthMs int64
-	buckets []replayBucket
-	max     int
-	n       int
-	floorMs int64 // nonces issued before this have lost their entries
+	mu         sync.Mutex
+	widthMs    int64
+	buckets    []replayBucket
+	maxEntries int
+	n          int
+	floorMs    int64 // nonces issued before this have lost their entries
 }
 
 type replayBucket struct {
@@ -135,32 +140,65 @@ type replayBucket struct {
 type replayEntry struct {
 	nc      uint32
 	firstMs int64
-	branch  uint64
+	origin  replayOrigin
+}
+
+// replayOrigin identifies one transmission of a request: its transaction (Via branch
+// and CSeq) and where it came from (transport, address and port). A retransmission has
+// the origin of the original; a replay from another host, or a new request, does not.
+type replayOrigin struct {
+	tx, source uint64
+}
+
+// originOf hashes req's transaction and src without allocating.
+func originOf(req *sip.Request, src source) replayOrigin {
+	branch, _ := paramValue(req.Via().Params, "branch")
+	tx := fnvString(fnvOffset, branch)
+	if c := req.CSeq(); c != nil {
+		tx = fnvUint(tx, uint64(c.SeqNo))
+	}
+	ip := src.addr.Addr().As16()
+	from := fnvString(fnvOffset, src.transport)
+	for _, b := range ip {
+		from = fnvUint(from, uint64(b))
+	}
+	return replayOrigin{tx: tx, source: fnvUint(from, uint64(src.addr.Port()))}
+}
+
+// fnvUint folds v into an FNV-1a hash, byte by byte.
+func fnvUint(h, v uint64) uint64 {
+	for ; v > 0; v >>= 8 {
+		h ^= v & 0xff
+		h *= fnvPrime
+	}
+	h ^= 0xff // terminator, so that 0x01 then 0x0100 differ from 0x0101
+	return h * fnvPrime
 }
 
 type replayVerdict int
 
 const (
 	replayOK     replayVerdict = iota
-	replayReused               // repeated nc, or a no-qop nonce past its reuse window
+	replayReused               // repeated nc, another origin, or past the reuse window
 	replayLost                 // no state for this nonce: treat as stale
 )
 
 const replayBuckets = 16
 
-func newReplayTracker(lifetime time.Duration, max int) *replayTracker {
+func newReplayTracker(lifetime time.Duration, maxEntries int) *replayTracker {
 	width := lifetime.Milliseconds()/(replayBuckets-2) + 1
 	b := make([]replayBucket, replayBuckets)
 	for i := range b {
 		b[i].slot = -1
 	}
-	return &replayTracker{widthMs: width, buckets: b, max: max}
+	return &replayTracker{widthMs: width, buckets: b, maxEntries: maxEntries}
 }
 
-// check records one authenticated use of nonce (issued at issuedMs). With qop, nc must
-// grow; the same nc is accepted again only from the same transaction (branch), as a
-// retransmission. Without qop, reuse is accepted within window of the first use.
-func (t *replayTracker) check(nonce string, issuedMs int64, qop bool, nc uint32, branch uint64, nowMs int64, windowMs int64) replayVerdict {
+// check records one authenticated use of nonce (issued at issuedMs). With qop, a higher
+// nc is a fresh request from wherever it comes: only the password holder can compute
+// it. Otherwise the nonce is accepted again only from origin, the transaction and
+// source of its accepted use, within window of the first use: a retransmission.
+func (t *replayTracker) check(nonce string, issuedMs int64, qop bool, nc uint32, origin replayOrigin, nowMs int64, windowMs int64) replayVerdict {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	slot := issuedMs / t.widthMs
@@ -179,25 +217,23 @@ func (t *replayTracker) check(nonce string, issuedMs int64, qop bool, nc uint32,
 		if issuedMs < t.floorMs {
 			return replayLost
 		}
-		if t.n >= t.max && !t.evictOldest(slot) {
+		if t.n >= t.maxEntries && !t.evictOldest(slot) {
 			return replayLost
 		}
 		if b.m == nil {
 			b.m = make(map[string]replayEntry)
 		}
-		b.m[nonce] = replayEntry{nc: nc, firstMs: nowMs, branch: branch}
+		b.m[nonce] = replayEntry{nc: nc, firstMs: nowMs, origin: origin}
 		t.n++
 		return replayOK
 	}
 	switch {
-	case branch == e.branch && (!qop || nc == e.nc):
-		return replayOK // retransmission of the accepted request
 	case qop && nc > e.nc:
-		e.nc, e.branch = nc, branch
+		e.nc, e.origin = nc, origin
 		b.m[nonce] = e
 		return replayOK
-	case !qop && nowMs-e.firstMs <= windowMs:
-		return replayOK
+	case origin == e.origin && (!qop || nc == e.nc) && nowMs-e.firstMs <= windowMs:
+		return replayOK // retransmission of the accepted request
 	}
 	return replayReused
 }

@@ -121,7 +121,7 @@ func (s *Server) startQuery(ctx context.Context, deviceID, cmd string) (*pending
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad remote address %q", ErrUnreachable, b.RemoteAddr)
 	}
-	q, err := s.queries.add(deviceID, cmd, remote.Addr().String(), s.cfg.MaxCatalogItems)
+	q, err := s.queries.add(deviceID, cmd, remote.Addr().String(), s.catalogLimits())
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +255,7 @@ type pendingQuery struct {
 	key      queryKey
 	cmd      string
 	remoteIP string
-	maxItems int
+	limits   catalogLimits
 	done     chan struct{} // closed when the answer is complete
 	failed   chan error    // the transaction failed (cap 1)
 
@@ -263,7 +263,10 @@ type pendingQuery struct {
 	completed bool
 	info      *manscdp.DeviceInfo
 	catalog   manscdp.Catalog
-	parts     map[string]struct{}
+	// parts holds the catalogPartIDs seen (see catalogparts.go).
+	parts map[uint64]struct{}
+	// heldBytes is the text of the items collected.
+	heldBytes int
 }
 
 type clientTx struct {
@@ -292,7 +295,7 @@ func newQueryTable(max int) *queryTable {
 	}
 }
 
-func (t *queryTable) add(deviceID, cmd, remoteIP string, maxItems int) (*pendingQuery, error) {
+func (t *queryTable) add(deviceID, cmd, remoteIP string, limits catalogLimits) (*pendingQuery, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.stopped {
@@ -308,7 +311,7 @@ func (t *queryTable) add(deviceID, cmd, remoteIP string, maxItems int) (*pending
 		if _, busy := t.pending[k]; busy {
 			continue
 		}
-		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, maxItems: maxItems, done: make(chan struct{}), failed: make(chan error, 1)}
+		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, limits: limits, done: make(chan struct{}), failed: make(chan error, 1)}
 		q.catalog.DeviceID = deviceID
 		t.pending[k] = q
 		return q, nil
@@ -366,7 +369,7 @@ const (
 )
 
 // deliver hands a Response body to the query waiting for (deviceID, SN).
-func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message, partID string) deliverResult {
+func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message, partID uint64) deliverResult {
 	t.mu.Lock()
 	q := t.pending[queryKey{deviceID: bodyID, sn: msg.SN}]
 	if q == nil && fromID != bodyID {
@@ -388,28 +391,7 @@ func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message,
 		close(q.done)
 		return deliveredInfo
 	case msg.Catalog != nil:
-		if _, dup := q.parts[partID]; dup || len(q.parts) > q.maxItems {
-			return deliveredCatalogPart
-		}
-		if q.parts == nil {
-			q.parts = make(map[string]struct{})
-		}
-		q.parts[partID] = struct{}{}
-		if msg.Catalog.SumNum > 0 {
-			q.catalog.SumNum = msg.Catalog.SumNum
-		}
-		room := q.maxItems - len(q.catalog.Items)
-		items := msg.Catalog.Items
-		if len(items) > room {
-			items = items[:max(room, 0)]
-		}
-		q.catalog.Items = append(q.catalog.Items, items...)
-		if len(q.catalog.Items) >= q.catalog.SumNum || len(q.catalog.Items) >= q.maxItems {
-			q.completed = true
-			close(q.done)
-			return deliveredCatalogDone
-		}
-		return deliveredCatalogPart
+		return q.addCatalogPart(msg.Catalog, partID)
 	}
 	return deliveredNone
 }

@@ -36,9 +36,20 @@ type rawPeer struct {
 
 func dialRaw(t testing.TB, s *Server, transport string) *rawPeer {
 	t.Helper()
+	return dialRawFrom(t, s, transport, "")
+}
+
+// dialRawFrom is dialRaw from the local address ip ("" for any), so that one test can
+// play several hosts on 127.0.0.0/8.
+func dialRawFrom(t testing.TB, s *Server, transport, ip string) *rawPeer {
+	t.Helper()
 	p := &rawPeer{t: t}
+	var local net.IP
+	if ip != "" {
+		local = net.ParseIP(ip)
+	}
 	if transport == "tcp" {
-		c, err := net.Dial("tcp", s.TCPAddr())
+		c, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: local}}).Dial("tcp", s.TCPAddr())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +58,7 @@ func dialRaw(t testing.TB, s *Server, transport string) *rawPeer {
 		return p
 	}
 	ua, _ := net.ResolveUDPAddr("udp", s.UDPAddr())
-	c, err := net.DialUDP("udp", nil, ua)
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: local}, ua)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,26 +319,36 @@ func TestCapturedResponsesParse(t *testing.T) {
 // authRequest builds an authenticated REGISTER for devID with a given nonce and nc.
 func authRequest(t testing.TB, s *Server, port, branch, nonce, nc string, cseq int, expires string) string {
 	t.Helper()
-	a := authParams{username: devID, realm: s.cfg.Realm, nonce: nonce, uri: "sip:34020000002000000001@3402000000", algorithm: "MD5"}
+	return authRequestFor(s, devID, devPW, port, branch, nonce, nc, cseq, expires)
+}
+
+// authRequestFor is authRequest for any device and password.
+func authRequestFor(s *Server, id, password, port, branch, nonce, nc string, cseq int, expires string) string {
+	a := authParams{username: id, realm: s.cfg.Realm, nonce: nonce, uri: "sip:34020000002000000001@3402000000", algorithm: "MD5"}
 	if nc != "" {
 		a.qop, a.nc, a.cnonce = "auth", nc, "abcdef"
 	}
-	resp := string(digestHex(nil, algMD5, &a, devPW, "REGISTER"))
-	authz := `Digest username="` + devID + `", realm="` + a.realm + `", nonce="` + nonce + `", uri="` + a.uri + `", response="` + resp + `", algorithm=MD5`
+	resp := string(digestHex(nil, algMD5, &a, password, "REGISTER"))
+	authz := `Digest username="` + id + `", realm="` + a.realm + `", nonce="` + nonce + `", uri="` + a.uri + `", response="` + resp + `", algorithm=MD5`
 	if nc != "" {
 		authz += `, qop=auth, nc=` + nc + `, cnonce="abcdef"`
 	}
-	return registerText(port, branch, cseq, expires, "Authorization: "+authz+"\r\n")
+	return registerTextFor(id, port, branch, cseq, expires, "Authorization: "+authz+"\r\n")
 }
 
 func registerText(port, branch string, cseq int, expires, extra string) string {
+	return registerTextFor(devID, port, branch, cseq, expires, extra)
+}
+
+// registerTextFor is registerText for any device.
+func registerTextFor(id, port, branch string, cseq int, expires, extra string) string {
 	return "REGISTER sip:34020000002000000001@3402000000 SIP/2.0\r\n" +
 		"Via: SIP/2.0/UDP 127.0.0.1:" + port + ";rport;branch=z9hG4bK" + branch + "\r\n" +
-		"From: <sip:" + devID + "@3402000000>;tag=abc\r\n" +
-		"To: <sip:" + devID + "@3402000000>\r\n" +
-		"Call-ID: raw-1@127.0.0.1\r\n" +
+		"From: <sip:" + id + "@3402000000>;tag=abc\r\n" +
+		"To: <sip:" + id + "@3402000000>\r\n" +
+		"Call-ID: raw-" + id + "@127.0.0.1\r\n" +
 		"CSeq: " + strconv.Itoa(cseq) + " REGISTER\r\n" +
-		"Contact: <sip:" + devID + "@127.0.0.1:" + port + ">\r\n" +
+		"Contact: <sip:" + id + "@127.0.0.1:" + port + ">\r\n" +
 		"Max-Forwards: 70\r\n" +
 		"Expires: " + expires + "\r\n" + extra +
 		"Content-Length: 0\r\n\r\n"
@@ -364,12 +385,15 @@ func TestNonceRules(t *testing.T) {
 		if res := p.exchange(authRequest(t, s, port, "n1", n, "", 5, "3600")); res.StatusCode != 200 {
 			t.Fatalf("first use: %d", res.StatusCode)
 		}
-		if res := p.exchange(authRequest(t, s, port, "n2", n, "", 6, "3600")); res.StatusCode != 200 {
-			t.Fatalf("reuse inside window: %d", res.StatusCode)
+		if res := p.exchange(authRequest(t, s, port, "n1", n, "", 5, "3600")); res.StatusCode != 200 {
+			t.Fatalf("retransmission inside window: %d", res.StatusCode)
+		}
+		if res := p.exchange(authRequest(t, s, port, "n2", n, "", 6, "3600")); !stale(res) {
+			t.Fatalf("new request reusing the nonce: %d", res.StatusCode)
 		}
 		time.Sleep(80 * time.Millisecond)
-		if res := p.exchange(authRequest(t, s, port, "n3", n, "", 7, "3600")); !stale(res) {
-			t.Fatalf("reuse past window: %d", res.StatusCode)
+		if res := p.exchange(authRequest(t, s, port, "n1", n, "", 5, "3600")); !stale(res) {
+			t.Fatalf("retransmission past window: %d", res.StatusCode)
 		}
 	})
 	t.Run("expired genuine nonce is stale", func(t *testing.T) {
@@ -456,7 +480,7 @@ func TestBadRequests(t *testing.T) {
 				code      int
 				reason    string
 			}{
-				{"missing Call-ID", strings.Replace(base, "Call-ID: raw-1@127.0.0.1\r\n", "", 1), 400, "Missing Call-ID"},
+				{"missing Call-ID", strings.Replace(base, "Call-ID: raw-"+devID+"@127.0.0.1\r\n", "", 1), 400, "Missing Call-ID"},
 				{"CSeq method mismatch", strings.Replace(base, "CSeq: 1 REGISTER", "CSeq: 1 INVITE", 1), 400, "CSeq Method Mismatch"},
 				{"malformed Authorization", strings.Replace(base, "Max-Forwards", "Authorization: Digest username\r\nMax-Forwards", 1), 400, "Malformed Authorization"},
 				{"malformed Expires", strings.Replace(base, "Expires: 3600", "Expires: soon", 1), 401, ""},

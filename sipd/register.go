@@ -115,13 +115,12 @@ func (s *Server) handleRegister(req *sip.Request, src source, now time.Time) {
 		s.challenge(req, src, deviceID, now, true)
 		return
 	}
-	branch, _ := paramValue(req.Via().Params, "branch")
-	switch s.replay.check(a.nonce, issued, qop, nc, fnvString(fnvOffset, branch), now.UnixMilli(), s.cfg.NonceReuseWindow.Milliseconds()) {
+	switch s.replay.check(a.nonce, issued, qop, nc, originOf(req, src), now.UnixMilli(), s.cfg.NonceReuseWindow.Milliseconds()) {
 	case replayReused, replayLost:
 		s.challenge(req, src, deviceID, now, true)
 		return
 	}
-	s.limiter.succeed(deviceID)
+	s.limiter.succeed(deviceID, ip)
 	s.table.authSucceeded(deviceID)
 	s.bind(req, src, deviceID, creds.Owner, now)
 }

@@ -49,19 +49,25 @@ type Config struct {
 	// NonceLifetime is how long a nonce is accepted (default 5m); an older genuine one
 	// gets 401 with stale=true.
 	NonceLifetime time.Duration
-	// NonceReuseWindow is how long after its first use a nonce answered without qop may
-	// be used again (default 32s, the UDP retransmission span).
+	// NonceReuseWindow is how long after its first use a nonce is accepted again for a
+	// retransmission: the same request (Via branch and CSeq) from the same source
+	// address and port (default 32s, the UDP retransmission span). Any other reuse, a
+	// replay from elsewhere above all, gets a stale 401 and leaves the binding as it was;
+	// under qop a higher nc is always a fresh authentication.
 	NonceReuseWindow time.Duration
 	// MaxNonceEntries bounds the replay state (default 262144 nonces).
 	MaxNonceEntries int
 
-	// MaxAuthFailures failed REGISTERs for one device ID or one source address within
-	// AuthFailureWindow lock it out for AuthCooldown: answered 403 without computing a
-	// digest. Defaults 5, 1m, 5m.
+	// MaxAuthFailures failed REGISTERs for one device ID from one source address within
+	// AuthFailureWindow lock that device out at that address for AuthCooldown: answered
+	// 403 without computing a digest. The same device elsewhere, and other devices at
+	// that address (behind one NAT), are not affected (see limiter.go). Defaults 5, 1m,
+	// 5m.
 	MaxAuthFailures   int
 	AuthFailureWindow time.Duration
 	AuthCooldown      time.Duration
-	// MaxLimiterEntries bounds each of the limiter's tables (default 65536).
+	// MaxLimiterEntries bounds the limiter's (device, source address) pairs (default
+	// 65536); past it, new failures go uncounted with a warning.
 	MaxLimiterEntries int
 
 	// RetryAfter is the Retry-After of 503 answers (default 5s).
@@ -71,8 +77,16 @@ type Config struct {
 	MaxMessageSize int
 	// MaxTCPConns bounds the open TCP connections (default 16384).
 	MaxTCPConns int
-	// TCPIdleTimeout closes a TCP connection that sent nothing for this long
-	// (default 10m).
+	// MaxTCPConnsPerAddr bounds the open TCP connections from one IP address (default
+	// 64: a NAT in front of a few dozen devices), so that one host cannot take every
+	// slot of MaxTCPConns; past it a new connection is closed at once, with a log line.
+	MaxTCPConnsPerAddr int
+	// KeepaliveInterval is the interval devices are configured to send keepalives at
+	// (default 60s, GB/T 28181's default); the TCP idle timeout derives from it.
+	KeepaliveInterval time.Duration
+	// TCPIdleTimeout closes a TCP connection that sent nothing, not even a CRLF
+	// keep-alive ping (RFC 5626), for this long (default 3 * KeepaliveInterval: a
+	// device that missed three keepalives is offline anyway).
 	TCPIdleTimeout time.Duration
 	// MaxDevices bounds the devices the registrar tracks state for (default 1<<20).
 	MaxDevices int
@@ -80,6 +94,15 @@ type Config struct {
 	// items one catalog query collects (default 65536).
 	MaxQueries      int
 	MaxCatalogItems int
+	// MaxCatalogParts bounds the response MESSAGEs one catalog query accepts (default
+	// MaxCatalogItems: a device sends at least one item per part). Each costs 8 bytes
+	// of duplicate detection whatever its Call-ID; parts past the bound are answered
+	// 200 and ignored, and the query ends partial.
+	MaxCatalogParts int
+	// MaxCatalogBytes bounds the text of the items one catalog query holds (default
+	// MaxCatalogItems * 256 bytes, 16 MiB: an item's fields take about 100); items past
+	// it are ignored, and the query ends partial.
+	MaxCatalogBytes int
 	// QueryTimeout bounds a query whose context has no deadline (default 30s).
 	QueryTimeout time.Duration
 	// SweepInterval is how often expired bindings are removed (default 1s).
@@ -192,10 +215,14 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDur(&cfg.RetryAfter, 5*time.Second)
 	setInt(&cfg.MaxMessageSize, 65535)
 	setInt(&cfg.MaxTCPConns, 1<<14)
-	setDur(&cfg.TCPIdleTimeout, 10*time.Minute)
+	setInt(&cfg.MaxTCPConnsPerAddr, 64)
+	setDur(&cfg.KeepaliveInterval, time.Minute)
+	setDur(&cfg.TCPIdleTimeout, 3*cfg.KeepaliveInterval)
 	setInt(&cfg.MaxDevices, 1<<20)
 	setInt(&cfg.MaxQueries, 1024)
 	setInt(&cfg.MaxCatalogItems, 1<<16)
+	setInt(&cfg.MaxCatalogParts, cfg.MaxCatalogItems)
+	setInt(&cfg.MaxCatalogBytes, cfg.MaxCatalogItems*256)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
 	setDur(&cfg.SweepInterval, time.Second)
 	setDur(&cfg.KeepaliveHoldoff, time.Second)
@@ -240,6 +267,12 @@ type Server struct {
 	table   *bindingTable
 	queries *queryTable
 
+	// overlongLog and movedLog throttle the logs of bodies longer than their
+	// Content-Length and of MESSAGEs from another address than the registration.
+	overlongLog, movedLog logThrottle
+	// shedLog throttles the log of shed load.
+	shedLog logThrottle
+
 	// Precomputed header values of the hot path.
 	opaque         string
 	retryAfter     string
@@ -280,7 +313,7 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 		limiter:  newLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.AuthCooldown, cfg.MaxLimiterEntries),
 		table:    newBindingTable(cfg.MaxDevices, cfg.KeepaliveHoldoff, m.activeBindings),
 		ready:    make(chan struct{}),
-		conns:    newTCPConns(cfg.MaxTCPConns),
+		conns:    newTCPConns(cfg.MaxTCPConns, cfg.MaxTCPConnsPerAddr),
 	}
 	s.parser.MaxMessageLength = cfg.MaxMessageSize
 	s.queries = newQueryTable(cfg.MaxQueries)

@@ -23,6 +23,9 @@ type source struct {
 	transport string // "UDP" or "TCP"
 	addr      netip.AddrPort
 	conn      *tcpConn // the device's own connection, nil over UDP
+	// datagram is the whole UDP datagram while it is handled, nil over TCP: a body may
+	// run past its Content-Length (see overlongbody.go).
+	datagram []byte
 }
 
 // tcpWriteTimeout bounds a write to a device that stopped reading.
@@ -52,8 +55,8 @@ func (s *Server) serveTCP() {
 		raddr := c.RemoteAddr().(*net.TCPAddr).AddrPort()
 		raddr = netip.AddrPortFrom(raddr.Addr().Unmap(), raddr.Port())
 		tc := &tcpConn{conn: c, remote: raddr}
-		if !s.conns.add(tc) {
-			s.log.Warn("refusing TCP connection: too many open", "source", raddr.String(), "limit", s.cfg.MaxTCPConns)
+		if err := s.conns.add(tc); err != nil {
+			s.log.Warn("refusing TCP connection", "source", raddr.String(), "error", err)
 			_ = c.Close()
 			continue
 		}
@@ -65,6 +68,11 @@ func (s *Server) serveTCP() {
 	}
 }
 
+// tcpRetainedBuffer is the message buffer a connection keeps between messages: a
+// keepalive fits; after a larger message the buffer is released, so that thousands of
+// idle connections do not each hold the peak of their largest message.
+const tcpRetainedBuffer = 4096
+
 // serveTCPConn frames messages by their Content-Length, bounded by MaxMessageSize.
 func (s *Server) serveTCPConn(c *tcpConn) {
 	br := bufio.NewReaderSize(c.conn, 4096)
@@ -72,6 +80,9 @@ func (s *Server) serveTCPConn(c *tcpConn) {
 	src := source{transport: "TCP", addr: c.remote, conn: c}
 	for {
 		_ = c.conn.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
+		if cap(msg) > tcpRetainedBuffer {
+			msg = nil
+		}
 		msg = msg[:0]
 		contentLength := -1
 		blank := 0
@@ -86,7 +97,9 @@ func (s *Server) serveTCPConn(c *tcpConn) {
 				return
 			}
 			if len(msg) == 0 && isBlankLine(line) {
-				// RFC 5626 §3.5.1 keepalive: a double CRLF ping gets a CRLF pong.
+				// RFC 5626 §3.5.1 keepalive: a double CRLF ping gets a CRLF pong, and
+				// shows the connection is alive.
+				_ = c.conn.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
 				if blank++; blank == 2 {
 					blank = 0
 					if err := c.write([]byte("\r\n")); err != nil {
@@ -187,32 +200,58 @@ func (c *tcpConn) write(b []byte) error {
 }
 
 // tcpConns indexes the open connections by remote address, so that requests to a
-// device go over the connection it registered on.
+// device go over the connection it registered on. It bounds them in all and per IP
+// address, so that one host cannot keep every other device out.
 type tcpConns struct {
-	mu  sync.Mutex
-	m   map[netip.AddrPort]*tcpConn
-	max int
+	mu         sync.Mutex
+	m          map[netip.AddrPort]*tcpConn
+	perAddr    map[netip.Addr]int
+	maxConns   int
+	maxPerAddr int
 }
 
-func newTCPConns(max int) *tcpConns {
-	return &tcpConns{m: make(map[netip.AddrPort]*tcpConn), max: max}
+var (
+	errTooManyConns        = errors.New("too many open TCP connections")
+	errTooManyConnsPerAddr = errors.New("too many open TCP connections from this address")
+)
+
+func newTCPConns(maxConns, maxPerAddr int) *tcpConns {
+	return &tcpConns{m: make(map[netip.AddrPort]*tcpConn), perAddr: make(map[netip.Addr]int), maxConns: maxConns, maxPerAddr: maxPerAddr}
 }
 
-func (t *tcpConns) add(c *tcpConn) bool {
+func (t *tcpConns) add(c *tcpConn) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.m) >= t.max {
-		return false
+	if len(t.m) >= t.maxConns {
+		return errTooManyConns
+	}
+	if t.m[c.remote] != nil {
+		// A closed connection from the same port not yet removed: it is replaced and
+		// its remove will find another connection there, so it is counted once.
+		t.m[c.remote] = c
+		return nil
+	}
+	ip := c.remote.Addr()
+	if t.perAddr[ip] >= t.maxPerAddr {
+		return errTooManyConnsPerAddr
 	}
 	t.m[c.remote] = c
-	return true
+	t.perAddr[ip]++
+	return nil
 }
 
 func (t *tcpConns) remove(c *tcpConn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.m[c.remote] == c {
-		delete(t.m, c.remote)
+	if t.m[c.remote] != c {
+		return
+	}
+	delete(t.m, c.remote)
+	ip := c.remote.Addr()
+	if t.perAddr[ip] <= 1 {
+		delete(t.perAddr, ip)
+	} else {
+		t.perAddr[ip]--
 	}
 }
 

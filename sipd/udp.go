@@ -83,14 +83,13 @@ func (s *Server) shed(data []byte, src netip.AddrPort) {
 	_ = s.send(source{transport: "UDP", addr: src}, buf.Bytes())
 }
 
-// lastShedLog rate-limits the shedding log line to one a second.
-var lastShedLog atomic.Int64
-
+// logShedding says that load is shed: at Warn once a minute, else at Debug.
 func (s *Server) logShedding(msg string, src netip.AddrPort) {
-	now := time.Now().Unix()
-	if last := lastShedLog.Load(); last != now && lastShedLog.CompareAndSwap(last, now) {
-		s.log.Warn(msg+" (logged once a second)", "source", src.String(), "queueLimit", s.cfg.MaxQueuedDatagrams)
+	log := s.log.Debug
+	if s.shedLog.allow(time.Now()) {
+		log = s.log.Warn
 	}
+	log(msg, "source", src.String(), "queueLimit", s.cfg.MaxQueuedDatagrams)
 }
 
 var shedTags atomic.Uint64

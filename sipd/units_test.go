@@ -24,8 +24,8 @@ func TestLimiter(t *testing.T) {
 	if b, _ := l.fail("dev", ip, now); !b {
 		t.Fatal("not blocked at the limit")
 	}
-	if !l.blocked("dev", netip.MustParseAddr("192.0.2.2"), now) || !l.blocked("other", ip, now) {
-		t.Error("block must apply per device and per source")
+	if l.blocked("dev", netip.MustParseAddr("192.0.2.2"), now) || l.blocked("other", ip, now) {
+		t.Error("block must apply only to the device at that source")
 	}
 	if l.blocked("dev", ip, now.Add(6*time.Minute)) {
 		t.Error("cool-down did not end")
@@ -34,8 +34,8 @@ func TestLimiter(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		l.fail("dev", netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), now)
 	}
-	if n := l.size(); n > 8 {
-		t.Errorf("limiter holds %d keys, bound 4 per table", n)
+	if n := l.size(); n > 4 {
+		t.Errorf("limiter holds %d pairs, bound 4", n)
 	}
 }
 
@@ -45,21 +45,21 @@ func TestReplayTrackerBoundAndEviction(t *testing.T) {
 	width := tr.widthMs
 	// Three nonces from three time slots fill the tracker.
 	for i := int64(0); i < 3; i++ {
-		if v := tr.check(string(rune('a'+i)), i*width, true, 1, 1, 3*width, 1000); v != replayOK {
+		if v := tr.check(string(rune('a'+i)), i*width, true, 1, replayOrigin{tx: 1}, 3*width, 1000); v != replayOK {
 			t.Fatalf("nonce %d: %v", i, v)
 		}
 	}
 	// A fourth evicts the oldest slot; the evicted nonce is then stale, never unseen.
-	if v := tr.check("d", 3*width, true, 1, 1, 3*width, 1000); v != replayOK {
+	if v := tr.check("d", 3*width, true, 1, replayOrigin{tx: 1}, 3*width, 1000); v != replayOK {
 		t.Fatalf("fourth: %v", v)
 	}
 	if tr.size() > 3 {
 		t.Errorf("size %d over bound", tr.size())
 	}
-	if v := tr.check("a", 0, true, 2, 2, 3*width, 1000); v != replayLost {
+	if v := tr.check("a", 0, true, 2, replayOrigin{tx: 2}, 3*width, 1000); v != replayLost {
 		t.Errorf("evicted nonce: %v, want lost", v)
 	}
-	if v := tr.check("b", width, true, 1, 9, 3*width, 1000); v != replayReused {
+	if v := tr.check("b", width, true, 1, replayOrigin{tx: 9}, 3*width, 1000); v != replayReused {
 		t.Errorf("repeated nc: %v", v)
 	}
 }
@@ -149,4 +149,39 @@ func gatherValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	t.Fatalf("metric %s missing", name)
 	return 0
+}
+
+func TestTCPIdleTimeoutDefault(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+		want time.Duration
+	}{
+		{"GB default keepalive", Config{}, 3 * time.Minute},
+		{"keepalive every 20s", Config{KeepaliveInterval: 20 * time.Second}, time.Minute},
+		{"explicit", Config{KeepaliveInterval: 20 * time.Second, TCPIdleTimeout: time.Hour}, time.Hour},
+	}
+	for _, c := range cases {
+		cfg, err := c.cfg.withDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.TCPIdleTimeout != c.want {
+			t.Errorf("%s: TCPIdleTimeout %v, want %v", c.name, cfg.TCPIdleTimeout, c.want)
+		}
+	}
+}
+
+func TestLogThrottleOncePerMinute(t *testing.T) {
+	var l logThrottle
+	t0 := time.Now()
+	steps := []struct {
+		after time.Duration
+		want  bool
+	}{{0, true}, {time.Second, false}, {59 * time.Second, false}, {61 * time.Second, true}, {90 * time.Second, false}}
+	for _, s := range steps {
+		if got := l.allow(t0.Add(s.after)); got != s.want {
+			t.Errorf("at +%v: allow %v, want %v", s.after, got, s.want)
+		}
+	}
 }

@@ -93,7 +93,7 @@ func declaredEncoding(body []byte) string {
 		return ""
 	}
 	decl := b[:end]
-	i := bytes.Index(bytes.ToLower(decl), []byte("encoding"))
+	i := bytes.Index(asciiLower(decl), []byte("encoding"))
 	if i < 0 {
 		return ""
 	}
@@ -111,6 +111,20 @@ func declaredEncoding(body []byte) string {
 		return ""
 	}
 	return string(rest[1 : 1+j])
+}
+
+// asciiLower lower-cases the ASCII letters of b into a copy of the same length.
+// bytes.ToLower would not do: it turns each invalid UTF-8 byte into a 3-byte U+FFFD, so
+// an index into its result is not an index into b.
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // encoderFor returns the encoder and the declaration label for an encoding request. ""

@@ -1,0 +1,383 @@
+package sipd
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gb28181/camera-operator/sipd/manscdp"
+)
+
+// The attacks the registrar was found open to, replayed over loopback sockets from
+// several "hosts" (127.0.0.1, .2, .3). Each test states the bound the registrar keeps
+// and logs the figure it measured.
+
+// messageText is a MESSAGE from device id with body, declaring contentLength.
+func messageText(id, branch string, cseq int, callID, body string, contentLength int) string {
+	return "MESSAGE sip:34020000002000000001@3402000000 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;rport;branch=z9hG4bK" + branch + "\r\n" +
+		"From: <sip:" + id + "@3402000000>;tag=m" + branch + "\r\n" +
+		"To: <sip:34020000002000000001@3402000000>\r\n" +
+		"Call-ID: " + callID + "\r\n" +
+		"CSeq: " + strconv.Itoa(cseq) + " MESSAGE\r\n" +
+		"Content-Type: Application/MANSCDP+xml\r\n" +
+		"Content-Length: " + strconv.Itoa(contentLength) + "\r\n\r\n" + body
+}
+
+func keepaliveText(t testing.TB, branch string, cseq int) string {
+	t.Helper()
+	body, err := manscdp.EncodeKeepalive(cseq, devID, "UTF-8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return messageText(devID, branch, cseq, "ka-"+branch, string(body), len(body))
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// totalAllocated is the number of bytes ever allocated by the process.
+func totalAllocated() int64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.TotalAlloc)
+}
+
+// TestReplayedRegisterFromAnotherHostDoesNotMoveBinding: a captured, authorized
+// REGISTER replayed unchanged from another address gets a 401, the binding stays
+// where the device is, and the device's keepalives keep their 200. A retransmission
+// from the device itself is still accepted.
+func TestReplayedRegisterFromAnotherHostDoesNotMoveBinding(t *testing.T) {
+	for _, c := range []struct{ name, nc string }{{"qop", "00000001"}, {"no qop", ""}} {
+		t.Run(c.name, func(t *testing.T) {
+			store := newMemStore()
+			store.set(devID, Credentials{Password: devPW})
+			s := startServer(t, Config{}, store)
+			dev := dialRawFrom(t, s, "udp", "127.0.0.1")
+			port := dev.localPort()
+			nonce := challengeNonce(t, dev.exchange(registerText(port, "r0", 1, "3600", "")))
+			reg := authRequest(t, s, port, "r1", nonce, c.nc, 2, "3600")
+			if res := dev.exchange(reg); res.StatusCode != 200 {
+				t.Fatalf("register: %d %s", res.StatusCode, res.Reason)
+			}
+			registered := s.Device(devID).Binding.RemoteAddr
+			if res := dev.exchange(reg); res.StatusCode != 200 {
+				t.Fatalf("retransmission from the device: %d %s", res.StatusCode, res.Reason)
+			}
+
+			attacker := dialRawFrom(t, s, "udp", "127.0.0.2")
+			res := attacker.exchange(reg)
+			b := s.Device(devID).Binding
+			moved := b == nil || b.RemoteAddr != registered
+			t.Logf("replay from 127.0.0.2: %d %s; binding moved: %v", res.StatusCode, res.Reason, moved)
+			if res.StatusCode != 401 {
+				t.Errorf("replay answered %d %s, want 401", res.StatusCode, res.Reason)
+			}
+			if moved {
+				t.Errorf("binding moved from %s", registered)
+			}
+			if res := dev.exchange(keepaliveText(t, "k1", 3)); res.StatusCode != 200 {
+				t.Errorf("device's keepalive after the replay: %d %s", res.StatusCode, res.Reason)
+			}
+		})
+	}
+}
+
+// registerRaw registers id with password from p (challenge, then qop digest) and
+// returns the final answer.
+func registerRaw(t testing.TB, s *Server, p *rawPeer, id, password string, cseq int) *sip.Response {
+	t.Helper()
+	port := p.localPort()
+	branch := "b" + strconv.Itoa(cseq)
+	res := p.exchange(registerTextFor(id, port, branch, cseq, "3600", ""))
+	if res.StatusCode != 401 {
+		return res
+	}
+	return p.exchange(authRequestFor(s, id, password, port, branch+"a", challengeNonce(t, res), "00000001", cseq+1, "3600"))
+}
+
+// TestWrongPasswordLocksOutOnlyThatDeviceAtThatAddress: a device guessing wrong from
+// one address locks out only itself there; the good devices behind the same address,
+// and a device attacked with forged failures from another address, all register.
+func TestWrongPasswordLocksOutOnlyThatDeviceAtThatAddress(t *testing.T) {
+	const maxFailures, goodDevices = 3, 20
+	bad := "34020000001320000900"
+	store := newMemStore()
+	store.set(bad, Credentials{Password: devPW})
+	good := make([]string, goodDevices)
+	for i := range good {
+		good[i] = fmt.Sprintf("340200000013200%05d", i+1)
+		store.set(good[i], Credentials{Password: devPW})
+	}
+	s := startServer(t, Config{MaxAuthFailures: maxFailures}, store)
+
+	nat := dialRawFrom(t, s, "udp", "127.0.0.1")
+	for i := 0; i < 2*maxFailures; i++ {
+		registerRaw(t, s, nat, bad, "wrong", 10*i+1)
+	}
+	if res := registerRaw(t, s, nat, bad, devPW, 100); res.StatusCode != 403 {
+		t.Errorf("guesser after %d failures: %d %s, want 403: guessing must cost a cool-down", 2*maxFailures, res.StatusCode, res.Reason)
+	}
+	// Forged failures for good[0] from another host.
+	spoofer := dialRawFrom(t, s, "udp", "127.0.0.3")
+	for i := 0; i < 2*maxFailures; i++ {
+		registerRaw(t, s, spoofer, good[0], "wrong", 10*i+1)
+	}
+
+	ctx := testCtx(t)
+	refused := 0
+	for _, id := range good {
+		d := device(t, s, "udp", id, devPW)
+		res, err := d.Register(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 200 {
+			refused++
+			t.Logf("%s: %d %s", id, res.StatusCode, res.Reason)
+		}
+	}
+	t.Logf("good REGISTERs refused behind the guesser's address: %d of %d", refused, goodDevices)
+	if refused != 0 {
+		t.Errorf("%d of %d good devices refused", refused, goodDevices)
+	}
+}
+
+// TestCatalogPartsHoldBoundedMemory: while a Catalog query waits, a device sending
+// 1,000 parts with distinct 60 KB Call-IDs, or with 30 KB items, makes the registrar
+// hold no more than a few megabytes.
+func TestCatalogPartsHoldBoundedMemory(t *testing.T) {
+	const parts, maxHeldBytes = 1000, 16 << 20
+	cases := []struct {
+		name                 string
+		cfg                  Config
+		callIDSize, nameSize int
+	}{
+		{"empty parts with 60 KB Call-IDs", Config{}, 60000, 0},
+		{"parts of one 30 KB item", Config{MaxCatalogBytes: 4 << 20}, 10, 30000},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, p := tortureServerWith(t, c.cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { _, err := s.QueryCatalog(ctx, devID); done <- err }()
+
+			query := readRequest(t, p)
+			q, err := manscdp.Decode(query.Body(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.send(sip.NewResponseFromRequest(query, 200, "OK", nil).String())
+			before := heapInUse()
+			pad := strings.Repeat("c", c.callIDSize)
+			for i := 0; i < parts; i++ {
+				var items []manscdp.CatalogItem
+				if c.nameSize > 0 {
+					items = []manscdp.CatalogItem{{DeviceID: fmt.Sprintf("340200000013100%05d", i), Name: strings.Repeat("n", c.nameSize) + strconv.Itoa(i)}}
+				}
+				body, err := manscdp.EncodeCatalogResponse(q.SN, devID, 1<<20, items, "UTF-8")
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := p.exchange(messageText(devID, "p"+strconv.Itoa(i), i+1, strconv.Itoa(i)+pad, string(body), len(body)))
+				if res.StatusCode != 200 {
+					t.Fatalf("part %d: %d %s", i, res.StatusCode, res.Reason)
+				}
+			}
+			held := heapInUse() - before
+			cancel()
+			<-done
+			t.Logf("heap held by %d catalog parts (%d-byte Call-IDs, %d-byte item names): %d bytes", parts, c.callIDSize, c.nameSize, held)
+			if held > maxHeldBytes {
+				t.Errorf("catalog parts hold %d bytes, bound %d", held, maxHeldBytes)
+			}
+		})
+	}
+}
+
+// readRequest reads the next request p receives.
+func readRequest(t testing.TB, p *rawPeer) *sip.Request {
+	t.Helper()
+	raw := p.read()
+	m, err := sip.ParseMessage(raw)
+	if err != nil {
+		t.Fatalf("unparseable %q: %v", raw, err)
+	}
+	req, ok := m.(*sip.Request)
+	if !ok {
+		t.Fatalf("not a request: %q", raw)
+	}
+	return req
+}
+
+// TestMessageFromStrangerIsRefusedBeforeDecoding: a 60 KB MESSAGE of 15,000 XML
+// elements from a sender without a binding gets its 404 for about the cost of parsing
+// the SIP message, not of decoding the XML.
+func TestMessageFromStrangerIsRefusedBeforeDecoding(t *testing.T) {
+	const messages, elements, maxBytesPerMessage = 20, 15000, 512 << 10
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{}, store)
+	stranger := dialRaw(t, s, "udp")
+	body := "<?xml version=\"1.0\"?><Notify><CmdType>Keepalive</CmdType><SN>1</SN><DeviceID>" + devID +
+		"</DeviceID><Pad>" + strings.Repeat("<a/>", elements) + "</Pad></Notify>"
+	msg := messageText(devID, "s", 1, "stranger@127.0.0.1", body, len(body))
+
+	before, start := totalAllocated(), time.Now()
+	for i := 0; i < messages; i++ {
+		if res := stranger.exchange(msg); res.StatusCode != 404 {
+			t.Fatalf("stranger's MESSAGE: %d %s, want 404", res.StatusCode, res.Reason)
+		}
+	}
+	perMessage := (totalAllocated() - before) / messages
+	// The time is logged for the record only: wall-clock figures are not asserted.
+	t.Logf("allocated per %d-byte MESSAGE of %d elements before its 404: %d bytes (round trip %v)", len(body), elements, perMessage, time.Since(start)/messages)
+	if perMessage > maxBytesPerMessage {
+		t.Errorf("%d bytes allocated per refused MESSAGE, bound %d", perMessage, maxBytesPerMessage)
+	}
+}
+
+// TestTCPOneHostCannotTakeEveryConnection: a host opening more connections than the
+// per-address cap holds only the cap, and another host still gets served.
+func TestTCPOneHostCannotTakeEveryConnection(t *testing.T) {
+	const attempts, maxConns, perAddrDefault = 100, 100, 64
+	s := startServer(t, Config{MaxTCPConns: maxConns}, newMemStore())
+	options := strings.Replace(strings.Replace(registerText("5060", "o1", 1, "3600", ""), "REGISTER sip", "OPTIONS sip", 1), "1 REGISTER", "1 OPTIONS", 1)
+	options = strings.Replace(options, "SIP/2.0/UDP", "SIP/2.0/TCP", 1)
+	goroutines := runtime.NumGoroutine()
+	held := 0
+	for i := 0; i < attempts; i++ {
+		c := dialRawFrom(t, s, "tcp", "127.0.0.2")
+		// The answer (or the close) shows the registrar has decided on the connection.
+		_ = c.tcp.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := c.tcp.Write([]byte(options)); err != nil {
+			continue
+		}
+		_ = c.tcp.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if line, err := c.br.ReadString('\n'); err == nil && strings.HasPrefix(line, "SIP/2.0 200") {
+			held++
+		}
+	}
+	grown := runtime.NumGoroutine() - goroutines
+	t.Logf("connections one host holds: %d of %d attempted (goroutines +%d)", held, attempts, grown)
+	if held > perAddrDefault {
+		t.Errorf("one host holds %d connections, cap %d", held, perAddrDefault)
+	}
+	if grown > perAddrDefault+16 {
+		t.Errorf("goroutines grew by %d for %d held connections", grown, held)
+	}
+	other := dialRawFrom(t, s, "tcp", "127.0.0.3")
+	if res := other.exchange(options); res.StatusCode != 200 {
+		t.Errorf("another host: %d", res.StatusCode)
+	}
+}
+
+// TestTCPConnectionReleasesLargeMessageBuffer: after one large message, an idle
+// connection no longer holds a buffer of that size.
+func TestTCPConnectionReleasesLargeMessageBuffer(t *testing.T) {
+	const conns, padding, maxHeldPerConn = 50, 60000, 24 << 10
+	s := startServer(t, Config{}, newMemStore())
+	options := strings.Replace(strings.Replace(registerText("5060", "o1", 1, "3600", ""), "REGISTER sip", "OPTIONS sip", 1), "1 REGISTER", "1 OPTIONS", 1)
+	// Lines of 1 KB: a header line must fit the connection's 4 KB read buffer.
+	large := strings.Replace(options, "Max-Forwards: 70\r\n", "Max-Forwards: 70\r\n"+strings.Repeat("X-Pad: "+strings.Repeat("p", 1000)+"\r\n", padding/1000), 1)
+	before := heapInUse()
+	peers := make([]*rawPeer, conns)
+	for i := range peers {
+		peers[i] = dialRawFrom(t, s, "tcp", "127.0.0."+strconv.Itoa(10+i%4))
+		if res := peers[i].exchange(large); res.StatusCode != 200 {
+			t.Fatalf("large OPTIONS: %d", res.StatusCode)
+		}
+	}
+	perConn := (heapInUse() - before) / conns
+	t.Logf("heap per idle connection after a %d-byte message: %d bytes", len(large), perConn)
+	if perConn > maxHeldPerConn {
+		t.Errorf("%d bytes held per idle connection, bound %d", perConn, maxHeldPerConn)
+	}
+	runtime.KeepAlive(peers)
+}
+
+// TestTCPPingsKeepConnectionOpen: RFC 5626 CRLF pings extend the idle deadline.
+func TestTCPPingsKeepConnectionOpen(t *testing.T) {
+	const idle = 600 * time.Millisecond
+	s := startServer(t, Config{TCPIdleTimeout: idle}, newMemStore())
+	p := dialRaw(t, s, "tcp")
+	pong := make([]byte, 2)
+	for end := time.Now().Add(3 * idle); time.Now().Before(end); {
+		time.Sleep(idle / 4)
+		if _, err := p.tcp.Write([]byte("\r\n\r\n")); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+		_ = p.tcp.SetReadDeadline(time.Now().Add(time.Second))
+		if _, err := p.br.Read(pong); err != nil {
+			t.Fatalf("connection closed while pinging: %v", err)
+		}
+	}
+	options := strings.Replace(strings.Replace(registerText(p.localPort(), "o1", 1, "3600", ""), "REGISTER sip", "OPTIONS sip", 1), "1 REGISTER", "1 OPTIONS", 1)
+	if res := p.exchange(strings.Replace(options, "SIP/2.0/UDP", "SIP/2.0/TCP", 1)); res.StatusCode != 200 {
+		t.Errorf("OPTIONS after pings: %d", res.StatusCode)
+	}
+}
+
+// TestBodyLongerThanContentLength: a device counting the characters of its body, not
+// the bytes, is understood over UDP, where the datagram bounds the message; over TCP
+// Content-Length stays the framing.
+func TestBodyLongerThanContentLength(t *testing.T) {
+	body := "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Notify><CmdType>Keepalive</CmdType><SN>7</SN><DeviceID>" + devID +
+		"</DeviceID><Status>OK</Status><Info>设备运行正常</Info></Notify>"
+	chars := utf8.RuneCountInString(body)
+	for _, c := range []struct {
+		transport string
+		want      int
+	}{{"udp", 200}, {"tcp", 400}} {
+		t.Run(c.transport, func(t *testing.T) {
+			s, udp := tortureServer(t)
+			p := udp
+			if c.transport == "tcp" {
+				p = dialRaw(t, s, "tcp")
+			}
+			msg := messageText(devID, "cl"+c.transport, 7, "cl@127.0.0.1", body, chars)
+			if c.transport == "tcp" {
+				msg = strings.Replace(msg, "SIP/2.0/UDP", "SIP/2.0/TCP", 1)
+			}
+			res := p.exchange(msg)
+			t.Logf("%s, Content-Length %d for %d bytes: %d %s", c.transport, chars, len(body), res.StatusCode, res.Reason)
+			if res.StatusCode != c.want {
+				t.Errorf("%d %s, want %d", res.StatusCode, res.Reason, c.want)
+			}
+		})
+	}
+}
+
+// TestKeepaliveFromNewPortMovesQueries: after a NAT rebinding, keepalives arrive from
+// the registered IP on a new port, and the next query goes to that port.
+func TestKeepaliveFromNewPortMovesQueries(t *testing.T) {
+	s, _ := tortureServer(t)
+	rebound := dialRawFrom(t, s, "udp", "127.0.0.1")
+	if res := rebound.exchange(keepaliveText(t, "nat1", 1)); res.StatusCode != 200 {
+		t.Fatalf("keepalive from the new port: %d %s", res.StatusCode, res.Reason)
+	}
+	if got, want := s.Device(devID).Binding.RemoteAddr, rebound.udp.LocalAddr().String(); got != want {
+		t.Errorf("binding at %s, want %s", got, want)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() { _, _ = s.QueryDeviceInfo(ctx, devID) }()
+	query := readRequest(t, rebound)
+	if query.Method != sip.MESSAGE {
+		t.Errorf("new port received %s, want the query MESSAGE", query.Method)
+	}
+}
