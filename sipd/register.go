@@ -15,81 +15,102 @@ const gbDateLayout = "2006-01-02T15:04:05.000"
 
 // handleRegister follows RFC 3261 §10.3: identify the device, authenticate it, and
 // only then look at what it asks (Contact, Expires). A refresh is authenticated like a
-// first registration.
+// first registration. Each step answers the REGISTER itself when it refuses it.
 func (s *Server) handleRegister(req *sip.Request, src source, now time.Time) {
+	deviceID, creds, ok := s.identify(req, src, now)
+	if !ok {
+		return
+	}
+	if !s.authenticate(req, src, deviceID, creds, now) {
+		return
+	}
+	s.bind(req, src, deviceID, creds.Owner, now)
+}
+
+// refuseRegister answers a REGISTER that goes no further, counting it under result.
+func (s *Server) refuseRegister(req *sip.Request, src source, result string, code int, phrase string) {
+	s.metrics.registration(result)
+	s.reply(req, src, code, phrase)
+}
+
+// unavailable answers 503 with Retry-After: the registrar cannot serve the REGISTER now.
+func (s *Server) unavailable(req *sip.Request, src source) {
+	s.metrics.registration(resUnavailable)
+	rb := s.newResponse(req, src, 503, "Service Unavailable")
+	rb.header("Retry-After", s.retryAfter)
+	s.finish(rb, src)
+}
+
+// identify finds the device a REGISTER is for and its credentials: not in a cool-down,
+// known, with a usable password, not suspended.
+func (s *Server) identify(req *sip.Request, src source, now time.Time) (string, Credentials, bool) {
 	deviceID := req.To().Address.User
 	if deviceID == "" {
 		deviceID = req.From().Address.User
 	}
 	if deviceID == "" || len(deviceID) > 64 {
-		s.metrics.registration(resBadRequest)
-		s.reply(req, src, 400, "Missing Device ID In To")
-		return
+		s.refuseRegister(req, src, resBadRequest, 400, "Missing Device ID In To")
+		return "", Credentials{}, false
 	}
-	ip := src.addr.Addr()
-	if s.limiter.blocked(deviceID, ip, now) {
-		s.metrics.registration(resForbidden)
+	if s.limiter.blocked(deviceID, src.addr.Addr(), now) {
 		s.metrics.authFailure(failBlocked)
 		s.log.Debug("REGISTER refused during cool-down", "device", deviceID, "source", src.addr.String())
-		s.reply(req, src, 403, "Forbidden (Too Many Failures)")
-		return
+		s.refuseRegister(req, src, resForbidden, 403, "Forbidden (Too Many Failures)")
+		return "", Credentials{}, false
 	}
-
 	creds, err := s.store.LookupCredentials(deviceID)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrStoreNotReady):
-		s.metrics.registration(resUnavailable)
-		rb := s.newResponse(req, src, 503, "Service Unavailable")
-		rb.header("Retry-After", s.retryAfter)
-		s.finish(rb, src)
-		return
+		s.unavailable(req, src)
+		return "", Credentials{}, false
 	case errors.Is(err, ErrUnknownDevice):
-		s.metrics.registration(resNotFound)
 		s.log.Debug("REGISTER from unknown device", "device", deviceID, "source", src.addr.String())
-		s.reply(req, src, 404, "Not Found")
-		return
+		s.refuseRegister(req, src, resNotFound, 404, "Not Found")
+		return "", Credentials{}, false
 	case errors.Is(err, ErrNoCredentials):
-		s.metrics.registration(resForbidden)
 		s.metrics.authFailure(failNoCredentials)
 		s.authFailed(deviceID, "device has no usable credentials", now)
-		s.reply(req, src, 403, "Forbidden (No Credentials)")
-		return
+		s.refuseRegister(req, src, resForbidden, 403, "Forbidden (No Credentials)")
+		return "", Credentials{}, false
 	default:
-		s.metrics.registration(resUnavailable)
 		s.log.Error("credential lookup failed", "device", deviceID, "error", err)
-		s.reply(req, src, 500, "Server Internal Error")
-		return
+		s.refuseRegister(req, src, resUnavailable, 500, "Server Internal Error")
+		return "", Credentials{}, false
 	}
 	if creds.Suspended {
-		s.metrics.registration(resForbidden)
 		s.metrics.authFailure(failSuspended)
 		s.table.authFailed(deviceID, "device suspended", now)
-		s.reply(req, src, 403, "Forbidden (Suspended)")
-		return
+		s.refuseRegister(req, src, resForbidden, 403, "Forbidden (Suspended)")
+		return "", Credentials{}, false
 	}
+	return deviceID, creds, true
+}
 
+// authenticate checks the REGISTER's digest against creds: a fresh, unreplayed nonce of
+// ours, the right realm and algorithm, the right password. Anything short of that is
+// challenged (401) or refused (400, 403).
+func (s *Server) authenticate(req *sip.Request, src source, deviceID string, creds Credentials, now time.Time) bool {
 	authz := headerValue(req, "Authorization")
 	if authz == "" {
 		s.challenge(req, src, deviceID, now, false)
-		return
+		return false
 	}
 	a, err := parseAuthorization(authz)
 	if err != nil {
-		s.metrics.registration(resBadRequest)
 		s.log.Debug("malformed Authorization", "device", deviceID, "source", src.addr.String(), "error", err)
-		s.reply(req, src, 400, "Malformed Authorization")
-		return
+		s.refuseRegister(req, src, resBadRequest, 400, "Malformed Authorization")
+		return false
 	}
 	if a.username != deviceID && (creds.Username == "" || a.username != creds.Username) {
 		s.refuse(req, src, deviceID, now, failUsername, "Forbidden (Username Mismatch)", "digest username is neither the device ID nor its user name")
-		return
+		return false
 	}
 	alg := parseAlg(a.algorithm)
 	if a.realm != s.cfg.Realm || alg == algUnknown || (alg == algSHA256 && !s.cfg.SHA256) {
 		// Credentials for another realm or an algorithm not offered: challenge afresh.
 		s.challenge(req, src, deviceID, now, false)
-		return
+		return false
 	}
 	qop := a.qop != ""
 	var nc uint32
@@ -97,94 +118,113 @@ func (s *Server) handleRegister(req *sip.Request, src source, now time.Time) {
 		var ok bool
 		nc, ok = parseNC(a.nc)
 		if !strings.EqualFold(a.qop, "auth") || !ok || a.cnonce == "" {
-			s.metrics.registration(resBadRequest)
-			s.reply(req, src, 400, "Malformed Authorization (qop)")
-			return
+			s.refuseRegister(req, src, resBadRequest, 400, "Malformed Authorization (qop)")
+			return false
 		}
 	}
 	issued, status := s.nonces.check(a.nonce, deviceID, now)
 	if status == nonceInvalid {
 		s.challenge(req, src, deviceID, now, false)
-		return
+		return false
 	}
 	if !digestMatches(alg, &a, creds.Password, string(req.Method)) {
 		s.refuse(req, src, deviceID, now, failWrongPassword, "Forbidden (Wrong Password)", "wrong password")
-		return
+		return false
 	}
 	if status == nonceStale {
 		s.challenge(req, src, deviceID, now, true)
-		return
+		return false
 	}
 	switch s.replay.check(a.nonce, issued, qop, nc, originOf(req, src), now.UnixMilli(), s.cfg.NonceReuseWindow.Milliseconds()) {
 	case replayReused, replayLost:
 		s.challenge(req, src, deviceID, now, true)
-		return
+		return false
 	}
-	s.limiter.succeed(deviceID, ip)
+	s.limiter.succeed(deviceID, src.addr.Addr())
 	s.table.authSucceeded(deviceID)
-	s.bind(req, src, deviceID, creds.Owner, now)
+	return true
 }
 
 // bind applies an authenticated REGISTER: unregister, query, or (re)register with the
 // requested lifetime clamped to [MinExpires, MaxExpires].
 func (s *Server) bind(req *sip.Request, src source, deviceID, owner string, now time.Time) {
 	contact := req.Contact()
+	requested, bad := requestedExpires(req, contact)
+	switch {
+	case bad != "":
+		s.refuseRegister(req, src, resBadRequest, 400, bad)
+	case requested == 0:
+		s.unbind(req, src, deviceID, now)
+	case contact == nil:
+		s.answerBindings(req, src, deviceID, now)
+	default:
+		s.register(req, src, contact, deviceID, owner, requested, now)
+	}
+}
+
+// requestedExpires is the lifetime a REGISTER asks for, from the Contact's expires
+// parameter or else the Expires header (-1: none asked), or the reason phrase of the
+// 400 a malformed one gets.
+func requestedExpires(req *sip.Request, contact *sip.ContactHeader) (int64, string) {
 	requested := int64(-1)
 	if v := headerValue(req, "Expires"); v != "" {
 		n, ok := parseSeconds(v)
 		if !ok {
-			s.metrics.registration(resBadRequest)
-			s.reply(req, src, 400, "Malformed Expires")
-			return
+			return 0, "Malformed Expires"
 		}
 		requested = n
 	}
-	if contact != nil && !contact.Address.Wildcard {
-		if v, ok := paramValue(contact.Params, "expires"); ok {
-			n, ok := parseSeconds(v)
-			if !ok {
-				s.metrics.registration(resBadRequest)
-				s.reply(req, src, 400, "Malformed Contact Expires")
-				return
-			}
-			requested = n
-		}
-	}
-	if contact != nil && contact.Address.Wildcard {
-		if requested != 0 {
-			s.metrics.registration(resBadRequest)
-			s.reply(req, src, 400, "Wildcard Contact Without Expires 0")
-			return
-		}
-	}
-	if requested == 0 {
-		if s.table.unregister(deviceID, now) {
-			s.notify(deviceID)
-			s.log.Info("device unregistered", "device", deviceID, "source", src.addr.String())
-		}
-		s.metrics.registration(resUnregistered)
-		rb := s.newResponse(req, src, 200, "OK")
-		s.writeDate(rb, now)
-		rb.header("Expires", "0")
-		s.finish(rb, src)
-		return
-	}
 	if contact == nil {
-		// A query of the current bindings (RFC 3261 §10.2.3).
-		rb := s.newResponse(req, src, 200, "OK")
-		s.writeDate(rb, now)
-		if b, ok := s.table.lookup(deviceID); ok {
-			left := max(int(b.ExpiresAt.Sub(now)/time.Second), 0)
-			rb.buf.WriteString("Contact: <" + b.Contact + ">;expires=" + strconv.Itoa(left) + "\r\n")
-		}
-		s.finish(rb, src)
-		return
+		return requested, ""
 	}
+	if contact.Address.Wildcard {
+		if requested != 0 {
+			return 0, "Wildcard Contact Without Expires 0"
+		}
+		return 0, ""
+	}
+	if v, ok := paramValue(contact.Params, "expires"); ok {
+		n, ok := parseSeconds(v)
+		if !ok {
+			return 0, "Malformed Contact Expires"
+		}
+		requested = n
+	}
+	return requested, ""
+}
+
+// unbind ends the device's registration (Expires: 0).
+func (s *Server) unbind(req *sip.Request, src source, deviceID string, now time.Time) {
+	if s.table.unregister(deviceID, now) {
+		s.notify(deviceID)
+		s.log.Info("device unregistered", "device", deviceID, "source", src.addr.String())
+	}
+	s.metrics.registration(resUnregistered)
+	rb := s.newResponse(req, src, 200, "OK")
+	s.writeDate(rb, now)
+	rb.header("Expires", "0")
+	s.finish(rb, src)
+}
+
+// answerBindings answers a REGISTER without Contact: a query of the current bindings
+// (RFC 3261 §10.2.3).
+func (s *Server) answerBindings(req *sip.Request, src source, deviceID string, now time.Time) {
+	rb := s.newResponse(req, src, 200, "OK")
+	s.writeDate(rb, now)
+	if b, ok := s.table.lookup(deviceID); ok {
+		left := max(int(b.ExpiresAt.Sub(now)/time.Second), 0)
+		rb.buf.WriteString("Contact: <" + b.Contact + ">;expires=" + strconv.Itoa(left) + "\r\n")
+	}
+	s.finish(rb, src)
+}
+
+// register records the device's (re)registration for the granted lifetime and
+// answers 200 with the GB Date header.
+func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHeader, deviceID, owner string, requested int64, now time.Time) {
 	if requested < 0 {
 		requested = int64(s.cfg.DefaultExpires / time.Second)
 	}
-	minSec := int64(s.cfg.MinExpires / time.Second)
-	if requested < minSec {
+	if requested < int64(s.cfg.MinExpires/time.Second) {
 		s.metrics.registration(resTooBrief)
 		rb := s.newResponse(req, src, 423, "Interval Too Brief")
 		rb.header("Min-Expires", s.minExpiresText)
@@ -207,11 +247,8 @@ func (s *Server) bind(req *sip.Request, src source, deviceID, owner string, now 
 	}
 	outcome, err := s.table.register(b)
 	if err != nil {
-		s.metrics.registration(resUnavailable)
 		s.log.Error("cannot record registration", "device", deviceID, "error", err)
-		rb := s.newResponse(req, src, 503, "Service Unavailable")
-		rb.header("Retry-After", s.retryAfter)
-		s.finish(rb, src)
+		s.unavailable(req, src)
 		return
 	}
 	if outcome.refreshed {
@@ -223,7 +260,12 @@ func (s *Server) bind(req *sip.Request, src source, deviceID, owner string, now 
 	if !outcome.quiet {
 		s.notify(deviceID)
 	}
+	s.answerRegistered(req, src, contact, granted, now)
+}
 
+// answerRegistered answers 200 to a registration: Date, Expires, and the Contact with
+// its granted expires.
+func (s *Server) answerRegistered(req *sip.Request, src source, contact *sip.ContactHeader, granted int64, now time.Time) {
 	rb := s.newResponse(req, src, 200, "OK")
 	s.writeDate(rb, now)
 	rb.headerInt("Expires", int(granted))

@@ -118,6 +118,13 @@ func TestOverloadIsShed(t *testing.T) {
 	if got := read(); !strings.HasPrefix(got, "SIP/2.0 401") || !strings.Contains(got, "Call-ID: busy") {
 		t.Fatalf("the busy request, got:\n%s", got)
 	}
+	// The worker drops the stale queued REGISTER next; then there is room again.
+	for deadline := time.Now().Add(5 * time.Second); testutil.ToFloat64(s.metrics.shed) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stale queued request was not dropped (shed = %v)", testutil.ToFloat64(s.metrics.shed))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	register("later")
 	if got := read(); !strings.HasPrefix(got, "SIP/2.0 401") || !strings.Contains(got, "Call-ID: later") {
 		t.Fatalf("after the overload (the stale queued request must get no answer), got:\n%s", got)
