@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	"github.com/gb28181/camera-operator/sipd"
 )
@@ -28,7 +30,10 @@ type DeviceChanges struct {
 	early map[string]struct{} // notified before the controller started
 }
 
-var _ sipd.Notifier = (*DeviceChanges)(nil)
+var (
+	_ sipd.Notifier       = (*DeviceChanges)(nil)
+	_ sipd.DetailNotifier = (*DeviceChanges)(nil)
+)
 
 // NewDeviceChanges returns the signal to hand to sipd.Config.Notifier and to
 // SetupWithManager.
@@ -36,21 +41,40 @@ func NewDeviceChanges() *DeviceChanges {
 	return &DeviceChanges{early: make(map[string]struct{})}
 }
 
-// Notify implements sipd.Notifier.
-func (c *DeviceChanges) Notify(deviceID string) {
-	if q := c.queue.Load(); q != nil {
-		(*q).Add(deviceID)
+// Priorities of the workqueue (controller-runtime's priority queue): a change of state
+// (a registration, an expiry, a failure) goes before a change of detail (a keepalive, a
+// refresh, a query's answer), which goes before the Cameras of the informer's initial
+// list (handler.LowPriority). When a whole fleet re-registers at once, its states reach
+// the API first.
+var (
+	statePriority  = 0
+	detailPriority = handler.LowPriority / 2
+)
+
+// Notify implements sipd.Notifier: deviceID's state changed.
+func (c *DeviceChanges) Notify(deviceID string) { c.add(deviceID, &statePriority) }
+
+// NotifyDetail implements sipd.DetailNotifier: a detail of deviceID changed.
+func (c *DeviceChanges) NotifyDetail(deviceID string) { c.add(deviceID, &detailPriority) }
+
+func (c *DeviceChanges) add(deviceID string, priority *int) {
+	q := c.queue.Load()
+	if q == nil {
+		c.mu.Lock()
+		if q = c.queue.Load(); q == nil { // not started yet
+			if len(c.early) < maxEarlyChanges {
+				c.early[deviceID] = struct{}{}
+			}
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+	}
+	if pq, ok := (*q).(priorityqueue.PriorityQueue[string]); ok {
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: priority}, deviceID)
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if q := c.queue.Load(); q != nil { // started meanwhile
-		(*q).Add(deviceID)
-		return
-	}
-	if len(c.early) < maxEarlyChanges {
-		c.early[deviceID] = struct{}{}
-	}
+	(*q).Add(deviceID)
 }
 
 // Start implements source.TypedSource: from now on notifications go to queue.

@@ -36,7 +36,7 @@ type querier struct {
 	retry       time.Duration
 	concurrency int
 	now         func() time.Time
-	changes     sipd.Notifier
+	notify      func(deviceID string) // a change of detail: the device's answers
 	log         logr.Logger
 
 	mu      sync.Mutex
@@ -58,14 +58,14 @@ type queryState struct {
 	result       queryResult
 }
 
-func newQuerier(reg Registrar, opts Options, changes sipd.Notifier, log logr.Logger) *querier {
+func newQuerier(reg Registrar, opts Options, notify func(deviceID string), log logr.Logger) *querier {
 	return &querier{
 		reg:         reg,
 		timeout:     opts.QueryTimeout,
 		retry:       opts.QueryRetryInterval,
 		concurrency: opts.MaxConcurrentQueries,
 		now:         opts.now,
-		changes:     changes,
+		notify:      notify,
 		log:         log,
 		devices:     make(map[string]*queryState),
 		kick:        make(chan struct{}, 1),
@@ -227,7 +227,7 @@ func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
 		s.nextAt = now.Add(s.refresh)
 	}
 	q.mu.Unlock()
-	q.changes.Notify(deviceID)
+	q.notify(deviceID)
 }
 
 func errorString(err error) string {

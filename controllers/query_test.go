@@ -69,7 +69,7 @@ func startQuerier(t *testing.T, srv *sipd.Server, clock *testClock, opts Options
 	opts.now = clock.Now
 	opts = opts.withDefaults()
 	notify := make(chan string, 16)
-	q := newQuerier(srv, opts, sipd.NotifyFunc(func(id string) { notify <- id }), logr.Discard())
+	q := newQuerier(srv, opts, func(id string) { notify <- id }, logr.Discard())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = q.Start(ctx) }()

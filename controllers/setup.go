@@ -46,7 +46,7 @@ func SetupWithManager(mgr ctrl.Manager, reg Registrar, store *CredentialStore, c
 		reader:       mgr.GetCache(),
 		reg:          reg,
 		store:        store,
-		queries:      newQuerier(reg, opts, changes, logger.WithName("query")),
+		queries:      newQuerier(reg, opts, changes.NotifyDetail, logger.WithName("query")),
 		recorder:     mgr.GetEventRecorder(opts.ControllerName),
 		opts:         opts,
 		logger:       logger,

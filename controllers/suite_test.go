@@ -206,7 +206,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	srv, err := sipd.New(sipd.Config{
 		ListenAddr: listen,
 		MinExpires: time.Second,
-		Notifier:   sipd.NotifyFunc(func(id string) { notified.Add(1); changes.Notify(id) }),
+		Notifier:   countingNotifier{count: notified, next: changes},
 		Logger:     slog.New(slog.NewTextHandler(logOut, nil)).With("replica", t.Name()),
 	}, store)
 	if err != nil {
@@ -463,3 +463,12 @@ func waitKnown(t *testing.T, op *operator, deviceID string) {
 		return nil
 	})
 }
+
+// countingNotifier counts the device changes the registrar signals, of state or detail.
+type countingNotifier struct {
+	count *atomic.Int64
+	next  *DeviceChanges
+}
+
+func (n countingNotifier) Notify(id string)       { n.count.Add(1); n.next.Notify(id) }
+func (n countingNotifier) NotifyDetail(id string) { n.count.Add(1); n.next.NotifyDetail(id) }

@@ -67,8 +67,11 @@ func (t *bindingTable) entry(id string) (*deviceEntry, error) {
 type registerOutcome struct {
 	// refreshed: a live binding of the same registration (Call-ID) was extended.
 	refreshed bool
-	// quiet: the refresh moved only the expiry, from the same place, inside the quiet
-	// period: the controllers need not hear of it.
+	// samePlace: the refresh moved only the expiry; the device registers from where it
+	// did, with the same credentials.
+	samePlace bool
+	// quiet: a same-place refresh inside the quiet period: the controllers need not hear
+	// of it.
 	quiet bool
 }
 
@@ -87,8 +90,9 @@ func (t *bindingTable) register(b Binding) (registerOutcome, error) {
 		out.refreshed = old.CallID == b.CallID
 		if out.refreshed {
 			b.RegisteredAt = old.RegisteredAt
-			out.quiet = now.Before(e.quietUntil) && b.Owner == old.Owner &&
-				b.RemoteAddr == old.RemoteAddr && b.Transport == old.Transport && b.Contact == old.Contact
+			out.samePlace = b.Owner == old.Owner && b.RemoteAddr == old.RemoteAddr &&
+				b.Transport == old.Transport && b.Contact == old.Contact
+			out.quiet = out.samePlace && now.Before(e.quietUntil)
 		} else {
 			e.quietUntil = time.Time{}
 		}

@@ -90,7 +90,7 @@ func (s *Server) keepalive(req *sip.Request, src source, deviceID, ip string, no
 		s.table.followPort(deviceID, src)
 		s.metrics.keepalives.Inc()
 		if notify {
-			s.notify(deviceID)
+			s.notifyDetail(deviceID)
 		}
 		s.reply(req, src, 200, "OK")
 		return

@@ -11,6 +11,15 @@ type Notifier interface {
 	Notify(deviceID string)
 }
 
+// DetailNotifier is implemented by a Notifier that wants to tell changes of detail from
+// changes of state: keepalives and same-place refreshes, which move times but not what a
+// device is, reach it through NotifyDetail, so that it can serve them after the
+// registrations, unregistrations and failures of a fleet re-registering at once. A
+// Notifier without it hears of everything through Notify.
+type DetailNotifier interface {
+	NotifyDetail(deviceID string)
+}
+
 // NotifyFunc adapts a function to a Notifier.
 type NotifyFunc func(deviceID string)
 
@@ -22,8 +31,18 @@ type discardNotifier struct{}
 
 func (discardNotifier) Notify(string) {}
 
-// notify tells the Notifier that deviceID changed.
+// notify tells the Notifier that deviceID's state changed.
 func (s *Server) notify(deviceID string) {
 	s.metrics.notifications.Inc()
+	s.notifier.Notify(deviceID)
+}
+
+// notifyDetail tells the Notifier that a detail of deviceID changed (see DetailNotifier).
+func (s *Server) notifyDetail(deviceID string) {
+	s.metrics.notifications.Inc()
+	if d, ok := s.notifier.(DetailNotifier); ok {
+		d.NotifyDetail(deviceID)
+		return
+	}
 	s.notifier.Notify(deviceID)
 }

@@ -257,7 +257,11 @@ func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHead
 		s.metrics.registration(resRegistered)
 		s.log.Info("device registered", "device", deviceID, "source", b.RemoteAddr, "transport", b.Transport, "expires", granted)
 	}
-	if !outcome.quiet {
+	switch {
+	case outcome.quiet:
+	case outcome.samePlace:
+		s.notifyDetail(deviceID)
+	default:
 		s.notify(deviceID)
 	}
 	s.answerRegistered(req, src, contact, granted, now)
