@@ -87,22 +87,6 @@ func TestPercentiles(t *testing.T) {
 	}
 }
 
-func TestParseDigest(t *testing.T) {
-	got := parseDigest(`Digest realm="3402000000", nonce="a,b", algorithm=MD5, qop="auth", opaque="x"`)
-	want := map[string]string{"realm": "3402000000", "nonce": "a,b", "algorithm": "MD5", "qop": "auth", "opaque": "x"}
-	if len(got) != len(want) {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %q, want %q", k, got[k], v)
-		}
-	}
-	if got := parseDigest(`Basic realm="x"`); len(got) != 0 {
-		t.Errorf("a Basic challenge parsed as digest: %v", got)
-	}
-}
-
 func TestParseProgress(t *testing.T) {
 	f := &fleet{}
 	f.read(strings.NewReader("registered 10/20  failed 1  500 reg/s  p50 1.5ms p99 9.0ms  keepalives 30 ok 2 failed  queries 0\n" +
