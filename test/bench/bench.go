@@ -517,7 +517,7 @@ func (b *bench) sipp(ctx context.Context) error {
 	slog.Info("sipp registration load", "devices", len(b.ids))
 	cpu0, _ := b.op.cpuSeconds()
 	start := time.Now()
-	s, err := runSipp(ctx, bin, filepath.Join(testenv.RepoRoot(), "hack", "bench", "sipp", "register-load.xml"),
+	s, err := runSipp(ctx, bin, filepath.Join(testenv.RepoRoot(), "test", "bench", "sipp", "register-load.xml"),
 		filepath.Join(b.work, "sipp"), b.op.sipAddr, b.ids, password, b.o.sippRate, b.o.sippLimit)
 	cpu1, _ := b.op.cpuSeconds()
 	s.OperatorCPU = (cpu1 - cpu0) / time.Since(start).Seconds()

@@ -39,10 +39,10 @@ func TestSippScreen(t *testing.T) {
 		t.Errorf("call rate %v, want 13020.833", got)
 	}
 	// Only requests are retransmitted by the client: 3868 + 580.
-	if got := retransmissions(sippScreen); got != 4448 {
+	if got := parseSippScreen(sippScreen).Retransmissions; got != 4448 {
 		t.Errorf("retransmissions %d, want 4448", got)
 	}
-	if got := retransmissions("no table"); got != 0 {
+	if got := parseSippScreen("no table").Retransmissions; got != 0 {
 		t.Errorf("retransmissions of no table: %d", got)
 	}
 }

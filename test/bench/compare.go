@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
+)
+
+// The side-by-side comparison (`make bench-compare`): the same sipp digest REGISTER load
+// (test/bench/sipp/register-load.xml, a password per device, each device registering
+// again and again as the calls cycle through the fleet) offered at increasing rates,
+// alternately to Kamailio and to the operator's registrar, both on this machine.
+//
+// The operator's side is its registrar alone: sipd.Server in this process with a
+// static credential store, as Kamailio has its db_text table; neither has an API server
+// behind it. Alternating the targets at each rate spreads the machine's changing load
+// over both.
+
+// compareStep is one sipp run at one offered rate against one target.
+type compareStep struct {
+	Rate   int        `json:"offered_rate_cps"`
+	Counts sippCounts `json:"counts"`
+	// AchievedRate is sipp's cumulative call rate over the step.
+	AchievedRate float64 `json:"achieved_rate_cps"`
+}
+
+// compareTarget is one registrar's steps.
+type compareTarget struct {
+	Name         string        `json:"name"`
+	Steps        []compareStep `json:"steps"`
+	HighestClean int           `json:"highest_clean_rate_cps"`
+	Skipped      string        `json:"skipped,omitempty"`
+}
+
+// compareResult is the comparison's figures.
+type compareResult struct {
+	Devices int             `json:"devices"`
+	Step    string          `json:"step"`
+	Targets []compareTarget `json:"targets"`
+	// Ratio is the operator's highest clean rate over Kamailio's (0 when either is
+	// missing or Kamailio had no clean step).
+	Ratio float64 `json:"ratio_operator_over_kamailio"`
+}
+
+// comparePassword is each device's password: one per device, as in a real fleet.
+func comparePassword(id string) string { return "pw-" + id[len(id)-6:] }
+
+const (
+	operatorTarget = "operator registrar"
+	kamailioTarget = "kamailio"
+)
+
+// runCompare runs the comparison, writing sipp's and Kamailio's files under work.
+func runCompare(ctx context.Context, o opts, work string) (compareResult, error) {
+	res := compareResult{Devices: o.compareDevices, Step: o.compareStep.String()}
+	sippBin, err := exec.LookPath("sipp")
+	if err != nil {
+		return res, errors.New("sipp is not installed (Debian package sip-tester)")
+	}
+	ids := make([]string, o.compareDevices)
+	passwords := make(map[string]string, len(ids))
+	for i := range ids {
+		if ids[i], err = sim.NextID(firstDevice, i); err != nil {
+			return res, err
+		}
+		passwords[ids[i]] = comparePassword(ids[i])
+	}
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return res, err
+	}
+	csv := filepath.Join(work, "devices.csv")
+	if err := writeSippDevices(csv, ids, comparePassword); err != nil {
+		return res, err
+	}
+
+	srv, stopRegistrar, err := sipdtest.Start(ctx, sipd.Config{}, sipdtest.NewStore(passwords))
+	if err != nil {
+		return res, err
+	}
+	defer stopRegistrar()
+	// The controller consumes events in the operator; here nobody does.
+	go func() {
+		for range srv.Events() {
+		}
+	}()
+	type live struct {
+		target *compareTarget
+		addr   string
+	}
+	res.Targets = []compareTarget{{Name: kamailioTarget}, {Name: operatorTarget}}
+	targets := []live{{&res.Targets[1], srv.UDPAddr()}}
+	if bin, err := exec.LookPath("kamailio"); err != nil {
+		res.Targets[0].Skipped = "kamailio is not installed (Debian package kamailio): its side is skipped"
+		slog.Warn(res.Targets[0].Skipped)
+	} else {
+		k, err := startKamailio(ctx, bin, filepath.Join(work, "kamailio"), ids, comparePassword)
+		if err != nil {
+			return res, err
+		}
+		defer k.stop()
+		targets = append([]live{{&res.Targets[0], k.addr}}, targets...)
+	}
+
+	scenario := filepath.Join(testenv.RepoRoot(), "test", "bench", "sipp", "register-load.xml")
+	for _, rate := range o.compareRates {
+		for _, t := range targets {
+			slog.Info("side-by-side step", "target", t.target.Name, "rate", rate, "for", o.compareStep)
+			dir := filepath.Join(work, fmt.Sprintf("%s-%d", strings.ReplaceAll(t.target.Name, " ", "-"), rate))
+			step, err := runSippStep(ctx, sippBin, scenario, csv, dir, t.addr, rate, o.compareStep)
+			if err != nil {
+				return res, fmt.Errorf("%s at %d/s: %w", t.target.Name, rate, err)
+			}
+			t.target.Steps = append(t.target.Steps, step)
+			// Let the last calls' retransmission timers run out before the other target.
+			time.Sleep(time.Second)
+		}
+	}
+	for i := range res.Targets {
+		res.Targets[i].HighestClean = highestCleanRate(res.Targets[i].Steps)
+	}
+	if k, op := res.Targets[0].HighestClean, res.Targets[1].HighestClean; k > 0 {
+		res.Ratio = float64(op) / float64(k)
+	}
+	return res, nil
+}
+
+// writeSippDevices writes sipp's injection file: device ID, platform ID, SIP domain
+// and the device's [authentication] keyword, as register-load.xml reads them.
+func writeSippDevices(path string, ids []string, passwordOf func(string) string) error {
+	var b strings.Builder
+	b.WriteString("SEQUENTIAL\n")
+	for _, id := range ids {
+		fmt.Fprintf(&b, "%s;%s;%s;[authentication username=%s password=%s]\n", id, platformID, sipDomain, id, passwordOf(id))
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// sippDrain is how long sipp may run after the last call is offered: enough for the
+// calls in progress to end or time out, so that none is left uncounted.
+const sippDrain = 10 * time.Second
+
+// runSippStep offers rate calls per second for step to server and reads back sipp's
+// counts.
+func runSippStep(ctx context.Context, sippBin, scenario, csv, dir, server string, rate int, step time.Duration) (compareStep, error) {
+	res := compareStep{Rate: rate}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return res, err
+	}
+	port, err := freeUDPPort()
+	if err != nil {
+		return res, err
+	}
+	calls := int(float64(rate) * step.Seconds())
+	ctx, cancel := context.WithTimeout(ctx, step+sippDrain+5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sippBin, server,
+		"-sf", scenario, "-inf", csv, "-m", strconv.Itoa(calls),
+		"-r", strconv.Itoa(rate), "-rp", "1000", "-l", strconv.Itoa(2*rate),
+		"-t", "u1", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-buff_size", strconv.Itoa(4<<20),
+		"-nostdin", "-timeout", strconv.Itoa(int((step+sippDrain).Seconds()))+"s",
+		"-trace_err")
+	cmd.Dir = dir
+	out, runErr := cmd.CombinedOutput()
+	_ = os.WriteFile(filepath.Join(dir, "sipp.out"), out, 0o644)
+	screen := string(out)
+	if !strings.Contains(screen, "Successful call") {
+		return res, fmt.Errorf("sipp printed no statistics: %v (see %s)", runErr, filepath.Join(dir, "sipp.out"))
+	}
+	res.Counts = parseSippScreen(screen)
+	res.AchievedRate = lastRate(screen)
+	logs, _ := filepath.Glob(filepath.Join(dir, "*_errors.log"))
+	for _, l := range logs {
+		f, err := os.Open(l)
+		if err != nil {
+			return res, err
+		}
+		err = addUnexpectedAnswers(&res.Counts, f)
+		f.Close()
+		if err != nil {
+			return res, err
+		}
+		_ = os.Remove(l) // large when a step fails; the counts are what matter
+	}
+	return res, nil
+}
+
+// print writes the comparison as a table per target and the verdict.
+func (r compareResult) print(w io.Writer) {
+	fmt.Fprintf(w, "\nside by side: sipp digest REGISTER (register-load.xml), %d devices with a password each, steps of %s, UDP on 127.0.0.1\n", r.Devices, r.Step)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\toffered/s\tachieved/s\tsuccessful\tfailed\tretrans\t200\t401\t503\tother\tclean\t")
+	for _, t := range r.Targets {
+		if t.Skipped != "" {
+			fmt.Fprintf(tw, "%s\t%s\t\n", t.Name, t.Skipped)
+			continue
+		}
+		for _, s := range t.Steps {
+			c := s.Counts
+			other := int64(0)
+			for code, n := range c.Answers {
+				if code != 200 && code != 401 && code != 503 {
+					other += n
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%v\t\n", t.Name, s.Rate, s.AchievedRate,
+				c.Successful, c.Failed, c.Retransmissions, c.Answers[200], c.Answers[401], c.Answers[503], other, c.clean())
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nhighest clean rate (0 failed calls, retransmissions < 1 % of requests):")
+	for _, t := range r.Targets {
+		if t.Skipped == "" {
+			fmt.Fprintf(w, "  %-20s %d/s\n", t.Name, t.HighestClean)
+		}
+	}
+	if r.Ratio > 0 {
+		fmt.Fprintf(w, "  operator / kamailio  %.2f\n", r.Ratio)
+	}
+}
