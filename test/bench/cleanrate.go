@@ -17,13 +17,19 @@ func (c sippCounts) clean() bool {
 	return float64(c.Retransmissions) < maxCleanRetransRatio*float64(c.Requests)
 }
 
+// clean reports whether sipp made every call the step offered and the calls were
+// clean: a sipp that cannot keep up (sharing the CPU with the target) makes fewer.
+func (s compareStep) clean() bool {
+	return s.Error == "" && s.Counts.Created == int64(s.Calls) && s.Counts.clean()
+}
+
 // highestCleanRate returns the highest offered rate among the clean steps, 0 if none.
 // A clean step above a failed one still counts: the load of the machine the comparison
 // shares moves from step to step, and each step stands for itself.
 func highestCleanRate(steps []compareStep) int {
 	best := 0
 	for _, s := range steps {
-		if s.Counts.clean() && s.Rate > best {
+		if s.clean() && s.Rate > best {
 			best = s.Rate
 		}
 	}

@@ -70,18 +70,21 @@ func TestCleanStep(t *testing.T) {
 }
 
 func TestHighestCleanRate(t *testing.T) {
-	ok := sippCounts{Successful: 10, Requests: 20}
-	bad := sippCounts{Successful: 9, Failed: 1, Requests: 20}
+	ok := sippCounts{Created: 10, Successful: 10, Requests: 20}
+	bad := sippCounts{Created: 10, Successful: 9, Failed: 1, Requests: 20}
+	short := sippCounts{Created: 8, Successful: 8, Requests: 16}
 	tests := []struct {
 		name  string
 		steps []compareStep
 		want  int
 	}{
 		{"none", nil, 0},
-		{"clean up to the last", []compareStep{{Rate: 2000, Counts: ok}, {Rate: 4000, Counts: ok}}, 4000},
-		{"fails at the top", []compareStep{{Rate: 2000, Counts: ok}, {Rate: 4000, Counts: bad}}, 2000},
-		{"a clean step above a failed one counts", []compareStep{{Rate: 2000, Counts: bad}, {Rate: 4000, Counts: ok}}, 4000},
-		{"never clean", []compareStep{{Rate: 2000, Counts: bad}}, 0},
+		{"clean up to the last", []compareStep{{Rate: 2000, Calls: 10, Counts: ok}, {Rate: 4000, Calls: 10, Counts: ok}}, 4000},
+		{"fails at the top", []compareStep{{Rate: 2000, Calls: 10, Counts: ok}, {Rate: 4000, Calls: 10, Counts: bad}}, 2000},
+		{"sipp made fewer calls than offered", []compareStep{{Rate: 2000, Calls: 10, Counts: ok}, {Rate: 4000, Calls: 10, Counts: short}}, 2000},
+		{"sipp did not finish", []compareStep{{Rate: 2000, Calls: 10, Counts: ok}, {Rate: 4000, Calls: 10, Counts: ok, Error: "killed"}}, 2000},
+		{"a clean step above a failed one counts", []compareStep{{Rate: 2000, Calls: 10, Counts: bad}, {Rate: 4000, Calls: 10, Counts: ok}}, 4000},
+		{"never clean", []compareStep{{Rate: 2000, Calls: 10, Counts: bad}}, 0},
 	}
 	for _, tt := range tests {
 		if got := highestCleanRate(tt.steps); got != tt.want {
@@ -123,6 +126,27 @@ func TestKamailioRegistersWithTheBenchCredentials(t *testing.T) {
 	for _, tt := range tests {
 		if err := c.register(tt.id, tt.password); (err != nil) != tt.wantErr {
 			t.Errorf("register %s with %q: error %v, want error %v", tt.id, tt.password, err, tt.wantErr)
+		}
+	}
+}
+
+func TestTargetOverloaded(t *testing.T) {
+	clean := compareStep{Calls: 10, Counts: sippCounts{Created: 10, Successful: 10, Requests: 20}}
+	unclean := compareStep{Calls: 10, Counts: sippCounts{Created: 10, Successful: 10, Requests: 20, Retransmissions: 5}}
+	tests := []struct {
+		name  string
+		steps []compareStep
+		want  bool
+	}{
+		{"no step yet", nil, false},
+		{"one unclean step: the machine's load may have moved", []compareStep{clean, unclean}, false},
+		{"two unclean steps in a row", []compareStep{clean, unclean, unclean}, true},
+		{"clean again after an unclean step", []compareStep{unclean, clean}, false},
+	}
+	for _, tt := range tests {
+		target := compareTarget{Steps: tt.steps}
+		if got := target.overloaded(); got != tt.want {
+			t.Errorf("%s: overloaded() = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -205,7 +205,7 @@ func run(ctx context.Context, o opts, r *results) error {
 
 // compareMain runs the side-by-side comparison alone, bounded to a few minutes.
 func compareMain(ctx context.Context, o opts) int {
-	bound := time.Duration(len(o.compareRates))*2*(o.compareStep+sippDrain+7*time.Second) + time.Minute
+	bound := time.Duration(len(o.compareRates))*2*(o.compareStep+sippDrain+31*time.Second) + time.Minute
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	work, err := filepath.Abs(o.work)
