@@ -2,32 +2,20 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
-
-type passwords map[string]string
-
-func (p passwords) LookupCredentials(id string) (sipd.Credentials, error) {
-	pw, ok := p[id]
-	if !ok {
-		return sipd.Credentials{}, sipd.ErrUnknownDevice
-	}
-	return sipd.Credentials{Password: pw}, nil
-}
 
 // startRegistrar runs sipd with count devices from first, all with password pw.
 func startRegistrar(t *testing.T, first string, count int, pw string) *sipd.Server {
 	t.Helper()
-	store := passwords{}
+	store := map[string]string{}
 	for i := range count {
 		id, err := sim.NextID(first, i)
 		if err != nil {
@@ -35,23 +23,7 @@ func startRegistrar(t *testing.T, first string, count int, pw string) *sipd.Serv
 		}
 		store[id] = pw
 	}
-	s, err := sipd.New(sipd.Config{ListenAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Start(ctx) }()
-	select {
-	case <-s.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return s
+	return sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(store))
 }
 
 func TestCLI(t *testing.T) {
