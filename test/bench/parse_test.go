@@ -87,16 +87,20 @@ func TestPercentiles(t *testing.T) {
 	}
 }
 
-func TestParseProgress(t *testing.T) {
+func TestFleetReadsReports(t *testing.T) {
 	f := &fleet{}
-	f.read(strings.NewReader("registered 10/20  failed 1  500 reg/s  p50 1.5ms p99 9.0ms  keepalives 30 ok 2 failed  queries 0\n" +
-		"some log line\n" +
-		"registered 20/20  failed 1  500 reg/s  p50 1.6ms p99 9.5ms  keepalives 40 ok 2 failed  queries 0\n"))
+	f.read(strings.NewReader(`{"kind":"progress","devices":20,"registered":10,"failed":1,"latency_ms":{"p50":1.5,"p99":9},"keepalives_ok":30,"keepalives_failed":2}
+{"kind":"progress","devices":20,"registered":20,"failed":1,"latency_ms":{"p50":1.6,"p99":9.5},"keepalives_ok":40,"keepalives_failed":2}
+{"kind":"summary","devices":20,"registered":20,"failed":1,"unregistered":20}
+`))
 	p := f.progress()
 	if p.registered != 20 || p.devices != 20 || p.failed != 1 || p.p50 != 1.6 || p.p99 != 9.5 || p.keepalivesOK != 40 || p.keepalivesFailed != 2 {
 		t.Errorf("%+v", p)
 	}
 	if f.allAt.IsZero() {
 		t.Error("all registered not noticed")
+	}
+	if f.summary == nil || f.summary.Unregistered != 20 {
+		t.Errorf("summary %+v", f.summary)
 	}
 }
