@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"time"
 
@@ -19,23 +17,10 @@ type fleet struct {
 	name string
 	cmd  *exec.Cmd
 
-	mu      sync.Mutex
-	last    progress
-	summary *sim.Summary // the summary camsim printed at exit
-	readErr error
-	// allAt is when a progress report first showed every device registered.
-	allAt time.Time
+	reports sim.Follower
 
 	done chan struct{}
 	err  error
-}
-
-// progress is camsim's latest progress report: totals since it started.
-type progress struct {
-	at                             time.Time
-	registered, devices, failed    int64
-	p50, p99                       float64
-	keepalivesOK, keepalivesFailed int64
 }
 
 // progressInterval is camsim's progress period: the resolution of "when the last
@@ -62,7 +47,7 @@ func startFleet(name, bin, logPath string, args ...string) (*fleet, error) {
 		return nil, err
 	}
 	go func() {
-		f.read(stdout)
+		f.reports.Follow(stdout)
 		f.err = f.cmd.Wait()
 		logf.Close()
 		close(f.done)
@@ -70,43 +55,17 @@ func startFleet(name, bin, logPath string, args ...string) (*fleet, error) {
 	return f, nil
 }
 
-// read follows camsim's reports until it exits.
-func (f *fleet) read(r io.Reader) {
-	err := sim.ReadReports(r, func(rep sim.Report) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if rep.Kind == sim.ReportSummary {
-			f.summary = &rep.Summary
-			return
-		}
-		p := progress{at: time.Now(), registered: rep.Registered, devices: int64(rep.Devices), failed: rep.Failed,
-			p50: rep.LatencyMs.P50, p99: rep.LatencyMs.P99, keepalivesOK: rep.KeepalivesOK, keepalivesFailed: rep.KeepalivesFailed}
-		if f.allAt.IsZero() && p.devices > 0 && p.registered >= p.devices {
-			f.allAt = p.at
-		}
-		f.last = p
-	})
-	f.mu.Lock()
-	f.readErr = err
-	f.mu.Unlock()
-}
-
-func (f *fleet) progress() progress {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.last
-}
+// progress is camsim's latest progress report: totals since it started.
+func (f *fleet) progress() sim.Report { return f.reports.Progress() }
 
 // waitAllRegistered waits until every device got a 200 (or the fleet stopped trying:
 // registrations plus failures cover the devices) and returns when a progress report
 // first showed it.
-func (f *fleet) waitAllRegistered(ctx context.Context, timeout time.Duration) (time.Time, progress, error) {
+func (f *fleet) waitAllRegistered(ctx context.Context, timeout time.Duration) (time.Time, sim.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		f.mu.Lock()
-		p, at := f.last, f.allAt
-		f.mu.Unlock()
+		p, at := f.reports.Progress(), f.reports.AllRegisteredAt()
 		if !at.IsZero() {
 			return at, p, nil
 		}
@@ -114,7 +73,7 @@ func (f *fleet) waitAllRegistered(ctx context.Context, timeout time.Duration) (t
 		case <-f.done:
 			return time.Time{}, p, fmt.Errorf("camsim %s exited: %v", f.name, f.err)
 		case <-ctx.Done():
-			return time.Time{}, p, fmt.Errorf("camsim %s: %d of %d devices registered after %s (%d failed)", f.name, p.registered, p.devices, timeout, p.failed)
+			return time.Time{}, p, fmt.Errorf("camsim %s: %d of %d devices registered after %s (%d failed)", f.name, p.Registered, p.Devices, timeout, p.Failed)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -130,12 +89,11 @@ func (f *fleet) stop(timeout time.Duration) (sim.Summary, error) {
 		<-f.done
 		return sim.Summary{}, fmt.Errorf("camsim %s did not exit within %s of SIGINT", f.name, timeout)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.summary == nil {
-		return sim.Summary{}, fmt.Errorf("camsim %s printed no summary (reading its reports: %v; exit: %v)", f.name, f.readErr, f.err)
+	s, err := f.reports.Summary()
+	if err != nil {
+		return s, fmt.Errorf("camsim %s: %w (exit: %v)", f.name, err, f.err)
 	}
-	return *f.summary, nil
+	return s, nil
 }
 
 // kill ends camsim with SIGKILL: the devices vanish without unregistering.

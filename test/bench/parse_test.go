@@ -86,21 +86,3 @@ func TestPercentiles(t *testing.T) {
 		}
 	}
 }
-
-func TestFleetReadsReports(t *testing.T) {
-	f := &fleet{}
-	f.read(strings.NewReader(`{"kind":"progress","devices":20,"registered":10,"failed":1,"latency_ms":{"p50":1.5,"p99":9},"keepalives_ok":30,"keepalives_failed":2}
-{"kind":"progress","devices":20,"registered":20,"failed":1,"latency_ms":{"p50":1.6,"p99":9.5},"keepalives_ok":40,"keepalives_failed":2}
-{"kind":"summary","devices":20,"registered":20,"failed":1,"unregistered":20}
-`))
-	p := f.progress()
-	if p.registered != 20 || p.devices != 20 || p.failed != 1 || p.p50 != 1.6 || p.p99 != 9.5 || p.keepalivesOK != 40 || p.keepalivesFailed != 2 {
-		t.Errorf("%+v", p)
-	}
-	if f.allAt.IsZero() {
-		t.Error("all registered not noticed")
-	}
-	if f.summary == nil || f.summary.Unregistered != 20 {
-		t.Errorf("summary %+v", f.summary)
-	}
-}

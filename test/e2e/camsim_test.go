@@ -21,21 +21,17 @@ type devices struct {
 	name string
 	cmd  *exec.Cmd
 
-	mu      sync.Mutex
-	last    progress
-	summary *sim.Summary // printed at exit
-	readErr error
-	lines   []string // the last lines of stderr: the logs
+	reports sim.Follower
+
+	mu    sync.Mutex
+	lines []string // the last lines of stderr: the logs
 
 	done chan struct{} // closed when the process has exited and its output is read
 	err  error
 }
 
 // progress is camsim's latest progress report: running totals since it started.
-type progress struct {
-	Registered, Devices, Failed             int64
-	KeepalivesOK, KeepalivesFailed, Queries int64
-}
+type progress = sim.Report
 
 const keptLines = 60
 
@@ -69,7 +65,7 @@ func (e *env) startCamsim(t *testing.T, name string, args ...string) *devices {
 	go func() {
 		logsRead := make(chan struct{})
 		go func() { d.readLogs(stderr); close(logsRead) }()
-		d.readReports(stdout)
+		d.reports.Follow(stdout)
 		<-logsRead
 		d.err = d.cmd.Wait()
 		close(d.done)
@@ -93,23 +89,6 @@ func (e *env) startCamsim(t *testing.T, name string, args ...string) *devices {
 	return d
 }
 
-// readReports follows camsim's reports, keeping the latest progress and the summary.
-func (d *devices) readReports(r io.Reader) {
-	err := sim.ReadReports(r, func(rep sim.Report) {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if rep.Kind == sim.ReportSummary {
-			d.summary = &rep.Summary
-			return
-		}
-		d.last = progress{Registered: rep.Registered, Devices: int64(rep.Devices), Failed: rep.Failed,
-			KeepalivesOK: rep.KeepalivesOK, KeepalivesFailed: rep.KeepalivesFailed, Queries: rep.QueriesAnswered}
-	})
-	d.mu.Lock()
-	d.readErr = err
-	d.mu.Unlock()
-}
-
 // readLogs follows camsim's stderr, keeping the last lines for a failing test.
 func (d *devices) readLogs(r io.Reader) {
 	sc := bufio.NewScanner(r)
@@ -131,11 +110,7 @@ func (d *devices) tail() string {
 }
 
 // progress is the latest progress report.
-func (d *devices) progress() progress {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.last
-}
+func (d *devices) progress() progress { return d.reports.Progress() }
 
 // waitProgress waits until cond holds for a progress report, failing the test after
 // timeout or when camsim exits first.
@@ -178,12 +153,11 @@ func (d *devices) wait(t *testing.T, timeout time.Duration, wantOK bool) sim.Sum
 	if d.err != nil && (wantOK || !errors.As(d.err, &exit)) {
 		t.Fatalf("camsim %s: %v", d.name, d.err)
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.summary == nil {
-		t.Fatalf("camsim %s printed no summary (reading its reports: %v)", d.name, d.readErr)
+	s, err := d.reports.Summary()
+	if err != nil {
+		t.Fatalf("camsim %s: %v", d.name, err)
 	}
-	return *d.summary
+	return s
 }
 
 // summaryString is the summary's figures that the suite checks, for messages.

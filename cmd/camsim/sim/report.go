@@ -3,8 +3,10 @@ package sim
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -53,4 +55,65 @@ func ReadReports(r io.Reader, fn func(Report)) error {
 		fn(rep)
 	}
 	return sc.Err()
+}
+
+// Follower reads a camsim's reports as they come, for a program that runs camsim and
+// watches it: the latest progress report, when every device was first registered, and
+// the summary at exit. Its methods are safe while Follow runs.
+type Follower struct {
+	mu          sync.Mutex
+	progress    Report
+	allAt       time.Time
+	summary     *Summary
+	err         error
+	followEnded bool
+}
+
+// Follow reads r (camsim's stdout) until it ends.
+func (f *Follower) Follow(r io.Reader) {
+	err := ReadReports(r, func(rep Report) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if rep.Kind == ReportSummary {
+			f.summary = &rep.Summary
+			return
+		}
+		f.progress = rep
+		if f.allAt.IsZero() && rep.Devices > 0 && rep.Registered >= int64(rep.Devices) {
+			f.allAt = rep.At
+		}
+	})
+	f.mu.Lock()
+	f.err, f.followEnded = err, true
+	f.mu.Unlock()
+}
+
+// Progress is the latest progress report (zero before the first).
+func (f *Follower) Progress() Report {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.progress
+}
+
+// AllRegisteredAt is the time of the first progress report in which every device was
+// registered (zero until then).
+func (f *Follower) AllRegisteredAt() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.allAt
+}
+
+// Summary is the summary camsim printed at exit, or why there is none.
+func (f *Follower) Summary() (Summary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.summary != nil:
+		return *f.summary, nil
+	case f.err != nil:
+		return Summary{}, f.err
+	case !f.followEnded:
+		return Summary{}, errors.New("camsim is still running")
+	}
+	return Summary{}, errors.New("camsim printed no summary")
 }
