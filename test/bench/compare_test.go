@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -105,29 +104,16 @@ func TestKamailioRegistersWithTheBenchCredentials(t *testing.T) {
 		t.Skip("kamailio is not installed (Debian package kamailio)")
 	}
 	ids := []string{"34020000001320000001", "34020000001320000002"}
-	k, err := startKamailio(t.Context(), bin, filepath.Join(t.TempDir()), ids, comparePassword)
+	k, err := startKamailio(t.Context(), bin, t.TempDir(), ids, comparePassword)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer k.stop()
-	c, err := dialRaw(k.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	tests := []struct {
-		id, password string
-		wantErr      bool
-	}{
+	registerEach(t, k.addr, []registerCase{
 		{ids[1], comparePassword(ids[1]), false},
 		{ids[1], "not-the-password", true},
 		{"34020000001320000099", comparePassword("34020000001320000099"), true},
-	}
-	for _, tt := range tests {
-		if err := c.register(tt.id, tt.password); (err != nil) != tt.wantErr {
-			t.Errorf("register %s with %q: error %v, want error %v", tt.id, tt.password, err, tt.wantErr)
-		}
-	}
+	})
 }
 
 func TestTargetOverloaded(t *testing.T) {

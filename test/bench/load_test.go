@@ -33,27 +33,38 @@ func deviceIDs(t *testing.T, first string, n int) []string {
 	return ids
 }
 
-// TestRawRegister checks the lean client's digest answers against the real registrar:
-// the right password registers, a wrong one is refused.
-func TestRawRegister(t *testing.T) {
-	srv := startRegistrar(t, "secret")
-	c, err := dialRaw(srv.UDPAddr())
+// registerCase is a registration the lean client attempts, and whether it must fail.
+type registerCase struct {
+	id, password string
+	wantErr      bool
+}
+
+// registerEach registers each case over one socket to addr and fails the test when an
+// outcome differs from the case's.
+func registerEach(t *testing.T, addr string, cases []registerCase) {
+	t.Helper()
+	c, err := dialRaw(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	tests := []struct {
-		id, password string
-		wantErr      bool
-	}{
+	for _, tc := range cases {
+		if err := c.register(tc.id, tc.password); (err != nil) != tc.wantErr {
+			t.Errorf("register %s with %q: error %v, want error %v", tc.id, tc.password, err, tc.wantErr)
+		}
+	}
+}
+
+// TestRawRegister checks the lean client's digest answers against the real registrar:
+// the right password registers, a wrong one is refused.
+func TestRawRegister(t *testing.T) {
+	srv := startRegistrar(t, "secret")
+	cases := []registerCase{
 		{"34020000001320000001", "secret", false},
 		{"34020000001320000002", "not-the-secret", true},
 	}
-	for _, tc := range tests {
-		err := c.register(tc.id, tc.password)
-		if (err != nil) != tc.wantErr {
-			t.Errorf("register %s with %q: error %v, want error %v", tc.id, tc.password, err, tc.wantErr)
-		}
+	registerEach(t, srv.UDPAddr(), cases)
+	for _, tc := range cases {
 		if registered := srv.Device(tc.id).Binding != nil; registered == tc.wantErr {
 			t.Errorf("%s: registered %v, want %v", tc.id, registered, !tc.wantErr)
 		}
