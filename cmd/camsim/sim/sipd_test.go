@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,25 @@ func newDevice(t *testing.T, cfg sim.Config) *sim.Device {
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// runInBackground runs dev's life (register, keep alive, refresh) in the background;
+// stop ends it and returns Run's error. The end of the test stops it too.
+func runInBackground(t *testing.T, dev *sim.Device) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- dev.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			err = <-done
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
 }
 
 func sortedItems(items []manscdp.CatalogItem) []manscdp.CatalogItem {
@@ -241,13 +261,7 @@ func TestRunLifecycle(t *testing.T) {
 			dev := newDevice(t, sim.Config{ID: id, Password: "pw", Server: sipdtest.Addr(srv, transport), Transport: transport,
 				Expires: 2 * time.Second, KeepaliveInterval: 100 * time.Millisecond, RetryMin: 100 * time.Millisecond, Stats: stats})
 
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- dev.Run(ctx) }()
-			defer func() {
-				cancel()
-				<-done
-			}()
+			stop := runInBackground(t, dev)
 
 			testutil.EventuallyTrue(t, 5*time.Second, "registration", func() bool { return srv.Device(id).Binding != nil })
 			testutil.EventuallyTrue(t, 5*time.Second, "keepalives", func() bool { return stats.Summary().KeepalivesOK >= 3 })
@@ -259,11 +273,9 @@ func TestRunLifecycle(t *testing.T) {
 				return srv.Device(id).Binding != nil && stats.Summary().KeepalivesFailed >= 1
 			})
 
-			cancel()
-			if err := <-done; err != nil {
+			if err := stop(); err != nil {
 				t.Errorf("Run: %v", err)
 			}
-			done <- nil // for the deferred receive
 			if st := srv.Device(id); st.Binding != nil || st.LastUnregistered.IsZero() {
 				t.Errorf("after Run ended the registrar still has %+v", st)
 			}
@@ -283,13 +295,7 @@ func TestRunRetriesWithBackoff(t *testing.T) {
 	stats := sim.NewStats()
 	dev := newDevice(t, sim.Config{ID: id, Password: "pw", Server: srv.UDPAddr(),
 		RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, Stats: stats})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- dev.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runInBackground(t, dev)
 
 	testutil.EventuallyTrue(t, 5*time.Second, "two refused attempts", func() bool { return stats.Summary().Failures["404"] >= 2 })
 	if srv.Device(id).Binding != nil {
@@ -453,13 +459,7 @@ func TestTCPReconnectReregisters(t *testing.T) {
 	stats := sim.NewStats()
 	dev := newDevice(t, sim.Config{ID: id, Password: "pw", Server: srv.TCPAddr(), Transport: "tcp",
 		KeepaliveInterval: 600 * time.Millisecond, Stats: stats})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- dev.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runInBackground(t, dev)
 
 	testutil.EventuallyTrue(t, 5*time.Second, "registration", func() bool { return srv.Device(id).Binding != nil })
 	first := srv.Device(id).Binding.RemoteAddr
