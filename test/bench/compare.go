@@ -73,8 +73,8 @@ const (
 )
 
 // runCompare runs the comparison, writing sipp's and Kamailio's files under work.
-func runCompare(ctx context.Context, o opts, work string) (compareResult, error) {
-	res := compareResult{Devices: o.compareDevices, Step: o.compareStep.String(), LoadAverage: [2]float64{loadAverage()}}
+func runCompare(ctx context.Context, o opts, work string) (res compareResult, err error) {
+	res = compareResult{Devices: o.compareDevices, Step: o.compareStep.String(), LoadAverage: [2]float64{loadAverage()}}
 	defer func() { res.LoadAverage[1] = loadAverage() }()
 	sippBin, err := exec.LookPath("sipp")
 	if err != nil {
@@ -116,7 +116,7 @@ func runCompare(ctx context.Context, o opts, work string) (compareResult, error)
 		res.Targets[0].Skipped = "kamailio is not installed (Debian package kamailio): its side is skipped"
 		slog.Warn(res.Targets[0].Skipped)
 	} else {
-		k, err := startKamailio(ctx, bin, filepath.Join(work, "kamailio"), ids, comparePassword)
+		k, err := startKamailio(ctx, bin, filepath.Join(work, "kamailio"), o.kamailioChildren, ids, comparePassword)
 		if err != nil {
 			return res, err
 		}

@@ -104,7 +104,7 @@ func TestKamailioRegistersWithTheBenchCredentials(t *testing.T) {
 		t.Skip("kamailio is not installed (Debian package kamailio)")
 	}
 	ids := []string{"34020000001320000001", "34020000001320000002"}
-	k, err := startKamailio(t.Context(), bin, t.TempDir(), ids, comparePassword)
+	k, err := startKamailio(t.Context(), bin, t.TempDir(), 1, ids, comparePassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,5 +134,17 @@ func TestTargetOverloaded(t *testing.T) {
 		if got := target.overloaded(); got != tt.want {
 			t.Errorf("%s: overloaded() = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestJudgeRatio(t *testing.T) {
+	clean := sippCounts{Created: 10, Successful: 10, Requests: 20}
+	r := compareResult{Targets: []compareTarget{
+		{Name: kamailioTarget, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}}},
+		{Name: operatorTarget, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}, {Rate: 6000, Calls: 10, Counts: clean}}},
+	}}
+	r.judge()
+	if r.Targets[0].HighestClean != 4000 || r.Targets[1].HighestClean != 6000 || r.Ratio != 1.5 {
+		t.Errorf("highest clean %d and %d, ratio %v; want 4000, 6000, 1.5", r.Targets[0].HighestClean, r.Targets[1].HighestClean, r.Ratio)
 	}
 }

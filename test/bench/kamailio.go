@@ -28,10 +28,6 @@ type kamailio struct {
 	done chan error
 }
 
-// kamailioChildren is the UDP worker processes: one per core of the machine the
-// comparison was written for, as the Go registrar gets GOMAXPROCS of them.
-const kamailioChildren = 2
-
 // subscriberTableVersion is the version of auth_db's `subscriber` table that Kamailio
 // 5.x checks in the `version` table before it starts.
 const subscriberTableVersion = 7
@@ -55,9 +51,9 @@ func writeKamailioDB(dir string, ids []string, passwordOf func(string) string) e
 	return os.WriteFile(filepath.Join(dir, "subscriber"), []byte(b.String()), 0o644)
 }
 
-// startKamailio starts bin with the committed configuration on a free UDP port and
-// waits until the first of ids registers.
-func startKamailio(ctx context.Context, bin, dir string, ids []string, passwordOf func(string) string) (*kamailio, error) {
+// startKamailio starts bin with the committed configuration and children UDP worker
+// processes on a free UDP port, and waits until the first of ids registers.
+func startKamailio(ctx context.Context, bin, dir string, children int, ids []string, passwordOf func(string) string) (*kamailio, error) {
 	dbDir := filepath.Join(dir, "db")
 	if err := writeKamailioDB(dbDir, ids, passwordOf); err != nil {
 		return nil, err
@@ -74,7 +70,7 @@ func startKamailio(ctx context.Context, bin, dir string, ids []string, passwordO
 	defer logFile.Close()
 	cfg := filepath.Join(testenv.RepoRoot(), "test", "bench", "kamailio", "kamailio.cfg")
 	k.cmd = exec.Command(bin, "-f", cfg, "-DD", "-E",
-		"-l", "udp:"+k.addr, "-n", strconv.Itoa(kamailioChildren),
+		"-l", "udp:"+k.addr, "-n", strconv.Itoa(children),
 		"-m", "256", "-M", "32", // shared and per-process memory (MB): 10k bindings fit many times
 		"-A", `DBURL="text://`+dbDir+`"`)
 	k.cmd.Dir = dir
