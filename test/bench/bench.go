@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/internal/localcluster"
 	"github.com/gb28181/camera-operator/internal/testenv"
 )
@@ -66,13 +65,10 @@ func newBench(o opts, r *results) (*bench, error) {
 		Sizes: o.sizes, StatusInterval: o.statusInterval.String(), Scale: scale,
 		DeviceKeepalive: b.deviceKA.String(), Endpoints: o.endpoints, Workers: o.workers,
 	}
-	n := o.sizes[len(o.sizes)-1]
-	for i := range n {
-		id, err := sim.NextID(firstDevice, i)
-		if err != nil {
-			return nil, err
-		}
-		b.ids = append(b.ids, id)
+	if b.ids, err = fleetIDs(firstDevice, o.sizes[len(o.sizes)-1]); err != nil {
+		return nil, err
+	}
+	for i := range b.ids {
 		b.names = append(b.names, fmt.Sprintf("cam-%05d", i+1))
 	}
 	return b, nil

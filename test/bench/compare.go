@@ -14,9 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/internal/testenv"
-	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
@@ -80,13 +78,13 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 	if err != nil {
 		return res, errors.New("sipp is not installed (Debian package sip-tester)")
 	}
-	ids := make([]string, o.compareDevices)
+	ids, err := fleetIDs(firstDevice, o.compareDevices)
+	if err != nil {
+		return res, err
+	}
 	passwords := make(map[string]string, len(ids))
-	for i := range ids {
-		if ids[i], err = sim.NextID(firstDevice, i); err != nil {
-			return res, err
-		}
-		passwords[ids[i]] = comparePassword(ids[i])
+	for _, id := range ids {
+		passwords[id] = comparePassword(id)
 	}
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return res, err
@@ -96,16 +94,11 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 		return res, err
 	}
 
-	srv, stopRegistrar, err := sipdtest.Start(ctx, sipd.Config{}, sipdtest.NewStore(passwords))
+	srv, stopRegistrar, err := startRegistrarAlone(ctx, sipdtest.NewStore(passwords))
 	if err != nil {
 		return res, err
 	}
 	defer stopRegistrar()
-	// The controller consumes events in the operator; here nobody does.
-	go func() {
-		for range srv.Events() {
-		}
-	}()
 	type live struct {
 		target *compareTarget
 		addr   string

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
-	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
@@ -29,22 +27,14 @@ type heapResult struct {
 func measureRegistrarHeap(ctx context.Context, n int, firstID string, load func(addr string, ids []string) error) (heapResult, error) {
 	res := heapResult{Bindings: n}
 	const password = "heap-bench"
-	srv, stop, err := sipdtest.Start(ctx, sipd.Config{}, sipdtest.OnePassword(password))
+	srv, stop, err := startRegistrarAlone(ctx, sipdtest.OnePassword(password))
 	if err != nil {
 		return res, err
 	}
 	defer stop()
-	// The controller consumes events in the operator; here nobody does.
-	go func() {
-		for range srv.Events() {
-		}
-	}()
-
-	ids := make([]string, n)
-	for i := range ids {
-		if ids[i], err = sim.NextID(firstID, i); err != nil {
-			return res, err
-		}
+	ids, err := fleetIDs(firstID, n)
+	if err != nil {
+		return res, err
 	}
 	const clients = 16
 	conns := make([]*rawConn, clients)

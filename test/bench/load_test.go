@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
@@ -13,22 +12,19 @@ import (
 // startRegistrar runs sipd on loopback with one password for every device.
 func startRegistrar(t *testing.T, pw string) *sipd.Server {
 	t.Helper()
-	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.OnePassword(pw))
-	go func() {
-		for range srv.Events() {
-		}
-	}()
+	srv, stop, err := startRegistrarAlone(context.Background(), sipdtest.OnePassword(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stop() })
 	return srv
 }
 
 func deviceIDs(t *testing.T, first string, n int) []string {
 	t.Helper()
-	ids := make([]string, n)
-	for i := range ids {
-		var err error
-		if ids[i], err = sim.NextID(first, i); err != nil {
-			t.Fatal(err)
-		}
+	ids, err := fleetIDs(first, n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ids
 }
