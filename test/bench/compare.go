@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gb28181/camera-operator/internal/testenv"
@@ -53,10 +50,12 @@ type compareTarget struct {
 type compareResult struct {
 	// LoadAverage is the machine's 1-minute load average before and after: the
 	// comparison shares the machine, and these say how much.
-	LoadAverage [2]float64      `json:"load_average_before_after"`
-	Devices     int             `json:"devices"`
-	Step        string          `json:"step"`
-	Targets     []compareTarget `json:"targets"`
+	LoadAverage [2]float64 `json:"load_average_before_after"`
+	Devices     int        `json:"devices"`
+	Step        string     `json:"step"`
+	// KamailioChildren is the UDP worker processes Kamailio ran with.
+	KamailioChildren int             `json:"kamailio_children"`
+	Targets          []compareTarget `json:"targets"`
 	// Ratio is the operator's highest clean rate over Kamailio's (0 when either is
 	// missing or Kamailio had no clean step).
 	Ratio float64 `json:"ratio_operator_over_kamailio"`
@@ -72,7 +71,8 @@ const (
 
 // runCompare runs the comparison, writing sipp's and Kamailio's files under work.
 func runCompare(ctx context.Context, o opts, work string) (res compareResult, err error) {
-	res = compareResult{Devices: o.compareDevices, Step: o.compareStep.String(), LoadAverage: [2]float64{loadAverage()}}
+	res = compareResult{Devices: o.compareDevices, Step: o.compareStep.String(), KamailioChildren: o.kamailioChildren,
+		LoadAverage: [2]float64{loadAverage()}}
 	defer func() { res.LoadAverage[1] = loadAverage() }()
 	sippBin, err := exec.LookPath("sipp")
 	if err != nil {
@@ -158,109 +158,5 @@ func (r *compareResult) judge() {
 	}
 	if k, op := r.Targets[0].HighestClean, r.Targets[1].HighestClean; k > 0 {
 		r.Ratio = float64(op) / float64(k)
-	}
-}
-
-// writeSippDevices writes sipp's injection file: device ID, platform ID, SIP domain
-// and the device's [authentication] keyword, as register-load.xml reads them.
-func writeSippDevices(path string, ids []string, passwordOf func(string) string) error {
-	var b strings.Builder
-	b.WriteString("SEQUENTIAL\n")
-	for _, id := range ids {
-		fmt.Fprintf(&b, "%s;%s;%s;[authentication username=%s password=%s]\n", id, platformID, sipDomain, id, passwordOf(id))
-	}
-	return os.WriteFile(path, []byte(b.String()), 0o644)
-}
-
-// sippDrain is how long sipp may run after the last call is offered: enough for the
-// calls in progress to end or time out, so that none is left uncounted.
-const sippDrain = 10 * time.Second
-
-// runSippStep offers rate calls per second for step to server and reads back sipp's
-// counts.
-func runSippStep(ctx context.Context, sippBin, scenario, csv, dir, server string, rate int, step time.Duration) (compareStep, error) {
-	calls := int(float64(rate) * step.Seconds())
-	res := compareStep{Rate: rate, Calls: calls}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return res, err
-	}
-	port, err := freeUDPPort()
-	if err != nil {
-		return res, err
-	}
-	// sipp stops itself after step+sippDrain; an overloaded sipp may take a while.
-	ctx, cancel := context.WithTimeout(ctx, step+sippDrain+30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sippBin, server,
-		"-sf", scenario, "-inf", csv, "-m", strconv.Itoa(calls),
-		"-r", strconv.Itoa(rate), "-rp", "1000", "-l", strconv.Itoa(2*rate),
-		"-t", "u1", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-buff_size", strconv.Itoa(4<<20),
-		"-nostdin", "-timeout", strconv.Itoa(int((step+sippDrain).Seconds()))+"s",
-		"-trace_err",
-		// No default behaviours: a call aborted on an unexpected answer ends there,
-		// without the BYE sipp would send, which a registrar answers 405.
-		"-nd")
-	cmd.Dir = dir
-	out, runErr := cmd.CombinedOutput()
-	_ = os.WriteFile(filepath.Join(dir, "sipp.out"), out, 0o644)
-	screen := string(out)
-	if !strings.Contains(screen, "Successful call") {
-		return res, fmt.Errorf("sipp printed no statistics: %v (see %s)", runErr, filepath.Join(dir, "sipp.out"))
-	}
-	res.Counts = parseSippScreen(screen)
-	res.AchievedRate = lastRate(screen)
-	logs, _ := filepath.Glob(filepath.Join(dir, "*_errors.log"))
-	for _, l := range logs {
-		f, err := os.Open(l)
-		if err != nil {
-			return res, err
-		}
-		err = addUnexpectedAnswers(&res.Counts, f)
-		f.Close()
-		if err != nil {
-			return res, err
-		}
-		_ = os.Remove(l) // large when a step fails; the counts are what matter
-	}
-	return res, nil
-}
-
-// print writes the comparison as a table per target and the verdict.
-func (r compareResult) print(w io.Writer) {
-	fmt.Fprintf(w, "\nside by side: sipp digest REGISTER (register-load.xml), %d devices with a password each, steps of %s, UDP on 127.0.0.1; load average %.1f → %.1f\n",
-		r.Devices, r.Step, r.LoadAverage[0], r.LoadAverage[1])
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\toffered/s\tsipp rate/s\tsuccessful\tfailed\tretrans\t200\t401\t503\tother\tclean\t")
-	for _, t := range r.Targets {
-		if t.Skipped != "" {
-			fmt.Fprintf(tw, "%s\t%s\t\n", t.Name, t.Skipped)
-			continue
-		}
-		for _, s := range t.Steps {
-			if s.Error != "" {
-				fmt.Fprintf(tw, "%s\t%d\t%s\t\n", t.Name, s.Rate, s.Error)
-				continue
-			}
-			c := s.Counts
-			other := int64(0)
-			for code, n := range c.Answers {
-				if code != 200 && code != 401 && code != 503 {
-					other += n
-				}
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%v\t\n", t.Name, s.Rate, s.AchievedRate,
-				c.Successful, c.Failed, c.Retransmissions, c.Answers[200], c.Answers[401], c.Answers[503], other, s.clean())
-		}
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "\nhighest clean rate (every offered call made and registered, retransmissions < 1 % of requests):")
-	for _, t := range r.Targets {
-		if t.Skipped == "" {
-			fmt.Fprintf(w, "  %-20s %d/s\n", t.Name, t.HighestClean)
-		}
-	}
-	if r.Ratio > 0 {
-		fmt.Fprintf(w, "  operator / kamailio  %.2f\n", r.Ratio)
 	}
 }
