@@ -105,7 +105,7 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 	}
 	res.Targets = []compareTarget{{Name: kamailioTarget}, {Name: operatorTarget}}
 	targets := []live{{&res.Targets[1], srv.UDPAddr()}}
-	if bin, err := exec.LookPath("kamailio"); err != nil {
+	if bin, err := kamailioBinary(); err != nil {
 		res.Targets[0].Skipped = "kamailio is not installed (Debian package kamailio): its side is skipped"
 		slog.Warn(res.Targets[0].Skipped)
 	} else {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -96,7 +95,7 @@ func TestHighestCleanRate(t *testing.T) {
 // a device of the db_text table it is given registers with its password and is refused
 // with another. Without kamailio it skips, except in CI, which installs it.
 func TestKamailioRegistersWithTheBenchCredentials(t *testing.T) {
-	bin, err := exec.LookPath("kamailio")
+	bin, err := kamailioBinary()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("kamailio is not installed; .ci/run installs it")

@@ -28,6 +28,18 @@ type kamailio struct {
 	done chan error
 }
 
+// debianKamailio is where Debian's kamailio package installs the binary: in sbin, which
+// is not on an unprivileged user's PATH.
+const debianKamailio = "/usr/sbin/kamailio"
+
+// kamailioBinary finds kamailio on the PATH or where Debian puts it.
+func kamailioBinary() (string, error) {
+	if bin, err := exec.LookPath("kamailio"); err == nil {
+		return bin, nil
+	}
+	return exec.LookPath(debianKamailio)
+}
+
 // subscriberTableVersion is the version of auth_db's `subscriber` table that Kamailio
 // 5.x checks in the `version` table before it starts.
 const subscriberTableVersion = 7
