@@ -52,12 +52,17 @@ verify-generated: controller-gen ## Fail when committed CRDs, RBAC or deepcopy d
 fmt: ## Run go fmt against the code.
 	go fmt ./...
 
+.PHONY: fmt-check
+fmt-check: ## Fail, listing them, when Go files are not gofmt-formatted (bin/ excluded); changes nothing.
+	@unformatted="$$(find . -path ./bin -prune -o -name '*.go' -type f -print | xargs gofmt -l)" && \
+	  if [ -n "$$unformatted" ]; then echo "not gofmt-formatted (run make fmt):"; echo "$$unformatted"; exit 1; fi
+
 .PHONY: vet
 vet: ## Run go vet against the code.
 	go vet ./...
 
 .PHONY: test
-test: verify-generated fmt vet envtest helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
+test: verify-generated fmt-check vet envtest helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
 	assets="$$(hack/envtest/assets.sh $(LOCALBIN))" && \
 	  KUBEBUILDER_ASSETS="$$assets" KUBECTL="$$assets/kubectl" HELM="$(HELM)" \
 	  go test ./... -count=1 -timeout 40m -coverprofile cover.out

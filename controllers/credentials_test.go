@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
@@ -19,7 +20,7 @@ import (
 // informer cache, which follows the API server by a few milliseconds.
 func lookupEventually(t *testing.T, store *CredentialStore, id string, what string, check func(sipd.Credentials, error) error) {
 	t.Helper()
-	eventually(t, 10*time.Second, what, func() error { return check(store.LookupCredentials(id)) })
+	testutil.Eventually(t, 10*time.Second, what, func() error { return check(store.LookupCredentials(id)) })
 }
 
 func wantErr(target error) func(sipd.Credentials, error) error {
@@ -181,7 +182,7 @@ func TestDuplicateDeviceID(t *testing.T) {
 	// The winner goes: its binding is dropped, the other Camera takes the ID over.
 	deleteObject(t, c, older)
 	waitCamera(t, c, ns2, "aa-newer", 10*time.Second, inState(gbv1.StatePending, "", ""))
-	eventually(t, 10*time.Second, "the old binding dropped", func() error {
+	testutil.Eventually(t, 10*time.Second, "the old binding dropped", func() error {
 		if code := keepalive(t, dev); code != 404 {
 			return fmt.Errorf("keepalive %d, want 404", code)
 		}
@@ -266,7 +267,7 @@ func TestDeletion(t *testing.T) {
 	}
 
 	deleteObject(t, c, cam)
-	eventually(t, 10*time.Second, "keepalive refused after deletion", func() error {
+	testutil.Eventually(t, 10*time.Second, "keepalive refused after deletion", func() error {
 		if code := keepalive(t, dev); code != 404 {
 			return fmt.Errorf("keepalive %d, want 404", code)
 		}

@@ -13,6 +13,7 @@ import (
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 
@@ -150,7 +151,7 @@ func TestExpiry(t *testing.T) {
 	}
 	waitCamera(t, c, ns, "nvr", 10*time.Second, inState(gbv1.StateExpired, gbv1.ConditionRegistered, gbv1.ReasonRegistrationExpired))
 	// The registrar sweeps expired bindings every second.
-	eventually(t, 5*time.Second, "keepalive after expiry refused", func() error {
+	testutil.Eventually(t, 5*time.Second, "keepalive after expiry refused", func() error {
 		if code := keepalive(t, dev); code != 404 {
 			return fmt.Errorf("keepalive: %d, want 404", code)
 		}

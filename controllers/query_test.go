@@ -2,8 +2,6 @@ package controllers
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -12,22 +10,13 @@ import (
 
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 	"github.com/gb28181/camera-operator/sipd/siptest"
 )
 
 // The querier is tested against the real registrar and a real device; only the
 // credentials come from a map instead of Kubernetes, and the clock is the test's so the
 // refresh schedule can be checked without waiting an hour.
-
-type staticStore map[string]string
-
-func (s staticStore) LookupCredentials(id string) (sipd.Credentials, error) {
-	pw, ok := s[id]
-	if !ok {
-		return sipd.Credentials{}, sipd.ErrUnknownDevice
-	}
-	return sipd.Credentials{Password: pw}, nil
-}
 
 type testClock struct {
 	mu  sync.Mutex
@@ -44,24 +33,6 @@ func (c *testClock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-}
-
-func startRegistrar(t *testing.T, store sipd.CredentialStore) *sipd.Server {
-	t.Helper()
-	srv, err := sipd.New(sipd.Config{ListenAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Start(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-srv.Ready():
-	case <-time.After(10 * time.Second):
-		t.Fatal("registrar did not start")
-	}
-	return srv
 }
 
 func startQuerier(t *testing.T, srv *sipd.Server, clock *testClock, opts Options) (*querier, chan string) {
@@ -101,7 +72,7 @@ func countQueries(d *siptest.Device, cmd string) int {
 
 func TestQuerierSchedule(t *testing.T) {
 	const id = "34020000001320000081"
-	srv := startRegistrar(t, staticStore{id: "pw"})
+	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))
 	dev := &siptest.Device{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600,
 		Info:    manscdp.DeviceInfo{DeviceName: "n", Manufacturer: "Dahua", Model: "m", Firmware: "f", Channel: 3},
 		Catalog: items(3), CatalogPartSize: 1}
@@ -161,7 +132,7 @@ func TestQuerierSchedule(t *testing.T) {
 
 func TestQuerierPartialAndFailedAnswers(t *testing.T) {
 	const id, absent = "34020000001320000082", "34020000001320000083"
-	srv := startRegistrar(t, staticStore{id: "pw", absent: "pw"})
+	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw", absent: "pw"}))
 	dev := &siptest.Device{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600,
 		Info: manscdp.DeviceInfo{DeviceName: "n"}, Catalog: items(4), CatalogPartSize: 2, CatalogParts: 1}
 	t.Cleanup(dev.Close)

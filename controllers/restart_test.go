@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // TestRestartKeepsRegistrations: the operator stops and a new one starts on the same
@@ -103,7 +104,7 @@ func TestFailover(t *testing.T) {
 	<-standby.srv.Ready()
 	// A Service would now send the device's traffic to the new leader.
 	dev.Server = standby.addr()
-	eventually(t, 5*time.Second, "keepalive answered by the new leader", func() error {
+	testutil.Eventually(t, 5*time.Second, "keepalive answered by the new leader", func() error {
 		if code := keepalive(t, dev); code != 200 {
 			return fmt.Errorf("keepalive: %d", code)
 		}

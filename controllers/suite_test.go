@@ -34,6 +34,7 @@ import (
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/siptest"
 )
@@ -295,27 +296,11 @@ func getCamera(t *testing.T, c client.Client, ns, name string) *gbv1.Camera {
 	return &cam
 }
 
-// eventually polls check until it returns nil or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // waitCamera waits until the Camera satisfies check and returns it.
 func waitCamera(t *testing.T, c client.Client, ns, name string, timeout time.Duration, check func(*gbv1.Camera) error) *gbv1.Camera {
 	t.Helper()
 	var last *gbv1.Camera
-	eventually(t, timeout, "camera "+ns+"/"+name, func() error {
+	testutil.Eventually(t, timeout, "camera "+ns+"/"+name, func() error {
 		var cam gbv1.Camera
 		if err := c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &cam); err != nil {
 			return err
@@ -430,7 +415,7 @@ func eventReasons(c client.Client, ns, name string) (map[string]int, error) {
 // waitEvents waits until the Camera has Events with all of reasons.
 func waitEvents(t *testing.T, c client.Client, ns, name string, reasons ...string) {
 	t.Helper()
-	eventually(t, 15*time.Second, "events on "+name, func() error {
+	testutil.Eventually(t, 15*time.Second, "events on "+name, func() error {
 		got, err := eventReasons(c, ns, name)
 		if err != nil {
 			return err
@@ -455,7 +440,7 @@ func deleteObject(t *testing.T, c client.Client, obj client.Object) {
 // reaches the store's cache a moment later, and a REGISTER before that gets 404.
 func waitKnown(t *testing.T, op *operator, deviceID string) {
 	t.Helper()
-	eventually(t, 10*time.Second, "device "+deviceID+" known to the store", func() error {
+	testutil.Eventually(t, 10*time.Second, "device "+deviceID+" known to the store", func() error {
 		// Not ready: the store has not read the Camera's Secret yet.
 		if _, err := op.store.LookupCredentials(deviceID); errors.Is(err, sipd.ErrUnknownDevice) || errors.Is(err, sipd.ErrStoreNotReady) {
 			return err

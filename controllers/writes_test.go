@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd/siptest"
 )
 
@@ -109,7 +110,7 @@ func TestAPIWritesBounded(t *testing.T) {
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
 	// Settle: every Camera Registered, and the first keepalive writes done.
-	eventually(t, 30*time.Second, "fleet registered", func() error {
+	testutil.Eventually(t, 30*time.Second, "fleet registered", func() error {
 		var list gbv1.CameraList
 		if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
 			return err

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/gb28181/camera-operator/sipd/digestparam"
 )
 
 // HTTP digest authentication as devices speak it (RFC 2617, RFC 7616/8760 for
@@ -38,48 +40,24 @@ type authParams struct {
 	username, realm, nonce, uri, response, algorithm, cnonce, qop, nc, opaque string
 }
 
-var (
-	errNotDigest     = errors.New("authorization scheme is not Digest")
-	errAuthSyntax    = errors.New("malformed Authorization parameters")
-	errAuthIncomplet = errors.New("Authorization lacks username, realm, nonce, uri or response")
-)
+var errAuthIncomplet = errors.New("Authorization lacks username, realm, nonce, uri or response")
 
-// parseAuthorization parses `Digest k=v, k="v", ...` leniently: any spacing, keys in
-// any case, values quoted or not.
+// parseAuthorization parses an Authorization header into the fields the registrar
+// checks, by digestparam's rules, without building a map.
 func parseAuthorization(v string) (authParams, error) {
 	var a authParams
-	v = strings.TrimSpace(v)
-	sp := strings.IndexAny(v, " \t")
-	if sp < 0 || !strings.EqualFold(v[:sp], "Digest") {
-		return a, errNotDigest
+	s, err := digestparam.List(v)
+	if err != nil {
+		return a, err
 	}
-	s := v[sp:]
 	for {
-		s = strings.TrimLeft(s, " \t,")
-		if s == "" {
+		var key, val string
+		key, val, s, err = digestparam.Next(s)
+		if err != nil {
+			return a, err
+		}
+		if key == "" {
 			break
-		}
-		eq := strings.IndexByte(s, '=')
-		if eq <= 0 {
-			return a, errAuthSyntax
-		}
-		key := strings.TrimSpace(s[:eq])
-		s = strings.TrimLeft(s[eq+1:], " \t")
-		var val string
-		if strings.HasPrefix(s, `"`) {
-			end := strings.IndexByte(s[1:], '"')
-			if end < 0 {
-				return a, errAuthSyntax
-			}
-			val = s[1 : end+1]
-			s = s[end+2:]
-		} else {
-			end := strings.IndexByte(s, ',')
-			if end < 0 {
-				end = len(s)
-			}
-			val = strings.TrimSpace(s[:end])
-			s = s[end:]
 		}
 		switch strings.ToLower(key) {
 		case "username":

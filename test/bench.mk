@@ -9,3 +9,8 @@ BENCH_ARGS ?=
 .PHONY: bench
 bench: envtest ## Measure registrations/s, keepalives/s, API catch-up, API writes and memory with 1k, 5k and 10k cameras; JSON in bin/bench/results.json.
 	KUBEBUILDER_ASSETS="$$(hack/envtest/assets.sh $(LOCALBIN))" go run ./test/bench --work $(LOCALBIN)/bench --out $(LOCALBIN)/bench/results.json $(BENCH_ARGS)
+
+
+.PHONY: bench-compare
+bench-compare: ## Side by side: the same sipp digest REGISTER load at rising rates to Kamailio and to the operator's registrar (a few minutes); JSON in bin/bench/compare.json.
+	go run ./test/bench --compare-kamailio --work $(LOCALBIN)/bench --out $(LOCALBIN)/bench/results.json $(BENCH_ARGS)

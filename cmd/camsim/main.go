@@ -2,15 +2,16 @@
 // fleet with --count for load. It registers with digest authentication, refreshes,
 // sends keepalives, answers DeviceInfo and Catalog queries, and unregisters on SIGINT or
 // SIGTERM. --once registers every device once, prints the figures and unregisters (the
-// benchmark mode); --json prints the summary as JSON on stdout.
+// benchmark mode). By default a progress line goes to stderr and the summary to stdout
+// as text, for people; --output json writes both to stdout as JSON lines (sim.Report),
+// for programs.
 //
 //	go run ./cmd/camsim --server 127.0.0.1:5060 --id 34020000001320000001 --password secret
-//	go run ./cmd/camsim --count 10000 --once --json --rate 12000 --password secret
+//	go run ./cmd/camsim --count 10000 --once --output json --rate 12000 --password secret
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -45,9 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		dc       sim.Config
 		fc       sim.FleetConfig
 		once     = fs.Bool("once", false, "register every device once, report, unregister and exit")
-		asJSON   = fs.Bool("json", false, "print the summary as JSON on stdout")
+		output   = fs.String("output", "text", "text: a progress line on stderr and the summary on stdout, for people; json: progress and summary as JSON lines on stdout, for programs")
 		duration = fs.Duration("duration", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
-		progress = fs.Duration("progress", time.Second, "interval of the progress line on stderr (0: none)")
+		progress = fs.Duration("progress", time.Second, "interval of the progress reports (0: none)")
 		logLevel = fs.String("log-level", "warn", "log level: debug, info, warn, error")
 	)
 	fs.StringVar(&dc.Server, "server", "127.0.0.1:5060", "registrar host:port")
@@ -81,6 +82,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "camsim: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
+	if *output != "text" && *output != "json" {
+		fmt.Fprintf(stderr, "camsim: --output: %q is neither text nor json\n", *output)
+		return 2
+	}
+	asJSON := *output == "json"
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "camsim: --log-level: %v\n", err)
@@ -105,7 +111,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer cancel()
 	}
 
-	stopProgress := startProgress(stderr, fleet, *progress)
+	report := textProgress(stderr)
+	if asJSON {
+		report = jsonProgress(stdout)
+	}
+	stopProgress := startProgress(fleet, *progress, report)
 	code := 0
 	if *once {
 		n := fleet.RegisterAll(ctx)
@@ -116,25 +126,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cancel()
 		after := fleet.Summary()
 		sum.Unregistered, sum.UnregisterFailed = after.Unregistered, after.UnregisterFailed
-		printSummary(stdout, sum, *asJSON)
+		printSummary(stdout, sum, asJSON)
 		if n < fc.Count {
 			code = 1
 		}
 	} else {
 		fleet.Run(ctx, 2*dc.RequestTimeout+time.Duration(fc.Count)*time.Millisecond)
 		stopProgress()
-		printSummary(stdout, fleet.Summary(), *asJSON)
+		printSummary(stdout, fleet.Summary(), asJSON)
 	}
 	return code
 }
 
-// startProgress prints a live progress line on w every interval: rewritten in place on a
-// terminal, one line per interval otherwise (logs, CI).
-func startProgress(w io.Writer, fleet *sim.Fleet, interval time.Duration) (stop func()) {
+// startProgress calls report with the fleet's figures every interval, and with
+// done=true once when stopped.
+func startProgress(fleet *sim.Fleet, interval time.Duration, report func(r sim.Report, done bool)) (stop func()) {
 	if interval <= 0 {
 		return func() {}
 	}
-	tty := isTerminal(w)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -146,20 +155,12 @@ func startProgress(w io.Writer, fleet *sim.Fleet, interval time.Duration) (stop 
 		for {
 			select {
 			case <-done:
-				if tty {
-					fmt.Fprintln(w)
-				}
+				report(sim.Report{}, true)
 				return
 			case now := <-t.C:
 				s := fleet.Summary()
 				rate := float64(s.Registered-last.Registered) / now.Sub(lastAt).Seconds()
-				line := fmt.Sprintf("registered %d/%d  failed %d  %.0f reg/s  p50 %.1fms p99 %.1fms  keepalives %d ok %d failed  queries %d",
-					s.Registered, s.Devices, s.Failed, rate, s.LatencyMs.P50, s.LatencyMs.P99, s.KeepalivesOK, s.KeepalivesFailed, s.QueriesAnswered)
-				if tty {
-					fmt.Fprintf(w, "\r\033[K%s", line)
-				} else {
-					fmt.Fprintln(w, line)
-				}
+				report(sim.Report{Kind: sim.ReportProgress, At: now, RecentPerSecond: rate, Summary: s}, false)
 				last, lastAt = s, now
 			}
 		}
@@ -170,6 +171,39 @@ func startProgress(w io.Writer, fleet *sim.Fleet, interval time.Duration) (stop 
 		default:
 			close(done)
 			<-finished
+		}
+	}
+}
+
+// textProgress writes the progress line for people on w: rewritten in place on a
+// terminal, one line per report otherwise (logs, CI).
+func textProgress(w io.Writer) func(sim.Report, bool) {
+	tty := isTerminal(w)
+	return func(r sim.Report, done bool) {
+		if done {
+			if tty {
+				fmt.Fprintln(w)
+			}
+			return
+		}
+		s := r.Summary
+		line := fmt.Sprintf("registered %d/%d  failed %d  %.0f reg/s  p50 %.1fms p99 %.1fms  keepalives %d ok %d failed  queries %d",
+			s.Registered, s.Devices, s.Failed, r.RecentPerSecond, s.LatencyMs.P50, s.LatencyMs.P99, s.KeepalivesOK, s.KeepalivesFailed, s.QueriesAnswered)
+		if tty {
+			fmt.Fprintf(w, "\r\033[K%s", line)
+		} else {
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+// jsonProgress writes each progress report as a JSON line on w.
+func jsonProgress(w io.Writer) func(sim.Report, bool) {
+	return func(r sim.Report, done bool) {
+		if !done {
+			if err := sim.WriteReport(w, r); err != nil {
+				fmt.Fprintf(os.Stderr, "camsim: %v\n", err)
+			}
 		}
 	}
 }
@@ -185,9 +219,7 @@ func isTerminal(w io.Writer) bool {
 
 func printSummary(w io.Writer, s sim.Summary, asJSON bool) {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(s); err != nil {
+		if err := sim.WriteReport(w, sim.Report{Kind: sim.ReportSummary, At: time.Now(), Summary: s}); err != nil {
 			fmt.Fprintf(os.Stderr, "camsim: %v\n", err)
 		}
 		return

@@ -2,32 +2,20 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
-
-type passwords map[string]string
-
-func (p passwords) LookupCredentials(id string) (sipd.Credentials, error) {
-	pw, ok := p[id]
-	if !ok {
-		return sipd.Credentials{}, sipd.ErrUnknownDevice
-	}
-	return sipd.Credentials{Password: pw}, nil
-}
 
 // startRegistrar runs sipd with count devices from first, all with password pw.
 func startRegistrar(t *testing.T, first string, count int, pw string) *sipd.Server {
 	t.Helper()
-	store := passwords{}
+	store := map[string]string{}
 	for i := range count {
 		id, err := sim.NextID(first, i)
 		if err != nil {
@@ -35,23 +23,7 @@ func startRegistrar(t *testing.T, first string, count int, pw string) *sipd.Serv
 		}
 		store[id] = pw
 	}
-	s, err := sipd.New(sipd.Config{ListenAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Start(ctx) }()
-	select {
-	case <-s.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return s
+	return sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(store))
 }
 
 func TestCLI(t *testing.T) {
@@ -103,12 +75,13 @@ func TestCLI(t *testing.T) {
 		},
 		{name: "unknown flag", args: []string{"--bogus"}, wantCode: 2, wantNoOut: true},
 		{name: "bad transport", args: []string{"--transport", "sctp"}, wantCode: 2, wantNoOut: true},
+		{name: "bad output", args: []string{"--output", "yaml"}, wantCode: 2, wantNoOut: true},
 		{name: "ID overflow", args: []string{"--id", "99999999999999999999", "--count", "2"}, wantCode: 2, wantNoOut: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			args := append([]string{"--id", first, "--count", strconv.Itoa(n), "--json", "--progress", "0", "--timeout", "5s"}, tt.args...)
+			args := append([]string{"--id", first, "--count", strconv.Itoa(n), "--output", "json", "--progress", "0", "--timeout", "5s"}, tt.args...)
 			start := time.Now()
 			code := run(args, &stdout, &stderr)
 			if code != tt.wantCode {
@@ -120,10 +93,11 @@ func TestCLI(t *testing.T) {
 				}
 				return
 			}
-			var s sim.Summary
-			if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
-				t.Fatalf("summary is not JSON (%v): %s", err, stdout.String())
+			var r sim.Report
+			if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || r.Kind != sim.ReportSummary {
+				t.Fatalf("stdout is not one JSON summary line (%v): %s", err, stdout.String())
 			}
+			s := r.Summary
 			tt.check(t, s)
 			t.Logf("%s in %v: %.0f reg/s, p50 %.2fms p99 %.2fms", tt.name, time.Since(start).Round(time.Millisecond), s.RegistrationsPerSecond, s.LatencyMs.P50, s.LatencyMs.P99)
 		})
@@ -146,5 +120,36 @@ func TestCLITextSummaryAndProgress(t *testing.T) {
 	}
 	if !bytes.Contains(stderr.Bytes(), []byte("registered 2/2")) {
 		t.Errorf("no progress line on stderr:\n%s", stderr.String())
+	}
+}
+
+// TestCLIJSONLines checks --output json: progress reports and then the summary, each a
+// JSON line on stdout, and no human progress line on stderr.
+func TestCLIJSONLines(t *testing.T) {
+	const first = "34020000001320000001"
+	srv := startRegistrar(t, first, 2, "pw")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--server", srv.UDPAddr(), "--id", first, "--count", "2", "--password", "pw",
+		"--duration", "300ms", "--progress", "50ms", "--keepalive-interval", "50ms", "--output", "json"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var reports []sim.Report
+	if err := sim.ReadReports(&stdout, func(r sim.Report) { reports = append(reports, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(reports) < 2 {
+		t.Fatalf("%d reports, want progress reports and a summary", len(reports))
+	}
+	for i, r := range reports[:len(reports)-1] {
+		if r.Kind != sim.ReportProgress || r.Devices != 2 || r.At.IsZero() {
+			t.Errorf("report %d is not a progress report of 2 devices: %+v", i, r)
+		}
+	}
+	if last := reports[len(reports)-1]; last.Kind != sim.ReportSummary || last.Registered != 2 || last.Unregistered != 2 {
+		t.Errorf("last report is not the summary of 2 registrations and unregistrations: %+v", last)
+	}
+	if bytes.Contains(stderr.Bytes(), []byte("registered 2/2")) {
+		t.Errorf("human progress line on stderr in JSON mode:\n%s", stderr.String())
 	}
 }

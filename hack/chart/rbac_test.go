@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -34,9 +35,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/controllers"
 	"github.com/gb28181/camera-operator/sipd"
-	"github.com/gb28181/camera-operator/sipd/siptest"
 )
 
 // lockedBuffer collects the operator's logs from several goroutines.
@@ -163,7 +164,11 @@ func TestOperatorRunsWithChartRBAC(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatalf("the registrar never started (leader election or cache sync failed?)\n%s", logs)
 			}
-			dev := &siptest.Device{ID: deviceID, Password: "12345678", Server: srv.UDPAddr(), Expires: 3600}
+			dev, err := sim.NewDevice(sim.Config{ID: deviceID, Password: "12345678", Server: srv.UDPAddr(), LocalIP: "127.0.0.1",
+				RequestTimeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer dev.Close()
 			registerUntilOK(t, ctx, dev, logs)
 			waitReady(t, ctx, admin, client.ObjectKeyFromObject(cam), logs)
@@ -260,22 +265,22 @@ func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[s
 // registerUntilOK registers the device, retrying while the registrar answers 503 (its
 // credential store is still loading) or 404 (the new Camera has not reached the
 // operator's cache yet).
-func registerUntilOK(t *testing.T, ctx context.Context, dev *siptest.Device, logs *lockedBuffer) {
+func registerUntilOK(t *testing.T, ctx context.Context, dev *sim.Device, logs *lockedBuffer) {
 	t.Helper()
 	for {
-		res, err := dev.Register(ctx)
-		if err == nil && res.StatusCode == sip.StatusOK {
+		_, err := dev.Register(ctx)
+		if err == nil {
 			return
 		}
-		if err == nil && res.StatusCode != sip.StatusServiceUnavailable && res.StatusCode != sip.StatusNotFound {
-			t.Fatalf("REGISTER answered %d %s\n%s", res.StatusCode, res.Reason, logs)
+		if code := sim.StatusCode(err); code != 0 && code != sip.StatusServiceUnavailable && code != sip.StatusNotFound {
+			t.Fatalf("REGISTER: %v\n%s", err, logs)
 		}
 		if logs.refused() {
 			t.Fatalf("the operator was refused something with the chart's RBAC:\n%s", logs)
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the device never registered (last: %v, %v)\n%s", res, err, logs)
+			t.Fatalf("the device never registered (last: %v)\n%s", err, logs)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

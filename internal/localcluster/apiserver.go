@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -21,15 +20,7 @@ func (cp *ControlPlane) StopAPIServer() error {
 	if err != nil {
 		return err
 	}
-	_ = syscall.Kill(pid, syscall.SIGTERM)
-	deadline := time.Now().Add(APIServerStopGrace)
-	for processExists(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			deadline = time.Now().Add(StopTimeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	terminate(pid, APIServerStopGrace)
 	// envtest's own bookkeeping (it reaps the process in the background, so its Stop may
 	// briefly still see it running and fail to signal it: retry until it has noticed).
 	for attempt := 0; ; attempt++ {

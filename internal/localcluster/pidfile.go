@@ -52,7 +52,7 @@ func (p *pidFile) stopRecorded() error {
 			continue // gone, or the PID now belongs to another program
 		}
 		fmt.Fprintf(os.Stderr, "dev: stopping %s (PID %d) left by an earlier run\n", filepath.Base(exe), pid)
-		terminate(pid)
+		terminate(pid, StopTimeout)
 	}
 	p.remove()
 	return sc.Err()
@@ -60,10 +60,10 @@ func (p *pidFile) stopRecorded() error {
 
 func (p *pidFile) remove() { _ = os.Remove(p.path) }
 
-// terminate sends SIGTERM, then SIGKILL after StopTimeout, and waits for pid to go.
-func terminate(pid int) {
+// terminate sends SIGTERM, then SIGKILL after grace, and waits for pid to go.
+func terminate(pid int, grace time.Duration) {
 	_ = syscall.Kill(pid, syscall.SIGTERM)
-	deadline := time.Now().Add(StopTimeout)
+	deadline := time.Now().Add(grace)
 	for processExists(pid) {
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)

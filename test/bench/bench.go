@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/internal/localcluster"
 	"github.com/gb28181/camera-operator/internal/testenv"
 )
@@ -66,13 +65,10 @@ func newBench(o opts, r *results) (*bench, error) {
 		Sizes: o.sizes, StatusInterval: o.statusInterval.String(), Scale: scale,
 		DeviceKeepalive: b.deviceKA.String(), Endpoints: o.endpoints, Workers: o.workers,
 	}
-	n := o.sizes[len(o.sizes)-1]
-	for i := range n {
-		id, err := sim.NextID(firstDevice, i)
-		if err != nil {
-			return nil, err
-		}
-		b.ids = append(b.ids, id)
+	if b.ids, err = fleetIDs(firstDevice, o.sizes[len(o.sizes)-1]); err != nil {
+		return nil, err
+	}
+	for i := range b.ids {
 		b.names = append(b.names, fmt.Sprintf("cam-%05d", i+1))
 	}
 	return b, nil
@@ -284,7 +280,7 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 	fleetCPU, _ := processCPU(f.cmd.Process.Pid)
 	run.OperatorCPU = (cpu1 - cpu0) / last200.Sub(start).Seconds()
 	run.CamsimCPU = fleetCPU / last200.Sub(start).Seconds()
-	run.Registered, run.Failed = p.registered, p.failed
+	run.Registered, run.Failed = p.Registered, p.Failed
 	names := b.names[:n]
 	shown, err := b.tr.waitFor(ctx, "Registered", names, 5*time.Minute, func(v camView) bool { return v.state == gbv1.StateRegistered })
 	if err != nil {
@@ -379,7 +375,7 @@ func (b *bench) steady(ctx context.Context, f *fleet, n int) error {
 	}
 	cam0, ev0 := cameraWrites(ss)
 	mod0 := b.tr.modifiedCount()
-	ka0 := f.progress().keepalivesOK
+	ka0 := f.progress().KeepalivesOK
 	cpu0, _ := b.op.cpuSeconds()
 	start := time.Now()
 	slog.Info("steady state: counting API writes", "for", b.o.steadyWindow)
@@ -397,14 +393,14 @@ func (b *bench) steady(ctx context.Context, f *fleet, n int) error {
 		Cameras: n, WindowSeconds: window.Seconds(),
 		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, Modified: b.tr.modifiedCount() - mod0,
 		OperatorCPU:      (cpu1 - cpu0) / window.Seconds(),
-		KeepalivesPerSec: float64(f.progress().keepalivesOK-ka0) / window.Seconds(),
+		KeepalivesPerSec: float64(f.progress().KeepalivesOK-ka0) / window.Seconds(),
 	}
 	// The window lasts window×Scale of unscaled time.
 	unscaled := window.Seconds() * b.r.Settings.Scale
 	s.PerCameraPer5Min = (s.CameraWrites + s.EventWrites) / float64(n) / (unscaled / 300)
 	b.r.Steady = s
-	if p := f.progress(); p.keepalivesFailed > 0 {
-		b.r.Errors = append(b.r.Errors, fmt.Sprintf("steady state: %d keepalives failed", p.keepalivesFailed))
+	if p := f.progress(); p.KeepalivesFailed > 0 {
+		b.r.Errors = append(b.r.Errors, fmt.Sprintf("steady state: %d keepalives failed", p.KeepalivesFailed))
 	}
 	mem, err := b.op.memory(ctx)
 	if err != nil {
@@ -452,8 +448,8 @@ func (b *bench) avalanche(ctx context.Context, n int) (*fleet, error) {
 	a := &avalancheResult{Devices: n, SpreadSeconds: b.o.avalancheSpread.Seconds()}
 	b.r.Avalanche = a
 	last200, p, err := g.waitAllRegistered(ctx, b.o.avalancheSpread+5*time.Minute)
-	a.Registered, a.Failed = p.registered, p.failed
-	a.LatencyMs = latency{P50: p.p50, P99: p.p99}
+	a.Registered, a.Failed = p.Registered, p.Failed
+	a.LatencyMs = latency{P50: p.LatencyMs.P50, P99: p.LatencyMs.P99}
 	if err != nil {
 		return g, err
 	}
@@ -489,10 +485,10 @@ func (b *bench) restart(ctx context.Context, f *fleet, n int) error {
 	sleepCtx(ctx, observe)
 	after := f.progress()
 	x.ObservedSeconds = (ready + observe).Seconds()
-	x.KeepalivesOK = after.keepalivesOK - before.keepalivesOK
-	x.KeepalivesFailed = after.keepalivesFailed - before.keepalivesFailed
-	x.ReRegistrations = after.registered - before.registered
-	x.RegisterFailed = after.failed - before.failed
+	x.KeepalivesOK = after.KeepalivesOK - before.KeepalivesOK
+	x.KeepalivesFailed = after.KeepalivesFailed - before.KeepalivesFailed
+	x.ReRegistrations = after.Registered - before.Registered
+	x.RegisterFailed = after.Failed - before.Failed
 	if ss, err = scrape(ctx, b.apiHTTP, b.apiHost+"/metrics"); err != nil {
 		return err
 	}
@@ -517,7 +513,7 @@ func (b *bench) sipp(ctx context.Context) error {
 	slog.Info("sipp registration load", "devices", len(b.ids))
 	cpu0, _ := b.op.cpuSeconds()
 	start := time.Now()
-	s, err := runSipp(ctx, bin, filepath.Join(testenv.RepoRoot(), "hack", "bench", "sipp", "register-load.xml"),
+	s, err := runSipp(ctx, bin, filepath.Join(testenv.RepoRoot(), "test", "bench", "sipp", "register-load.xml"),
 		filepath.Join(b.work, "sipp"), b.op.sipAddr, b.ids, password, b.o.sippRate, b.o.sippLimit)
 	cpu1, _ := b.op.cpuSeconds()
 	s.OperatorCPU = (cpu1 - cpu0) / time.Since(start).Seconds()

@@ -1,64 +1,43 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"regexp"
-	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
-// fleet is one camsim process simulating many devices.
+// fleet is one camsim process simulating many devices, read through its JSON lines
+// (camsim --output json).
 type fleet struct {
 	name string
 	cmd  *exec.Cmd
-	out  bytes.Buffer // the JSON summary, printed at exit
 
-	mu   sync.Mutex
-	last progress
-	// allAt is when a progress line first showed every device registered.
-	allAt time.Time
+	reports sim.Follower
 
 	done chan struct{}
 	err  error
 }
 
-// progress is camsim's live progress line: totals since it started.
-type progress struct {
-	at                             time.Time
-	registered, devices, failed    int64
-	p50, p99                       float64
-	keepalivesOK, keepalivesFailed int64
-}
-
-var progressLine = regexp.MustCompile(`registered (\d+)/(\d+)\s+failed (\d+)\s.*p50 ([0-9.]+)ms p99 ([0-9.]+)ms\s+keepalives (\d+) ok (\d+) failed`)
-
 // progressInterval is camsim's progress period: the resolution of "when the last
 // device got its 200".
 const progressInterval = 50 * time.Millisecond
 
-// startFleet runs camsim with args, its stderr (progress and logs) in logPath.
+// startFleet runs camsim with args, its logs (stderr) in logPath.
 func startFleet(name, bin, logPath string, args ...string) (*fleet, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	f := &fleet{name: name, done: make(chan struct{})}
-	f.cmd = exec.Command(bin, append([]string{"--json", "--progress", progressInterval.String()}, args...)...)
+	f.cmd = exec.Command(bin, append([]string{"--output", "json", "--progress", progressInterval.String()}, args...)...)
 	f.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	f.cmd.Stdout = &f.out
-	stderr, err := f.cmd.StderrPipe()
+	f.cmd.Stderr = logf
+	stdout, err := f.cmd.StdoutPipe()
 	if err != nil {
 		logf.Close()
 		return nil, err
@@ -68,7 +47,7 @@ func startFleet(name, bin, logPath string, args ...string) (*fleet, error) {
 		return nil, err
 	}
 	go func() {
-		f.read(io.TeeReader(stderr, logf))
+		f.reports.Follow(stdout)
 		f.err = f.cmd.Wait()
 		logf.Close()
 		close(f.done)
@@ -76,47 +55,17 @@ func startFleet(name, bin, logPath string, args ...string) (*fleet, error) {
 	return f, nil
 }
 
-func (f *fleet) read(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		m := progressLine.FindStringSubmatch(sc.Text())
-		if m == nil {
-			continue
-		}
-		p := progress{at: time.Now()}
-		p.registered, _ = strconv.ParseInt(m[1], 10, 64)
-		p.devices, _ = strconv.ParseInt(m[2], 10, 64)
-		p.failed, _ = strconv.ParseInt(m[3], 10, 64)
-		p.p50, _ = strconv.ParseFloat(m[4], 64)
-		p.p99, _ = strconv.ParseFloat(m[5], 64)
-		p.keepalivesOK, _ = strconv.ParseInt(m[6], 10, 64)
-		p.keepalivesFailed, _ = strconv.ParseInt(m[7], 10, 64)
-		f.mu.Lock()
-		if f.allAt.IsZero() && p.devices > 0 && p.registered >= p.devices {
-			f.allAt = p.at
-		}
-		f.last = p
-		f.mu.Unlock()
-	}
-}
-
-func (f *fleet) progress() progress {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.last
-}
+// progress is camsim's latest progress report: totals since it started.
+func (f *fleet) progress() sim.Report { return f.reports.Progress() }
 
 // waitAllRegistered waits until every device got a 200 (or the fleet stopped trying:
-// registrations plus failures cover the devices) and returns when the progress line
+// registrations plus failures cover the devices) and returns when a progress report
 // first showed it.
-func (f *fleet) waitAllRegistered(ctx context.Context, timeout time.Duration) (time.Time, progress, error) {
+func (f *fleet) waitAllRegistered(ctx context.Context, timeout time.Duration) (time.Time, sim.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		f.mu.Lock()
-		p, at := f.last, f.allAt
-		f.mu.Unlock()
+		p, at := f.reports.Progress(), f.reports.AllRegisteredAt()
 		if !at.IsZero() {
 			return at, p, nil
 		}
@@ -124,7 +73,7 @@ func (f *fleet) waitAllRegistered(ctx context.Context, timeout time.Duration) (t
 		case <-f.done:
 			return time.Time{}, p, fmt.Errorf("camsim %s exited: %v", f.name, f.err)
 		case <-ctx.Done():
-			return time.Time{}, p, fmt.Errorf("camsim %s: %d of %d devices registered after %s (%d failed)", f.name, p.registered, p.devices, timeout, p.failed)
+			return time.Time{}, p, fmt.Errorf("camsim %s: %d of %d devices registered after %s (%d failed)", f.name, p.Registered, p.Devices, timeout, p.Failed)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -140,9 +89,9 @@ func (f *fleet) stop(timeout time.Duration) (sim.Summary, error) {
 		<-f.done
 		return sim.Summary{}, fmt.Errorf("camsim %s did not exit within %s of SIGINT", f.name, timeout)
 	}
-	var s sim.Summary
-	if err := json.Unmarshal(f.out.Bytes(), &s); err != nil {
-		return s, fmt.Errorf("camsim %s summary %q: %w (exit: %v)", f.name, strings.TrimSpace(f.out.String()), err, f.err)
+	s, err := f.reports.Summary()
+	if err != nil {
+		return s, fmt.Errorf("camsim %s: %w (exit: %v)", f.name, err, f.err)
 	}
 	return s, nil
 }

@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
-	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // heapResult is the registrar's memory per registered device.
@@ -23,14 +20,6 @@ type heapResult struct {
 	HeapAfterBytes  uint64  `json:"heap_after_bytes"`
 }
 
-// onePassword serves every device ID the same password without storing anything per
-// device, so that the heap growth is the registrar's alone.
-type onePassword string
-
-func (p onePassword) LookupCredentials(string) (sipd.Credentials, error) {
-	return sipd.Credentials{Password: string(p)}, nil
-}
-
 // measureRegistrarHeap runs the registrar in this process, registers n devices with
 // full digest exchanges over loopback UDP and measures the live heap before and after.
 // Then, when load is set, it runs it against the registered devices (the registrar
@@ -38,28 +27,14 @@ func (p onePassword) LookupCredentials(string) (sipd.Credentials, error) {
 func measureRegistrarHeap(ctx context.Context, n int, firstID string, load func(addr string, ids []string) error) (heapResult, error) {
 	res := heapResult{Bindings: n}
 	const password = "heap-bench"
-	srv, err := sipd.New(sipd.Config{
-		ListenAddr: "127.0.0.1:0",
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}, onePassword(password))
+	srv, stop, err := startRegistrarAlone(ctx, sipdtest.OnePassword(password))
 	if err != nil {
 		return res, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(ctx) }()
-	defer func() { cancel(); <-done }()
-	select {
-	case <-srv.Ready():
-	case err := <-done:
+	defer stop()
+	ids, err := fleetIDs(firstID, n)
+	if err != nil {
 		return res, err
-	}
-	ids := make([]string, n)
-	for i := range ids {
-		if ids[i], err = sim.NextID(firstID, i); err != nil {
-			return res, err
-		}
 	}
 	const clients = 16
 	conns := make([]*rawConn, clients)

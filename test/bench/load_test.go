@@ -2,67 +2,65 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // startRegistrar runs sipd on loopback with one password for every device.
 func startRegistrar(t *testing.T, pw string) *sipd.Server {
 	t.Helper()
-	srv, err := sipd.New(sipd.Config{ListenAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, onePassword(pw))
+	srv, stop, err := startRegistrarAlone(context.Background(), sipdtest.OnePassword(pw))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { _ = stop() })
 	return srv
 }
 
 func deviceIDs(t *testing.T, first string, n int) []string {
 	t.Helper()
-	ids := make([]string, n)
-	for i := range ids {
-		var err error
-		if ids[i], err = sim.NextID(first, i); err != nil {
-			t.Fatal(err)
-		}
+	ids, err := fleetIDs(first, n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ids
+}
+
+// registerCase is a registration the lean client attempts, and whether it must fail.
+type registerCase struct {
+	id, password string
+	wantErr      bool
+}
+
+// registerEach registers each case over one socket to addr and fails the test when an
+// outcome differs from the case's.
+func registerEach(t *testing.T, addr string, cases []registerCase) {
+	t.Helper()
+	c, err := dialRaw(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range cases {
+		if err := c.register(tc.id, tc.password); (err != nil) != tc.wantErr {
+			t.Errorf("register %s with %q: error %v, want error %v", tc.id, tc.password, err, tc.wantErr)
+		}
+	}
 }
 
 // TestRawRegister checks the lean client's digest answers against the real registrar:
 // the right password registers, a wrong one is refused.
 func TestRawRegister(t *testing.T) {
 	srv := startRegistrar(t, "secret")
-	c, err := dialRaw(srv.UDPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	tests := []struct {
-		id, password string
-		wantErr      bool
-	}{
+	cases := []registerCase{
 		{"34020000001320000001", "secret", false},
 		{"34020000001320000002", "not-the-secret", true},
 	}
-	for _, tc := range tests {
-		err := c.register(tc.id, tc.password)
-		if (err != nil) != tc.wantErr {
-			t.Errorf("register %s with %q: error %v, want error %v", tc.id, tc.password, err, tc.wantErr)
-		}
+	registerEach(t, srv.UDPAddr(), cases)
+	for _, tc := range cases {
 		if registered := srv.Device(tc.id).Binding != nil; registered == tc.wantErr {
 			t.Errorf("%s: registered %v, want %v", tc.id, registered, !tc.wantErr)
 		}

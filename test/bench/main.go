@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +48,14 @@ type opts struct {
 	goBench         bool
 	endpoints       int
 	workers         int
+
+	// The side-by-side comparison with Kamailio (compare.go), which runs alone.
+	compareKamailio bool
+	compareRates    []int
+	compareStep     time.Duration
+	compareDevices  int
+	// kamailioChildren is Kamailio's UDP worker processes.
+	kamailioChildren int
 }
 
 func parseFlags(args []string) (opts, error) {
@@ -69,21 +78,29 @@ func parseFlags(args []string) (opts, error) {
 	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback: the registrar alone, with a lean client")
 	fs.IntVar(&o.endpoints, "endpoints", 64, "camsim's sockets per fleet")
 	fs.IntVar(&o.workers, "workers", 256, "camsim's SIP exchanges in flight per fleet")
+	fs.BoolVar(&o.compareKamailio, "compare-kamailio", false, "instead of the rest, offer the same sipp REGISTER load alternately to Kamailio and to the operator's registrar at increasing rates, and compare (JSON in compare.json beside --out)")
+	rates := fs.String("compare-rates", "2000,4000,8000,12000,16000", "offered REGISTER rates (calls/s) of the comparison, comma-separated")
+	fs.DurationVar(&o.compareStep, "compare-step", 3*time.Second, "how long each rate is offered to each target")
+	fs.IntVar(&o.compareDevices, "compare-devices", 5000, "devices of the comparison; the calls cycle through them, so each registers again")
+	fs.IntVar(&o.kamailioChildren, "kamailio-children", 8, "Kamailio's UDP worker processes (8, as its stock configuration; on 2 vCPUs 8 did better than 2 or 4)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	for _, s := range strings.Split(*sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 || n > 100000 {
-			return o, fmt.Errorf("--cameras: %q is not a size between 1 and 100000", s)
-		}
-		if len(o.sizes) > 0 && n <= o.sizes[len(o.sizes)-1] {
-			return o, errors.New("--cameras: sizes must increase")
-		}
-		o.sizes = append(o.sizes, n)
+	var err error
+	if o.sizes, err = increasingInts("--cameras", *sizes, 100000); err != nil {
+		return o, err
 	}
-	if len(o.sizes) == 0 {
-		return o, errors.New("--cameras: no size")
+	if o.compareRates, err = increasingInts("--compare-rates", *rates, 200000); err != nil {
+		return o, err
+	}
+	if o.compareStep < time.Second || o.compareStep > time.Minute {
+		return o, errors.New("--compare-step must be between 1s and 1m")
+	}
+	if o.kamailioChildren < 1 || o.kamailioChildren > 64 {
+		return o, errors.New("--kamailio-children must be between 1 and 64")
+	}
+	if o.compareDevices < 1 || o.compareDevices > 100000 {
+		return o, errors.New("--compare-devices must be between 1 and 100000")
 	}
 	if o.statusInterval < 5*time.Second || o.statusInterval > 5*time.Minute {
 		return o, errors.New("--status-interval must be between 5s and 5m")
@@ -95,6 +112,25 @@ func parseFlags(args []string) (opts, error) {
 		o.heapBindings = o.sizes[len(o.sizes)-1]
 	}
 	return o, nil
+}
+
+// increasingInts parses a comma-separated list of increasing numbers from 1 to limit.
+func increasingInts(name, list string, limit int) ([]int, error) {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 || n > limit {
+			return nil, fmt.Errorf("%s: %q is not a number between 1 and %d", name, s, limit)
+		}
+		if len(out) > 0 && n <= out[len(out)-1] {
+			return nil, fmt.Errorf("%s: the numbers must increase", name)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: empty", name)
+	}
+	return out, nil
 }
 
 func main() {
@@ -109,6 +145,9 @@ func main() {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.compareKamailio {
+		os.Exit(compareMain(ctx, o))
+	}
 	// Bounded whatever happens: the full size takes about a quarter of an hour.
 	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute)
 	defer cancel()
@@ -168,4 +207,30 @@ func run(ctx context.Context, o opts, r *results) error {
 		}
 	}
 	return err
+}
+
+// compareMain runs the side-by-side comparison alone, bounded to a few minutes.
+func compareMain(ctx context.Context, o opts) int {
+	bound := time.Duration(len(o.compareRates))*2*(o.compareStep+sippDrain+31*time.Second) + time.Minute
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	work, err := filepath.Abs(o.work)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	res, runErr := runCompare(ctx, o, filepath.Join(work, "compare"))
+	res.print(os.Stdout)
+	// Beside the full run's results, not over them.
+	out := filepath.Join(filepath.Dir(o.out), "compare.json")
+	if err := writeJSON(out, res); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	fmt.Printf("\nfigures written to %s\n", out)
+	if runErr != nil {
+		fmt.Fprintln(os.Stderr, "bench:", runErr)
+		return 1
+	}
+	return 0
 }

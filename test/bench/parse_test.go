@@ -39,10 +39,10 @@ func TestSippScreen(t *testing.T) {
 		t.Errorf("call rate %v, want 13020.833", got)
 	}
 	// Only requests are retransmitted by the client: 3868 + 580.
-	if got := retransmissions(sippScreen); got != 4448 {
+	if got := parseSippScreen(sippScreen).Retransmissions; got != 4448 {
 		t.Errorf("retransmissions %d, want 4448", got)
 	}
-	if got := retransmissions("no table"); got != 0 {
+	if got := parseSippScreen("no table").Retransmissions; got != 0 {
 		t.Errorf("retransmissions of no table: %d", got)
 	}
 }
@@ -84,35 +84,5 @@ func TestPercentiles(t *testing.T) {
 		if got.P50 != tc.p50 || got.P99 != tc.p99 || got.Max != tc.max || got.Samples != len(tc.in) {
 			t.Errorf("percentiles(%v) = %+v", tc.in, got)
 		}
-	}
-}
-
-func TestParseDigest(t *testing.T) {
-	got := parseDigest(`Digest realm="3402000000", nonce="a,b", algorithm=MD5, qop="auth", opaque="x"`)
-	want := map[string]string{"realm": "3402000000", "nonce": "a,b", "algorithm": "MD5", "qop": "auth", "opaque": "x"}
-	if len(got) != len(want) {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %q, want %q", k, got[k], v)
-		}
-	}
-	if got := parseDigest(`Basic realm="x"`); len(got) != 0 {
-		t.Errorf("a Basic challenge parsed as digest: %v", got)
-	}
-}
-
-func TestParseProgress(t *testing.T) {
-	f := &fleet{}
-	f.read(strings.NewReader("registered 10/20  failed 1  500 reg/s  p50 1.5ms p99 9.0ms  keepalives 30 ok 2 failed  queries 0\n" +
-		"some log line\n" +
-		"registered 20/20  failed 1  500 reg/s  p50 1.6ms p99 9.5ms  keepalives 40 ok 2 failed  queries 0\n"))
-	p := f.progress()
-	if p.registered != 20 || p.devices != 20 || p.failed != 1 || p.p50 != 1.6 || p.p99 != 9.5 || p.keepalivesOK != 40 || p.keepalivesFailed != 2 {
-		t.Errorf("%+v", p)
-	}
-	if f.allAt.IsZero() {
-		t.Error("all registered not noticed")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gb28181/camera-operator/sipd/digestparam"
 )
 
 // The lean SIP client of the bench: templated requests on a UDP socket, MD5 digest by
@@ -144,7 +146,10 @@ func answerChallenge(res []byte, user, password string) (string, error) {
 		if !ok || !strings.EqualFold(strings.TrimSpace(name), "WWW-Authenticate") {
 			continue
 		}
-		p := parseDigest(strings.TrimSpace(value))
+		p, err := digestparam.Parse(value)
+		if err != nil {
+			continue
+		}
 		if alg := p["algorithm"]; alg == "" || strings.EqualFold(alg, "MD5") {
 			params = p
 			break
@@ -168,35 +173,6 @@ func answerChallenge(res []byte, user, password string) (string, error) {
 		auth += fmt.Sprintf(`, opaque="%s"`, op)
 	}
 	return auth, nil
-}
-
-// parseDigest parses `Digest k=v, k="v", ...` into lower-case keys.
-func parseDigest(v string) map[string]string {
-	out := map[string]string{}
-	scheme, rest, _ := strings.Cut(v, " ")
-	if !strings.EqualFold(scheme, "Digest") {
-		return out
-	}
-	for rest != "" {
-		rest = strings.TrimLeft(rest, " ,")
-		key, after, ok := strings.Cut(rest, "=")
-		if !ok {
-			break
-		}
-		key = strings.ToLower(strings.TrimSpace(key))
-		var val string
-		if strings.HasPrefix(after, `"`) {
-			end := strings.IndexByte(after[1:], '"')
-			if end < 0 {
-				break
-			}
-			val, rest = after[1:1+end], after[2+end:]
-		} else {
-			val, rest, _ = strings.Cut(after, ",")
-		}
-		out[key] = strings.TrimSpace(val)
-	}
-	return out
 }
 
 func md5hex(s string) string {

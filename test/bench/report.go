@@ -158,11 +158,14 @@ type target struct {
 	Note     string `json:"note,omitempty"`
 }
 
-func (r *results) write(path string) error {
+func (r *results) write(path string) error { return writeJSON(path, r) }
+
+// writeJSON writes v as indented JSON to path, creating its directory.
+func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(r, "", "  ")
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -50,12 +50,7 @@ func runSipp(ctx context.Context, sipp, scenario, dir, server string, ids []stri
 		return res, err
 	}
 	csv := filepath.Join(dir, "devices.csv")
-	var b strings.Builder
-	b.WriteString("SEQUENTIAL\n")
-	for _, id := range ids {
-		fmt.Fprintf(&b, "%s;%s;%s;[authentication username=%s password=%s]\n", id, platformID, sipDomain, id, password)
-	}
-	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
+	if err := writeSippDevices(csv, ids, func(string) string { return password }); err != nil {
 		return res, err
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "*_rtt.csv"))
@@ -84,7 +79,7 @@ func runSipp(ctx context.Context, sipp, scenario, dir, server string, ids []stri
 	res.Successful = lastCounter(screen, "Successful call")
 	res.Failed = lastCounter(screen, "Failed call")
 	res.PerSecond = lastRate(screen)
-	res.Retransmissions = retransmissions(screen)
+	res.Retransmissions = parseSippScreen(screen).Retransmissions
 	rtts, _ := filepath.Glob(filepath.Join(dir, "*_rtt.csv"))
 	if len(rtts) > 0 {
 		lat, err := rttLatency(rtts[0])
@@ -124,22 +119,6 @@ func lastRate(screen string) float64 {
 		v, _ = strconv.ParseFloat(m[1], 64)
 	}
 	return v
-}
-
-var messageRow = regexp.MustCompile(`(?m)^\s*\S+ ---------->\s+(?:[A-Z]-RTD\d+\s+)?(\d+)\s+(\d+)`)
-
-// retransmissions sums the Retrans column of the requests in sipp's last message table.
-func retransmissions(screen string) int64 {
-	i := strings.LastIndex(screen, "Messages  Retrans")
-	if i < 0 {
-		return 0
-	}
-	var sum int64
-	for _, m := range messageRow.FindAllStringSubmatch(screen[i:], -1) {
-		n, _ := strconv.ParseInt(m[2], 10, 64)
-		sum += n
-	}
-	return sum
 }
 
 // rttLatency reads sipp's response-time trace (Date_ms;response_time_ms;rtd_no).

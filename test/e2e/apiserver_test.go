@@ -8,6 +8,7 @@ import (
 	"time"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // apiOutage is how long kube-apiserver is down.
@@ -81,7 +82,7 @@ func testAPIServerDown(t *testing.T, e *env) {
 	if got := e.jsonpath(t, ns, "camera/late", "{.status.registration.transport}"); got != string(gbv1.TransportTCP) {
 		t.Errorf("late: transport %q, want TCP", got)
 	}
-	eventually(t, 2*time.Minute, time.Second, "keepalives after the outage recorded in status", func(context.Context) error {
+	testutil.Eventually(t, 2*time.Minute, "keepalives after the outage recorded in status", func() error {
 		for i := range n {
 			name := fmt.Sprintf("cam-%d", i+1)
 			c := e.camera(t, ns, name)

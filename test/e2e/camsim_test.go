@@ -2,14 +2,10 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os/exec"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,38 +15,34 @@ import (
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
-// devices is one camsim process: one simulated device, or a fleet with --count.
+// devices is one camsim process: one simulated device, or a fleet with --count, read
+// through its JSON lines (camsim --output json).
 type devices struct {
 	name string
 	cmd  *exec.Cmd
-	out  bytes.Buffer // stdout: the JSON summary printed at exit
+
+	reports sim.Follower
 
 	mu    sync.Mutex
-	last  progress
-	lines []string // the last lines of stderr: progress and logs
+	lines []string // the last lines of stderr: the logs
 
 	done chan struct{} // closed when the process has exited and its output is read
 	err  error
 }
 
-// progress is camsim's live progress line: running totals since it started.
-type progress struct {
-	Registered, Devices, Failed             int64
-	KeepalivesOK, KeepalivesFailed, Queries int64
-}
-
-var progressLine = regexp.MustCompile(`^registered (\d+)/(\d+)\s+failed (\d+)\s.*keepalives (\d+) ok (\d+) failed\s+queries (\d+)`)
+// progress is camsim's latest progress report: running totals since it started.
+type progress = sim.Report
 
 const keptLines = 60
 
 // startCamsim runs camsim toward the operator's registrar with args added to the suite's
-// defaults: JSON summary, a progress line every 200 ms, and keepalives at the Cameras'
+// defaults: JSON lines, a progress report every 200 ms, and keepalives at the Cameras'
 // pace. It is interrupted (and so unregisters) when the test ends, if still running.
 func (e *env) startCamsim(t *testing.T, name string, args ...string) *devices {
 	t.Helper()
 	base := []string{
 		"--server", e.sipAddr,
-		"--json",
+		"--output", "json",
 		"--progress", "200ms",
 		"--log-level", "info",
 		"--keepalive-interval", deviceKeepalive.String(),
@@ -59,7 +51,10 @@ func (e *env) startCamsim(t *testing.T, name string, args ...string) *devices {
 	d.cmd = exec.Command(e.camsimBin, append(base, args...)...)
 	// Never outlive the test binary, whatever happens to it.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	d.cmd.Stdout = &d.out
+	stdout, err := d.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	stderr, err := d.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +63,10 @@ func (e *env) startCamsim(t *testing.T, name string, args ...string) *devices {
 		t.Fatal(err)
 	}
 	go func() {
-		d.read(stderr)
+		logsRead := make(chan struct{})
+		go func() { d.readLogs(stderr); close(logsRead) }()
+		d.reports.Follow(stdout)
+		<-logsRead
 		d.err = d.cmd.Wait()
 		close(d.done)
 	}()
@@ -91,38 +89,18 @@ func (e *env) startCamsim(t *testing.T, name string, args ...string) *devices {
 	return d
 }
 
-// read follows camsim's stderr, keeping the latest progress and the last lines.
-func (d *devices) read(r io.Reader) {
+// readLogs follows camsim's stderr, keeping the last lines for a failing test.
+func (d *devices) readLogs(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		line := sc.Text()
 		d.mu.Lock()
-		if p, ok := parseProgress(line); ok {
-			d.last = p
-		}
 		if len(d.lines) == keptLines {
 			d.lines = d.lines[1:]
 		}
-		d.lines = append(d.lines, line)
+		d.lines = append(d.lines, sc.Text())
 		d.mu.Unlock()
 	}
-}
-
-func parseProgress(line string) (progress, bool) {
-	m := progressLine.FindStringSubmatch(strings.TrimSpace(line))
-	if m == nil {
-		return progress{}, false
-	}
-	n := make([]int64, len(m)-1)
-	for i, s := range m[1:] {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return progress{}, false
-		}
-		n[i] = v
-	}
-	return progress{Registered: n[0], Devices: n[1], Failed: n[2], KeepalivesOK: n[3], KeepalivesFailed: n[4], Queries: n[5]}, true
 }
 
 func (d *devices) tail() string {
@@ -131,14 +109,10 @@ func (d *devices) tail() string {
 	return strings.Join(d.lines, "\n")
 }
 
-// progress is the latest progress line.
-func (d *devices) progress() progress {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.last
-}
+// progress is the latest progress report.
+func (d *devices) progress() progress { return d.reports.Progress() }
 
-// waitProgress waits until cond holds for a progress line, failing the test after
+// waitProgress waits until cond holds for a progress report, failing the test after
 // timeout or when camsim exits first.
 func (d *devices) waitProgress(t *testing.T, timeout time.Duration, what string, cond func(progress) bool) progress {
 	t.Helper()
@@ -179,9 +153,9 @@ func (d *devices) wait(t *testing.T, timeout time.Duration, wantOK bool) sim.Sum
 	if d.err != nil && (wantOK || !errors.As(d.err, &exit)) {
 		t.Fatalf("camsim %s: %v", d.name, d.err)
 	}
-	var s sim.Summary
-	if err := json.Unmarshal(d.out.Bytes(), &s); err != nil {
-		t.Fatalf("camsim %s summary %q: %v", d.name, d.out.String(), err)
+	s, err := d.reports.Summary()
+	if err != nil {
+		t.Fatalf("camsim %s: %v", d.name, err)
 	}
 	return s
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -232,23 +231,4 @@ func logTail(t *testing.T, what, path string, n int) {
 		lines = append(lines, sc.Text())
 	}
 	t.Logf("last %d lines of the %s's output:\n%s", len(lines), what, strings.Join(lines, "\n"))
-}
-
-// eventually polls cond every interval until it returns nil or timeout passes, then
-// fails with cond's last error.
-func eventually(t *testing.T, timeout, interval time.Duration, what string, cond func(context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	for {
-		if last = cond(ctx); last == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: not within %s: %v", what, timeout, last)
-		case <-time.After(interval):
-		}
-	}
 }

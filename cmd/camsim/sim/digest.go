@@ -5,10 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"strings"
+
+	"github.com/gb28181/camera-operator/sipd/digestparam"
 )
 
 // challenge is a parsed WWW-Authenticate (or Proxy-Authenticate) Digest challenge.
@@ -18,17 +19,15 @@ type challenge struct {
 	stale                           bool
 }
 
-var errNotDigest = errors.New("not a Digest challenge")
-
 // parseChallenge parses a Digest challenge leniently, as a device firmware would: any
 // spacing around commas and '=', quoted or bare values, parameters in any case.
 func parseChallenge(h string) (challenge, error) {
-	h = strings.TrimSpace(h)
-	if len(h) < 6 || !strings.EqualFold(h[:6], "digest") {
-		return challenge{}, errNotDigest
+	params, err := digestparam.Parse(h)
+	if err != nil {
+		return challenge{}, fmt.Errorf("digest challenge %q: %w", h, err)
 	}
 	var c challenge
-	for k, v := range authParams(h[6:]) {
+	for k, v := range params {
 		switch k {
 		case "realm":
 			c.realm = v
@@ -55,39 +54,6 @@ func parseChallenge(h string) (challenge, error) {
 		c.algorithm = "MD5" // RFC 2617: absent means MD5
 	}
 	return c, nil
-}
-
-// authParams splits `k=v, k="v, with comma"` into a map with lower-case keys.
-func authParams(s string) map[string]string {
-	out := make(map[string]string)
-	for {
-		s = strings.TrimLeft(s, " \t,")
-		if s == "" {
-			return out
-		}
-		eq := strings.IndexByte(s, '=')
-		if eq < 0 {
-			return out
-		}
-		key := strings.ToLower(strings.TrimSpace(s[:eq]))
-		s = strings.TrimLeft(s[eq+1:], " \t")
-		var val string
-		if strings.HasPrefix(s, `"`) {
-			end := strings.IndexByte(s[1:], '"')
-			if end < 0 {
-				val, s = s[1:], ""
-			} else {
-				val, s = s[1:1+end], s[2+end:]
-			}
-		} else {
-			end := strings.IndexByte(s, ',')
-			if end < 0 {
-				end = len(s)
-			}
-			val, s = strings.TrimSpace(s[:end]), s[end:]
-		}
-		out[key] = val
-	}
 }
 
 func (c challenge) offersQopAuth() bool {

@@ -14,36 +14,14 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // These tests run the simulated devices against the project's real registrar, sipd, on
 // 127.0.0.1 over UDP and TCP.
-
-// creds is an in-memory sipd.CredentialStore.
-type creds struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func newCreds() *creds { return &creds{m: map[string]string{}} }
-
-func (c *creds) set(id, password string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[id] = password
-}
-
-func (c *creds) LookupCredentials(id string) (sipd.Credentials, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	pw, ok := c.m[id]
-	if !ok {
-		return sipd.Credentials{}, sipd.ErrUnknownDevice
-	}
-	return sipd.Credentials{Password: pw}, nil
-}
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -52,41 +30,6 @@ func TestMain(m *testing.M) {
 	// connections are torn down at the end of each test; keep the output readable.
 	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	os.Exit(m.Run())
-}
-
-// startRegistrar runs sipd on a free 127.0.0.1 port until the test ends.
-func startRegistrar(t testing.TB, cfg sipd.Config, store sipd.CredentialStore) *sipd.Server {
-	t.Helper()
-	cfg.ListenAddr = "127.0.0.1:0"
-	if cfg.Logger == nil {
-		cfg.Logger = quiet()
-	}
-	s, err := sipd.New(cfg, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Start(ctx) }()
-	select {
-	case <-s.Ready():
-	case err := <-done:
-		t.Fatalf("registrar did not start: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("registrar not ready")
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return s
-}
-
-func serverAddr(s *sipd.Server, transport string) string {
-	if transport == "tcp" {
-		return s.TCPAddr()
-	}
-	return s.UDPAddr()
 }
 
 func newDevice(t *testing.T, cfg sim.Config) *sim.Device {
@@ -102,16 +45,23 @@ func newDevice(t *testing.T, cfg sim.Config) *sim.Device {
 	return d
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
+// runInBackground runs dev's life (register, keep alive, refresh) in the background;
+// stop ends it and returns Run's error. The end of the test stops it too.
+func runInBackground(t *testing.T, dev *sim.Device) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- dev.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			err = <-done
+		})
+		return err
 	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
 }
 
 func sortedItems(items []manscdp.CatalogItem) []manscdp.CatalogItem {
@@ -138,13 +88,13 @@ func TestDeviceAgainstSipd(t *testing.T) {
 	for _, transport := range []string{"udp", "tcp"} {
 		for _, tt := range tests {
 			t.Run(transport+"/"+tt.name, func(t *testing.T) {
-				store := newCreds()
-				store.set(tt.device.ID, "s3cret-"+tt.device.ID)
-				srv := startRegistrar(t, tt.server, store)
+				store := sipdtest.NewStore(nil)
+				store.SetPassword(tt.device.ID, "s3cret-"+tt.device.ID)
+				srv := sipdtest.StartT(t, tt.server, store)
 
 				cfg := tt.device
 				cfg.Password = "s3cret-" + cfg.ID
-				cfg.Server = serverAddr(srv, transport)
+				cfg.Server = sipdtest.Addr(srv, transport)
 				cfg.Transport = transport
 				dev := newDevice(t, cfg)
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -199,7 +149,7 @@ func TestDeviceAgainstSipd(t *testing.T) {
 				}
 				// The device counts a query answered once the registrar's 200 to its last
 				// part is back, which may be just after QueryCatalog returned.
-				eventually(t, "two queries answered", 5*time.Second, func() bool { return dev.QueriesAnswered() == 2 })
+				testutil.EventuallyTrue(t, 5*time.Second, "two queries answered", func() bool { return dev.QueriesAnswered() == 2 })
 
 				if err := dev.Unregister(ctx); err != nil {
 					t.Fatalf("Unregister: %v", err)
@@ -220,9 +170,9 @@ func TestDeviceAgainstSipd(t *testing.T) {
 }
 
 func TestRegisterRefusals(t *testing.T) {
-	store := newCreds()
-	store.set("34020000001320000001", "right")
-	srv := startRegistrar(t, sipd.Config{MinExpires: 120 * time.Second}, store)
+	store := sipdtest.NewStore(nil)
+	store.SetPassword("34020000001320000001", "right")
+	srv := sipdtest.StartT(t, sipd.Config{MinExpires: 120 * time.Second}, store)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -268,11 +218,11 @@ func TestRegisterRefusals(t *testing.T) {
 func TestReuseNonceRefresh(t *testing.T) {
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
-			store := newCreds()
-			store.set("34020000001320000001", "pw")
-			srv := startRegistrar(t, sipd.Config{}, store)
+			store := sipdtest.NewStore(nil)
+			store.SetPassword("34020000001320000001", "pw")
+			srv := sipdtest.StartT(t, sipd.Config{}, store)
 			dev := newDevice(t, sim.Config{ID: "34020000001320000001", Password: "pw", ReuseNonce: true,
-				Server: serverAddr(srv, transport), Transport: transport})
+				Server: sipdtest.Addr(srv, transport), Transport: transport})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			if _, err := dev.Register(ctx); err != nil {
@@ -304,36 +254,28 @@ func TestRunLifecycle(t *testing.T) {
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
 			const id = "34020000001320000001"
-			store := newCreds()
-			store.set(id, "pw")
-			srv := startRegistrar(t, sipd.Config{MinExpires: 2 * time.Second}, store)
+			store := sipdtest.NewStore(nil)
+			store.SetPassword(id, "pw")
+			srv := sipdtest.StartT(t, sipd.Config{MinExpires: 2 * time.Second}, store)
 			stats := sim.NewStats()
-			dev := newDevice(t, sim.Config{ID: id, Password: "pw", Server: serverAddr(srv, transport), Transport: transport,
+			dev := newDevice(t, sim.Config{ID: id, Password: "pw", Server: sipdtest.Addr(srv, transport), Transport: transport,
 				Expires: 2 * time.Second, KeepaliveInterval: 100 * time.Millisecond, RetryMin: 100 * time.Millisecond, Stats: stats})
 
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- dev.Run(ctx) }()
-			defer func() {
-				cancel()
-				<-done
-			}()
+			stop := runInBackground(t, dev)
 
-			eventually(t, "registration", 5*time.Second, func() bool { return srv.Device(id).Binding != nil })
-			eventually(t, "keepalives", 5*time.Second, func() bool { return stats.Summary().KeepalivesOK >= 3 })
+			testutil.EventuallyTrue(t, 5*time.Second, "registration", func() bool { return srv.Device(id).Binding != nil })
+			testutil.EventuallyTrue(t, 5*time.Second, "keepalives", func() bool { return stats.Summary().KeepalivesOK >= 3 })
 			// A 2s registration is refreshed 1s before it runs out.
-			eventually(t, "a refresh", 5*time.Second, func() bool { return stats.Summary().Registered >= 2 })
+			testutil.EventuallyTrue(t, 5*time.Second, "a refresh", func() bool { return stats.Summary().Registered >= 2 })
 
 			srv.Drop(id)
-			eventually(t, "re-registration after a keepalive 404", 5*time.Second, func() bool {
+			testutil.EventuallyTrue(t, 5*time.Second, "re-registration after a keepalive 404", func() bool {
 				return srv.Device(id).Binding != nil && stats.Summary().KeepalivesFailed >= 1
 			})
 
-			cancel()
-			if err := <-done; err != nil {
+			if err := stop(); err != nil {
 				t.Errorf("Run: %v", err)
 			}
-			done <- nil // for the deferred receive
 			if st := srv.Device(id); st.Binding != nil || st.LastUnregistered.IsZero() {
 				t.Errorf("after Run ended the registrar still has %+v", st)
 			}
@@ -348,40 +290,34 @@ func TestRunLifecycle(t *testing.T) {
 // registers once it is declared.
 func TestRunRetriesWithBackoff(t *testing.T) {
 	const id = "34020000001320000001"
-	store := newCreds()
-	srv := startRegistrar(t, sipd.Config{}, store)
+	store := sipdtest.NewStore(nil)
+	srv := sipdtest.StartT(t, sipd.Config{}, store)
 	stats := sim.NewStats()
 	dev := newDevice(t, sim.Config{ID: id, Password: "pw", Server: srv.UDPAddr(),
 		RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, Stats: stats})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- dev.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runInBackground(t, dev)
 
-	eventually(t, "two refused attempts", 5*time.Second, func() bool { return stats.Summary().Failures["404"] >= 2 })
+	testutil.EventuallyTrue(t, 5*time.Second, "two refused attempts", func() bool { return stats.Summary().Failures["404"] >= 2 })
 	if srv.Device(id).Binding != nil {
 		t.Fatal("registered while unknown")
 	}
-	store.set(id, "pw")
-	eventually(t, "registration after the retry", 5*time.Second, func() bool { return srv.Device(id).Binding != nil })
+	store.SetPassword(id, "pw")
+	testutil.EventuallyTrue(t, 5*time.Second, "registration after the retry", func() bool { return srv.Device(id).Binding != nil })
 }
 
 func TestFleetAgainstSipd(t *testing.T) {
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) {
 			const n = 40
-			store := newCreds()
+			store := sipdtest.NewStore(nil)
 			ids := make([]string, n)
 			for i := range ids {
 				ids[i], _ = sim.NextID("34020000001320000001", i)
-				store.set(ids[i], "pw")
+				store.SetPassword(ids[i], "pw")
 			}
-			srv := startRegistrar(t, sipd.Config{}, store)
+			srv := sipdtest.StartT(t, sipd.Config{}, store)
 			fleet, err := sim.NewFleet(sim.FleetConfig{
-				Device: sim.Config{ID: ids[0], Password: "pw", Server: serverAddr(srv, transport), Transport: transport, Logger: quiet()},
+				Device: sim.Config{ID: ids[0], Password: "pw", Server: sipdtest.Addr(srv, transport), Transport: transport, Logger: quiet()},
 				Count:  n, Endpoints: 3, Workers: 8,
 			})
 			if err != nil {
@@ -434,13 +370,13 @@ func TestFleetAgainstSipd(t *testing.T) {
 
 func TestFleetRun(t *testing.T) {
 	const n = 10
-	store := newCreds()
+	store := sipdtest.NewStore(nil)
 	first := "34020000001320000101"
 	for i := range n {
 		id, _ := sim.NextID(first, i)
-		store.set(id, "pw")
+		store.SetPassword(id, "pw")
 	}
-	srv := startRegistrar(t, sipd.Config{}, store)
+	srv := sipdtest.StartT(t, sipd.Config{}, store)
 	fleet, err := sim.NewFleet(sim.FleetConfig{
 		Device: sim.Config{ID: first, Password: "pw", Server: srv.UDPAddr(), KeepaliveInterval: 50 * time.Millisecond, Logger: quiet()},
 		Count:  n, Workers: 4, Rate: 1000,
@@ -455,7 +391,7 @@ func TestFleetRun(t *testing.T) {
 		fleet.Run(ctx, 10*time.Second)
 		close(done)
 	}()
-	eventually(t, "keepalives from every device", 10*time.Second, func() bool { return fleet.Summary().KeepalivesOK >= 3*n })
+	testutil.EventuallyTrue(t, 10*time.Second, "keepalives from every device", func() bool { return fleet.Summary().KeepalivesOK >= 3*n })
 	for _, d := range fleet.Devices() {
 		if srv.Device(d.ID()).Binding == nil {
 			t.Errorf("%s not registered", d.ID())
@@ -481,16 +417,16 @@ func BenchmarkFleetRegister(b *testing.B) {
 	const n = 2000
 	for _, transport := range []string{"udp", "tcp"} {
 		b.Run(transport, func(b *testing.B) {
-			store := newCreds()
+			store := sipdtest.NewStore(nil)
 			for i := range n {
 				id, _ := sim.NextID("34020000001320000001", i)
-				store.set(id, "pw")
+				store.SetPassword(id, "pw")
 			}
-			srv := startRegistrar(b, sipd.Config{}, store)
+			srv := sipdtest.StartT(b, sipd.Config{}, store)
 			var last sim.Summary
 			for b.Loop() {
 				fleet, err := sim.NewFleet(sim.FleetConfig{
-					Device: sim.Config{ID: "34020000001320000001", Password: "pw", Server: serverAddr(srv, transport), Transport: transport, Logger: quiet()},
+					Device: sim.Config{ID: "34020000001320000001", Password: "pw", Server: sipdtest.Addr(srv, transport), Transport: transport, Logger: quiet()},
 					Count:  n, Endpoints: 64, Workers: 256,
 				})
 				if err != nil {
@@ -517,23 +453,17 @@ func BenchmarkFleetRegister(b *testing.B) {
 // queries reach it there.
 func TestTCPReconnectReregisters(t *testing.T) {
 	const id = "34020000001320000001"
-	store := newCreds()
-	store.set(id, "pw")
-	srv := startRegistrar(t, sipd.Config{TCPIdleTimeout: 300 * time.Millisecond}, store)
+	store := sipdtest.NewStore(nil)
+	store.SetPassword(id, "pw")
+	srv := sipdtest.StartT(t, sipd.Config{TCPIdleTimeout: 300 * time.Millisecond}, store)
 	stats := sim.NewStats()
 	dev := newDevice(t, sim.Config{ID: id, Password: "pw", Server: srv.TCPAddr(), Transport: "tcp",
 		KeepaliveInterval: 600 * time.Millisecond, Stats: stats})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- dev.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runInBackground(t, dev)
 
-	eventually(t, "registration", 5*time.Second, func() bool { return srv.Device(id).Binding != nil })
+	testutil.EventuallyTrue(t, 5*time.Second, "registration", func() bool { return srv.Device(id).Binding != nil })
 	first := srv.Device(id).Binding.RemoteAddr
-	eventually(t, "registration over a new connection", 10*time.Second, func() bool {
+	testutil.EventuallyTrue(t, 10*time.Second, "registration over a new connection", func() bool {
 		b := srv.Device(id).Binding
 		return b != nil && b.RemoteAddr != first && stats.Summary().Registered >= 2
 	})
@@ -541,7 +471,7 @@ func TestTCPReconnectReregisters(t *testing.T) {
 	defer qcancel()
 	// The connection may be closed again at any time; a query right after a
 	// registration lands on the live one.
-	eventually(t, "a query over the new connection", 10*time.Second, func() bool {
+	testutil.EventuallyTrue(t, 10*time.Second, "a query over the new connection", func() bool {
 		info, err := srv.QueryDeviceInfo(qctx, id)
 		return err == nil && info.DeviceID == id
 	})

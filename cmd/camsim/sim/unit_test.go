@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gb28181/camera-operator/sipd/digestparam"
 	"github.com/gb28181/camera-operator/sipd/gbid"
 )
 
@@ -53,7 +54,7 @@ func TestAuthorizationMatchesCapturedDevices(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp := authParams(strings.TrimPrefix(got, "Digest "))["response"]; resp != tt.want {
+			if resp := mustParams(t, got)["response"]; resp != tt.want {
 				t.Errorf("response = %q, want %q (header %s)", resp, tt.want, got)
 			}
 			for _, p := range tt.wantParts {
@@ -65,7 +66,7 @@ func TestAuthorizationMatchesCapturedDevices(t *testing.T) {
 			wrong := tt.cred
 			wrong.password += "x"
 			bad, _ := authorization(ch, wrong)
-			if authParams(bad[7:])["response"] == tt.want {
+			if mustParams(t, bad)["response"] == tt.want {
 				t.Error("wrong password gives the same response")
 			}
 		})
@@ -90,7 +91,7 @@ func TestAuthorizationQopChoice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := authParams(got[7:])
+		p := mustParams(t, got)
 		if (p["qop"] == "auth") != tc.wantQop {
 			t.Errorf("%s: %s", tc.name, got)
 		}
@@ -272,4 +273,14 @@ func TestConfigDefaults(t *testing.T) {
 			t.Errorf("config %+v accepted", bad)
 		}
 	}
+}
+
+// mustParams parses an Authorization header the device wrote.
+func mustParams(t *testing.T, header string) map[string]string {
+	t.Helper()
+	p, err := digestparam.Parse(header)
+	if err != nil {
+		t.Fatalf("the device wrote an unparsable Authorization %q: %v", header, err)
+	}
+	return p
 }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// A message table and statistics screen as sipp 3.6 prints them at the end of a run
+// with -nostdin: 5 calls, 2 of which met a 503 where a 401 was expected and 1 still
+// unfinished when the run stopped.
+const sippScreenWith503 = `------------------------------ Scenario Screen -------- [1-9]: Change Screen --
+                                 Messages  Retrans   Timeout   Unexpected-Msg
+    REGISTER ---------->  B-RTD1 5         4         0
+         401 <----------         3         0         0         2
+    REGISTER ---------->         3         0         0
+         200 <----------  E-RTD1 2         0         0         0
+------------------------------ Test Terminated --------------------------------
+----------------------------- Statistics Screen ------- [1-9]: Change Screen --
+  Counter Name           | Periodic value            | Cumulative value
+  Call Rate              |    0.000 cps              |    9.970 cps
+  Outgoing calls created |        0                  |        5
+  Successful call        |        0                  |        2
+  Failed call            |        0                  |        2
+------------------------------ Test Terminated --------------------------------
+`
+
+const sippErrors = `2026-12-01	10:58:46.151722	1796122726.151722: Aborting call on unexpected message for Call-Id '1-30268@127.0.0.1': while expecting '401' (index 1), received 'SIP/2.0 503 Service Unavailable
+Via: SIP/2.0/UDP 127.0.0.1:5060;rport=5060;branch=z9hG4bK-30268-1-2;received=127.0.0.1
+2026-12-01	10:58:46.151800	1796122726.151800: Aborting call on unexpected message for Call-Id '2-30268@127.0.0.1': while expecting '401' (index 1), received 'SIP/2.0 503 Service Unavailable
+`
+
+func TestParseSippScreen(t *testing.T) {
+	got := parseSippScreen(sippScreenWith503)
+	if err := addUnexpectedAnswers(&got, strings.NewReader(sippErrors)); err != nil {
+		t.Fatal(err)
+	}
+	want := sippCounts{Created: 5, Successful: 2, Failed: 3, Requests: 8, Retransmissions: 4,
+		Answers: map[int]int64{200: 2, 401: 3, 503: 2}}
+	if got.Created != want.Created || got.Successful != want.Successful || got.Failed != want.Failed ||
+		got.Requests != want.Requests || got.Retransmissions != want.Retransmissions || len(got.Answers) != len(want.Answers) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for code, n := range want.Answers {
+		if got.Answers[code] != n {
+			t.Errorf("answers %d: got %d, want %d", code, got.Answers[code], n)
+		}
+	}
+}
+
+func TestCleanStep(t *testing.T) {
+	tests := []struct {
+		name   string
+		counts sippCounts
+		want   bool
+	}{
+		{"all registered, no retransmission", sippCounts{Successful: 100, Requests: 200}, true},
+		{"retransmissions just under 1 %", sippCounts{Successful: 100, Requests: 1000, Retransmissions: 9}, true},
+		{"retransmissions at 1 %", sippCounts{Successful: 100, Requests: 1000, Retransmissions: 10}, false},
+		{"one failed call", sippCounts{Successful: 99, Failed: 1, Requests: 200}, false},
+		{"nothing registered", sippCounts{}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.counts.clean(); got != tt.want {
+			t.Errorf("%s: clean() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestHighestCleanRate(t *testing.T) {
+	ok := sippCounts{Created: 10, Successful: 10, Requests: 20}
+	bad := sippCounts{Created: 10, Successful: 9, Failed: 1, Requests: 20}
+	short := sippCounts{Created: 8, Successful: 8, Requests: 16}
+	tests := []struct {
+		name  string
+		steps []compareStep
+		want  int
+	}{
+		{"none", nil, 0},
+		{"clean up to the last", []compareStep{{Rate: 2000, Calls: 10, Counts: ok}, {Rate: 4000, Calls: 10, Counts: ok}}, 4000},
+		{"fails at the top", []compareStep{{Rate: 2000, Calls: 10, Counts: ok}, {Rate: 4000, Calls: 10, Counts: bad}}, 2000},
+		{"sipp made fewer calls than offered", []compareStep{{Rate: 2000, Calls: 10, Counts: ok}, {Rate: 4000, Calls: 10, Counts: short}}, 2000},
+		{"sipp did not finish", []compareStep{{Rate: 2000, Calls: 10, Counts: ok}, {Rate: 4000, Calls: 10, Counts: ok, Error: "killed"}}, 2000},
+		{"a clean step above a failed one counts", []compareStep{{Rate: 2000, Calls: 10, Counts: bad}, {Rate: 4000, Calls: 10, Counts: ok}}, 4000},
+		{"never clean", []compareStep{{Rate: 2000, Calls: 10, Counts: bad}}, 0},
+	}
+	for _, tt := range tests {
+		if got := highestCleanRate(tt.steps); got != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestKamailioRegistersWithTheBenchCredentials runs the committed kamailio.cfg for real:
+// a device of the db_text table it is given registers with its password and is refused
+// with another. Without kamailio it skips, except in CI, which installs it.
+func TestKamailioRegistersWithTheBenchCredentials(t *testing.T) {
+	bin, err := kamailioBinary()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("kamailio is not installed; .ci/run installs it")
+		}
+		t.Skip("kamailio is not installed (Debian package kamailio)")
+	}
+	ids := []string{"34020000001320000001", "34020000001320000002"}
+	k, err := startKamailio(t.Context(), bin, t.TempDir(), 1, ids, comparePassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.stop()
+	registerEach(t, k.addr, []registerCase{
+		{ids[1], comparePassword(ids[1]), false},
+		{ids[1], "not-the-password", true},
+		{"34020000001320000099", comparePassword("34020000001320000099"), true},
+	})
+}
+
+func TestTargetOverloaded(t *testing.T) {
+	clean := compareStep{Calls: 10, Counts: sippCounts{Created: 10, Successful: 10, Requests: 20}}
+	unclean := compareStep{Calls: 10, Counts: sippCounts{Created: 10, Successful: 10, Requests: 20, Retransmissions: 5}}
+	tests := []struct {
+		name  string
+		steps []compareStep
+		want  bool
+	}{
+		{"no step yet", nil, false},
+		{"one unclean step: the machine's load may have moved", []compareStep{clean, unclean}, false},
+		{"two unclean steps in a row", []compareStep{clean, unclean, unclean}, true},
+		{"clean again after an unclean step", []compareStep{unclean, clean}, false},
+	}
+	for _, tt := range tests {
+		target := compareTarget{Steps: tt.steps}
+		if got := target.overloaded(); got != tt.want {
+			t.Errorf("%s: overloaded() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestJudgeRatio(t *testing.T) {
+	clean := sippCounts{Created: 10, Successful: 10, Requests: 20}
+	r := compareResult{Targets: []compareTarget{
+		{Name: kamailioTarget, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}}},
+		{Name: operatorTarget, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}, {Rate: 6000, Calls: 10, Counts: clean}}},
+	}}
+	r.judge()
+	if r.Targets[0].HighestClean != 4000 || r.Targets[1].HighestClean != 6000 || r.Ratio != 1.5 {
+		t.Errorf("highest clean %d and %d, ratio %v; want 4000, 6000, 1.5", r.Targets[0].HighestClean, r.Targets[1].HighestClean, r.Ratio)
+	}
+}
