@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/internal/testutil"
@@ -216,12 +217,8 @@ func TestSuspend(t *testing.T) {
 	}
 	waitCamera(t, c, ns, "lobby", 10*time.Second, inState(gbv1.StateRegistered, "", ""))
 
-	cam := getCamera(t, c, ns, "lobby")
-	cam.Spec.Suspend = true
-	if err := c.Update(ctxT(t), cam); err != nil {
-		t.Fatal(err)
-	}
-	cam = waitCamera(t, c, ns, "lobby", 10*time.Second, inState(gbv1.StateSuspended, gbv1.ConditionReady, gbv1.ReasonSuspended))
+	setSuspend(t, c, ns, "lobby", true)
+	cam := waitCamera(t, c, ns, "lobby", 10*time.Second, inState(gbv1.StateSuspended, gbv1.ConditionReady, gbv1.ReasonSuspended))
 	if cam.Status.ObservedGeneration != cam.Generation {
 		t.Errorf("observedGeneration %d, generation %d", cam.Status.ObservedGeneration, cam.Generation)
 	}
@@ -233,11 +230,7 @@ func TestSuspend(t *testing.T) {
 	}
 	waitEvents(t, c, ns, "lobby", EventSuspended)
 
-	cam = getCamera(t, c, ns, "lobby")
-	cam.Spec.Suspend = false
-	if err := c.Update(ctxT(t), cam); err != nil {
-		t.Fatal(err)
-	}
+	setSuspend(t, c, ns, "lobby", false)
 	waitCamera(t, c, ns, "lobby", 10*time.Second, inState(gbv1.StatePending, gbv1.ConditionRegistered, gbv1.ReasonPending))
 	if code := register(t, dev); code != 200 {
 		t.Fatalf("REGISTER after resuming: %d", code)
@@ -308,5 +301,17 @@ func TestSecretDataOnlyForCameras(t *testing.T) {
 	})
 	if n := op.store.secrets.len(); n != 0 {
 		t.Fatalf("the operator still keeps the data of %d Secrets after the Camera's was deleted", n)
+	}
+}
+
+// setSuspend sets a Camera's spec.suspend with a merge patch, which the operator's
+// status writes cannot make conflict.
+func setSuspend(t *testing.T, c client.Client, ns, name string, suspend bool) {
+	t.Helper()
+	cam := getCamera(t, c, ns, name)
+	orig := cam.DeepCopy()
+	cam.Spec.Suspend = suspend
+	if err := c.Patch(ctxT(t), cam, client.MergeFrom(orig)); err != nil {
+		t.Fatal(err)
 	}
 }
