@@ -40,6 +40,8 @@ type options struct {
 	maxCachedSecrets                        int
 	kubeAPIQPS                              float64
 	kubeAPIBurst                            int
+	eventsPerSecond                         float64
+	eventBurst                              int
 	metricsAddr, probeAddr                  string
 	leaderElect                             bool
 	leaderElectionNamespace                 string
@@ -64,6 +66,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", controllers.DefaultMaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
 	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", -1, "Client-side limit of API requests per second (-1: none, the API server's priority and fairness applies).")
 	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 200, "Client-side burst of API requests above --kube-api-qps, when that is set.")
+	fs.Float64Var(&o.eventsPerSecond, "events-per-second", controllers.DefaultEventsPerSecond, "Budget of Kubernetes Events on all Cameras together; past it (and --event-burst) Events are dropped and counted.")
+	fs.IntVar(&o.eventBurst, "event-burst", controllers.DefaultEventBurst, "Events recorded at once above --events-per-second.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader among replicas; only the leader serves SIP and writes status.")
@@ -144,6 +148,8 @@ func run(args []string) error {
 		KeepaliveStatusInterval: o.keepaliveStatusInterval,
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
 		MaxCachedSecrets:        o.maxCachedSecrets,
+		EventsPerSecond:         o.eventsPerSecond,
+		EventBurst:              o.eventBurst,
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)
 	}

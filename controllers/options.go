@@ -26,6 +26,12 @@ type Options struct {
 	// on one Camera (default 1m); a device retrying a wrong password must not flood the
 	// API server with Events.
 	AuthFailureEventInterval time.Duration
+	// EventsPerSecond and EventBurst budget the Kubernetes Events recorded on all
+	// Cameras together (defaults 50 and 500); past it Events are dropped and counted in
+	// camera_operator_events_dropped_total, so that a fleet registering at once spends
+	// the API server on status, not on Events.
+	EventsPerSecond float64
+	EventBurst      int
 	// ControllerName names the controller, its Events' reporting controller and its
 	// field manager (default "camera-operator").
 	ControllerName string
@@ -43,6 +49,8 @@ const (
 	DefaultMaxConcurrentReconciles  = 8
 	DefaultAuthFailureEventInterval = time.Minute
 	DefaultControllerName           = "camera-operator"
+	DefaultEventsPerSecond          = 50
+	DefaultEventBurst               = 500
 )
 
 func (o Options) withDefaults() Options {
@@ -66,6 +74,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AuthFailureEventInterval <= 0 {
 		o.AuthFailureEventInterval = DefaultAuthFailureEventInterval
+	}
+	if o.EventsPerSecond <= 0 {
+		o.EventsPerSecond = DefaultEventsPerSecond
+	}
+	if o.EventBurst <= 0 {
+		o.EventBurst = DefaultEventBurst
 	}
 	if o.ControllerName == "" {
 		o.ControllerName = DefaultControllerName

@@ -47,7 +47,7 @@ func SetupWithManager(mgr ctrl.Manager, reg Registrar, store *CredentialStore, c
 		reg:          reg,
 		store:        store,
 		queries:      newQuerier(reg, opts, changes.NotifyDetail, logger.WithName("query")),
-		recorder:     mgr.GetEventRecorder(opts.ControllerName),
+		recorder:     newBudgetedRecorder(mgr.GetEventRecorder(opts.ControllerName), opts.EventsPerSecond, opts.EventBurst, eventsDropped.Inc),
 		opts:         opts,
 		logger:       logger,
 		memos:        make(map[string]map[types.UID]*cameraMemo),
