@@ -11,7 +11,7 @@ import (
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 	"github.com/gb28181/camera-operator/sipd/sipdtest"
-	"github.com/gb28181/camera-operator/sipd/siptest"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 // The querier is tested against the real registrar and a real device; only the
@@ -60,7 +60,7 @@ func waitNotify(t *testing.T, notify chan string, id string) {
 	}
 }
 
-func countQueries(d *siptest.Device, cmd string) int {
+func countQueries(d *sim.Scripted, cmd string) int {
 	n := 0
 	for _, q := range d.Queries() {
 		if q.CmdType == cmd {
@@ -73,7 +73,7 @@ func countQueries(d *siptest.Device, cmd string) int {
 func TestQuerierSchedule(t *testing.T) {
 	const id = "34020000001320000081"
 	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))
-	dev := &siptest.Device{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600,
+	dev := &sim.Scripted{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600,
 		Info:    manscdp.DeviceInfo{DeviceName: "n", Manufacturer: "Dahua", Model: "m", Firmware: "f", Channel: 3},
 		Catalog: items(3), CatalogPartSize: 1}
 	t.Cleanup(dev.Close)
@@ -133,7 +133,7 @@ func TestQuerierSchedule(t *testing.T) {
 func TestQuerierPartialAndFailedAnswers(t *testing.T) {
 	const id, absent = "34020000001320000082", "34020000001320000083"
 	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw", absent: "pw"}))
-	dev := &siptest.Device{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600,
+	dev := &sim.Scripted{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600,
 		Info: manscdp.DeviceInfo{DeviceName: "n"}, Catalog: items(4), CatalogPartSize: 2, CatalogParts: 1}
 	t.Cleanup(dev.Close)
 	if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {

@@ -36,7 +36,7 @@ import (
 	"github.com/gb28181/camera-operator/internal/testenv"
 	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
-	"github.com/gb28181/camera-operator/sipd/siptest"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 // The tests below the pure ones run against a real kube-apiserver and etcd (envtest)
@@ -336,9 +336,9 @@ func inState(state gbv1.CameraState, condType, reason string) func(*gbv1.Camera)
 }
 
 // newDevice returns a scripted UDP device of the registrar.
-func newDevice(t *testing.T, op *operator, id, password string) *siptest.Device {
+func newDevice(t *testing.T, op *operator, id, password string) *sim.Scripted {
 	t.Helper()
-	d := &siptest.Device{ID: id, Password: password, Server: op.addr(), Expires: 3600}
+	d := &sim.Scripted{ID: id, Password: password, Server: op.addr(), Expires: 3600}
 	if err := d.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +353,7 @@ func ctxT(t *testing.T) context.Context {
 }
 
 // register registers d and returns the final status code.
-func register(t *testing.T, d *siptest.Device) int {
+func register(t *testing.T, d *sim.Scripted) int {
 	t.Helper()
 	res, err := d.Register(ctxT(t))
 	if err != nil {
@@ -363,7 +363,7 @@ func register(t *testing.T, d *siptest.Device) int {
 }
 
 // keepalive sends one keepalive and returns the status code.
-func keepalive(t *testing.T, d *siptest.Device) int {
+func keepalive(t *testing.T, d *sim.Scripted) int {
 	t.Helper()
 	res, err := d.Keepalive(ctxT(t))
 	if err != nil {
@@ -373,7 +373,7 @@ func keepalive(t *testing.T, d *siptest.Device) int {
 }
 
 // keepSendingKeepalives sends a keepalive every period until the returned stop is called.
-func keepSendingKeepalives(t *testing.T, d *siptest.Device, period time.Duration) (stop func()) {
+func keepSendingKeepalives(t *testing.T, d *sim.Scripted, period time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -16,7 +16,7 @@ import (
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/internal/testutil"
-	"github.com/gb28181/camera-operator/sipd/siptest"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 // writeCounter counts the operator's API requests that write Cameras or Events.
@@ -62,7 +62,7 @@ func TestAPIWritesBounded(t *testing.T) {
 		opts: Options{KeepaliveStatusInterval: statusInterval}})
 
 	createSecret(t, c, ns, "fleet-sip", map[string]string{"password": "fleet"})
-	devs := make([]*siptest.Device, devices)
+	devs := make([]*sim.Scripted, devices)
 	for i := range devs {
 		id := fmt.Sprintf("340200000013200%05d", 100+i)
 		createCamera(t, c, ns, fmt.Sprintf("cam-%03d", i), id, "fleet-sip", func(cam *gbv1.Camera) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/gb28181/camera-operator/sipd/siptest"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 // memStore is an in-memory CredentialStore.
@@ -89,9 +89,9 @@ func startServer(t testing.TB, cfg Config, store CredentialStore) *Server {
 }
 
 // device returns a scripted device for s over transport, closed at test end.
-func device(t testing.TB, s *Server, transport, id, password string) *siptest.Device {
+func device(t testing.TB, s *Server, transport, id, password string) *sim.Scripted {
 	t.Helper()
-	d := &siptest.Device{ID: id, Password: password, Server: s.UDPAddr(), Transport: transport, Expires: 3600}
+	d := &sim.Scripted{ID: id, Password: password, Server: s.UDPAddr(), Transport: transport, Expires: 3600}
 	if transport == "tcp" {
 		d.Server = s.TCPAddr()
 	}

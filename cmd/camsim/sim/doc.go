@@ -7,5 +7,7 @@
 // local SIP socket (a sipgo user agent) that devices send from and receive queries on;
 // a Device makes its own unless given a shared one, which is how a Fleet simulates
 // thousands of devices over a few sockets. A Fleet drives many devices through a bounded
-// worker pool and a single timer heap, and records registration figures in Stats.
+// worker pool and a single timer heap, and records registration figures in Stats. A
+// Scripted device is for tests that drive each exchange by hand and look at the raw
+// answers.
 package sim

@@ -1,8 +1,9 @@
-// Package siptest provides a scripted GB/T 28181 device built on a real sipgo user
-// agent, for tests of the registrar and of anything built on it: it registers with
-// digest authentication, refreshes, unregisters, sends keepalives, and answers
-// DeviceInfo and Catalog queries (splitting a catalog over several MESSAGEs).
-package siptest
+package sim
+
+// Scripted is the device of tests that drive each exchange themselves: one request per
+// call, each answer returned raw (the 401, a final 423, a partial catalog), fields
+// changed between calls. Device and Fleet, by contrast, run a device's life on their own.
+// Both answer queries with the same MANSCDP encoders.
 
 import (
 	"context"
@@ -23,9 +24,9 @@ import (
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 
-// Device is a scripted device. Set the exported fields, then call its methods; the
+// Scripted is a scripted device. Set the exported fields, then call its methods; the
 // user agent starts on first use and stops with Close.
-type Device struct {
+type Scripted struct {
 	// ID is the device's GB ID (From/To user).
 	ID string
 	// Username is the digest user name (default ID); Password the digest password.
@@ -69,13 +70,13 @@ type Device struct {
 // Start creates the user agent: over UDP it listens on a free 127.0.0.1 port and
 // sends from it, so the registrar's queries reach it; over TCP queries arrive on the
 // connection it registers over.
-func (d *Device) Start(ctx context.Context) error {
+func (d *Scripted) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.startLocked()
 }
 
-func (d *Device) startLocked() error {
+func (d *Scripted) startLocked() error {
 	if d.ua != nil {
 		return nil
 	}
@@ -138,7 +139,7 @@ func (d *Device) startLocked() error {
 
 // loopback is the local address to send from: IPv6 loopback towards an IPv6 registrar,
 // else IPv4 loopback.
-func (d *Device) loopback() string {
+func (d *Scripted) loopback() string {
 	if ap, err := netip.ParseAddrPort(d.Server); err == nil && ap.Addr().Is6() {
 		return "::1"
 	}
@@ -146,7 +147,7 @@ func (d *Device) loopback() string {
 }
 
 // Close stops the user agent.
-func (d *Device) Close() {
+func (d *Scripted) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closeFn != nil {
@@ -155,14 +156,14 @@ func (d *Device) Close() {
 	}
 }
 
-func (d *Device) transport() string {
+func (d *Scripted) transport() string {
 	if strings.EqualFold(d.Transport, "tcp") {
 		return "TCP"
 	}
 	return "UDP"
 }
 
-func (d *Device) domain() string {
+func (d *Scripted) domain() string {
 	if d.Domain != "" {
 		return d.Domain
 	}
@@ -172,7 +173,7 @@ func (d *Device) domain() string {
 	return d.ID
 }
 
-func (d *Device) serverID() string {
+func (d *Scripted) serverID() string {
 	if d.ServerID != "" {
 		return d.ServerID
 	}
@@ -180,7 +181,7 @@ func (d *Device) serverID() string {
 }
 
 // newRequest builds a request to the registrar with the device's dialog identifiers.
-func (d *Device) newRequest(method sip.RequestMethod) *sip.Request {
+func (d *Scripted) newRequest(method sip.RequestMethod) *sip.Request {
 	host, portStr, _ := net.SplitHostPort(d.Server)
 	port, _ := strconv.Atoi(portStr)
 	recipient := sip.Uri{Scheme: "sip", User: d.serverID(), Host: host, Port: port}
@@ -194,8 +195,8 @@ func (d *Device) newRequest(method sip.RequestMethod) *sip.Request {
 	return req
 }
 
-// RegisterResult is the outcome of a registration attempt.
-type RegisterResult struct {
+// ScriptedResult is the outcome of a registration attempt.
+type ScriptedResult struct {
 	// Challenge is the 401 that preceded the authenticated attempt (nil if none).
 	Challenge *sip.Response
 	// Final is the last answer.
@@ -204,7 +205,7 @@ type RegisterResult struct {
 
 // Register sends REGISTER with d.Expires, answers the digest challenge, and returns
 // the final answer.
-func (d *Device) Register(ctx context.Context) (*sip.Response, error) {
+func (d *Scripted) Register(ctx context.Context) (*sip.Response, error) {
 	r, err := d.RegisterExpires(ctx, d.Expires)
 	if err != nil {
 		return nil, err
@@ -213,7 +214,7 @@ func (d *Device) Register(ctx context.Context) (*sip.Response, error) {
 }
 
 // Unregister sends REGISTER with Expires: 0.
-func (d *Device) Unregister(ctx context.Context) (*sip.Response, error) {
+func (d *Scripted) Unregister(ctx context.Context) (*sip.Response, error) {
 	r, err := d.RegisterExpires(ctx, 0, "0")
 	if err != nil {
 		return nil, err
@@ -223,11 +224,11 @@ func (d *Device) Unregister(ctx context.Context) (*sip.Response, error) {
 
 // RegisterExpires registers asking for expires seconds (0 and no explicit header:
 // no Expires header; pass "0" as header to unregister).
-func (d *Device) RegisterExpires(ctx context.Context, expires int, header ...string) (RegisterResult, error) {
+func (d *Scripted) RegisterExpires(ctx context.Context, expires int, header ...string) (ScriptedResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.startLocked(); err != nil {
-		return RegisterResult{}, err
+		return ScriptedResult{}, err
 	}
 	req := d.newRequest(sip.REGISTER)
 	contact := &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: d.ID, Host: "127.0.0.1"}}
@@ -246,8 +247,8 @@ func (d *Device) RegisterExpires(ctx context.Context, expires int, header ...str
 	return d.doRegister(ctx, req)
 }
 
-func (d *Device) doRegister(ctx context.Context, req *sip.Request) (RegisterResult, error) {
-	var out RegisterResult
+func (d *Scripted) doRegister(ctx context.Context, req *sip.Request) (ScriptedResult, error) {
+	var out ScriptedResult
 	cid := sip.CallIDHeader(d.callID)
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.cseq, MethodName: sip.REGISTER})
@@ -275,7 +276,7 @@ func (d *Device) doRegister(ctx context.Context, req *sip.Request) (RegisterResu
 }
 
 // Keepalive sends a Keepalive Notify and returns the answer.
-func (d *Device) Keepalive(ctx context.Context) (*sip.Response, error) {
+func (d *Scripted) Keepalive(ctx context.Context) (*sip.Response, error) {
 	d.mu.Lock()
 	if err := d.startLocked(); err != nil {
 		d.mu.Unlock()
@@ -292,7 +293,7 @@ func (d *Device) Keepalive(ctx context.Context) (*sip.Response, error) {
 }
 
 // SendMessage sends a MANSCDP body in a MESSAGE and returns the answer.
-func (d *Device) SendMessage(ctx context.Context, body []byte) (*sip.Response, error) {
+func (d *Scripted) SendMessage(ctx context.Context, body []byte) (*sip.Response, error) {
 	d.mu.Lock()
 	if err := d.startLocked(); err != nil {
 		d.mu.Unlock()
@@ -302,14 +303,14 @@ func (d *Device) SendMessage(ctx context.Context, body []byte) (*sip.Response, e
 	return d.sendMessage(ctx, body)
 }
 
-func (d *Device) charset() string {
+func (d *Scripted) charset() string {
 	if d.Charset == "" {
 		return "GB2312"
 	}
 	return d.Charset
 }
 
-func (d *Device) sendMessage(ctx context.Context, body []byte) (*sip.Response, error) {
+func (d *Scripted) sendMessage(ctx context.Context, body []byte) (*sip.Response, error) {
 	d.mu.Lock()
 	req := d.newRequest(sip.MESSAGE)
 	cid := sip.CallIDHeader(sip.GenerateTagN(16) + "@siptest")
@@ -324,14 +325,14 @@ func (d *Device) sendMessage(ctx context.Context, body []byte) (*sip.Response, e
 }
 
 // Queries returns the queries the device received so far.
-func (d *Device) Queries() []manscdp.Message {
+func (d *Scripted) Queries() []manscdp.Message {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]manscdp.Message(nil), d.queries...)
 }
 
 // onMessage answers the registrar's queries: 200 first, then the Response MESSAGE(s).
-func (d *Device) onMessage(req *sip.Request, tx sip.ServerTransaction) {
+func (d *Scripted) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	charset := ""
 	if ct := req.ContentType(); ct != nil {
 		if _, v, ok := strings.Cut(strings.ToLower(string(*ct)), "charset="); ok {
@@ -351,13 +352,13 @@ func (d *Device) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // SetCatalogParts changes CatalogParts while the device may be answering a query.
-func (d *Device) SetCatalogParts(n int) {
+func (d *Scripted) SetCatalogParts(n int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.CatalogParts = n
 }
 
-func (d *Device) answer(q manscdp.Message) {
+func (d *Scripted) answer(q manscdp.Message) {
 	ctx := context.Background()
 	d.mu.Lock()
 	info, catalog, size, limit, charset := d.Info, d.Catalog, d.CatalogPartSize, d.CatalogParts, d.charset()
@@ -392,4 +393,4 @@ func (d *Device) answer(q manscdp.Message) {
 }
 
 // String names the device in test logs.
-func (d *Device) String() string { return fmt.Sprintf("device %s (%s)", d.ID, d.transport()) }
+func (d *Scripted) String() string { return fmt.Sprintf("device %s (%s)", d.ID, d.transport()) }
