@@ -2,40 +2,23 @@ package controllers
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 	"github.com/gb28181/camera-operator/sipd/sipdtest"
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 // The querier is tested against the real registrar and a real device; only the
 // credentials come from a map instead of Kubernetes, and the clock is the test's so the
 // refresh schedule can be checked without waiting an hour.
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func startQuerier(t *testing.T, srv *sipd.Server, clock *testClock, opts Options) (*querier, chan string) {
+func startQuerier(t *testing.T, srv *sipd.Server, clock *testutil.Clock, opts Options) (*querier, chan string) {
 	t.Helper()
 	opts.now = clock.Now
 	opts = opts.withDefaults()
@@ -80,7 +63,7 @@ func TestQuerierSchedule(t *testing.T) {
 	if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {
 		t.Fatalf("REGISTER: %v %v", res, err)
 	}
-	clock := &testClock{now: t0}
+	clock := testutil.NewClock(t0)
 	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: 5 * time.Second, QueryRetryInterval: time.Minute})
 	regAt := srv.Device(id).Binding.RegisteredAt
 
@@ -100,11 +83,11 @@ func TestQuerierSchedule(t *testing.T) {
 	}
 
 	// Not due again before the refresh interval.
-	clock.advance(59 * time.Minute)
+	clock.Advance(59 * time.Minute)
 	if next := q.due(id, regAt, time.Hour, true); !next.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("due before refresh = %v, want %v", next, t0.Add(time.Hour))
 	}
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if next := q.due(id, regAt, time.Hour, true); !next.IsZero() {
 		t.Fatalf("due at refresh = %v, want a query now", next)
 	}
@@ -139,7 +122,7 @@ func TestQuerierPartialAndFailedAnswers(t *testing.T) {
 	if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {
 		t.Fatalf("REGISTER: %v %v", res, err)
 	}
-	clock := &testClock{now: t0}
+	clock := testutil.NewClock(t0)
 	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: time.Second, QueryRetryInterval: time.Minute})
 
 	regAt := srv.Device(id).Binding.RegisteredAt

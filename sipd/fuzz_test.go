@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // FuzzHandle feeds arbitrary datagrams to the request handling of a running server:
@@ -27,7 +29,7 @@ func FuzzHandle(f *testing.F) {
 	}
 	// handle recovers from panics and logs them at Error: the fuzzer watches that log,
 	// so a panic still fails it.
-	var errorLog syncBuffer
+	var errorLog testutil.LogBuffer
 	s := startServer(f, Config{MaxMessageSize: 8192, Logger: slog.New(slog.NewTextHandler(&errorLog, &slog.HandlerOptions{Level: slog.LevelError}))}, store)
 	src := sinkSource(f)
 	// A live binding, so that keepalives and responses reach their deeper paths.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 
@@ -92,7 +93,7 @@ func TestKeepaliveFromAnotherAddress(t *testing.T) {
 func TestExpiry(t *testing.T) {
 	store := newMemStore()
 	store.set(devID, Credentials{Password: devPW})
-	clock, changes := newTestClock(), newChangeRecorder()
+	clock, changes := testutil.NewClock(time.Now()), newChangeRecorder()
 	s := startServer(t, Config{SweepInterval: 10 * time.Millisecond, Now: clock.Now, Notifier: changes}, store)
 	d := device(t, s, "udp", devID, devPW)
 	d.Expires = 60
@@ -103,7 +104,7 @@ func TestExpiry(t *testing.T) {
 	if st := s.Device(devID); st.Binding == nil {
 		t.Fatalf("not registered: %+v", st)
 	}
-	clock.advance(61 * time.Second)
+	clock.Advance(61 * time.Second)
 	changes.wait(t, devID)
 	st := s.Device(devID)
 	if st.Binding != nil || st.LastExpired.IsZero() {

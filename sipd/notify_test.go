@@ -3,6 +3,8 @@ package sipd
 import (
 	"testing"
 	"time"
+
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // TestQuietKeepalivesAndRefreshes: inside the quiet period the controllers set, a
@@ -14,7 +16,7 @@ func TestQuietKeepalivesAndRefreshes(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			store := newMemStore()
 			store.set(devID, Credentials{Password: devPW, Owner: "camera-uid"})
-			clock, changes := newTestClock(), newChangeRecorder()
+			clock, changes := testutil.NewClock(time.Now()), newChangeRecorder()
 			s := startServer(t, Config{Now: clock.Now, Notifier: changes}, store)
 			d := device(t, s, tr, devID, devPW)
 			ctx := testCtx(t)
@@ -41,7 +43,7 @@ func TestQuietKeepalivesAndRefreshes(t *testing.T) {
 			}
 			before := changes.count(devID)
 			for i := range 3 {
-				clock.advance(time.Minute)
+				clock.Advance(time.Minute)
 				res, err := d.Keepalive(ctx)
 				mustStatus("quiet keepalive", res.StatusCode, err)
 				if got := s.Device(devID).Binding.LastKeepalive; !got.Equal(clock.Now()) {
@@ -57,7 +59,7 @@ func TestQuietKeepalivesAndRefreshes(t *testing.T) {
 				t.Fatalf("quiet keepalives and refresh notified %d times", got-before)
 			}
 
-			clock.advance(3 * time.Minute) // past the quiet period
+			clock.Advance(3 * time.Minute) // past the quiet period
 			res, err = d.Keepalive(ctx)
 			mustStatus("keepalive after the quiet period", res.StatusCode, err)
 			changes.wait(t, devID)

@@ -1,12 +1,12 @@
 package sipd
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // panickingStore stands for a bug behind the registrar: every lookup panics.
@@ -16,34 +16,10 @@ func (panickingStore) LookupCredentials(string) (Credentials, error) {
 	panic("credential store bug")
 }
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestPanicWhileHandlingIsContained: a panic while handling one message drops that
 // message with an error log, and the registrar keeps serving.
 func TestPanicWhileHandlingIsContained(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.LogBuffer
 	s := startServer(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, panickingStore{})
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package chart
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,29 +35,15 @@ import (
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/controllers"
+	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
-// lockedBuffer collects the operator's logs from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// operatorLogs collects the operator's logs from several goroutines.
+type operatorLogs struct{ testutil.LogBuffer }
 
 // refused reports whether the API server refused the operator anything so far.
-func (l *lockedBuffer) refused() bool {
+func (l *operatorLogs) refused() bool {
 	return strings.Contains(strings.ToLower(l.String()), "forbidden")
 }
 
@@ -133,7 +117,7 @@ func TestOperatorRunsWithChartRBAC(t *testing.T) {
 				Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + tc.releaseNS, "system:authenticated"},
 			}
 
-			logs := &lockedBuffer{}
+			logs := &operatorLogs{}
 			srv := runOperator(t, ctx, asOperator, args, logs)
 
 			// A user declares a device, as admin.
@@ -200,7 +184,7 @@ func testScheme() *runtime.Scheme {
 // runOperator starts the operator the way main.go wires it, configured from the flags
 // the chart's Deployment passes, with SIP on a free 127.0.0.1 port. It stops with the
 // test.
-func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[string]string, logs *lockedBuffer) *sipd.Server {
+func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[string]string, logs *operatorLogs) *sipd.Server {
 	t.Helper()
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	log := logr.FromSlogHandler(logger.Handler())
@@ -265,7 +249,7 @@ func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[s
 // registerUntilOK registers the device, retrying while the registrar answers 503 (its
 // credential store is still loading) or 404 (the new Camera has not reached the
 // operator's cache yet).
-func registerUntilOK(t *testing.T, ctx context.Context, dev *sim.Device, logs *lockedBuffer) {
+func registerUntilOK(t *testing.T, ctx context.Context, dev *sim.Device, logs *operatorLogs) {
 	t.Helper()
 	for {
 		_, err := dev.Register(ctx)
@@ -288,7 +272,7 @@ func registerUntilOK(t *testing.T, ctx context.Context, dev *sim.Device, logs *l
 
 // waitReady waits for the operator, writing status as the ServiceAccount, to report the
 // Camera Ready.
-func waitReady(t *testing.T, ctx context.Context, c client.Client, key client.ObjectKey, logs *lockedBuffer) {
+func waitReady(t *testing.T, ctx context.Context, c client.Client, key client.ObjectKey, logs *operatorLogs) {
 	t.Helper()
 	var cam gbv1.Camera
 	for {
