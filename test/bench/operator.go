@@ -69,6 +69,27 @@ func (o *operator) start(ctx context.Context) (time.Duration, error) {
 	}
 }
 
+// productionStatusInterval is the operator's default --keepalive-status-interval.
+const productionStatusInterval = 5 * time.Minute
+
+// restartWith stops the operator and starts it again with flag (a "--name=value") in
+// place of its earlier value.
+func (o *operator) restartWith(ctx context.Context, flag string) error {
+	name, _, _ := strings.Cut(flag, "=")
+	args := []string{flag}
+	for _, a := range o.args {
+		if n, _, _ := strings.Cut(a, "="); n != name {
+			args = append(args, a)
+		}
+	}
+	o.args = args
+	if err := o.kill(); err != nil {
+		return err
+	}
+	_, err := o.start(ctx)
+	return err
+}
+
 // kill ends the operator with SIGKILL.
 func (o *operator) kill() error {
 	if err := syscall.Kill(o.child.PID(), syscall.SIGKILL); err != nil {
