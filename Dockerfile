@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The camera-operator image: a static Go binary on distroless, running as nonroot.
 # Build with `make docker-build IMG=...`. The go build line must stay the one `make build`
-# runs (hack/image tests that they match).
+# runs (test/image tests that they match).
 
 FROM --platform=$BUILDPLATFORM golang:1.26 AS builder
 ARG TARGETOS

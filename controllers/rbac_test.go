@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
 // forbiddenRecorder remembers the requests the API server refused with 403.
@@ -44,7 +44,7 @@ func TestRunsWithGeneratedRBAC(t *testing.T) {
 	c := controlPlane(t)
 	ns := newNamespace(t, c)
 
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	raw, err := os.ReadFile(filepath.Join(kubetest.RepoRoot(), "config", "rbac", "role.yaml"))
 	if err != nil {
 		t.Fatalf("generated role: %v", err)
 	}
@@ -69,7 +69,7 @@ func TestRunsWithGeneratedRBAC(t *testing.T) {
 	t.Cleanup(func() { deleteObject(t, c, &binding) })
 
 	// Leader election's Lease is granted by the separate, namespaced Role, as deployed.
-	raw, err = os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "leader_election_role.yaml"))
+	raw, err = os.ReadFile(filepath.Join(kubetest.RepoRoot(), "config", "rbac", "leader_election_role.yaml"))
 	if err != nil {
 		t.Fatalf("leader election role: %v", err)
 	}

@@ -33,10 +33,10 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 )
 
 // The tests below the pure ones run against a real kube-apiserver and etcd (envtest)
@@ -86,7 +86,7 @@ func TestMain(m *testing.M) {
 func controlPlane(t *testing.T) client.Client {
 	t.Helper()
 	envOnce.Do(func() {
-		env, envErr = testenv.New()
+		env, envErr = kubetest.New()
 		if envErr != nil {
 			return
 		}

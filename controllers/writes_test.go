@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // writeCounter counts the operator's API requests that write Cameras or Events.

@@ -35,4 +35,4 @@ chart-package: helm ## Package the chart into dist/.
 .PHONY: chart-test
 chart-test: helm envtest ## Run the chart, kustomize, RBAC, Argo CD health and image tests.
 	KUBEBUILDER_ASSETS="$(ENVTEST_DIR)" HELM="$(HELM)" KUBECTL="$(ENVTEST_DIR)/kubectl" \
-	  go test ./hack/chart/... ./hack/argocd/... ./hack/image/... -count=1 -timeout 20m
+	  go test ./hack/chart/... ./hack/argocd/... ./test/image/... -count=1 -timeout 20m

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
 // These tests run the API against the real kube-apiserver and etcd, so what they check is
@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 }
 
 func runWithControlPlane(m *testing.M) int {
-	env, err := testenv.New()
+	env, err := kubetest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

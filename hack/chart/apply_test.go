@@ -11,7 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
 // dryRunApply server-side applies every object as a dry run, so the real API server
@@ -54,7 +54,7 @@ func kubectl(t *testing.T) string {
 	if p := os.Getenv("KUBECTL"); p != "" {
 		return p
 	}
-	assets, err := testenv.AssetsDir()
+	assets, err := kubetest.AssetsDir()
 	if err != nil {
 		t.Fatal(err)
 	}

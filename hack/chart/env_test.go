@@ -22,7 +22,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
 // cluster is the one real control plane the package's tests share, started by the
@@ -61,12 +61,12 @@ func envCluster(t *testing.T) *cluster {
 		t.Skip("needs a kube-apiserver")
 	}
 	clusterOnce.Do(func() {
-		assets, err := testenv.AssetsDir()
+		assets, err := kubetest.AssetsDir()
 		if err != nil {
 			clusterErr = err
 			return
 		}
-		env := testenv.NewWithAssets(assets)
+		env := kubetest.NewWithAssets(assets)
 		env.CRDDirectoryPaths = append(env.CRDDirectoryPaths, filepath.Join(root, "hack", "chart", "testdata", "crds"))
 		cfg, err := env.Start()
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
 // ControlPlane is a running etcd + kube-apiserver with the operator's CRDs, a kubeconfig
@@ -33,7 +33,7 @@ type ControlPlane struct {
 func StartControlPlane(stateDir, assetsDir string) (*ControlPlane, error) {
 	if assetsDir == "" {
 		var err error
-		if assetsDir, err = testenv.AssetsDir(); err != nil {
+		if assetsDir, err = kubetest.AssetsDir(); err != nil {
 			return nil, err
 		}
 	}
@@ -51,7 +51,7 @@ func StartControlPlane(stateDir, assetsDir string) (*ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := testenv.NewWithAssets(assetsDir)
+	env := kubetest.NewWithAssets(assetsDir)
 	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: filepath.Join(stateDir, "etcd")}
 	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir}
 	if _, err := env.Start(); err != nil {
@@ -61,7 +61,7 @@ func StartControlPlane(stateDir, assetsDir string) (*ControlPlane, error) {
 	cp := &ControlPlane{
 		KubeconfigPath: filepath.Join(stateDir, "kubeconfig"),
 		AssetsDir:      assetsDir,
-		KubeVersion:    testenv.KubeVersion,
+		KubeVersion:    kubetest.KubeVersion,
 		env:            env,
 		pids:           pids,
 		certDir:        certDir,

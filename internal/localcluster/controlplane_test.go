@@ -18,14 +18,14 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
 // TestControlPlaneLifecycle runs what `make dev` runs, twice on the same state directory:
 // the control plane comes up with the CRD and a working kubeconfig, a child runs against
 // it, Stop leaves no process behind, and a second start finds the first one's objects.
 func TestControlPlaneLifecycle(t *testing.T) {
-	assets, err := testenv.AssetsDir()
+	assets, err := kubetest.AssetsDir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestStaleProcessesStopped(t *testing.T) {
 // TestAPIServerRestart stops kube-apiserver alone and starts it again: the API is gone
 // meanwhile, and the kubeconfig written at start works again afterwards.
 func TestAPIServerRestart(t *testing.T) {
-	assets, err := testenv.AssetsDir()
+	assets, err := kubetest.AssetsDir()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 	"github.com/gb28181/camera-operator/internal/localcluster"
-	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 const (
@@ -109,7 +109,7 @@ func (b *bench) start(ctx context.Context) error {
 	}
 	slog.Info("building the operator and camsim")
 	build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(b.work, "bin")+string(filepath.Separator), ".", "./cmd/camsim")
-	build.Dir = testenv.RepoRoot()
+	build.Dir = kubetest.RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
@@ -529,7 +529,7 @@ func (b *bench) sipp(ctx context.Context) error {
 	slog.Info("sipp registration load", "devices", len(b.ids))
 	cpu0, _ := b.op.cpuSeconds()
 	start := time.Now()
-	s, err := runSipp(ctx, bin, filepath.Join(testenv.RepoRoot(), "test", "bench", "sipp", "register-load.xml"),
+	s, err := runSipp(ctx, bin, filepath.Join(kubetest.RepoRoot(), "test", "bench", "sipp", "register-load.xml"),
 		filepath.Join(b.work, "sipp"), b.op.sipAddr, b.ids, password, b.o.sippRate, b.o.sippLimit)
 	cpu1, _ := b.op.cpuSeconds()
 	s.OperatorCPU = (cpu1 - cpu0) / time.Since(start).Seconds()

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
@@ -117,7 +117,7 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 		targets = append([]live{{&res.Targets[0], k.addr}}, targets...)
 	}
 
-	scenario := filepath.Join(testenv.RepoRoot(), "test", "bench", "sipp", "register-load.xml")
+	scenario := filepath.Join(kubetest.RepoRoot(), "test", "bench", "sipp", "register-load.xml")
 	defer res.judge()
 	for _, rate := range o.compareRates {
 		for _, t := range targets {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
 var benchRate = regexp.MustCompile(`([0-9.]+) registrations/s`)
@@ -22,7 +22,7 @@ func runGoBench(ctx context.Context) (goBenchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = testenv.RepoRoot()
+	cmd.Dir = kubetest.RepoRoot()
 	out, err := cmd.CombinedOutput()
 	res.Output = strings.TrimSpace(string(out))
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gb28181/camera-operator/internal/testenv"
+	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
 // Kamailio as the reference registrar of `make bench-compare`: test/bench/kamailio's
@@ -80,7 +80,7 @@ func startKamailio(ctx context.Context, bin, dir string, children int, ids []str
 		return nil, err
 	}
 	defer logFile.Close()
-	cfg := filepath.Join(testenv.RepoRoot(), "test", "bench", "kamailio", "kamailio.cfg")
+	cfg := filepath.Join(kubetest.RepoRoot(), "test", "bench", "kamailio", "kamailio.cfg")
 	k.cmd = exec.Command(bin, "-f", cfg, "-DD", "-E",
 		"-l", "udp:"+k.addr, "-n", strconv.Itoa(children),
 		"-m", "256", "-M", "32", // shared and per-process memory (MB): 10k bindings fit many times

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gb28181/camera-operator/internal/kubetest"
 	"github.com/gb28181/camera-operator/internal/localcluster"
-	"github.com/gb28181/camera-operator/internal/testenv"
 )
 
 // keepaliveStatusInterval is the operator's --keepalive-status-interval in the suite:
@@ -41,7 +41,7 @@ type env struct {
 // the operator. Everything is stopped when the test ends.
 func setup(t *testing.T) *env {
 	t.Helper()
-	assets, err := testenv.AssetsDir()
+	assets, err := kubetest.AssetsDir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func setup(t *testing.T) *env {
 func (e *env) build() error {
 	out := filepath.Join(e.dir, "bin")
 	cmd := exec.Command(goTool(), "build", "-o", out+string(filepath.Separator), ".", "./cmd/camsim")
-	cmd.Dir = testenv.RepoRoot()
+	cmd.Dir = kubetest.RepoRoot()
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, b)
 	}

@@ -1,7 +1,7 @@
-// Package testenv gives tests and local tools a real control plane: the kube-apiserver
+// Package kubetest gives tests and local tools a real control plane: the kube-apiserver
 // and etcd binaries built by hack/envtest (or any KUBEBUILDER_ASSETS), with the Camera
 // CRD installed. It only locates and configures; envtest does the starting.
-package testenv
+package kubetest
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ const KubeVersion = "1.36.3"
 func RepoRoot() string {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
-		panic("testenv: cannot locate source file")
+		panic("kubetest: cannot locate source file")
 	}
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
@@ -35,9 +35,9 @@ func AssetsDir() (string, error) {
 	for _, name := range []string{"kube-apiserver", "etcd"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return "", fmt.Errorf("testenv: %s not found in %s: run `make envtest` (or set KUBEBUILDER_ASSETS)", name, dir)
+				return "", fmt.Errorf("kubetest: %s not found in %s: run `make envtest` (or set KUBEBUILDER_ASSETS)", name, dir)
 			}
-			return "", fmt.Errorf("testenv: %w", err)
+			return "", fmt.Errorf("kubetest: %w", err)
 		}
 	}
 	return dir, nil
