@@ -138,7 +138,7 @@ func (b *bench) start(ctx context.Context) error {
 	b.apiHost = cfg.Host
 
 	b.op = &operator{cp: cp, bin: filepath.Join(b.work, "bin", "camera-operator"), logPath: filepath.Join(b.work, "logs", "operator.log"),
-		args: []string{"--keepalive-status-interval=" + b.o.statusInterval.String()}}
+		args: append([]string{"--keepalive-status-interval=" + b.o.statusInterval.String()}, b.o.operatorArgs...)}
 	if b.op.sipAddr, err = freeSIPAddr(); err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ type opts struct {
 	goBench         bool
 	endpoints       int
 	workers         int
+	operatorArgs    []string
 
 	// The side-by-side comparison with Kamailio (compare.go), which runs alone.
 	compareKamailio bool
@@ -78,6 +79,10 @@ func parseFlags(args []string) (opts, error) {
 	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback: the registrar alone, with a lean client")
 	fs.IntVar(&o.endpoints, "endpoints", 64, "camsim's sockets per fleet")
 	fs.IntVar(&o.workers, "workers", 256, "camsim's SIP exchanges in flight per fleet")
+	fs.Func("operator-arg", "a further flag of the operator, such as --max-concurrent-reconciles=16 (repeatable)", func(v string) error {
+		o.operatorArgs = append(o.operatorArgs, v)
+		return nil
+	})
 	fs.BoolVar(&o.compareKamailio, "compare-kamailio", false, "instead of the rest, offer the same sipp REGISTER load alternately to Kamailio and to the operator's registrar at increasing rates, and compare (JSON in compare.json beside --out)")
 	rates := fs.String("compare-rates", "2000,4000,8000,12000,16000", "offered REGISTER rates (calls/s) of the comparison, comma-separated")
 	fs.DurationVar(&o.compareStep, "compare-step", 3*time.Second, "how long each rate is offered to each target")
