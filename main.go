@@ -147,6 +147,9 @@ func run(args []string) error {
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)
 	}
+	if err := controllers.SetupStreams(mgr, srv, changes, controllers.StreamOptions{Realm: srv.Realm()}); err != nil {
+		return fmt.Errorf("setting up the Stream controller: %w", err)
+	}
 	if err := addProbes(mgr, store, srv); err != nil {
 		return err
 	}

@@ -26,7 +26,14 @@ type DeviceChanges struct {
 
 	mu    sync.Mutex
 	early map[string]struct{} // notified before the controller started
+
+	// also are told of every change too (the Stream controller); set before the
+	// registrar starts, read only afterwards.
+	also []sipd.Notifier
 }
+
+// alsoTell makes every later Notify reach n as well. Call it before the registrar starts.
+func (c *DeviceChanges) alsoTell(n sipd.Notifier) { c.also = append(c.also, n) }
 
 var _ sipd.Notifier = (*DeviceChanges)(nil)
 
@@ -38,6 +45,9 @@ func NewDeviceChanges() *DeviceChanges {
 
 // Notify implements sipd.Notifier.
 func (c *DeviceChanges) Notify(deviceID string) {
+	for _, n := range c.also {
+		n.Notify(deviceID)
+	}
 	if q := c.queue.Load(); q != nil {
 		(*q).Add(deviceID)
 		return

@@ -137,6 +137,7 @@ type operatorConfig struct {
 	opts       Options
 	// leaseNamespace turns leader election on, with a Lease there.
 	leaseNamespace string
+	streams        *StreamOptions // non-nil: run the Stream controller too
 	// restConfig replaces the control plane's (to count requests).
 	restConfig *rest.Config
 }
@@ -217,6 +218,11 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	}
 	if err := SetupWithManager(mgr, srv, store, changes, oc.opts); err != nil {
 		t.Fatal(err)
+	}
+	if oc.streams != nil {
+		if err := SetupStreams(mgr, srv, changes, *oc.streams); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	op := &operator{srv: srv, store: store, notified: notified, cancel: cancel, done: make(chan error, 1)}

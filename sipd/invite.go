@@ -121,6 +121,9 @@ func (s *Server) Bye(ctx context.Context, d Dialog) error {
 	return nil
 }
 
+// Realm is the registrar's SIP domain ID; generated SSRCs carry part of it.
+func (s *Server) Realm() string { return s.cfg.Realm }
+
 // buildInvite writes the INVITE of d with offer as its body.
 func (s *Server) buildInvite(d Dialog, dst source, offer sdp.Session) (*sip.Request, string) {
 	uri := sip.Uri{Scheme: "sip", User: d.ChannelID, Host: dst.addr.Addr().String(), Port: int(dst.addr.Port())}
