@@ -27,8 +27,9 @@ const maxKept = 8 << 20
 
 // Receiver receives one RTP stream.
 type Receiver struct {
-	ssrc uint32
+	ssrc uint32 // 0: any
 	tcp  bool
+	sink io.Writer // nil: payloads are kept (Stream)
 	udp  net.PacketConn
 	ln   net.Listener
 
@@ -43,10 +44,16 @@ type Receiver struct {
 
 // Listen opens a receiver on 127.0.0.1 for ssrc, over TCP when tcp is set.
 func Listen(ssrc uint32, tcp bool) (*Receiver, error) {
-	r := &Receiver{ssrc: ssrc, tcp: tcp}
+	return ListenOn("127.0.0.1:0", ssrc, tcp, nil)
+}
+
+// ListenOn opens a receiver on addr for ssrc (0: any SSRC). With a sink, payloads are
+// written to it as they arrive instead of kept.
+func ListenOn(addr string, ssrc uint32, tcp bool, sink io.Writer) (*Receiver, error) {
+	r := &Receiver{ssrc: ssrc, tcp: tcp, sink: sink}
 	var err error
 	if tcp {
-		r.ln, err = net.Listen("tcp", "127.0.0.1:0")
+		r.ln, err = net.Listen("tcp", addr)
 		if err != nil {
 			return nil, err
 		}
@@ -54,7 +61,7 @@ func Listen(ssrc uint32, tcp bool) (*Receiver, error) {
 		go r.accept()
 		return r, nil
 	}
-	r.udp, err = net.ListenPacket("udp", "127.0.0.1:0")
+	r.udp, err = net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +146,7 @@ func (r *Receiver) packet(p []byte) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if binary.BigEndian.Uint32(p[8:]) != r.ssrc {
+	if r.ssrc != 0 && binary.BigEndian.Uint32(p[8:]) != r.ssrc {
 		r.others++
 		return
 	}
@@ -149,7 +156,11 @@ func (r *Receiver) packet(p []byte) {
 	if p[0]&0x10 != 0 && len(p) >= head+4 {
 		head += 4 + 4*int(binary.BigEndian.Uint16(p[head+2:]))
 	}
-	if head <= len(p) && r.ps.Len() < maxKept {
+	switch {
+	case head > len(p):
+	case r.sink != nil:
+		_, _ = r.sink.Write(p[head:])
+	case r.ps.Len() < maxKept:
 		r.ps.Write(p[head:])
 	}
 }
