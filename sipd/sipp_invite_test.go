@@ -17,17 +17,7 @@ import (
 // sipd/testdata/sipp) against Server.Invite and Server.Bye over UDP; sipp exits 0 only
 // when the exchange went as its scenario says, offer checks included.
 func TestSippInvite(t *testing.T) {
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("sipp not installed (Debian package sip-tester); CI must provide it")
-		}
-		t.Skip("sipp not installed (Debian package sip-tester)")
-	}
-	dir, err := filepath.Abs("testdata/sipp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sipp, dir := sippAndScenarios(t)
 	for _, tc := range []struct {
 		file string
 		run  func(t *testing.T, s *Server)
@@ -79,6 +69,24 @@ func TestSippInvite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sippAndScenarios returns the sipp binary and the scenario directory. Without sipp the
+// test is skipped, except under CI, which must provide it.
+func sippAndScenarios(t *testing.T) (string, string) {
+	t.Helper()
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sipp not installed (Debian package sip-tester); CI must provide it")
+		}
+		t.Skip("sipp not installed (Debian package sip-tester)")
+	}
+	dir, err := filepath.Abs("testdata/sipp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sipp, dir
 }
 
 // freeUDPPort returns a port that was free on 127.0.0.1 a moment ago.

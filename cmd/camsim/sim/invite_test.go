@@ -106,31 +106,28 @@ Content-Length: %[6]d
 	}
 	tag, _ := res.To().Params.Get("tag")
 	d := dialog{callID: callID, toTag: tag, channel: channel, answer: answer}
-	p.send(fmt.Sprintf(`ACK sip:%[1]s@%[2]s SIP/2.0
-Via: SIP/2.0/UDP %[3]s;rport;branch=z9hG4bK-ack-%[4]s
+	p.inDialog(d, "ACK", 1)
+	return d
+}
+
+// inDialog sends a bodiless request within d.
+func (p *platform) inDialog(d dialog, method string, cseq int) {
+	p.t.Helper()
+	p.send(fmt.Sprintf(`%[6]s sip:%[1]s@%[2]s SIP/2.0
+Via: SIP/2.0/UDP %[3]s;rport;branch=z9hG4bK-%[6]s-%[4]s
 From: <sip:34020000002000000001@3402000000>;tag=plat
 To: <sip:%[1]s@3402000000>;tag=%[5]s
 Call-ID: %[4]s
-CSeq: 1 ACK
+CSeq: %[7]d %[6]s
 Max-Forwards: 70
 Content-Length: 0
 
-`, channel, p.device, p.addr(), callID, tag))
-	return d
+`, d.channel, p.device, p.addr(), d.callID, d.toTag, method, cseq))
 }
 
 func (p *platform) bye(d dialog) *sip.Response {
 	p.t.Helper()
-	p.send(fmt.Sprintf(`BYE sip:%[1]s@%[2]s SIP/2.0
-Via: SIP/2.0/UDP %[3]s;rport;branch=z9hG4bK-bye-%[4]s
-From: <sip:34020000002000000001@3402000000>;tag=plat
-To: <sip:%[1]s@3402000000>;tag=%[5]s
-Call-ID: %[4]s
-CSeq: 2 BYE
-Max-Forwards: 70
-Content-Length: 0
-
-`, d.channel, p.device, p.addr(), d.callID, d.toTag))
+	p.inDialog(d, "BYE", 2)
 	return p.finalResponse()
 }
 
