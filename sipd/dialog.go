@@ -83,10 +83,12 @@ type dialogTable struct {
 	// ended remembers dialogs the device ended with a BYE, until the controllers ask
 	// (DialogEnded) or the bound evicts the oldest.
 	ended map[string]time.Time
+	// abandoned holds INVITEs given up on, for a late 200 (abandoned.go).
+	abandoned map[string]*abandonedInvite
 }
 
 func newDialogTable(max int) *dialogTable {
-	return &dialogTable{m: make(map[string]*liveDialog), ended: make(map[string]time.Time), max: max}
+	return &dialogTable{m: make(map[string]*liveDialog), ended: make(map[string]time.Time), abandoned: make(map[string]*abandonedInvite), max: max}
 }
 
 // reserve fails when the table is full, before an INVITE is sent.
@@ -140,6 +142,9 @@ func (s *Server) routeResponse(res *sip.Response) {
 	if cseq := res.CSeq(); cseq != nil && cseq.MethodName == sip.INVITE && res.StatusCode >= 200 && res.StatusCode < 300 && res.CallID() != nil {
 		if d := s.dialogs.get(res.CallID().Value()); d != nil && d.ack != nil {
 			_ = s.send(d.dst, d.ack)
+			return
+		}
+		if s.endLateDialog(res) {
 			return
 		}
 	}

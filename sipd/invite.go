@@ -62,6 +62,7 @@ func (s *Server) Invite(ctx context.Context, deviceID, channelID string, offer s
 	inv, branch := s.buildInvite(d, dst, offer)
 	res, err := s.transact(ctx, sip.INVITE, branch, requestBytes(inv), dst)
 	if err != nil {
+		s.dialogs.abandon(d, dst, s.now())
 		return Dialog{}, fmt.Errorf("INVITE %s of %s: %w", channelID, deviceID, err)
 	}
 	if res.StatusCode >= 300 {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/internal/rtprecv"
 	"github.com/gb28181/camera-operator/sipd/sdp"
@@ -178,5 +180,70 @@ func TestInviteUnanswered(t *testing.T) {
 	}
 	if _, err := s.Invite(testCtx(t), "34020000001320000099", "", offer); !errors.Is(err, ErrNotRegistered) {
 		t.Errorf("unregistered device: %v, want ErrNotRegistered", err)
+	}
+}
+
+// TestInviteLateAnswer: a 200 OK that arrives after the caller gave up on the INVITE is
+// acknowledged and the dialog ended with a BYE, so the device does not stream for nobody.
+func TestInviteLateAnswer(t *testing.T) {
+	dev, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	s := startServer(t, Config{}, newMemStore())
+	now := time.Now()
+	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: dev.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := s.Invite(ctx, devID, "", sdp.Session{Addr: "127.0.0.1", Port: 9, SSRC: "0200000005"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Invite: %v, want the context's deadline", err)
+	}
+	read := func() (sip.Message, net.Addr) {
+		t.Helper()
+		buf := make([]byte, 65536)
+		_ = dev.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, from, err := dev.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := sip.NewParser().ParseSIP(buf[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, from
+	}
+	m, from := read()
+	inv, ok := m.(*sip.Request)
+	if !ok || inv.Method != sip.INVITE {
+		t.Fatalf("got %v, want the INVITE", m)
+	}
+	res := sip.NewResponseFromRequest(inv, 200, "OK", sdp.Session{Addr: "127.0.0.1", Port: 15060, SSRC: "0200000005", Direction: "sendonly"}.Marshal())
+	res.To().Params = sip.NewParams()
+	res.To().Params.Add("tag", "late")
+	res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: devID, Host: "127.0.0.1", Port: dev.LocalAddr().(*net.UDPAddr).Port}})
+	if _, err := dev.WriteTo([]byte(res.String()), from); err != nil {
+		t.Fatal(err)
+	}
+	var got []sip.RequestMethod
+	for len(got) < 2 {
+		m, _ := read()
+		req, ok := m.(*sip.Request)
+		if !ok || req.Method == sip.INVITE {
+			continue // a retransmission
+		}
+		if req.CallID().Value() != inv.CallID().Value() {
+			t.Fatalf("%s of another call", req.Method)
+		}
+		if tag, _ := req.To().Params.Get("tag"); tag != "late" {
+			t.Errorf("%s To tag %q", req.Method, tag)
+		}
+		got = append(got, req.Method)
+		if req.Method == sip.BYE {
+			_, _ = dev.WriteTo([]byte(sip.NewResponseFromRequest(req, 200, "OK", nil).String()), from)
+		}
+	}
+	if got[0] != sip.ACK || got[1] != sip.BYE {
+		t.Errorf("sent %v after the late 200, want ACK then BYE", got)
 	}
 }
