@@ -88,14 +88,15 @@ func listen(t *testing.T, ssrc uint32, tcp bool) *rtprecv.Receiver {
 	return r
 }
 
-// stopsWithin checks that no packet arrives after settle has passed.
-func stopsWithin(t *testing.T, r *rtprecv.Receiver, settle time.Duration) {
+// stopsWithin checks that the packets stopped within d: none arrives in the half
+// second after it.
+func stopsWithin(t *testing.T, r *rtprecv.Receiver, d time.Duration) {
 	t.Helper()
-	time.Sleep(settle)
+	time.Sleep(d)
 	n := r.Packets()
-	time.Sleep(time.Second - settle)
+	time.Sleep(500 * time.Millisecond)
 	if got := r.Packets(); got != n {
-		t.Errorf("%d packets arrived more than %v after the stream was stopped", got-n, settle)
+		t.Errorf("%d packets arrived more than %v after the stream was stopped", got-n, d)
 	}
 }
 
@@ -131,7 +132,7 @@ func TestStreamPlaysAndStopsOnDelete(t *testing.T) {
 		if err := c.Delete(context.Background(), st); err != nil {
 			t.Fatal(err)
 		}
-		stopsWithin(t, recv, 300*time.Millisecond)
+		stopsWithin(t, recv, time.Second)
 		eventually(t, 10*time.Second, "stream deleted", func() error {
 			err := c.Get(context.Background(), client.ObjectKeyFromObject(st), st)
 			if err == nil {
@@ -251,6 +252,54 @@ func patchStream(t *testing.T, c client.Client, ns, name string, mut func(*gbv1.
 	orig := st.DeepCopy()
 	mut(&st)
 	if err := c.Patch(context.Background(), &st, client.MergeFrom(orig)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStreamFollowsOfflineCamera: when the Camera goes Offline the Stream ends its
+// dialog and waits; when the device keeps alive again it is invited anew.
+func TestStreamFollowsOfflineCamera(t *testing.T) {
+	t.Parallel()
+	c := controlPlane(t)
+	ns := newNamespace(t, c)
+	op := startOperator(t, operatorConfig{namespaces: []string{ns}, streams: &fastStreams})
+	const id = "34020000001320000304"
+	dev := streamCamera(t, c, op, ns, "ipc", id, sim.Config{})
+	patchCamera(t, c, ns, "ipc", func(cam *gbv1.Camera) {
+		cam.Spec.Keepalive.Interval = &metav1.Duration{Duration: time.Second}
+		cam.Spec.Keepalive.TimeoutCount = 2
+	})
+	recv := listen(t, 200000304, false)
+	createStream(t, c, ns, "live", "ipc", recv.Port(), func(st *gbv1.Stream) { st.Spec.SSRC = "0200000304" })
+	if err := dev.Keepalive(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	first := waitStream(t, c, ns, "live", gbv1.StreamPlaying, gbv1.ReasonPlaying)
+
+	// No keepalives: Offline after two missed seconds.
+	waitCamera(t, c, ns, "ipc", 10*time.Second, inState(gbv1.StateOffline, "", ""))
+	waitStream(t, c, ns, "live", gbv1.StreamWaitingForCamera, gbv1.ReasonCameraNotRegistered)
+	if n := dev.Streams(); n != 0 {
+		t.Errorf("device still in %d calls while its Camera is Offline", n)
+	}
+	stopsWithin(t, recv, time.Second)
+
+	every(t, 300*time.Millisecond, func(ctx context.Context) { _ = dev.Keepalive(ctx) })
+	again := waitStream(t, c, ns, "live", gbv1.StreamPlaying, gbv1.ReasonPlaying)
+	if again.Status.Dialog.CallID == first.Status.Dialog.CallID {
+		t.Error("playing again in the old dialog")
+	}
+	if err := recv.WaitPackets(ctxT(t), recv.Packets()+10); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func patchCamera(t *testing.T, c client.Client, ns, name string, mut func(*gbv1.Camera)) {
+	t.Helper()
+	cam := getCamera(t, c, ns, name)
+	orig := cam.DeepCopy()
+	mut(cam)
+	if err := c.Patch(context.Background(), cam, client.MergeFrom(orig)); err != nil {
 		t.Fatal(err)
 	}
 }

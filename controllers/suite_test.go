@@ -395,6 +395,11 @@ func keepalive(t *testing.T, d *siptest.Device) int {
 
 // keepSendingKeepalives sends a keepalive every period until the returned stop is called.
 func keepSendingKeepalives(t *testing.T, d *siptest.Device, period time.Duration) (stop func()) {
+	return every(t, period, func(ctx context.Context) { _, _ = d.Keepalive(ctx) })
+}
+
+// every calls f (with a 5s context) every period until the returned stop is called.
+func every(t *testing.T, period time.Duration, f func(context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -402,9 +407,9 @@ func keepSendingKeepalives(t *testing.T, d *siptest.Device, period time.Duration
 		tick := time.NewTicker(period)
 		defer tick.Stop()
 		for {
-			kctx, kcancel := context.WithTimeout(ctx, 5*time.Second)
-			_, _ = d.Keepalive(kctx)
-			kcancel()
+			fctx, fcancel := context.WithTimeout(ctx, 5*time.Second)
+			f(fctx)
+			fcancel()
 			select {
 			case <-ctx.Done():
 				return
