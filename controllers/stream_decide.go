@@ -72,12 +72,18 @@ func decideStream(o streamObservation, opts StreamOptions) streamPlan {
 		case !sameTarget(st, o.camera):
 			return streamPlan{bye: true, invite: true}
 		}
-		return streamPlan{state: gbv1.StreamPlaying, reason: gbv1.ReasonPlaying, message: "the device is sending media", requeue: opts.CheckInterval}
+		return streamPlan{state: gbv1.StreamPlaying, reason: gbv1.ReasonPlaying, message: playingMessage(st), requeue: opts.CheckInterval}
 	}
 	if next := st.Status.NextAttemptAt; next != nil && o.now.Before(next.Time) {
 		return streamPlan{state: st.Status.State, reason: readyReason(st), message: readyMessage(st), requeue: next.Time.Sub(o.now)}
 	}
 	return streamPlan{invite: true}
+}
+
+// playingMessage is the Ready message of a playing Stream; the same text whether just
+// invited or checked later, so that checks write nothing.
+func playingMessage(st *gbv1.Stream) string {
+	return fmt.Sprintf("the device sends media from %s", net.JoinHostPort(st.Status.MediaAddr, strconv.Itoa(int(st.Status.MediaPort))))
 }
 
 // sameRegistration: the dialog was made in the device's current registration. Status

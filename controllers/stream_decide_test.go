@@ -35,6 +35,7 @@ func TestDecideStream(t *testing.T) {
 		st.Status.ChannelID = "34020000001310000001"
 		st.Status.Destination = "10.0.0.5:30000/UDP"
 		st.Status.RegisteredAt = &metav1.Time{Time: regAt}
+		st.Status.MediaAddr, st.Status.MediaPort = "10.0.0.9", 15060
 		for _, m := range mut {
 			m(st)
 		}
@@ -47,7 +48,7 @@ func TestDecideStream(t *testing.T) {
 		want streamPlan
 	}{
 		{"playing", streamObservation{stream: playing(), camera: camera(), binding: binding, dialogLive: true},
-			streamPlan{state: gbv1.StreamPlaying, reason: gbv1.ReasonPlaying, message: "the device is sending media", requeue: opts.CheckInterval}},
+			streamPlan{state: gbv1.StreamPlaying, reason: gbv1.ReasonPlaying, message: "the device sends media from 10.0.0.9:15060", requeue: opts.CheckInterval}},
 		{"suspended", streamObservation{stream: playing(func(st *gbv1.Stream) { st.Spec.Suspend = true }), camera: camera(), binding: binding, dialogLive: true},
 			streamPlan{bye: true, state: gbv1.StreamStopped, reason: gbv1.ReasonStreamSuspended, message: "spec.suspend is true"}},
 		{"camera gone", streamObservation{stream: playing(idle), binding: binding},

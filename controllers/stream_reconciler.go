@@ -204,7 +204,7 @@ func (r *StreamReconciler) invite(ctx context.Context, st *gbv1.Stream, o stream
 	}
 	st.Status.MediaAddr, st.Status.MediaPort = dlg.Answer.Addr, int32(dlg.Answer.Port)
 	st.Status.StartedAt, st.Status.RegisteredAt, st.Status.NextAttemptAt = &now, &registeredAt, nil
-	report(st, gbv1.StreamPlaying, gbv1.ReasonPlaying, fmt.Sprintf("the device sends media from %s:%d", dlg.Answer.Addr, dlg.Answer.Port))
+	report(st, gbv1.StreamPlaying, gbv1.ReasonPlaying, playingMessage(st))
 	ctrl.LoggerFrom(ctx).Info("stream playing", "callID", dlg.CallID, "ssrc", ssrc, "destination", st.Status.Destination)
 }
 
