@@ -71,7 +71,22 @@ func (r *StreamReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	plan := decideStream(o, r.opts)
 	orig := st.DeepCopy()
 	r.act(ctx, &st, o, plan)
-	return ctrl.Result{RequeueAfter: r.requeue(&st, plan)}, r.writeStatus(ctx, orig, &st)
+	if err := r.writeStatus(ctx, orig, &st); err != nil {
+		r.unrecorded(ctx, orig, &st)
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: r.requeue(&st, plan)}, nil
+}
+
+// unrecorded ends a dialog just made whose status write failed: nothing else knows of
+// it, and the next reconcile would invite again beside it.
+func (r *StreamReconciler) unrecorded(ctx context.Context, orig, st *gbv1.Stream) {
+	d := st.Status.Dialog
+	if d == nil || (orig.Status.Dialog != nil && orig.Status.Dialog.CallID == d.CallID) {
+		return
+	}
+	ctrl.LoggerFrom(ctx).Info("status write failed after the INVITE; ending the dialog", "callID", d.CallID)
+	r.bye(ctx, st)
 }
 
 // gather reads the Camera from the cache and the registrar's view of its device.
