@@ -30,6 +30,9 @@ type StreamOptions struct {
 	// wait for an INVITE or a BYE.
 	MaxConcurrentReconciles int
 
+	// ControllerName is the Events' reporting controller (default "camera-operator").
+	ControllerName string
+
 	// now is the clock; tests replace it.
 	now func() time.Time
 }
@@ -65,6 +68,9 @@ func (o StreamOptions) withDefaults() StreamOptions {
 	setDur(&o.RetryMin, DefaultStreamRetryMin)
 	setDur(&o.RetryMax, DefaultStreamRetryMax)
 	setDur(&o.CheckInterval, DefaultStreamCheckInterval)
+	if o.ControllerName == "" {
+		o.ControllerName = DefaultControllerName
+	}
 	if o.now == nil {
 		o.now = time.Now
 	}

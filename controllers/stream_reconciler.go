@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -49,6 +50,8 @@ type StreamReconciler struct {
 	reg    StreamRegistrar
 	opts   StreamOptions
 	ssrcs  *ssrcBook
+	// recorder records the Stream's Events (stream_events.go); nil records none.
+	recorder events.EventRecorder
 }
 
 // Reconcile implements reconcile.Reconciler for a Stream's namespace/name.
@@ -75,6 +78,7 @@ func (r *StreamReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		r.unrecorded(ctx, orig, &st)
 		return ctrl.Result{}, err
 	}
+	r.tell(orig, &st)
 	return ctrl.Result{RequeueAfter: r.requeue(&st, plan)}, nil
 }
 

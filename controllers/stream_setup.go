@@ -45,7 +45,8 @@ func SetupStreams(mgr ctrl.Manager, reg StreamRegistrar, changes *DeviceChanges,
 	}); err != nil {
 		return fmt.Errorf("index %s: %w", indexStreamCamera, err)
 	}
-	r := &StreamReconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts, ssrcs: newSSRCBook()}
+	r := &StreamReconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts, ssrcs: newSSRCBook(),
+		recorder: mgr.GetEventRecorder(opts.ControllerName)}
 	devices := make(chan event.TypedGenericEvent[string], opts.MaxPendingChanges)
 	changes.alsoTell(sipd.NotifyFunc(func(deviceID string) {
 		select {

@@ -193,6 +193,8 @@ func TestStreamComesBack(t *testing.T) {
 	}
 	playsAgain("after a new registration")
 
+	waitKindEvents(t, c, ns, "Stream", "live", gbv1.ReasonPlaying, gbv1.ReasonEndedByDevice, gbv1.ReasonCameraNotRegistered)
+
 	addr := op.addr()
 	op.stop(t)
 	op = startOperator(t, operatorConfig{namespaces: []string{ns}, leaseNamespace: ns, listen: addr, streams: &fastStreams})

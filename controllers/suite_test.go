@@ -425,13 +425,18 @@ func every(t *testing.T, period time.Duration, f func(context.Context)) (stop fu
 
 // eventReasons lists the reasons of the Events recorded on a Camera.
 func eventReasons(c client.Client, ns, name string) (map[string]int, error) {
+	return kindEventReasons(c, ns, "Camera", name)
+}
+
+// kindEventReasons counts the reasons of the Events recorded on an object of kind.
+func kindEventReasons(c client.Client, ns, kind, name string) (map[string]int, error) {
 	var list eventsv1.EventList
 	if err := c.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
 		return nil, err
 	}
 	out := make(map[string]int)
 	for _, e := range list.Items {
-		if e.Regarding.Kind == "Camera" && e.Regarding.Name == name {
+		if e.Regarding.Kind == kind && e.Regarding.Name == name {
 			out[e.Reason]++
 		}
 	}
@@ -441,8 +446,14 @@ func eventReasons(c client.Client, ns, name string) (map[string]int, error) {
 // waitEvents waits until the Camera has Events with all of reasons.
 func waitEvents(t *testing.T, c client.Client, ns, name string, reasons ...string) {
 	t.Helper()
+	waitKindEvents(t, c, ns, "Camera", name, reasons...)
+}
+
+// waitKindEvents waits until the object of kind has Events with each of reasons.
+func waitKindEvents(t *testing.T, c client.Client, ns, kind, name string, reasons ...string) {
+	t.Helper()
 	eventually(t, 15*time.Second, "events on "+name, func() error {
-		got, err := eventReasons(c, ns, name)
+		got, err := kindEventReasons(c, ns, kind, name)
 		if err != nil {
 			return err
 		}
