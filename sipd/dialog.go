@@ -43,6 +43,9 @@ type Dialog struct {
 	Answer sdp.Session
 }
 
+// DefaultMaxInvites is the default of Config.MaxInvites.
+const DefaultMaxInvites = 64
+
 // Errors of the media dialogs.
 var (
 	// ErrTimeout: the device did not answer in time (Timer B or F).

@@ -233,7 +233,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxCatalogParts, cfg.MaxCatalogItems)
 	setInt(&cfg.MaxCatalogBytes, cfg.MaxCatalogItems*256)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
-	setInt(&cfg.MaxInvites, 64)
+	setInt(&cfg.MaxInvites, DefaultMaxInvites)
 	setInt(&cfg.MaxDialogs, 4096)
 	setDur(&cfg.InviteTimeout, 64*timerT1)
 	setDur(&cfg.SweepInterval, time.Second)
