@@ -38,6 +38,7 @@ type options struct {
 	keepaliveStatusInterval                 time.Duration
 	maxConcurrentReconciles                 int
 	maxCachedSecrets                        int
+	maxStreamsPerCamera, sipMaxInvites      int
 	kubeAPIQPS                              float64
 	kubeAPIBurst                            int
 	eventsPerSecond                         float64
@@ -64,6 +65,8 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", 5*time.Minute, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles, "Camera status workers; each mostly waits on the API server.")
 	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", controllers.DefaultMaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
+	fs.IntVar(&o.maxStreamsPerCamera, "max-streams-per-camera", controllers.DefaultMaxStreamsPerCamera, "Most Streams of one Camera invited or playing at once; more report TooManyStreams.")
+	fs.IntVar(&o.sipMaxInvites, "sip-max-invites", sipd.DefaultMaxInvites, "Most live video INVITEs in flight; more wait and retry.")
 	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", -1, "Client-side limit of API requests per second (-1: none, the API server's priority and fairness applies).")
 	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 200, "Client-side burst of API requests above --kube-api-qps, when that is set.")
 	fs.Float64Var(&o.eventsPerSecond, "events-per-second", controllers.DefaultEventsPerSecond, "Budget of Kubernetes Events on all Cameras together; past it (and --event-burst) Events are dropped and counted.")
@@ -153,6 +156,9 @@ func run(args []string) error {
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)
 	}
+	if err := controllers.SetupStreams(mgr, srv, changes, controllers.StreamOptions{Realm: srv.Realm(), MaxStreamsPerCamera: o.maxStreamsPerCamera}); err != nil {
+		return fmt.Errorf("setting up the Stream controller: %w", err)
+	}
 	if err := addProbes(mgr, store, srv); err != nil {
 		return err
 	}
@@ -221,6 +227,7 @@ func newRegistrar(o options, zone *time.Location, store *controllers.CredentialS
 		MinExpires:     o.sipMinExpires,
 		MaxExpires:     o.sipMaxExpires,
 		DefaultExpires: o.sipDefaultExpires,
+		MaxInvites:     o.sipMaxInvites,
 		// Listen only once the registrations are rebuilt from Camera status, so that after
 		// a restart no device is answered 503 and sent back to register.
 		ListenAfter: store.Ready(),

@@ -28,7 +28,15 @@ type DeviceChanges struct {
 
 	mu    sync.Mutex
 	early map[string]struct{} // notified before the controller started
+
+	// also are told of every change too (the Stream controller); set before the
+	// registrar starts, read only afterwards.
+	also []sipd.Notifier
 }
+
+// alsoTell makes every later change reach n as well (the Stream controller). Call it
+// before the registrar starts.
+func (c *DeviceChanges) alsoTell(n sipd.Notifier) { c.also = append(c.also, n) }
 
 var (
 	_ sipd.Notifier       = (*DeviceChanges)(nil)
@@ -58,6 +66,9 @@ func (c *DeviceChanges) Notify(deviceID string) { c.add(deviceID, &statePriority
 func (c *DeviceChanges) NotifyDetail(deviceID string) { c.add(deviceID, &detailPriority) }
 
 func (c *DeviceChanges) add(deviceID string, priority *int) {
+	for _, n := range c.also {
+		n.Notify(deviceID)
+	}
 	q := c.queue.Load()
 	if q == nil {
 		c.mu.Lock()

@@ -10,7 +10,10 @@
 //     view of a device, the Secret it authenticates with and the answers to DeviceInfo
 //     and Catalog queries into status, conditions and Kubernetes Events, writing only
 //     what changed and throttling keepalive-only updates;
-//   - the asynchronous, bounded DeviceInfo/Catalog querier.
+//   - the asynchronous, bounded DeviceInfo/Catalog querier;
+//   - the StreamReconciler (stream_*.go), the only writer of Stream status: live video of
+//     a Camera's channel by INVITE/ACK/BYE through the registrar, keyed by Stream name,
+//     with a finalizer that sends the BYE, and the SSRCs it hands out.
 //
 // Registrar events reach the reconciler through a controller-runtime channel source, so
 // the workqueue deduplicates them per Camera and the SIP path never waits on the API.

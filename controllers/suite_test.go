@@ -138,6 +138,7 @@ type operatorConfig struct {
 	opts       Options
 	// leaseNamespace turns leader election on, with a Lease there.
 	leaseNamespace string
+	streams        *StreamOptions // non-nil: run the Stream controller too
 	// restConfig replaces the control plane's (to count requests).
 	restConfig *rest.Config
 }
@@ -218,6 +219,11 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	}
 	if err := SetupWithManager(mgr, srv, store, changes, oc.opts); err != nil {
 		t.Fatal(err)
+	}
+	if oc.streams != nil {
+		if err := SetupStreams(mgr, srv, changes, *oc.streams); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	op := &operator{srv: srv, store: store, notified: notified, cancel: cancel, done: make(chan error, 1)}
@@ -374,6 +380,11 @@ func keepalive(t *testing.T, d *sim.Scripted) int {
 
 // keepSendingKeepalives sends a keepalive every period until the returned stop is called.
 func keepSendingKeepalives(t *testing.T, d *sim.Scripted, period time.Duration) (stop func()) {
+	return every(t, period, func(ctx context.Context) { _, _ = d.Keepalive(ctx) })
+}
+
+// every calls f (with a 5s context) every period until the returned stop is called.
+func every(t *testing.T, period time.Duration, f func(context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -381,9 +392,9 @@ func keepSendingKeepalives(t *testing.T, d *sim.Scripted, period time.Duration) 
 		tick := time.NewTicker(period)
 		defer tick.Stop()
 		for {
-			kctx, kcancel := context.WithTimeout(ctx, 5*time.Second)
-			_, _ = d.Keepalive(kctx)
-			kcancel()
+			fctx, fcancel := context.WithTimeout(ctx, 5*time.Second)
+			f(fctx)
+			fcancel()
 			select {
 			case <-ctx.Done():
 				return
@@ -399,13 +410,18 @@ func keepSendingKeepalives(t *testing.T, d *sim.Scripted, period time.Duration) 
 
 // eventReasons lists the reasons of the Events recorded on a Camera.
 func eventReasons(c client.Client, ns, name string) (map[string]int, error) {
+	return kindEventReasons(c, ns, "Camera", name)
+}
+
+// kindEventReasons counts the reasons of the Events recorded on an object of kind.
+func kindEventReasons(c client.Client, ns, kind, name string) (map[string]int, error) {
 	var list eventsv1.EventList
 	if err := c.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
 		return nil, err
 	}
 	out := make(map[string]int)
 	for _, e := range list.Items {
-		if e.Regarding.Kind == "Camera" && e.Regarding.Name == name {
+		if e.Regarding.Kind == kind && e.Regarding.Name == name {
 			out[e.Reason]++
 		}
 	}
@@ -415,8 +431,14 @@ func eventReasons(c client.Client, ns, name string) (map[string]int, error) {
 // waitEvents waits until the Camera has Events with all of reasons.
 func waitEvents(t *testing.T, c client.Client, ns, name string, reasons ...string) {
 	t.Helper()
+	waitKindEvents(t, c, ns, "Camera", name, reasons...)
+}
+
+// waitKindEvents waits until the object of kind has Events with each of reasons.
+func waitKindEvents(t *testing.T, c client.Client, ns, kind, name string, reasons ...string) {
+	t.Helper()
 	testutil.Eventually(t, 15*time.Second, "events on "+name, func() error {
-		got, err := eventReasons(c, ns, name)
+		got, err := kindEventReasons(c, ns, kind, name)
 		if err != nil {
 			return err
 		}

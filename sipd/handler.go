@@ -34,7 +34,7 @@ func (s *Server) handle(data []byte, src source) {
 		}
 		s.handleRequest(m, src)
 	case *sip.Response:
-		s.queries.onResponse(m)
+		s.routeResponse(m)
 	}
 }
 
@@ -86,6 +86,8 @@ func (s *Server) handleRequest(req *sip.Request, src source) {
 		s.finish(rb, src)
 	case sip.ACK:
 		// Nothing to do: the registrar sends no INVITE answers.
+	case sip.BYE:
+		s.handleBye(req, src)
 	default:
 		rb := s.newResponse(req, src, 405, "Method Not Allowed")
 		rb.header("Allow", s.allowHeader)

@@ -105,6 +105,15 @@ type Config struct {
 	MaxCatalogBytes int
 	// QueryTimeout bounds a query whose context has no deadline (default 30s).
 	QueryTimeout time.Duration
+	// MaxInvites bounds the live video INVITEs in flight (default 64); past it Invite
+	// returns ErrTooManyInvites at once and the caller retries later. MaxDialogs bounds
+	// the live media dialogs the registrar holds, and the device-ended ones it remembers
+	// until asked (default 4096 each); past it Invite returns ErrTooManyDialogs.
+	MaxInvites int
+	MaxDialogs int
+	// InviteTimeout bounds an INVITE whose context has no deadline (default 32s, Timer
+	// B), provisional answers included.
+	InviteTimeout time.Duration
 	// SweepInterval is how often expired bindings are removed (default 1s).
 	SweepInterval time.Duration
 	// ListenAfter, when set, holds back binding the listeners until it is closed: the
@@ -224,6 +233,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxCatalogParts, cfg.MaxCatalogItems)
 	setInt(&cfg.MaxCatalogBytes, cfg.MaxCatalogItems*256)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
+	setInt(&cfg.MaxInvites, DefaultMaxInvites)
+	setInt(&cfg.MaxDialogs, 4096)
+	setDur(&cfg.InviteTimeout, 64*timerT1)
 	setDur(&cfg.SweepInterval, time.Second)
 	setDur(&cfg.KeepaliveHoldoff, time.Second)
 	setInt(&cfg.UDPWorkers, runtime.GOMAXPROCS(0))
@@ -266,6 +278,8 @@ type Server struct {
 	limiter *limiter
 	table   *bindingTable
 	queries *queryTable
+	dialogs *dialogTable  // media dialogs (dialog.go)
+	invites chan struct{} // INVITEs in flight, at most MaxInvites
 
 	// overlongLog and movedLog throttle the logs of bodies longer than their
 	// Content-Length and of MESSAGEs from another address than the registration.
@@ -317,10 +331,11 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 	}
 	s.parser.MaxMessageLength = cfg.MaxMessageSize
 	s.queries = newQueryTable(cfg.MaxQueries)
+	s.dialogs, s.invites = newDialogTable(cfg.MaxDialogs), make(chan struct{}, cfg.MaxInvites)
 	s.opaque = s.nonces.opaque(cfg.Realm)
 	s.retryAfter = fmt.Sprint(int((cfg.RetryAfter + time.Second - 1) / time.Second))
 	s.minExpiresText = fmt.Sprint(int(cfg.MinExpires / time.Second))
-	s.allowHeader = "REGISTER, MESSAGE, OPTIONS, ACK"
+	s.allowHeader = "REGISTER, MESSAGE, OPTIONS, ACK, BYE"
 	return s, nil
 }
 

@@ -12,17 +12,7 @@ import (
 // TestSipp runs the scenarios of sipd/testdata/sipp with the real sipp binary against a real
 // server, over UDP and TCP. sipp exits 0 only when its call succeeded.
 func TestSipp(t *testing.T) {
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("sipp not installed (Debian package sip-tester); CI must provide it")
-		}
-		t.Skip("sipp not installed (Debian package sip-tester)")
-	}
-	dir, err := filepath.Abs("testdata/sipp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sipp, dir := sippAndScenarios(t)
 	scenarios := []struct {
 		file, password string
 		check          func(t *testing.T, s *Server)

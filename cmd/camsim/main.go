@@ -71,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&dc.Channels, "channels", 0, "simulate an NVR with this many channels (0: an IPC)")
 	fs.IntVar(&dc.CatalogPage, "catalog-page", 20, "catalog items per Response MESSAGE")
 	fs.StringVar(&dc.Charset, "charset", "gb2312", "body charset: gb2312 or utf-8")
+	fs.DurationVar(&dc.Media.ByeAfter, "bye-after", 0, "end each live video stream with a BYE after this long (0: never)")
 	fs.IntVar(&fc.Count, "count", 1, "number of devices (IDs counted up from --id)")
 	fs.IntVar(&fc.Endpoints, "endpoints", 64, "local sockets/connections the devices are spread over")
 	fs.IntVar(&fc.Workers, "workers", 256, "SIP exchanges in flight at once")

@@ -29,9 +29,26 @@
   - gb28181.io
   resources:
   - cameras/status
+  - streams/status
   verbs:
   - get
   - patch
+  - update
+- apiGroups:
+  - gb28181.io
+  resources:
+  - streams
+  verbs:
+  - get
+  - list
+  - patch
+  - update
+  - watch
+- apiGroups:
+  - gb28181.io
+  resources:
+  - streams/finalizers
+  verbs:
   - update
 {{- end }}
 

@@ -55,6 +55,8 @@ type Config struct {
 	CatalogPage int
 	// Charset of the bodies the device sends: "gb2312" (default) or "utf-8".
 	Charset string
+	// Media configures live video (see invite.go).
+	Media MediaConfig
 
 	// Endpoint is the socket to use, shared with other devices; nil makes the device
 	// open its own toward Server over Transport from LocalIP (see EndpointConfig).
@@ -222,6 +224,7 @@ func (d *Device) Registered() bool {
 // Close detaches the device from its endpoint (closing it when it is the device's own).
 // It does not unregister; call Unregister first for a clean goodbye.
 func (d *Device) Close() error {
+	d.stopStreams()
 	d.ep.remove(d)
 	if d.ownEP {
 		return d.ep.Close()

@@ -1,7 +1,8 @@
 // Package sim simulates GB/T 28181 devices (IPCs and NVRs) toward a SIP registrar: digest
 // registration (MD5 or SHA-256, with or without qop), refresh before expiry, keepalives,
 // unregistration, retry with backoff, and answers to DeviceInfo and Catalog queries, with
-// bodies in GB2312 or UTF-8.
+// bodies in GB2312 or UTF-8; and live video: an INVITE is answered like a camera, with the
+// test clip as H.264 in MPEG-PS over RTP (invite.go, media.go, ps.go).
 //
 // A Device is one simulated device, usable directly from Go tests. An Endpoint is the
 // local SIP socket (a sipgo user agent) that devices send from and receive queries on;

@@ -55,6 +55,7 @@ type Endpoint struct {
 	devices map[string]*Device
 
 	answering chan struct{} // semaphore bounding concurrent query answers
+	calls     calls         // live video dialogs (invite.go)
 	closeOnce sync.Once
 }
 
@@ -129,6 +130,9 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		return nil, err
 	}
 	e.server.OnMessage(e.onMessage)
+	e.server.OnInvite(e.onInvite)
+	e.server.OnAck(e.onAck)
+	e.server.OnBye(e.onBye)
 	e.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusOK, "OK")
 	})

@@ -81,13 +81,13 @@ func (d *Scripted) startLocked() error {
 		return nil
 	}
 	if d.ID == "" || d.Server == "" {
-		return errors.New("siptest: Device needs ID and Server")
+		return errors.New("sim: a Scripted device needs ID and Server")
 	}
 	log := d.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("siptest-"+d.ID),
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("scripted-"+d.ID),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(log)))
 	if err != nil {
@@ -125,7 +125,7 @@ func (d *Scripted) startLocked() error {
 		return err
 	}
 	d.ua, d.server, d.client = ua, srv, client
-	d.callID = sip.GenerateTagN(16) + "@siptest"
+	d.callID = sip.GenerateTagN(16) + "@scripted"
 	d.fromTag = sip.GenerateTagN(10)
 	d.cseq = 1
 	d.closeFn = func() {
@@ -313,7 +313,7 @@ func (d *Scripted) charset() string {
 func (d *Scripted) sendMessage(ctx context.Context, body []byte) (*sip.Response, error) {
 	d.mu.Lock()
 	req := d.newRequest(sip.MESSAGE)
-	cid := sip.CallIDHeader(sip.GenerateTagN(16) + "@siptest")
+	cid := sip.CallIDHeader(sip.GenerateTagN(16) + "@scripted")
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.cseq, MethodName: sip.MESSAGE})
 	d.cseq++

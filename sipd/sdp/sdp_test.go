@@ -1,0 +1,64 @@
+package sdp
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestMarshalParseRoundTrip(t *testing.T) {
+	for _, s := range []Session{
+		{User: "34020000002000000001", Name: "Play", Addr: "10.0.0.5", Port: 30000, Direction: "recvonly", SSRC: "0200000001"},
+		{User: "34020000002000000001", Name: "Play", Addr: "10.0.0.5", Port: 30002, TCP: true, Setup: "passive", Direction: "recvonly", SSRC: "0200000002"},
+		{User: "34020000001320000001", Name: "Play", Addr: "::1", Port: 15060, Direction: "sendonly", SSRC: "0200000003", Format: "v/2/4/25/1/4096a///"},
+	} {
+		got, err := Parse(s.Marshal())
+		if err != nil {
+			t.Fatalf("%+v: %v", s, err)
+		}
+		if got != s {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
+		}
+	}
+}
+
+func TestMarshalIsGBOffer(t *testing.T) {
+	body := string(Session{User: "34020000002000000001", Addr: "10.0.0.5", Port: 30000, TCP: true, Direction: "recvonly", SSRC: "0200000001"}.Marshal())
+	for _, want := range []string{
+		"s=Play\r\n", "c=IN IP4 10.0.0.5\r\n", "m=video 30000 TCP/RTP/AVP 96 98 97\r\n", "a=recvonly\r\n",
+		"a=setup:passive\r\n", "a=rtpmap:96 PS/90000\r\n", "a=rtpmap:98 H264/90000\r\n", "a=rtpmap:97 MPEG4/90000\r\n", "y=0200000001\r\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("offer lacks %q:\n%s", want, body)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       Session
+		err        error
+	}{
+		{"media c= wins, LF endings", "v=0\no=dev 0 0 IN IP4 1.1.1.1\ns=Play\nc=IN IP4 1.1.1.1\nt=0 0\nm=video 5000 RTP/AVP 96\nc=IN IP4 2.2.2.2\na=sendonly\ny=0100000001\n",
+			Session{User: "dev", Name: "Play", Addr: "2.2.2.2", Port: 5000, Direction: "sendonly", SSRC: "0100000001"}, nil},
+		{"audio line ignored", "c=IN IP4 1.1.1.1\nm=audio 8000 RTP/AVP 8\nm=video 5002 RTP/AVP 96\n",
+			Session{Addr: "1.1.1.1", Port: 5002}, nil},
+		{"no media", "v=0\nc=IN IP4 1.1.1.1\n", Session{Addr: "1.1.1.1"}, ErrIncomplete},
+		{"no address", "m=video 5000 RTP/AVP 96\n", Session{Port: 5000}, ErrIncomplete},
+		{"garbage", "\x00\xff=\n==\n", Session{}, ErrIncomplete},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse([]byte(tc.body))
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("error %v, want %v", err, tc.err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if _, err := Parse([]byte("c=IN IP4 1.1.1.1\nm=video 99999 RTP/AVP 96\n")); err == nil {
+		t.Error("port 99999 accepted")
+	}
+}
