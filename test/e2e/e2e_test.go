@@ -18,6 +18,7 @@ func TestEndToEnd(t *testing.T) {
 		run  func(*testing.T, *env)
 	}{
 		{"RegisterOverUDPAndTCP", testRegister},
+		{"Streams", testStreams},
 		{"WrongPassword", testWrongPassword},
 		{"OperatorKilled", testOperatorKilled},
 		{"APIServerDown", testAPIServerDown},
