@@ -29,13 +29,14 @@ type DeviceChanges struct {
 	mu    sync.Mutex
 	early map[string]struct{} // notified before the controller started
 
-	// also are told of every change too (the Stream controller); set before the
-	// registrar starts, read only afterwards.
+	// also are told of every change of state too (the Stream controller); set before
+	// the registrar starts, read only afterwards.
 	also []sipd.Notifier
 }
 
-// alsoTell makes every later change reach n as well (the Stream controller). Call it
-// before the registrar starts.
+// alsoTell makes every later change of state reach n as well (the Stream controller,
+// which follows a Camera's liveness through the Camera's status instead). Call it before
+// the registrar starts.
 func (c *DeviceChanges) alsoTell(n sipd.Notifier) { c.also = append(c.also, n) }
 
 var (
@@ -60,15 +61,17 @@ var (
 )
 
 // Notify implements sipd.Notifier: deviceID's state changed.
-func (c *DeviceChanges) Notify(deviceID string) { c.add(deviceID, &statePriority) }
+func (c *DeviceChanges) Notify(deviceID string) {
+	for _, n := range c.also {
+		n.Notify(deviceID)
+	}
+	c.add(deviceID, &statePriority)
+}
 
 // NotifyDetail implements sipd.DetailNotifier: a detail of deviceID changed.
 func (c *DeviceChanges) NotifyDetail(deviceID string) { c.add(deviceID, &detailPriority) }
 
 func (c *DeviceChanges) add(deviceID string, priority *int) {
-	for _, n := range c.also {
-		n.Notify(deviceID)
-	}
 	q := c.queue.Load()
 	if q == nil {
 		c.mu.Lock()
