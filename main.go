@@ -14,17 +14,21 @@ import (
 	_ "time/tzdata" // GB devices set their clock from the Date header: zones must resolve in a scratch image.
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	gb28181v1alpha1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers"
 	"github.com/gb28181/camera-operator/sipd"
 )
@@ -46,6 +50,7 @@ type options struct {
 	metricsAddr, probeAddr                  string
 	leaderElect                             bool
 	leaderElectionNamespace                 string
+	shard                                   string
 	watchNamespaces                         string
 	logLevel, logFormat                     string
 }
@@ -75,6 +80,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader among replicas; only the leader serves SIP and writes status.")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
+	fs.StringVar(&o.shard, "shard", "", "Serve only the Cameras labelled "+gbv1.ShardLabel+"=NAME, under a Lease of the shard's own (default: the Cameras without the label).")
 	fs.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces whose Cameras and Secrets are served (default: all).")
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or text.")
@@ -83,6 +89,12 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.sipRealm == "" {
 		o.sipRealm = defaultRealm(o.sipID)
+	}
+	if o.shard != "" {
+		// The name is a label value and part of the Lease's name.
+		if errs := validation.IsDNS1123Label(o.shard); len(errs) > 0 {
+			return o, fmt.Errorf("--shard %q: %s", o.shard, strings.Join(errs, "; "))
+		}
 	}
 	return o, nil
 }
@@ -153,6 +165,7 @@ func run(args []string) error {
 		MaxCachedSecrets:        o.maxCachedSecrets,
 		EventsPerSecond:         o.eventsPerSecond,
 		EventBurst:              o.eventBurst,
+		Shard:                   o.shard,
 	}); err != nil {
 		return fmt.Errorf("setting up controllers: %w", err)
 	}
@@ -163,7 +176,7 @@ func run(args []string) error {
 		return err
 	}
 
-	logger.Info("starting camera-operator", "sipListen", o.sipListen, "sipID", o.sipID, "realm", o.sipRealm, "leaderElect", o.leaderElect)
+	logger.Info("starting camera-operator", "shard", o.shard, "sipListen", o.sipListen, "sipID", o.sipID, "realm", o.sipRealm, "leaderElect", o.leaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
@@ -186,12 +199,16 @@ func setupLogging(o options) (*slog.Logger, error) {
 func newManager(o options) (ctrl.Manager, error) {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(gb28181v1alpha1.AddToScheme(scheme))
+	utilruntime.Must(gbv1.AddToScheme(scheme))
 
-	// Cameras are cached whole, Secrets by their metadata only (the controllers read the
-	// data of the ones Cameras name); managedFields are of no use to the operator and are a
-	// large share of each object's memory.
-	cacheOpts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	// Cameras are cached whole, and only those of this operator's shard; Secrets by their
+	// metadata only (the controllers read the data of the ones Cameras name).
+	// managedFields are of no use to the operator and are a large share of each object's
+	// memory.
+	cacheOpts := cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: shardSelector(o.shard)}},
+	}
 	if ns := splitList(o.watchNamespaces); len(ns) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
 		for _, n := range ns {
@@ -209,7 +226,7 @@ func newManager(o options) (ctrl.Manager, error) {
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        "camera-operator.gb28181.io",
+		LeaderElectionID:        leaseName(o.shard),
 		LeaderElectionNamespace: o.leaderElectionNamespace,
 		// The registrar must stop answering before a new leader starts, so leases are
 		// released on a clean shutdown rather than waited out.
@@ -257,6 +274,26 @@ func addProbes(mgr ctrl.Manager, store *controllers.CredentialStore, srv *sipd.S
 			return errors.New("SIP registrar not serving (not the leader, or starting)")
 		}
 	})
+}
+
+// shardSelector selects the Cameras of a shard: those labelled with its name, or for the
+// unsharded operator those without the label, so that shards never share a Camera.
+func shardSelector(shard string) labels.Selector {
+	op, values := selection.Equals, []string{shard}
+	if shard == "" {
+		op, values = selection.DoesNotExist, nil
+	}
+	req, err := labels.NewRequirement(gbv1.ShardLabel, op, values)
+	utilruntime.Must(err) // the key is constant and the name validated
+	return labels.NewSelector().Add(*req)
+}
+
+// leaseName is the leader-election Lease of a shard: each shard elects its own leader.
+func leaseName(shard string) string {
+	if shard == "" {
+		return "camera-operator.gb28181.io"
+	}
+	return "camera-operator-" + shard + ".gb28181.io"
 }
 
 func splitList(s string) []string {

@@ -32,6 +32,10 @@ type Options struct {
 	// the API server on status, not on Events.
 	EventsPerSecond float64
 	EventBurst      int
+	// Shard is the name of the shard this operator serves (its Cameras carry the
+	// gb28181.io/shard label with this value; the manager's cache selects them), recorded
+	// in each Camera's status.shard. Empty: the unsharded operator.
+	Shard string
 	// ControllerName names the controller, its Events' reporting controller and its
 	// field manager (default "camera-operator").
 	ControllerName string

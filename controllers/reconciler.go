@@ -250,6 +250,7 @@ func (r *CameraReconciler) observe(ctx context.Context, cam *gbv1.Camera, winner
 		deviceID:   cam.Spec.DeviceID,
 		spec:       cam.Spec,
 		old:        cam.Status,
+		shard:      r.opts.Shard,
 		creds:      resolveSecret(ctx, r.reader, r.store.secrets, cam),
 	}
 	if winner.UID != cam.UID {

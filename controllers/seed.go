@@ -66,7 +66,7 @@ func (r *CameraReconciler) seedFrom(cams []gbv1.Camera) []sipd.Binding {
 		if w == nil {
 			continue
 		}
-		b, ok := seedBinding(w, now)
+		b, ok := seedBinding(w, r.opts.Shard, now)
 		if !ok {
 			continue
 		}
@@ -79,10 +79,12 @@ func (r *CameraReconciler) seedFrom(cams []gbv1.Camera) []sipd.Binding {
 }
 
 // seedBinding is the binding a Camera's status vouches for: a registration that the
-// status says is live (Registered or Offline) and that has not run out.
-func seedBinding(c *gbv1.Camera, now time.Time) (sipd.Binding, bool) {
+// status says is live (Registered or Offline), that has not run out, and that this
+// shard accepted (a Camera relabelled from another shard registered with that shard's
+// address, not this one's).
+func seedBinding(c *gbv1.Camera, shard string, now time.Time) (sipd.Binding, bool) {
 	st := c.Status
-	if c.Spec.Suspend || st.Registration == nil || !st.Registration.ExpiresAt.After(now) {
+	if c.Spec.Suspend || st.Shard != shard || st.Registration == nil || !st.Registration.ExpiresAt.After(now) {
 		return sipd.Binding{}, false
 	}
 	if st.State != gbv1.StateRegistered && st.State != gbv1.StateOffline {

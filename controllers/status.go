@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ type observation struct {
 	deviceID   string
 	spec       gbv1.CameraSpec
 	old        gbv1.CameraStatus
+	// shard is the shard this operator serves (Options.Shard).
+	shard string
 	// winner names the Camera that owns the device ID when this one lost the election
 	// ("" when this Camera is the owner).
 	winner string
@@ -45,6 +48,7 @@ type observation struct {
 func buildStatus(o observation) (gbv1.CameraStatus, time.Time) {
 	st := *o.old.DeepCopy()
 	st.ObservedGeneration = o.generation
+	st.Shard = o.shard
 	st.DeviceType = gbid.DeviceType(o.deviceID)
 
 	credStatus := metav1.ConditionTrue
@@ -184,7 +188,12 @@ func unboundState(o observation) (gbv1.CameraState, string, string) {
 	}
 
 	// The registrar has no memory of the device (this replica just took over, or the
-	// Camera was suspended or lost an election until now).
+	// Camera was suspended, lost an election or belonged to another shard until now).
+	if o.old.Shard != o.shard && (o.old.State == gbv1.StateRegistered || o.old.State == gbv1.StateOffline) {
+		return gbv1.StateUnregistered, gbv1.ReasonShardChanged,
+			fmt.Sprintf("the Camera moved from shard %s to shard %s: the device must register with this shard's SIP address",
+				shardName(o.old.Shard), shardName(o.shard))
+	}
 	switch o.old.State {
 	case gbv1.StateRegistered, gbv1.StateOffline:
 		if reg := o.old.Registration; reg != nil && !reg.ExpiresAt.After(o.now) {
@@ -198,6 +207,14 @@ func unboundState(o observation) (gbv1.CameraState, string, string) {
 	default:
 		return gbv1.StatePending, gbv1.ReasonPending, "waiting for the device to register"
 	}
+}
+
+// shardName names a shard in messages; the unsharded operator's is "(none)".
+func shardName(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return strconv.Quote(s)
 }
 
 // keepaliveTimeout is how long a device may stay silent before it is Offline.

@@ -186,6 +186,36 @@ func TestBuildStatus(t *testing.T) {
 				msgContain: "earlier"},
 		},
 		{
+			name: "relabelled from another shard while Registered there: Unregistered, ShardChanged",
+			mutate: func(o *observation) {
+				o.shard = "east"
+				o.old.Shard = "west"
+				o.old.State = gbv1.StateRegistered
+				o.old.Registration = &gbv1.Registration{ExpiresAt: metav1.NewTime(t0.Add(time.Hour))}
+			},
+			want: want{state: gbv1.StateUnregistered, ready: metav1.ConditionFalse, readyRsn: gbv1.ReasonShardChanged, regRsn: gbv1.ReasonShardChanged, credRsn: gbv1.ReasonResolved,
+				hasReg: true, msgContain: `from shard "west" to shard "east"`},
+		},
+		{
+			name: "moved out of the shards to the unsharded operator while Offline: ShardChanged",
+			mutate: func(o *observation) {
+				o.old.Shard = "west"
+				o.old.State = gbv1.StateOffline
+				o.old.Registration = &gbv1.Registration{ExpiresAt: metav1.NewTime(t0.Add(time.Hour))}
+			},
+			want: want{state: gbv1.StateUnregistered, ready: metav1.ConditionFalse, readyRsn: gbv1.ReasonShardChanged, regRsn: gbv1.ReasonShardChanged, credRsn: gbv1.ReasonResolved,
+				hasReg: true, msgContain: `to shard (none)`},
+		},
+		{
+			name: "same shard, registrar knows nothing, status said Registered: Unregistered (a takeover, not a move)",
+			mutate: func(o *observation) {
+				o.shard, o.old.Shard = "east", "east"
+				o.old.State = gbv1.StateRegistered
+				o.old.Registration = &gbv1.Registration{ExpiresAt: metav1.NewTime(t0.Add(time.Hour))}
+			},
+			want: want{state: gbv1.StateUnregistered, ready: metav1.ConditionFalse, readyRsn: gbv1.ReasonUnregistered, regRsn: gbv1.ReasonUnregistered, credRsn: gbv1.ReasonResolved, hasReg: true},
+		},
+		{
 			name: "unsuspended, nothing known: Pending",
 			mutate: func(o *observation) {
 				o.old.State = gbv1.StateSuspended
@@ -235,6 +265,9 @@ func TestBuildStatus(t *testing.T) {
 			}
 			if tc.want.msgContain != "" && !strings.Contains(reg.Message+" "+ready.Message, tc.want.msgContain) {
 				t.Errorf("messages %q / %q lack %q", reg.Message, ready.Message, tc.want.msgContain)
+			}
+			if st.Shard != o.shard {
+				t.Errorf("shard = %q, want this operator's %q", st.Shard, o.shard)
 			}
 			if st.DeviceType != "IPC" {
 				t.Errorf("deviceType = %q", st.DeviceType)
@@ -366,5 +399,41 @@ func TestBuildStatusUnregisteredEndsRegistration(t *testing.T) {
 	}
 	if want := toTime(o.device.LastUnregistered); !st.Registration.ExpiresAt.Equal(&want) {
 		t.Errorf("expiresAt = %s, want the unregistration time %s", st.Registration.ExpiresAt, want)
+	}
+}
+
+func TestSeedBindingOnlyFromThisShard(t *testing.T) {
+	registered := func(shard string) *gbv1.Camera {
+		return &gbv1.Camera{
+			Spec: gbv1.CameraSpec{DeviceID: ipcID},
+			Status: gbv1.CameraStatus{
+				Shard: shard,
+				State: gbv1.StateRegistered,
+				Registration: &gbv1.Registration{
+					RemoteAddr: "192.0.2.10:5060", Transport: gbv1.TransportUDP, Expires: 3600,
+					RegisteredAt: metav1.NewTime(t0.Add(-time.Minute)), ExpiresAt: metav1.NewTime(t0.Add(time.Hour)),
+				},
+			},
+		}
+	}
+	tests := []struct {
+		name        string
+		statusShard string
+		ourShard    string
+		want        bool
+	}{
+		{"unsharded, written unsharded", "", "", true},
+		{"shard, written by it", "east", "east", true},
+		{"shard, written by another shard", "west", "east", false},
+		{"shard, written unsharded", "", "east", false},
+		{"unsharded, written by a shard", "west", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ok := seedBinding(registered(tc.statusShard), tc.ourShard, t0)
+			if ok != tc.want {
+				t.Errorf("seeded = %v, want %v", ok, tc.want)
+			}
+		})
 	}
 }

@@ -60,6 +60,9 @@ func (r *StreamReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if err := r.api.Get(ctx, req.NamespacedName, &st); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if elsewhere, err := r.servedElsewhere(ctx, &st); err != nil || elsewhere {
+		return ctrl.Result{}, err
+	}
 	if !st.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, &st)
 	}

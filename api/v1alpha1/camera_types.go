@@ -144,7 +144,16 @@ const (
 	ReasonResolved             = "Resolved"
 	ReasonDuplicateDeviceID    = "DuplicateDeviceID"
 	ReasonSuspended            = "Suspended"
+	// ReasonShardChanged: the Camera was relabelled to another shard; the device must
+	// register with that shard's SIP address.
+	ReasonShardChanged = "ShardChanged"
 )
+
+// ShardLabel is the Camera label that assigns it to an operator shard: the operator
+// started with --shard=NAME serves exactly the Cameras labelled gb28181.io/shard=NAME,
+// and one started without --shard serves the Cameras without the label. Relabelling a
+// Camera moves it to another shard.
+const ShardLabel = "gb28181.io/shard"
 
 // Transport is the SIP transport a device registered over.
 // +kubebuilder:validation:Enum=UDP;TCP
@@ -247,6 +256,11 @@ type CameraStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
+	// shard is the operator shard that serves the Camera, from its gb28181.io/shard
+	// label; empty when the unsharded operator serves it.
+	// +optional
+	Shard string `json:"shard,omitempty"`
+
 	// conditions: Ready, Registered and CredentialsResolved.
 	// +optional
 	// +listType=map
@@ -307,6 +321,7 @@ type CameraStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Last Seen",type=date,JSONPath=`.status.lastKeepaliveTime`,priority=1
 // +kubebuilder:printcolumn:name="User Agent",type=string,JSONPath=`.status.registration.userAgent`,priority=1
+// +kubebuilder:printcolumn:name="Shard",type=string,JSONPath=`.status.shard`,priority=1
 type Camera struct {
 	metav1.TypeMeta `json:",inline"`
 

@@ -279,7 +279,7 @@ func TestPrinterColumns(t *testing.T) {
 		priority int32
 	}{
 		{"Name", 0}, {"Device ID", 0}, {"Type", 0}, {"State", 0}, {"Address", 0},
-		{"Channels", 0}, {"Expires", 0}, {"Age", 0}, {"Last Seen", 1}, {"User Agent", 1},
+		{"Channels", 0}, {"Expires", 0}, {"Age", 0}, {"Last Seen", 1}, {"User Agent", 1}, {"Shard", 1},
 	}
 	if len(table.ColumnDefinitions) != len(wantColumns) {
 		t.Fatalf("columns = %+v, want %d", table.ColumnDefinitions, len(wantColumns))

@@ -19,6 +19,7 @@ func TestEndToEnd(t *testing.T) {
 	}{
 		{"RegisterOverUDPAndTCP", testRegister},
 		{"Streams", testStreams},
+		{"Shards", testShards},
 		{"WrongPassword", testWrongPassword},
 		{"OperatorKilled", testOperatorKilled},
 		{"APIServerDown", testAPIServerDown},

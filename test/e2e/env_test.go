@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -113,47 +114,75 @@ func fileExists(p string) bool {
 }
 
 // startOperator runs the operator binary against the control plane, with SIP on
-// e.sipAddr, and waits until it is ready (its registrar serving).
+// e.sipAddr, and waits until its registrar serves.
 func (e *env) startOperator(t *testing.T) {
 	t.Helper()
 	fmt.Fprintf(e.opLog, "=== operator started by %s at %s\n", t.Name(), time.Now().Format(time.RFC3339Nano))
-	op, err := e.cp.StartChildOutput(e.opLog, e.operatorBin,
-		"--sip-listen="+e.sipAddr,
-		"--health-probe-bind-address="+e.probeAddr,
-		"--metrics-bind-address="+e.metricsAddr,
-		"--keepalive-status-interval="+keepaliveStatusInterval.String(),
+	e.op = e.launchOperator(t, e.opLog, e.sipAddr, e.probeAddr, "--metrics-bind-address="+e.metricsAddr)
+}
+
+// launchOperator starts one operator process with the suite's flags, SIP on sipAddr and
+// its probes on probeAddr, plus extra, and waits until its registrar serves.
+func (e *env) launchOperator(t *testing.T, out io.Writer, sipAddr, probeAddr string, extra ...string) *localcluster.Child {
+	t.Helper()
+	args := append([]string{
+		"--sip-listen=" + sipAddr,
+		"--health-probe-bind-address=" + probeAddr,
+		"--keepalive-status-interval=" + keepaliveStatusInterval.String(),
 		"--log-format=text",
 		"--log-level=debug",
-	)
+	}, extra...)
+	op, err := e.cp.StartChildOutput(out, e.operatorBin, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.op = op
-	e.waitOperatorReady(t)
+	waitServing(t, op, sipAddr, probeAddr)
+	return op
 }
 
-// waitOperatorReady polls /readyz until it answers 200.
+// waitOperatorReady waits until the operator's registrar serves again.
 func (e *env) waitOperatorReady(t *testing.T) {
+	t.Helper()
+	waitServing(t, e.op, e.sipAddr, e.probeAddr)
+}
+
+// waitServing waits until op answers 200 on /readyz and its registrar accepts TCP
+// connections on sipAddr: it listens only once it leads and has seeded its
+// registrations from Camera status.
+func waitServing(t *testing.T, op *localcluster.Child, sipAddr, probeAddr string) {
 	t.Helper()
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		resp, err := client.Get("http://" + e.probeAddr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if serving(client, sipAddr, probeAddr) {
+			return
 		}
 		select {
-		case <-e.op.Done():
-			t.Fatalf("the operator exited before it was ready: %v", e.op.Err())
+		case <-op.Done():
+			t.Fatalf("the operator exited before it served: %v", op.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the operator was not ready after 2 minutes")
+			t.Fatal("the operator did not serve SIP within 2 minutes")
 		}
 	}
+}
+
+func serving(client *http.Client, sipAddr, probeAddr string) bool {
+	resp, err := client.Get("http://" + probeAddr + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	c, err := net.DialTimeout("tcp", sipAddr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // killOperator ends the operator with SIGKILL, as a node failure or the OOM killer

@@ -109,17 +109,23 @@ stringData:
 // missed before Offline: the suite's devices keep alive at that pace.
 type cameraSpec struct {
 	ns, name, deviceID, secret string
+	// shard, when set, labels the Camera for that operator shard.
+	shard string
 }
 
 // deviceKeepalive is the keepalive interval of the suite's devices and Cameras.
 const deviceKeepalive = 2 * time.Second
 
 func camera(c cameraSpec) string {
+	labels := ""
+	if c.shard != "" {
+		labels = fmt.Sprintf("\n  labels:\n    %s: %s", gbv1.ShardLabel, c.shard)
+	}
 	return fmt.Sprintf(`apiVersion: gb28181.io/v1alpha1
 kind: Camera
 metadata:
   name: %s
-  namespace: %s
+  namespace: %s%s
 spec:
   deviceID: %q
   credentialsSecretRef:
@@ -128,7 +134,7 @@ spec:
     interval: %s
     timeoutCount: 5
 ---
-`, c.name, c.ns, c.deviceID, c.secret, deviceKeepalive)
+`, c.name, c.ns, labels, c.deviceID, c.secret, deviceKeepalive)
 }
 
 // stateWatch follows `kubectl get cameras --watch` in a namespace and records every
