@@ -64,7 +64,8 @@ func TestChartPassesEveryOperatorFlag(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the operator")
 	}
-	chartDiffers := map[string]bool{"leader-elect": true, "leader-election-namespace": true, "sip-realm": true}
+	chartDiffers := map[string]bool{"leader-elect": true, "leader-election-namespace": true, "sip-realm": true,
+		"sip-service": true, "pod-name": true, "pod-namespace": true, "pod-ip": true}
 	args := flagValues(t, manager(t, deployment(t, render(t))).Args)
 	flags := operatorFlags(t)
 	known := map[string]bool{}

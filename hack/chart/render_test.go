@@ -27,6 +27,7 @@ var valueSets = []struct {
 	{name: "defaults", check: checkDefaults},
 	{name: "namespaced-nodeport", files: []string{"hack/chart/testdata/values/namespaced-nodeport.yaml"}, check: checkNamespacedNodePort},
 	{name: "hostnetwork-loadbalancer", files: []string{"hack/chart/testdata/values/hostnetwork-loadbalancer.yaml"}, check: checkHostNetworkLoadBalancer},
+	{name: "shards", files: []string{"hack/chart/testdata/values/shards.yaml"}, check: checkShards},
 }
 
 func TestLint(t *testing.T) {
@@ -67,6 +68,8 @@ func TestInvalidValuesRejected(t *testing.T) {
 		{"traffic-policy-clusterip.yaml", "externalTrafficPolicy applies only to service.type NodePort or LoadBalancer", false},
 		{"nodeport-clusterip.yaml", "nodePorts apply only to service.type NodePort or LoadBalancer", false},
 		{"servicemonitor-without-service.yaml", "metrics.serviceMonitor needs metrics.service.enabled", false},
+		{"shard-name.yaml", "/shards/0/name", true},
+		{"shard-twice.yaml", "shards: east is listed twice", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -150,21 +153,43 @@ func containerPort(c corev1.Container, name string) *corev1.ContainerPort {
 	return nil
 }
 
-// checkInvariants holds for every value set.
+// checkInvariants holds for every value set and each operator Deployment it renders.
 func checkInvariants(t *testing.T, objs []*unstructured.Unstructured) {
 	t.Helper()
-	d := deployment(t, objs)
-	pod := d.Spec.Template
-	c := manager(t, d)
 	for _, o := range objs {
 		l := o.GetLabels()
 		if l["app.kubernetes.io/managed-by"] != "Helm" || l["app.kubernetes.io/instance"] != releaseName {
 			t.Errorf("%s %s lacks the release labels: %v", o.GetKind(), o.GetName(), l)
 		}
 	}
+	deployments := find(objs, "Deployment", "")
+	if len(deployments) == 0 {
+		t.Fatal("no Deployment rendered")
+	}
+	for _, u := range deployments {
+		t.Run(u.GetName(), func(t *testing.T) {
+			checkOperatorDeployment(t, objs, decode[appsv1.Deployment](t, u))
+		})
+	}
+}
+
+// checkOperatorDeployment checks one operator Deployment and the objects it relies on.
+func checkOperatorDeployment(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
+	t.Helper()
+	pod := d.Spec.Template
+	c := manager(t, d)
 	sel, err := labels.ValidatedSelectorFromSet(d.Spec.Selector.MatchLabels)
 	if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
 		t.Errorf("the Deployment's selector %v does not select its pods %v", d.Spec.Selector.MatchLabels, pod.Labels)
+	}
+	for _, other := range find(objs, "Deployment", "") {
+		if other.GetName() == d.Name {
+			continue
+		}
+		otherPods, _, _ := unstructured.NestedStringMap(other.Object, "spec", "template", "metadata", "labels")
+		if sel.Matches(labels.Set(otherPods)) {
+			t.Errorf("the selector of %s also selects the pods of %s", d.Name, other.GetName())
+		}
 	}
 
 	// Security: nonroot, read-only root filesystem, no capabilities, RuntimeDefault seccomp.
@@ -184,8 +209,8 @@ func checkInvariants(t *testing.T, objs []*unstructured.Unstructured) {
 		t.Error("capabilities are not drop ALL")
 	}
 
-	// Probes: liveness /healthz, readiness /readyz (true only on the SIP leader), both on
-	// the port the health-probe flag binds.
+	// Probes: liveness /healthz, readiness /readyz (true on every healthy replica), both
+	// on the port the health-probe flag binds.
 	probes := containerPort(c, "probes")
 	if probes == nil {
 		t.Fatal("no probes port")
@@ -217,9 +242,13 @@ func checkInvariants(t *testing.T, objs []*unstructured.Unstructured) {
 		t.Error("no resource requests")
 	}
 
-	// Services select the operator's pods and target ports the container has.
-	for _, u := range find(objs, "Service", "") {
+	// The metrics Service selects the operator's pods and targets a port they have.
+	metrics := find(objs, "Service", "")
+	for _, u := range metrics {
 		svc := decode[corev1.Service](t, u)
+		if svc.Name == flags["sip-service"] || strings.HasSuffix(svc.Name, "-sip") {
+			continue
+		}
 		if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(pod.Labels)) || len(svc.Spec.Selector) == 0 {
 			t.Errorf("Service %s does not select the operator's pods", svc.Name)
 		}
@@ -230,6 +259,25 @@ func checkInvariants(t *testing.T, objs []*unstructured.Unstructured) {
 			}
 		}
 	}
+	// The SIP Service is the one --sip-service names. It selects no pods: the leader
+	// writes its EndpointSlice, whose ports have the Service ports' names.
+	sip := decode[corev1.Service](t, one(t, objs, "Service", flags["sip-service"]))
+	if len(sip.Spec.Selector) != 0 {
+		t.Errorf("SIP Service %s selects pods %v: every replica is Ready, so it would send devices to standbys", sip.Name, sip.Spec.Selector)
+	}
+	var names []string
+	for _, p := range sip.Spec.Ports {
+		names = append(names, p.Name+"/"+string(p.Protocol))
+	}
+	if !slices.Equal(names, []string{"sip-udp/UDP", "sip-tcp/TCP"}) {
+		t.Errorf("SIP Service %s ports %v, want sip-udp/UDP and sip-tcp/TCP", sip.Name, names)
+	}
+	for _, env := range []struct{ name, field string }{{"POD_NAME", "metadata.name"}, {"POD_NAMESPACE", "metadata.namespace"}, {"POD_IP", "status.podIP"}} {
+		if e := envVar(c, env.name); e == nil || e.ValueFrom == nil || e.ValueFrom.FieldRef == nil || e.ValueFrom.FieldRef.FieldPath != env.field {
+			t.Errorf("env %s is not the downward API's %s: %+v", env.name, env.field, e)
+		}
+	}
+	wantFlags(t, c, map[string]string{"pod-name": "$(POD_NAME)", "pod-namespace": "$(POD_NAMESPACE)", "pod-ip": "$(POD_IP)"})
 
 	// RBAC subjects are the ServiceAccount the pods run as, in the release namespace.
 	for _, kind := range []string{"RoleBinding", "ClusterRoleBinding"} {
@@ -245,14 +293,23 @@ func checkInvariants(t *testing.T, objs []*unstructured.Unstructured) {
 
 func itoa(i int32) string { return strconv.Itoa(int(i)) }
 
+func envVar(c corev1.Container, name string) *corev1.EnvVar {
+	for i := range c.Env {
+		if c.Env[i].Name == name {
+			return &c.Env[i]
+		}
+	}
+	return nil
+}
+
 func checkDefaults(t *testing.T, objs []*unstructured.Unstructured) {
 	d := deployment(t, objs)
 	c := manager(t, d)
 	if *d.Spec.Replicas != 1 {
 		t.Errorf("replicas %d, want 1", *d.Spec.Replicas)
 	}
-	if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxUnavailable.String() != "100%" {
-		t.Errorf("strategy %+v: a rollout must not wait for a standby to become Ready", d.Spec.Strategy)
+	if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxUnavailable.String() != "0" || ru.MaxSurge.String() != "1" {
+		t.Errorf("strategy %+v: a rollout should start a Ready standby before it stops the leader", d.Spec.Strategy)
 	}
 	if c.Image != "ghcr.io/gb28181/camera-operator:0.1.0" {
 		t.Errorf("image %s, want the chart's appVersion", c.Image)
@@ -260,8 +317,9 @@ func checkDefaults(t *testing.T, objs []*unstructured.Unstructured) {
 	wantFlags(t, c, map[string]string{
 		"leader-elect": "true", "leader-election-namespace": releaseNamespace,
 		"watch-namespaces": "", "sip-listen": ":5060", "sip-realm": "3402000000",
+		"shard": "", "sip-service": "camera-operator-sip",
 	})
-	if len(c.Env) != 1 || c.Env[0].Name != "GOMEMLIMIT" || c.Env[0].ValueFrom == nil || c.Env[0].ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
+	if e := envVar(c, "GOMEMLIMIT"); e == nil || e.ValueFrom == nil || e.ValueFrom.ResourceFieldRef == nil || e.ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
 		t.Errorf("env %+v, want GOMEMLIMIT from the memory limit", c.Env)
 	}
 	if d.Spec.Template.Spec.HostNetwork {
@@ -401,8 +459,8 @@ func checkHostNetworkLoadBalancer(t *testing.T, objs []*unstructured.Unstructure
 		t.Error("affinity dropped")
 	}
 	wantFlags(t, c, map[string]string{"sip-listen": "0.0.0.0:5062", "leader-elect": "false"})
-	if len(c.Env) != 0 {
-		t.Errorf("env %+v without a memory limit", c.Env)
+	if e := envVar(c, "GOMEMLIMIT"); e != nil {
+		t.Errorf("GOMEMLIMIT %+v without a memory limit", e)
 	}
 	for _, kind := range []string{"ServiceAccount", "CustomResourceDefinition", "Role", "RoleBinding"} {
 		if n := len(find(objs, kind, "")); n != 0 {
@@ -418,5 +476,48 @@ func checkHostNetworkLoadBalancer(t *testing.T, objs []*unstructured.Unstructure
 		svc.Spec.LoadBalancerClass == nil || *svc.Spec.LoadBalancerClass != "example.com/udp-lb" ||
 		!slices.Equal(svc.Spec.LoadBalancerSourceRanges, []string{"10.20.0.0/16"}) || svc.Labels["exposure"] != "cameras" {
 		t.Errorf("SIP Service %+v", svc.Spec)
+	}
+}
+
+// checkShards: each shard is its own Deployment serving its label under its own Lease,
+// with its own SIP port and SIP Service; nothing unsharded is deployed beside them.
+func checkShards(t *testing.T, objs []*unstructured.Unstructured) {
+	tests := []struct {
+		shard, svcType string
+		port, replicas int32
+	}{
+		{"east", "ClusterIP", 5061, 1},
+		{"west", "LoadBalancer", 5062, 2},
+	}
+	if n := len(find(objs, "Deployment", "")); n != len(tests) {
+		t.Errorf("%d Deployments, want one per shard", n)
+	}
+	for _, tc := range tests {
+		d := decode[appsv1.Deployment](t, one(t, objs, "Deployment", "camera-operator-"+tc.shard))
+		c := manager(t, d)
+		wantFlags(t, c, map[string]string{
+			"shard": tc.shard, "sip-listen": ":" + itoa(tc.port), "sip-service": "camera-operator-" + tc.shard + "-sip",
+		})
+		if *d.Spec.Replicas != tc.replicas {
+			t.Errorf("shard %s: replicas %d, want %d", tc.shard, *d.Spec.Replicas, tc.replicas)
+		}
+		if got := d.Spec.Template.Labels["gb28181.io/shard"]; got != tc.shard {
+			t.Errorf("shard %s: pods labelled %q", tc.shard, got)
+		}
+		svc := decode[corev1.Service](t, one(t, objs, "Service", "camera-operator-"+tc.shard+"-sip"))
+		if string(svc.Spec.Type) != tc.svcType {
+			t.Errorf("shard %s: SIP Service type %s, want %s", tc.shard, svc.Spec.Type, tc.svcType)
+		}
+		for _, p := range svc.Spec.Ports {
+			if p.Port != tc.port {
+				t.Errorf("shard %s: SIP Service port %d, want %d", tc.shard, p.Port, tc.port)
+			}
+		}
+	}
+	if svc := decode[corev1.Service](t, one(t, objs, "Service", "camera-operator-west-sip")); svc.Spec.LoadBalancerIP != "192.0.2.62" {
+		t.Errorf("west's service override lost: loadBalancerIP %q", svc.Spec.LoadBalancerIP)
+	}
+	if len(find(objs, "Service", "camera-operator-sip")) != 0 {
+		t.Error("an unsharded SIP Service is rendered beside the shards")
 	}
 }

@@ -61,3 +61,42 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "camera-operator.realm" -}}
 {{- default (substr 0 10 .Values.sip.id) .Values.sip.realm }}
 {{- end }}
+
+{{/*
+The operator instances the release deploys, as a YAML list: one unsharded instance, or
+one per entry of shards. Each has its shard name (empty when unsharded), the suffix of
+its resource names, its replicas, its SIP port and the values of its SIP Service.
+*/}}
+{{- define "camera-operator.instances" -}}
+{{- $out := list }}
+{{- $seen := dict }}
+{{- range .Values.shards }}
+{{- if hasKey $seen .name }}
+{{- fail (printf "shards: %s is listed twice; each shard needs its own name" .name) }}
+{{- end }}
+{{- $_ := set $seen .name true }}
+{{- $svc := mergeOverwrite (deepCopy $.Values.service) (deepCopy (default dict .service)) }}
+{{- $sipPort := $.Values.sip.port }}
+{{- if .sipPort }}
+{{- $sipPort = .sipPort }}
+{{- $_ := set $svc "port" .sipPort }}
+{{- end }}
+{{- $replicas := $.Values.replicaCount }}
+{{- if hasKey . "replicaCount" }}
+{{- $replicas = .replicaCount }}
+{{- end }}
+{{- $out = append $out (dict "shard" .name "suffix" (printf "-%s" .name) "replicas" $replicas "sipPort" $sipPort "service" $svc) }}
+{{- end }}
+{{- if not .Values.shards }}
+{{- $out = append $out (dict "shard" "" "suffix" "" "replicas" .Values.replicaCount "sipPort" .Values.sip.port "service" .Values.service) }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* The selector labels of one instance's pods: a shard's pods also carry its name. */}}
+{{- define "camera-operator.instanceSelectorLabels" -}}
+{{ include "camera-operator.selectorLabels" .root }}
+{{- if .inst.shard }}
+gb28181.io/shard: {{ .inst.shard }}
+{{- end }}
+{{- end }}
