@@ -32,6 +32,9 @@ const (
 	secretName  = "bench-credentials"
 	password    = "bench-Pa55word"
 	firstDevice = "34020000001320000001"
+	// benchShard is the shard the operator under test serves, and the label of every
+	// Camera the bench creates: its figures are one shard's (docs/scaling.md).
+	benchShard = "bench"
 )
 
 // bench is one run: the processes under test and what drives and watches them.
@@ -138,7 +141,7 @@ func (b *bench) start(ctx context.Context) error {
 	b.apiHost = cfg.Host
 
 	b.op = &operator{cp: cp, bin: filepath.Join(b.work, "bin", "camera-operator"), logPath: filepath.Join(b.work, "logs", "operator.log"),
-		args: append([]string{"--keepalive-status-interval=" + b.o.statusInterval.String()}, b.o.operatorArgs...)}
+		args: append([]string{"--keepalive-status-interval=" + b.o.statusInterval.String(), "--shard=" + benchShard}, b.o.operatorArgs...)}
 	if b.op.sipAddr, err = freeSIPAddr(); err != nil {
 		return err
 	}
@@ -221,7 +224,7 @@ func (b *bench) createCameras(ctx context.Context) error {
 					return
 				}
 				cam := &gbv1.Camera{
-					ObjectMeta: metav1.ObjectMeta{Name: b.names[i], Namespace: benchNS},
+					ObjectMeta: metav1.ObjectMeta{Name: b.names[i], Namespace: benchNS, Labels: map[string]string{gbv1.ShardLabel: benchShard}},
 					Spec: gbv1.CameraSpec{
 						DeviceID:             b.ids[i],
 						CredentialsSecretRef: gbv1.SecretKeySelector{Name: secretName, Key: "password"},

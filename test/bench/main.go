@@ -165,6 +165,7 @@ func main() {
 	r.DurationSeconds = time.Since(r.Started).Seconds()
 	r.Machine.LoadAverageEnd = loadAverage()
 	r.judge()
+	r.Capacity = r.capacity()
 	r.print(os.Stdout)
 	if err := r.write(o.out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -30,16 +30,18 @@ type results struct {
 	Keepalives *keepaliveResult `json:"keepalives,omitempty"`
 	// KeepalivesAlone is the same load on the registrar alone, in the bench's process
 	// (whose CPU figure is then the registrar's and the generator's together).
-	KeepalivesAlone *keepaliveResult  `json:"keepalives_registrar_alone,omitempty"`
-	Avalanche       *avalancheResult  `json:"avalanche,omitempty"`
-	Restart         *restartResult    `json:"operator_restart,omitempty"`
-	Sipp            *sippResult       `json:"sipp,omitempty"`
-	Memory          *memoryResult     `json:"memory,omitempty"`
-	Heap            *heapResult       `json:"registrar_heap,omitempty"`
-	GoBench         *goBenchResult    `json:"go_benchmark,omitempty"`
-	Targets         []target          `json:"targets"`
-	Skipped         map[string]string `json:"skipped,omitempty"`
-	Errors          []string          `json:"errors,omitempty"`
+	KeepalivesAlone *keepaliveResult `json:"keepalives_registrar_alone,omitempty"`
+	Avalanche       *avalancheResult `json:"avalanche,omitempty"`
+	Restart         *restartResult   `json:"operator_restart,omitempty"`
+	Sipp            *sippResult      `json:"sipp,omitempty"`
+	Memory          *memoryResult    `json:"memory,omitempty"`
+	Heap            *heapResult      `json:"registrar_heap,omitempty"`
+	GoBench         *goBenchResult   `json:"go_benchmark,omitempty"`
+	Targets         []target         `json:"targets"`
+	// Capacity is one shard's size computed from these figures (capacity.go).
+	Capacity *shardCapacity    `json:"shard_capacity,omitempty"`
+	Skipped  map[string]string `json:"skipped,omitempty"`
+	Errors   []string          `json:"errors,omitempty"`
 }
 
 // settings are the knobs of the run.
@@ -247,6 +249,9 @@ func (r *results) print(w io.Writer) {
 	}
 	if h := r.Heap; h != nil {
 		fmt.Fprintf(w, "registrar heap: %.0f bytes per binding (%d bindings)\n", h.BytesPerBinding, h.Bindings)
+	}
+	if r.Capacity != nil {
+		r.Capacity.print(w)
 	}
 	for k, v := range r.Skipped {
 		fmt.Fprintf(w, "skipped %s: %s\n", k, v)

@@ -7,7 +7,9 @@
 --             credentials Secret or key is missing.
 -- Suspended   spec.suspend is true and the operator has acted on it.
 -- Progressing anything else: waiting for the first registration, for the operator to
---             observe the latest spec, or for an offline device to come back.
+--             observe the latest spec, for the shard named by the gb28181.io/shard
+--             label to take a relabelled Camera over, or for an offline device to
+--             come back.
 --
 -- Argo CD runs user scripts without Lua's string library, so only base Lua is used.
 
@@ -24,6 +26,23 @@ local generation = obj.metadata.generation
 local observed = obj.status.observedGeneration
 if generation ~= nil and (observed == nil or observed < generation) then
   hs.message = "Waiting for the operator to observe generation " .. generation
+  return hs
+end
+
+-- The status is the serving shard's only when status.shard matches the label: after a
+-- relabel it is the old shard's until the new one writes (and stays so if no operator
+-- runs that shard).
+local labels = obj.metadata.labels or {}
+local wantShard = labels["gb28181.io/shard"] or ""
+local servedBy = obj.status.shard or ""
+if wantShard ~= servedBy then
+  local function named(s)
+    if s == "" then
+      return "the unsharded operator"
+    end
+    return "shard " .. s
+  end
+  hs.message = "Waiting for " .. named(wantShard) .. " to serve the Camera (its status is from " .. named(servedBy) .. ")"
   return hs
 end
 
