@@ -31,7 +31,9 @@ import (
 //
 // A device is never sent to a leader that does not listen yet, nor to one that stopped.
 // Reads go to the API server directly (the manager's API reader), not through an
-// informer: the operator keeps no cache of EndpointSlices.
+// informer: the operator keeps no cache of EndpointSlices. The permission is a Role in
+// the operator's own namespace ("system" is the placeholder config/default rewrites); it
+// includes delete only to replace a slice of the other address type, which is immutable.
 //
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;create;update;delete,namespace=system
 
@@ -253,6 +255,7 @@ func (p *endpointPublisher) withdraw(ctx context.Context) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), withdrawTimeout)
 	defer cancel()
 	key := client.ObjectKey{Namespace: p.ep.Namespace, Name: sliceName(p.ep.Service)}
+	withdrawn := false
 	err := retry.OnError(retry.DefaultRetry, raced, func() error {
 		var cur discoveryv1.EndpointSlice
 		if err := p.reader.Get(wctx, key, &cur); err != nil {
@@ -262,13 +265,18 @@ func (p *endpointPublisher) withdraw(ctx context.Context) {
 			return nil // a newer leader's already
 		}
 		cur.Endpoints = []discoveryv1.Endpoint{}
-		return p.writer.Update(wctx, &cur)
+		if err := p.writer.Update(wctx, &cur); err != nil {
+			return err
+		}
+		withdrawn = true
+		return nil
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		p.logger.Error(err, "withdrawing this pod from the SIP Service's endpoints; the next leader will overwrite it")
-		return
+	case withdrawn:
+		p.logger.Info("withdrew this pod from the SIP Service's endpoints", "slice", key.Name)
 	}
-	p.logger.Info("withdrew this pod from the SIP Service's endpoints", "slice", key.Name)
 }
 
 // raced reports errors of a write that lost a race with another writer: read again and
