@@ -78,7 +78,7 @@ func TestChartCRDIsConfigCRD(t *testing.T) {
 	}
 }
 
-// TestChartRBACIsConfigRBAC checks the rendered rules equal the generated manager role
+// TestChartRBACIsConfigRBAC checks the rendered rules equal the generated manager roles
 // and the leader-election role of config/rbac, cluster-wide and per watched namespace.
 func TestChartRBACIsConfigRBAC(t *testing.T) {
 	manager, err := ReadRules(filepath.Join(root, RoleSource), "ClusterRole")
@@ -86,6 +86,10 @@ func TestChartRBACIsConfigRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	leader, err := ReadRules(filepath.Join(root, LeaderSource), "Role")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoints, err := ReadRules(filepath.Join(root, RoleSource), "Role")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +103,9 @@ func TestChartRBACIsConfigRBAC(t *testing.T) {
 	}
 	if diff := cmp.Diff(leader, rules(one(t, objs, "Role", "camera-operator-leader-election"))); diff != "" {
 		t.Errorf("the chart's leader-election Role differs from %s:\n%s", LeaderSource, diff)
+	}
+	if diff := cmp.Diff(endpoints, rules(one(t, objs, "Role", "camera-operator-sip-endpoints"))); diff != "" {
+		t.Errorf("the chart's SIP endpoint Role differs from the Role of %s:\n%s", RoleSource, diff)
 	}
 
 	objs = render(t, "hack/chart/testdata/values/namespaced-nodeport.yaml")

@@ -347,8 +347,11 @@ func checkDefaults(t *testing.T, objs []*unstructured.Unstructured) {
 	if le := one(t, objs, "Role", "camera-operator-leader-election"); le.GetNamespace() != releaseNamespace {
 		t.Errorf("leader-election Role in %s", le.GetNamespace())
 	}
-	if n := len(find(objs, "Role", "")); n != 1 {
-		t.Errorf("%d Roles, want only the leader-election one", n)
+	if se := one(t, objs, "Role", "camera-operator-sip-endpoints"); se.GetNamespace() != releaseNamespace {
+		t.Errorf("SIP endpoint Role in %s", se.GetNamespace())
+	}
+	if n := len(find(objs, "Role", "")); n != 2 {
+		t.Errorf("%d Roles, want the leader-election and SIP endpoint ones", n)
 	}
 	crd := one(t, objs, "CustomResourceDefinition", "cameras.gb28181.io")
 	if crd.GetAnnotations()["helm.sh/resource-policy"] != "keep" {
@@ -462,9 +465,16 @@ func checkHostNetworkLoadBalancer(t *testing.T, objs []*unstructured.Unstructure
 	if e := envVar(c, "GOMEMLIMIT"); e != nil {
 		t.Errorf("GOMEMLIMIT %+v without a memory limit", e)
 	}
-	for _, kind := range []string{"ServiceAccount", "CustomResourceDefinition", "Role", "RoleBinding"} {
+	for _, kind := range []string{"ServiceAccount", "CustomResourceDefinition"} {
 		if n := len(find(objs, kind, "")); n != 0 {
 			t.Errorf("%d %s rendered", n, kind)
+		}
+	}
+	// Without leader election only the SIP endpoint Role is namespaced: the single
+	// replica still publishes itself as the SIP Service's endpoint.
+	for _, kind := range []string{"Role", "RoleBinding"} {
+		if objs := find(objs, kind, ""); len(objs) != 1 || objs[0].GetName() != "gb-registrar-sip-endpoints" {
+			t.Errorf("%d %s rendered, want only gb-registrar-sip-endpoints", len(objs), kind)
 		}
 	}
 	if n := len(find(objs, "Service", "gb-registrar-metrics")); n != 0 {

@@ -52,6 +52,18 @@
   - update
 {{- end }}
 
+{{- define "camera-operator.sipEndpointRules" -}}
+- apiGroups:
+  - discovery.k8s.io
+  resources:
+  - endpointslices
+  verbs:
+  - create
+  - delete
+  - get
+  - update
+{{- end }}
+
 {{- define "camera-operator.leaderElectionRules" -}}
 - apiGroups:
   - coordination.k8s.io
