@@ -432,23 +432,57 @@ func (b *bench) keepalives(ctx context.Context) error {
 			slog.Error("restarting the operator with the scaled status interval", "error", err)
 		}
 	}()
-	slog.Info("keepalive load", "for", b.o.kaDuration)
-	cpu0, _ := b.op.cpuSeconds()
-	self0, _ := processCPU(os.Getpid())
-	k, err := keepaliveLoad(ctx, b.op.sipAddr, b.ids, b.o.kaConns, b.o.kaWindow, b.o.kaDuration)
-	cpu1, _ := b.op.cpuSeconds()
-	self1, _ := processCPU(os.Getpid())
-	k.OperatorCPU = (cpu1 - cpu0) / b.o.kaDuration.Seconds()
-	k.GeneratorCPU = (self1 - self0) / b.o.kaDuration.Seconds()
-	b.r.Keepalives = &k
+	// The registrar alone runs beside it, in a process of its own, with the same devices
+	// registered: the load alternates between the two, so both see the same machine.
+	alone, err := startRegistrarProcess(ctx, password)
 	if err != nil {
-		return err
+		return fmt.Errorf("registrar alone: %w", err)
 	}
+	defer func() {
+		if err := alone.stop(); err != nil {
+			slog.Error("stopping the registrar alone", "error", err)
+		}
+	}()
+	if err := registerAll(alone.addr, b.ids, password, 16); err != nil {
+		return fmt.Errorf("registrar alone: %w", err)
+	}
+	var viaOperator, viaAlone []keepaliveResult
+	for round := range keepaliveRounds {
+		slog.Info("keepalive load through the operator", "round", round+1, "for", b.o.kaDuration)
+		k, err := b.keepaliveRound(ctx, b.op.sipAddr, b.op.cpuSeconds)
+		if err != nil {
+			return err
+		}
+		viaOperator = append(viaOperator, k)
+		slog.Info("keepalive load on the registrar alone (its own process)", "round", round+1, "for", b.o.kaDuration)
+		if k, err = b.keepaliveRound(ctx, alone.addr, alone.cpuSeconds); err != nil {
+			return err
+		}
+		viaAlone = append(viaAlone, k)
+	}
+	b.r.Keepalives, b.r.KeepalivesAloneProcess = sumKeepalives(viaOperator), sumKeepalives(viaAlone)
 	mem, err := b.op.memory(ctx)
 	if err == nil && mem.PeakRSSBytes > b.r.Memory.Registered.PeakRSSBytes {
 		b.r.Memory.Registered.PeakRSSBytes = mem.PeakRSSBytes
 	}
 	return b.op.alive()
+}
+
+// keepaliveRounds is how many times the keepalive load alternates between the operator
+// and the registrar alone.
+const keepaliveRounds = 3
+
+// keepaliveRound runs the keepalive load against addr once, with the CPU the serving
+// process (cpu) and the generator used.
+func (b *bench) keepaliveRound(ctx context.Context, addr string, cpu func() (float64, error)) (keepaliveResult, error) {
+	cpu0, _ := cpu()
+	self0, _ := processCPU(os.Getpid())
+	k, err := keepaliveLoad(ctx, addr, b.ids, b.o.kaConns, b.o.kaWindow, b.o.kaDuration)
+	cpu1, _ := cpu()
+	self1, _ := processCPU(os.Getpid())
+	k.OperatorCPU = (cpu1 - cpu0) / b.o.kaDuration.Seconds()
+	k.GeneratorCPU = (self1 - self0) / b.o.kaDuration.Seconds()
+	return k, err
 }
 
 // avalanche has every device register again within the spread (devices rebooted by a

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
@@ -36,37 +34,13 @@ func measureRegistrarHeap(ctx context.Context, n int, firstID string, load func(
 	if err != nil {
 		return res, err
 	}
-	const clients = 16
-	conns := make([]*rawConn, clients)
-	for i := range conns {
-		if conns[i], err = dialRaw(srv.UDPAddr()); err != nil {
-			return res, err
-		}
-		defer conns[i].Close()
-	}
 	// Warm up the registrar's pools and tables with a registration, then measure.
-	if err := conns[0].register("warmup", password); err != nil {
+	if err := registerAll(srv.UDPAddr(), []string{"warmup"}, password, 1); err != nil {
 		return res, fmt.Errorf("warm-up registration: %w", err)
 	}
 	res.HeapBeforeBytes = liveHeap()
-
-	var failed atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
-	for ci, c := range conns {
-		wg.Go(func() {
-			for i := ci; i < n; i += clients {
-				if err := c.register(ids[i], password); err != nil {
-					failed.Add(1)
-					once.Do(func() { firstErr = err })
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if f := failed.Load(); f > 0 {
-		return res, fmt.Errorf("%d of %d registrations failed: %v", f, n, firstErr)
+	if err := registerAll(srv.UDPAddr(), ids, password, 16); err != nil {
+		return res, err
 	}
 	for _, id := range []string{ids[0], ids[n-1]} {
 		if srv.Device(id).Binding == nil {

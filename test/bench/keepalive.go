@@ -23,10 +23,13 @@ type keepaliveResult struct {
 	PerSecond   float64          `json:"per_second"`
 	Refused     map[string]int64 `json:"refused_by_status"`
 	Lost        int64            `json:"lost"`
-	// OperatorCPU is the operator's CPU use over the load, in cores (1.0 = one core);
-	// GeneratorCPU the bench process's, which sends them.
+	// OperatorCPU is the serving process's CPU use over the load, in cores (1.0 = one
+	// core): the operator's, or the registrar alone's; GeneratorCPU the bench
+	// process's, which sends them.
 	OperatorCPU  float64 `json:"operator_cpu_cores"`
 	GeneratorCPU float64 `json:"generator_cpu_cores"`
+	// RoundsPerSecond are the rates of the rounds a summed result joins.
+	RoundsPerSecond []float64 `json:"rounds_per_second,omitempty"`
 }
 
 // keepaliveLoad sends keepalives for ids (registered devices) as fast as the registrar
@@ -185,4 +188,33 @@ func (l *kaConn) reap(done <-chan struct{}, lost *atomic.Int64) {
 			l.mu.Unlock()
 		}
 	}
+}
+
+// sumKeepalives joins rounds of the same load into one result: counts added, rates and
+// CPU over the total time.
+func sumKeepalives(rounds []keepaliveResult) *keepaliveResult {
+	if len(rounds) == 0 {
+		return nil
+	}
+	sum := rounds[0]
+	sum.Refused = map[string]int64{}
+	sum.Sent, sum.Answered200, sum.Lost, sum.Seconds = 0, 0, 0, 0
+	var opCPU, genCPU float64
+	for _, k := range rounds {
+		sum.Sent += k.Sent
+		sum.Answered200 += k.Answered200
+		sum.Lost += k.Lost
+		sum.Seconds += k.Seconds
+		for code, n := range k.Refused {
+			sum.Refused[code] += n
+		}
+		opCPU += k.OperatorCPU * k.Seconds
+		genCPU += k.GeneratorCPU * k.Seconds
+		sum.RoundsPerSecond = append(sum.RoundsPerSecond, k.PerSecond)
+	}
+	if sum.Seconds > 0 {
+		sum.PerSecond = float64(sum.Answered200) / sum.Seconds
+		sum.OperatorCPU, sum.GeneratorCPU = opCPU/sum.Seconds, genCPU/sum.Seconds
+	}
+	return &sum
 }

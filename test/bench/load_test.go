@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -116,5 +117,82 @@ func TestRegistrarHeap(t *testing.T) {
 	t.Logf("%+v", res)
 	if res.Bindings != 200 || res.HeapAfterBytes == 0 {
 		t.Errorf("%+v", res)
+	}
+}
+
+// TestSumKeepalives: rounds join into one result whose rate is over the total time, not
+// an average of rates, and whose refusals and CPU are the rounds' together.
+func TestSumKeepalives(t *testing.T) {
+	sum := sumKeepalives([]keepaliveResult{
+		{Seconds: 10, Sent: 110, Answered200: 100, PerSecond: 10, Lost: 1, Refused: map[string]int64{"503": 2}, OperatorCPU: 1, GeneratorCPU: 0.5},
+		{Seconds: 30, Sent: 950, Answered200: 900, PerSecond: 30, Lost: 3, Refused: map[string]int64{"503": 1, "404": 4}, OperatorCPU: 0.5, GeneratorCPU: 0.5},
+	})
+	if sum.PerSecond != 25 || sum.Answered200 != 1000 || sum.Sent != 1060 || sum.Lost != 4 || sum.Seconds != 40 {
+		t.Errorf("sum %+v, want 1000 answered in 40 s = 25/s, 1060 sent, 4 lost", sum)
+	}
+	if sum.Refused["503"] != 3 || sum.Refused["404"] != 4 {
+		t.Errorf("refused %v", sum.Refused)
+	}
+	if sum.OperatorCPU != 0.625 || sum.GeneratorCPU != 0.5 {
+		t.Errorf("CPU %.3f/%.3f, want the time-weighted 0.625/0.5", sum.OperatorCPU, sum.GeneratorCPU)
+	}
+	if len(sum.RoundsPerSecond) != 2 || sum.RoundsPerSecond[0] != 10 || sum.RoundsPerSecond[1] != 30 {
+		t.Errorf("rounds %v", sum.RoundsPerSecond)
+	}
+	if sumKeepalives(nil) != nil {
+		t.Error("a sum of no rounds")
+	}
+}
+
+// TestMain lets the test binary serve as the registrar-alone child, as the bench binary
+// does: startRegistrarProcess runs os.Executable().
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == serveRegistrarArg {
+		os.Exit(serveRegistrarAlone(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestRegistrarProcess: the registrar alone runs as a child process, registers a fleet
+// with full digest exchanges, answers its keepalives, and ends when stopped.
+func TestRegistrarProcess(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := startRegistrarProcess(ctx, "child-Pa55")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = p.stop()
+		}
+	}()
+	if p.cmd.Process.Pid == os.Getpid() {
+		t.Fatal("the registrar alone runs in the test's own process")
+	}
+	ids, err := fleetIDs("34020000001320000001", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registerAll(p.addr, ids[:1], "wrong", 1); err == nil {
+		t.Error("a wrong password registered")
+	}
+	if err := registerAll(p.addr, ids, "child-Pa55", 4); err != nil {
+		t.Fatal(err)
+	}
+	k, err := keepaliveLoad(ctx, p.addr, ids, 1, 8, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Answered200 == 0 || len(k.Refused) != 0 {
+		t.Errorf("keepalives to the registered fleet: %d answered 200, refused %v", k.Answered200, k.Refused)
+	}
+	if cpu, err := p.cpuSeconds(); err != nil || cpu <= 0 {
+		t.Errorf("child CPU %v, %v", cpu, err)
+	}
+	stopped = true
+	if err := p.stop(); err != nil {
+		t.Errorf("stop: %v", err)
 	}
 }

@@ -139,6 +139,9 @@ func increasingInts(name, list string, limit int) ([]int, error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == serveRegistrarArg {
+		os.Exit(serveRegistrarAlone(os.Args[2:]))
+	}
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

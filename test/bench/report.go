@@ -28,8 +28,13 @@ type results struct {
 	APICatchUp []catchUp        `json:"api_catch_up"`
 	Steady     *steadyWrites    `json:"steady_state_writes,omitempty"`
 	Keepalives *keepaliveResult `json:"keepalives,omitempty"`
+	// KeepalivesAloneProcess is the same load on the registrar alone in a process of its
+	// own, alternating with Keepalives round by round while the control plane and the
+	// fleet run: the operator's figure is compared with it.
+	KeepalivesAloneProcess *keepaliveResult `json:"keepalives_registrar_alone_process,omitempty"`
 	// KeepalivesAlone is the same load on the registrar alone, in the bench's process
-	// (whose CPU figure is then the registrar's and the generator's together).
+	// after everything else stopped (its CPU figure is the registrar's and the
+	// generator's together): the registrar's ceiling on an idle machine.
 	KeepalivesAlone *keepaliveResult `json:"keepalives_registrar_alone,omitempty"`
 	Avalanche       *avalancheResult `json:"avalanche,omitempty"`
 	Restart         *restartResult   `json:"operator_restart,omitempty"`
@@ -225,8 +230,12 @@ func (r *results) print(w io.Writer) {
 		fmt.Fprintf(w, "keepalives: %.0f/s answered 200 (%d sent, %d lost, refused %v) over %d sockets × %d in flight; operator %.2f cores, generator %.2f cores\n",
 			k.PerSecond, k.Sent, k.Lost, k.Refused, k.Connections, k.Window, k.OperatorCPU, k.GeneratorCPU)
 	}
+	if k := r.KeepalivesAloneProcess; k != nil {
+		fmt.Fprintf(w, "keepalives, registrar alone (own process, alternating with the operator, rounds %s/s against the operator's %s/s): %.0f/s answered 200 (%d lost, refused %v); registrar %.2f cores, generator %.2f cores\n",
+			rates(k.RoundsPerSecond), rates(r.Keepalives.RoundsPerSecond), k.PerSecond, k.Lost, k.Refused, k.OperatorCPU, k.GeneratorCPU)
+	}
 	if k := r.KeepalivesAlone; k != nil {
-		fmt.Fprintf(w, "keepalives, registrar alone (in process): %.0f/s answered 200 (%d lost, refused %v); registrar and generator %.2f cores\n",
+		fmt.Fprintf(w, "keepalives, registrar alone (in the bench's process, everything else stopped): %.0f/s answered 200 (%d lost, refused %v); registrar and generator %.2f cores\n",
 			k.PerSecond, k.Lost, k.Refused, k.GeneratorCPU)
 	}
 	if a := r.Avalanche; a != nil {
@@ -261,6 +270,15 @@ func (r *results) print(w io.Writer) {
 	}
 }
 
+// rates formats per-second figures.
+func rates(fs []float64) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = fmt.Sprintf("%.0f", f)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // judge fills Targets from the figures.
@@ -287,6 +305,12 @@ func (r *results) judge() {
 		}
 		add("keepalives/s answered", "≥ 50000", fmt.Sprintf("%.0f", k.PerSecond), k.PerSecond >= 50000,
 			fmt.Sprintf("%d lost or refused", lostOrRefused))
+	}
+	if k, a := r.Keepalives, r.KeepalivesAloneProcess; k != nil && a != nil && a.PerSecond > 0 {
+		ratio := k.PerSecond / a.PerSecond
+		add("keepalives/s through the operator vs the registrar alone", "≥ 95 %",
+			fmt.Sprintf("%.0f %% (%.0f vs %.0f)", ratio*100, k.PerSecond, a.PerSecond), ratio >= 0.95,
+			"both one process, alternating rounds, same run")
 	}
 	for _, c := range r.APICatchUp {
 		add(fmt.Sprintf("%d Cameras Registered after the last 200", c.Cameras), "≤ 30 s", fmt.Sprintf("%.1f s", c.Seconds), c.Seconds <= 30, "")
