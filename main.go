@@ -46,6 +46,8 @@ type options struct {
 	metricsAddr, probeAddr                  string
 	leaderElect                             bool
 	leaderElectionNamespace                 string
+	sipService                              string
+	podName, podNamespace, podIP            string
 	watchNamespaces                         string
 	logLevel, logFormat                     string
 }
@@ -73,8 +75,12 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.eventBurst, "event-burst", controllers.DefaultEventBurst, "Events recorded at once above --events-per-second.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
-	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader among replicas; only the leader serves SIP and writes status.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader among replicas; only the leader serves SIP, writes status and (with --sip-service) is the SIP Service's endpoint.")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
+	fs.StringVar(&o.sipService, "sip-service", "", "Name of the selector-less SIP Service whose EndpointSlice the leader points at its own pod (empty: none is managed).")
+	fs.StringVar(&o.podName, "pod-name", os.Getenv("POD_NAME"), "This replica's pod, published as the SIP Service's endpoint while it leads (default: $POD_NAME).")
+	fs.StringVar(&o.podNamespace, "pod-namespace", os.Getenv("POD_NAMESPACE"), "Namespace of this pod and of the SIP Service (default: $POD_NAMESPACE).")
+	fs.StringVar(&o.podIP, "pod-ip", os.Getenv("POD_IP"), "This pod's IP, the SIP Service's endpoint while it leads (default: $POD_IP).")
 	fs.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces whose Cameras and Secrets are served (default: all).")
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or text.")
@@ -84,7 +90,21 @@ func parseFlags(args []string) (options, error) {
 	if o.sipRealm == "" {
 		o.sipRealm = defaultRealm(o.sipID)
 	}
+	if err := o.sipEndpoints().Validate(); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+// sipEndpoints is what the leader publishes as the SIP Service's endpoint.
+func (o options) sipEndpoints() controllers.SIPEndpoints {
+	return controllers.SIPEndpoints{
+		Service:   o.sipService,
+		Namespace: o.podNamespace,
+		PodName:   o.podName,
+		PodIP:     o.podIP,
+		NodeName:  os.Getenv("NODE_NAME"),
+	}
 }
 
 // defaultRealm is the GB convention: the platform's domain is the first 10 digits of its ID.
@@ -144,7 +164,7 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("configuring the SIP registrar: %w", err)
 	}
-	if err := mgr.Add(srv); err != nil {
+	if err := controllers.AddRegistrar(mgr, srv, o.sipEndpoints()); err != nil {
 		return err
 	}
 	if err := controllers.SetupWithManager(mgr, srv, store, changes, controllers.Options{
@@ -159,11 +179,11 @@ func run(args []string) error {
 	if err := controllers.SetupStreams(mgr, srv, changes, controllers.StreamOptions{Realm: srv.Realm(), MaxStreamsPerCamera: o.maxStreamsPerCamera}); err != nil {
 		return fmt.Errorf("setting up the Stream controller: %w", err)
 	}
-	if err := addProbes(mgr, store, srv); err != nil {
+	if err := addProbes(mgr, srv, o.leaderElect); err != nil {
 		return err
 	}
 
-	logger.Info("starting camera-operator", "sipListen", o.sipListen, "sipID", o.sipID, "realm", o.sipRealm, "leaderElect", o.leaderElect)
+	logger.Info("starting camera-operator", "sipListen", o.sipListen, "sipID", o.sipID, "realm", o.sipRealm, "leaderElect", o.leaderElect, "sipService", o.sipService)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
@@ -211,8 +231,10 @@ func newManager(o options) (ctrl.Manager, error) {
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "camera-operator.gb28181.io",
 		LeaderElectionNamespace: o.leaderElectionNamespace,
-		// The registrar must stop answering before a new leader starts, so leases are
-		// released on a clean shutdown rather than waited out.
+		// On a clean shutdown the leader-only runnables stop first (the SIP endpoint is
+		// withdrawn, then the registrar stops) and only then is the lease released, so
+		// the next leader starts at once rather than after the lease runs out, and never
+		// while this one still answers.
 		LeaderElectionReleaseOnCancel: true,
 	})
 }
@@ -239,22 +261,31 @@ func newRegistrar(o options, zone *time.Location, store *controllers.CredentialS
 	}, store)
 }
 
-// addProbes adds /healthz and /readyz. Ready only where the registrar is serving, that
-// is on the leader once it has synced and seeded the registrations from status, so a
-// Service sends SIP traffic to it alone.
-func addProbes(mgr ctrl.Manager, store *controllers.CredentialStore, srv *sipd.Server) error {
+// addProbes adds /healthz and /readyz. Readiness means this process is healthy, not
+// that it leads: every replica is Ready once its manager has started, so a Deployment of
+// several is Available; the leader routes SIP to itself through the SIP Service's
+// EndpointSlice (--sip-service). Without leader election the process is its own leader,
+// and ready also means its registrar is serving, which is what local runs wait for.
+func addProbes(mgr ctrl.Manager, srv *sipd.Server, leaderElect bool) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("leader", store.Checker); err != nil {
+	started, err := controllers.ManagerStarted(mgr)
+	if err != nil {
 		return err
+	}
+	if err := mgr.AddReadyzCheck("manager", started); err != nil {
+		return err
+	}
+	if leaderElect {
+		return nil
 	}
 	return mgr.AddReadyzCheck("sip", func(*http.Request) error {
 		select {
 		case <-srv.Ready():
 			return nil
 		default:
-			return errors.New("SIP registrar not serving (not the leader, or starting)")
+			return errors.New("SIP registrar not serving yet (seeding registrations from Camera status)")
 		}
 	})
 }

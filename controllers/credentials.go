@@ -2,9 +2,7 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -58,15 +56,6 @@ func (s *CredentialStore) isReady() bool {
 	default:
 		return false
 	}
-}
-
-// Checker is a controller-runtime healthz.Checker for the readiness probe: it fails
-// until this replica leads, has synced its cache and seeded the registrar.
-func (s *CredentialStore) Checker(_ *http.Request) error {
-	if !s.isReady() {
-		return errors.New("credential store not ready: not the leader, or bindings not seeded yet")
-	}
-	return nil
 }
 
 // LookupCredentials implements sipd.CredentialStore. The credentials' Owner is the UID

@@ -13,7 +13,11 @@
 //   - the asynchronous, bounded DeviceInfo/Catalog querier;
 //   - the StreamReconciler (stream_*.go), the only writer of Stream status: live video of
 //     a Camera's channel by INVITE/ACK/BYE through the registrar, keyed by Stream name,
-//     with a finalizer that sends the BYE, and the SSRCs it hands out.
+//     with a finalizer that sends the BYE, and the SSRCs it hands out;
+//   - the readiness of a replica, which says it is healthy, not that it leads
+//     (readiness.go), and the leader's EndpointSlice of the selector-less SIP Service,
+//     pointing at its own pod while its registrar serves, so SIP traffic follows the
+//     lease (sipendpoints*.go, docs/ha.md).
 //
 // Registrar events reach the reconciler through a controller-runtime channel source, so
 // the workqueue deduplicates them per Camera and the SIP path never waits on the API.

@@ -12,6 +12,13 @@ var eventsDropped = prometheus.NewCounter(prometheus.CounterOpts{
 	Help: "Kubernetes Events on Cameras dropped because more were due than --events-per-second allows.",
 })
 
+// sipEndpointLeader is 1 while this pod is published as the SIP Service's endpoint (see
+// endpointPublisher).
+var sipEndpointLeader = prometheus.NewGauge(prometheus.GaugeOpts{
+	Name: "camera_operator_sip_endpoint_leader",
+	Help: "1 while this pod's address is the published endpoint of the SIP Service (--sip-service), else 0.",
+})
+
 func init() {
-	metrics.Registry.MustRegister(eventsDropped)
+	metrics.Registry.MustRegister(eventsDropped, sipEndpointLeader)
 }

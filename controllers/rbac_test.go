@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -36,21 +37,39 @@ func (f *forbiddenRecorder) RoundTrip(req *http.Request) (*http.Response, error)
 }
 
 // TestRunsWithGeneratedRBAC runs the operator as a user holding only the ClusterRole
-// generated from this package's RBAC markers (config/rbac/role.yaml) and the namespaced
-// leader-election Role: registration, status, Events and leader election must all work,
-// and no request may be refused.
+// generated from this package's RBAC markers (config/rbac/role.yaml), the namespaced Role
+// generated beside it and the namespaced leader-election Role: registration, status,
+// Events, leader election and the SIP Service's EndpointSlice must all work, and no
+// request may be refused.
 func TestRunsWithGeneratedRBAC(t *testing.T) {
 	t.Parallel()
 	c := controlPlane(t)
 	ns := newNamespace(t, c)
 
+	// role.yaml holds the ClusterRole and the Role of the operator's own namespace.
 	raw, err := os.ReadFile(filepath.Join(kubetest.RepoRoot(), "config", "rbac", "role.yaml"))
 	if err != nil {
 		t.Fatalf("generated role: %v", err)
 	}
 	var role rbacv1.ClusterRole
-	if err := yaml.Unmarshal(raw, &role); err != nil {
-		t.Fatal(err)
+	var nsRole rbacv1.Role
+	for _, doc := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(raw), -1) {
+		var meta metav1.TypeMeta
+		if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
+			t.Fatal(err)
+		}
+		switch meta.Kind {
+		case "ClusterRole":
+			err = yaml.Unmarshal([]byte(doc), &role)
+		case "Role":
+			err = yaml.Unmarshal([]byte(doc), &nsRole)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(role.Rules) == 0 || len(nsRole.Rules) == 0 {
+		t.Fatalf("role.yaml: want a ClusterRole and a Role with rules, got %d and %d rules", len(role.Rules), len(nsRole.Rules))
 	}
 	role.ObjectMeta = metav1.ObjectMeta{Name: ns + "-manager"}
 	user := "system:serviceaccount:" + ns + ":camera-operator"
@@ -67,6 +86,19 @@ func TestRunsWithGeneratedRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { deleteObject(t, c, &binding) })
+	// The namespaced Role (the SIP Service's EndpointSlice) in the operator's namespace.
+	nsRole.ObjectMeta = metav1.ObjectMeta{Namespace: ns, Name: "manager"}
+	nsBinding := rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "manager"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: nsRole.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}
+	if err := c.Create(context.Background(), &nsRole); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(context.Background(), &nsBinding); err != nil {
+		t.Fatal(err)
+	}
 
 	// Leader election's Lease is granted by the separate, namespaced Role, as deployed.
 	raw, err = os.ReadFile(filepath.Join(kubetest.RepoRoot(), "config", "rbac", "leader_election_role.yaml"))
@@ -97,7 +129,9 @@ func TestRunsWithGeneratedRBAC(t *testing.T) {
 	cfg := au.Config()
 	forbidden := &forbiddenRecorder{}
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { forbidden.next = rt; return forbidden }
-	op := startOperator(t, operatorConfig{namespaces: []string{ns}, leaseNamespace: ns, restConfig: cfg})
+	op := startOperator(t, operatorConfig{namespaces: []string{ns}, leaseNamespace: ns, restConfig: cfg,
+		endpoints: SIPEndpoints{Service: "sip", Namespace: ns, PodName: "camera-operator-0", PodIP: "192.0.2.10"}})
+	waitSlice(t, c, ns, "sip", 10*time.Second, publishedAt("sip", "camera-operator-0", "192.0.2.10", portOfOp(t, op)))
 
 	const id = "34020000001320000091"
 	createSecret(t, c, ns, "sip", map[string]string{"password": "pw"})

@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -127,9 +128,11 @@ type operator struct {
 	store *CredentialStore
 	// notified counts the device changes the registrar signalled.
 	notified *atomic.Int64
-	cancel   context.CancelFunc
-	done     chan error
-	once     sync.Once
+	// ready is the replica's readiness check (ManagerStarted).
+	ready  healthz.Checker
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
 }
 
 type operatorConfig struct {
@@ -141,6 +144,8 @@ type operatorConfig struct {
 	streams        *StreamOptions // non-nil: run the Stream controller too
 	// restConfig replaces the control plane's (to count requests).
 	restConfig *rest.Config
+	// endpoints, when enabled, has the leader publish the SIP Service's EndpointSlice.
+	endpoints SIPEndpoints
 }
 
 // startOperator starts a replica and waits until it serves.
@@ -214,7 +219,11 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := mgr.Add(srv); err != nil {
+	if err := AddRegistrar(mgr, srv, oc.endpoints); err != nil {
+		t.Fatal(err)
+	}
+	ready, err := ManagerStarted(mgr)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := SetupWithManager(mgr, srv, store, changes, oc.opts); err != nil {
@@ -226,7 +235,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	op := &operator{srv: srv, store: store, notified: notified, cancel: cancel, done: make(chan error, 1)}
+	op := &operator{srv: srv, store: store, notified: notified, ready: ready, cancel: cancel, done: make(chan error, 1)}
 	go func() { op.done <- mgr.Start(ctx) }()
 	t.Cleanup(func() { op.stop(t) })
 	return op

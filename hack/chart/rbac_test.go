@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -118,7 +119,8 @@ func TestOperatorRunsWithChartRBAC(t *testing.T) {
 			}
 
 			logs := &operatorLogs{}
-			srv := runOperator(t, ctx, asOperator, args, logs)
+			endpoints := chartEndpoints(args, tc.releaseNS)
+			srv := runOperator(t, ctx, asOperator, args, endpoints, logs)
 
 			// A user declares a device, as admin.
 			admin, err := client.New(c.cfg, client.Options{Scheme: testScheme()})
@@ -156,6 +158,9 @@ func TestOperatorRunsWithChartRBAC(t *testing.T) {
 			defer dev.Close()
 			registerUntilOK(t, ctx, dev, logs)
 			waitReady(t, ctx, admin, client.ObjectKeyFromObject(cam), logs)
+			if endpoints.Enabled() {
+				waitSIPEndpoint(t, ctx, admin, endpoints, logs)
+			}
 
 			if logs.refused() {
 				t.Errorf("the operator was refused something with the chart's RBAC:\n%s", logs)
@@ -181,10 +186,43 @@ func testScheme() *runtime.Scheme {
 	return s
 }
 
+// chartEndpoints is what the operator publishes as the SIP Service's endpoint when the
+// chart passes --sip-service: the pod is the one the downward API would describe, in
+// the release's namespace, with an address the API server accepts in a slice.
+func chartEndpoints(args map[string]string, releaseNS string) controllers.SIPEndpoints {
+	return controllers.SIPEndpoints{Service: args["sip-service"], Namespace: releaseNS, PodName: "camera-operator-0", PodIP: "192.0.2.20"}
+}
+
+// waitSIPEndpoint waits for the leader's EndpointSlice of the SIP Service to name its pod.
+func waitSIPEndpoint(t *testing.T, ctx context.Context, c client.Client, ep controllers.SIPEndpoints, logs *operatorLogs) {
+	t.Helper()
+	for {
+		var list discoveryv1.EndpointSliceList
+		if err := c.List(ctx, &list, client.InNamespace(ep.Namespace), client.MatchingLabels{discoveryv1.LabelServiceName: ep.Service}); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range list.Items {
+			for _, e := range s.Endpoints {
+				if e.TargetRef != nil && e.TargetRef.Name == ep.PodName {
+					return
+				}
+			}
+		}
+		if logs.refused() {
+			t.Fatalf("the operator was refused something with the chart's RBAC:\n%s", logs)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the SIP Service %s never got the leader's endpoint\n%s", ep.Service, logs)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 // runOperator starts the operator the way main.go wires it, configured from the flags
 // the chart's Deployment passes, with SIP on a free 127.0.0.1 port. It stops with the
 // test.
-func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[string]string, logs *operatorLogs) *sipd.Server {
+func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[string]string, endpoints controllers.SIPEndpoints, logs *operatorLogs) *sipd.Server {
 	t.Helper()
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	log := logr.FromSlogHandler(logger.Handler())
@@ -223,7 +261,7 @@ func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := mgr.Add(srv); err != nil {
+	if err := controllers.AddRegistrar(mgr, srv, endpoints); err != nil {
 		t.Fatal(err)
 	}
 	if err := controllers.SetupWithManager(mgr, srv, store, changes, controllers.Options{}); err != nil {

@@ -184,7 +184,7 @@ func checkInvariants(t *testing.T, objs []*unstructured.Unstructured) {
 		t.Error("capabilities are not drop ALL")
 	}
 
-	// Probes: liveness /healthz, readiness /readyz (true only on the SIP leader), both on
+	// Probes: liveness /healthz, readiness /readyz (the manager is up, standbys too), both on
 	// the port the health-probe flag binds.
 	probes := containerPort(c, "probes")
 	if probes == nil {
