@@ -9,28 +9,58 @@ import (
 	"testing"
 )
 
-// ipPool hands out Pod IPs: 127.a.b.2, .3, ... of a /24 of the loopback network picked
-// at random per run, so that two runs on one machine do not meet. An address is never
-// handed out twice in a run, so a new Pod never finds its predecessor's sockets.
-type ipPool struct {
-	prefix string
+// podNetwork stands in for the Pod network. Pods here share the host's network
+// namespace, where only loopback addresses can be had without privileges, and the API
+// server refuses loopback addresses as endpoints. So each Pod gets two: its Pod IP, from
+// 10.244.0.0/24, which is what the API server and the operator see; and a loopback
+// address of its own, 127.a.b.n of a /24 picked at random per run (so that two runs on
+// one machine do not meet), where its process listens. The test reaches a Pod IP through
+// route, as the Pod network would carry the packets. No address is handed out twice in a
+// run, so a new Pod never finds its predecessor's sockets.
+type podNetwork struct {
+	loopbackPrefix string
 
-	mu   sync.Mutex
-	last int
+	mu     sync.Mutex
+	last   int
+	routes map[string]string // Pod IP -> loopback address
 }
 
-func newIPPool() *ipPool {
-	return &ipPool{prefix: fmt.Sprintf("127.%d.%d.", 1+rand.IntN(254), rand.IntN(256)), last: 1}
-}
+const podIPPrefix = "10.244.0."
 
-func (p *ipPool) next() (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.last >= 254 {
-		return "", fmt.Errorf("out of Pod IPs in %s0/24", p.prefix)
+func newPodNetwork() *podNetwork {
+	return &podNetwork{
+		loopbackPrefix: fmt.Sprintf("127.%d.%d.", 1+rand.IntN(254), rand.IntN(256)),
+		last:           1,
+		routes:         map[string]string{},
 	}
-	p.last++
-	return p.prefix + strconv.Itoa(p.last), nil
+}
+
+// attach gives a new Pod its Pod IP and the loopback address it listens on.
+func (n *podNetwork) attach() (podIP, loopback string, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.last >= 254 {
+		return "", "", fmt.Errorf("out of Pod IPs in %s0/24", podIPPrefix)
+	}
+	n.last++
+	podIP, loopback = podIPPrefix+strconv.Itoa(n.last), n.loopbackPrefix+strconv.Itoa(n.last)
+	n.routes[podIP] = loopback
+	return podIP, loopback, nil
+}
+
+// route is the address that reaches addr (ip:port) when its IP is a Pod IP; others are
+// returned as they are.
+func (n *podNetwork) route(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if lo, ok := n.routes[host]; ok {
+		return net.JoinHostPort(lo, port)
+	}
+	return addr
 }
 
 // freePort returns a TCP port free on ip a moment ago.

@@ -14,8 +14,8 @@ import (
 	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
-// registerThrough registers the test's device with the registrar at addr, the SIP
-// Service's address of the moment, and checks that it serves: a keepalive is answered,
+// registerThrough registers the test's device with the registrar at addr (the SIP
+// Service's address of the moment, routed to its Pod), and checks that it serves: a keepalive is answered,
 // and the Camera turns Registered from this very registration (its remote address is
 // the device's socket). The device is closed when the test ends.
 func (e *env) registerThrough(t *testing.T, addr string) {

@@ -77,7 +77,7 @@ func setup(t *testing.T) *env {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e.kubelet = newKubelet(e.c, cp, manager, logDir, newIPPool())
+	e.kubelet = newKubelet(e.c, cp, manager, logDir, newPodNetwork())
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.kubelet.run(ctx); close(done) }()

@@ -70,7 +70,7 @@ func testDeploymentAvailable(t *testing.T, e *env) {
 // alone, and a device registers through it.
 func testServiceRoutesToLeader(t *testing.T, e *env) {
 	addr := e.waitServiceOnLeader(t, "", 60*time.Second)
-	e.registerThrough(t, addr)
+	e.registerThrough(t, e.kubelet.net.route(addr))
 }
 
 // testLeaderNodeLost: the leader's process is killed with SIGKILL and its Pod removed,
@@ -95,7 +95,7 @@ func testLeaderNodeLost(t *testing.T, e *env) {
 	// EndpointSlice write.
 	addr := e.waitServiceOnLeader(t, old.pod, e.leaseDuration+20*time.Second)
 	t.Logf("the SIP Service moved from %s to %s %s after the leader was lost", old.pod, addr, time.Since(lost).Round(100*time.Millisecond))
-	e.registerThrough(t, addr)
+	e.registerThrough(t, e.kubelet.net.route(addr))
 	e.waitRolledOut(t, nil)
 }
 
@@ -118,7 +118,7 @@ func testRollingUpdate(t *testing.T, e *env) {
 	}
 	e.waitRolledOut(t, before)
 	addr := e.waitServiceOnLeader(t, "", 60*time.Second)
-	e.registerThrough(t, addr)
+	e.registerThrough(t, e.kubelet.net.route(addr))
 }
 
 // waitRolledOut waits until the Deployment is Available and fully rolled out: its

@@ -20,6 +20,11 @@ import (
 	"github.com/gb28181/camera-operator/internal/localcluster"
 )
 
+// bindIPEnv is the variable the stand-in kubelet adds to each container's environment:
+// the loopback address the Pod listens on, since here it has no network namespace of
+// its own where it could listen on all addresses.
+const bindIPEnv = "POD_BIND_IP"
+
 // syncInterval is how often the stand-in kubelet looks at its Pods and probes their
 // containers (each probe still keeps its own period).
 const syncInterval = 100 * time.Millisecond
@@ -28,7 +33,8 @@ const syncInterval = 100 * time.Millisecond
 // is no container runtime here: a Pod's container is a process of this test running the
 // operator binary. It does what the Deployment and ReplicaSet controllers and the
 // operator depend on, no more:
-//   - a new Pod is bound to the Node and given its own loopback address as Pod IP;
+//   - a new Pod is bound to the Node and attached to the Pod network (podNetwork): a
+//     Pod IP, and a loopback address of its own to listen on, in $POD_BIND_IP;
 //   - its container runs: the binary with the container's args, $(VAR)s expanded from
 //     its env, which may come from the downward API (name, namespace, Pod IP);
 //   - its probes run as the Pod spec says, and the Pod status (phase, Pod IP, Ready) is
@@ -43,7 +49,7 @@ type kubelet struct {
 	cp     *localcluster.ControlPlane
 	exe    string // what every container runs: the operator binary
 	logDir string
-	ips    *ipPool
+	net    *podNetwork
 
 	mu       sync.Mutex
 	pods     map[types.UID]*container
@@ -54,7 +60,8 @@ type kubelet struct {
 type container struct {
 	pod     string
 	uid     types.UID
-	ip      string
+	ip      string // the Pod IP
+	local   string // the loopback address its process listens on (see podNetwork)
 	spec    corev1.Container
 	proc    *localcluster.Child
 	logPath string
@@ -70,8 +77,8 @@ type container struct {
 	exited   bool   // seen exited (reported once)
 }
 
-func newKubelet(c client.Client, cp *localcluster.ControlPlane, exe, logDir string, ips *ipPool) *kubelet {
-	return &kubelet{c: c, cp: cp, exe: exe, logDir: logDir, ips: ips, pods: map[types.UID]*container{}}
+func newKubelet(c client.Client, cp *localcluster.ControlPlane, exe, logDir string, net *podNetwork) *kubelet {
+	return &kubelet{c: c, cp: cp, exe: exe, logDir: logDir, net: net, pods: map[types.UID]*container{}}
 }
 
 // run syncs the Pods of the test's namespace until ctx ends.
@@ -140,7 +147,7 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod) error {
 		node = nodeName
 	}
 	spec := pod.Spec.Containers[0]
-	ip, err := k.ips.next()
+	ip, local, err := k.net.attach()
 	if err != nil {
 		return err
 	}
@@ -148,19 +155,22 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod) error {
 	if err != nil {
 		return err
 	}
+	// Injected as the kubelet injects KUBERNETES_SERVICE_HOST: where this Pod can listen
+	// in the network it shares with the others (see podNetwork).
+	env[bindIPEnv] = local
 	args := expandArgs(spec.Args, env)
 
-	c := &container{pod: pod.Name, uid: pod.UID, ip: ip, spec: spec, logPath: filepath.Join(k.logDir, pod.Name+".log")}
+	c := &container{pod: pod.Name, uid: pod.UID, ip: ip, local: local, spec: spec, logPath: filepath.Join(k.logDir, pod.Name+".log")}
 	out, err := os.Create(c.logPath)
 	if err != nil {
 		return err
 	}
 	c.started = time.Now()
 	fmt.Fprintf(out, "=== %s: %s %s\n", c.started.Format(time.RFC3339Nano), k.exe, strings.Join(args, " "))
-	if c.readiness, err = newProber(spec.ReadinessProbe, spec, ip, c.started, false); err != nil {
+	if c.readiness, err = newProber(spec.ReadinessProbe, spec, local, c.started, false); err != nil {
 		return err
 	}
-	if c.liveness, err = newProber(spec.LivenessProbe, spec, ip, c.started, true); err != nil {
+	if c.liveness, err = newProber(spec.LivenessProbe, spec, local, c.started, true); err != nil {
 		return err
 	}
 	c.readySince = c.started

@@ -26,7 +26,7 @@ func (e *env) leader() (*container, error) {
 	client := &http.Client{Timeout: time.Second}
 	var leaders []*container
 	for _, c := range e.kubelet.running() {
-		lead, err := holdsLease(client, "http://"+net.JoinHostPort(c.ip, strconv.Itoa(int(e.ports.metrics)))+"/metrics")
+		lead, err := holdsLease(client, "http://"+net.JoinHostPort(c.local, strconv.Itoa(int(e.ports.metrics)))+"/metrics")
 		if err != nil {
 			return nil, fmt.Errorf("Pod %s: %w", c.pod, err)
 		}
@@ -95,8 +95,9 @@ func (e *env) serviceAddr(ctx context.Context) (string, error) {
 	return net.JoinHostPort(addrs[0], strconv.Itoa(int(port))), nil
 }
 
-// serviceOnLeader is the Service's address once it is the leader's SIP address, and
-// the leader; an error says what differs.
+// serviceOnLeader is the Service's address once it is the leader's Pod IP and SIP
+// port, and the leader; an error says what differs. The address is a Pod IP: reach it
+// through the Pod network's route.
 func (e *env) serviceOnLeader(ctx context.Context) (string, *container, error) {
 	lead, err := e.leader()
 	if err != nil {

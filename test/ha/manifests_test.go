@@ -33,15 +33,16 @@ type ports struct{ sip, metrics, probes int32 }
 
 // deployment is the chart's Deployment with what this test changes: two replicas, a
 // rollout that keeps both serving (maxSurge 1, maxUnavailable 0), probes every second
-// instead of every five so the test takes seconds, and the listen addresses on the Pod
-// IP, since every Pod shares the host's network here. leaseArgs are the manager's lease
+// instead of every five so the test takes seconds, and the listen addresses on the
+// Pod's own loopback address ($POD_BIND_IP, from the stand-in kubelet), since every Pod
+// shares the host's network here. leaseArgs are the manager's lease
 // timing flags, when it has them.
 func deployment(p ports, leaseArgs []string) *appsv1.Deployment {
 	labels := map[string]string{"app.kubernetes.io/name": "camera-operator"}
 	args := []string{
-		fmt.Sprintf("--sip-listen=$(POD_IP):%d", p.sip),
-		fmt.Sprintf("--metrics-bind-address=$(POD_IP):%d", p.metrics),
-		fmt.Sprintf("--health-probe-bind-address=$(POD_IP):%d", p.probes),
+		fmt.Sprintf("--sip-listen=$(%s):%d", bindIPEnv, p.sip),
+		fmt.Sprintf("--metrics-bind-address=$(%s):%d", bindIPEnv, p.metrics),
+		fmt.Sprintf("--health-probe-bind-address=$(%s):%d", bindIPEnv, p.probes),
 		"--leader-elect=true",
 		"--leader-election-namespace=$(POD_NAMESPACE)",
 		"--sip-service=" + sipService,
