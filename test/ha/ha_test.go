@@ -75,9 +75,10 @@ func testServiceRoutesToLeader(t *testing.T, e *env) {
 
 // testLeaderNodeLost: the leader's process is killed with SIGKILL and its Pod removed,
 // as when its node dies and the Pod is force-deleted. The Lease is not released, so
-// the other replica takes it when it runs out: within the lease duration and some slack
-// the EndpointSlice holds that replica's IP, and the device registers again through it.
-// The ReplicaSet replaces the lost Pod, and the Deployment is Available again.
+// another replica (the standby, or the lost Pod's replacement) takes it when it runs
+// out: within the lease duration and some slack the EndpointSlice holds that replica's
+// IP, and the device registers again through it. The ReplicaSet replaces the lost Pod,
+// and the Deployment is Available again.
 func testLeaderNodeLost(t *testing.T, e *env) {
 	_, old := e.serviceOnLeaderNow(t)
 	if err := e.kubelet.loseNode(old.pod); err != nil {
@@ -90,17 +91,18 @@ func testLeaderNodeLost(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 
-	// Renewal is at most a retry period old when the leader dies, and the others try
-	// every retry period: the lease duration plus slack for the processes and the
-	// EndpointSlice write.
+	// The Lease runs out at most a lease duration after the kill and candidates try every
+	// retry period; the slack is for that period, the new leader's cache sync and its
+	// EndpointSlice write on a loaded machine.
 	addr := e.waitServiceOnLeader(t, old.pod, e.leaseDuration+20*time.Second)
 	t.Logf("the SIP Service moved from %s to %s %s after the leader was lost", old.pod, addr, time.Since(lost).Round(100*time.Millisecond))
 	e.registerThrough(t, e.kubelet.net.route(addr))
 	e.waitRolledOut(t, nil)
 }
 
-// testRollingUpdate: a change of the Pod template rolls out one Pod at a time (the old
-// ones stop only once a new one is Ready) and ends Available with two new Pods; the
+// testRollingUpdate: a change of the Pod template rolls out one Pod at a time (with
+// maxUnavailable 0, an old one stops only once a new one is Ready, which needs every
+// replica Ready, standbys included) and ends Available with two new Pods; the
 // leader, and so the EndpointSlice, is one of them, and a device registers through it.
 func testRollingUpdate(t *testing.T, e *env) {
 	before := map[string]bool{}
