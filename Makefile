@@ -65,6 +65,7 @@ vet: ## Run go vet against the code.
 test: verify-generated fmt-check vet envtest helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
 	assets="$$(hack/envtest/assets.sh $(LOCALBIN))" && \
 	  KUBEBUILDER_ASSETS="$$assets" KUBECTL="$$assets/kubectl" HELM="$(HELM)" \
+	  KUBE_CONTROLLER_MANAGER="$(ENVTEST_DIR)/kube-controller-manager" \
 	  go test ./... -count=1 -timeout 40m -coverprofile cover.out
 
 .PHONY: dev
@@ -112,8 +113,9 @@ include $(wildcard hack/*.mk test/*.mk)
 ##@ Dependencies
 
 .PHONY: envtest
-envtest: ## Build kube-apiserver, etcd and kubectl (KUBE_VERSION) from Go modules into bin/k8s, once.
+envtest: ## Build kube-apiserver, etcd, kubectl and kube-controller-manager (KUBE_VERSION) from Go modules into bin/k8s, once.
 	@hack/envtest/assets.sh $(LOCALBIN) >/dev/null
+	@hack/envtest/build.sh $(LOCALBIN) kube-controller-manager >/dev/null
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/.

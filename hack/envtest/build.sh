@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Builds the local control plane (kube-apiserver, etcd) and kubectl from the Go module
-# proxy into $BIN_DIR/k8s/<version>-<os>-<arch>/, the layout setup-envtest uses, so
+# Builds the local control plane (kube-apiserver, etcd), kubectl, and kube-controller-manager
+# (its Deployment and ReplicaSet controllers, for test/ha) from the Go module proxy into
+# $BIN_DIR/k8s/<version>-<os>-<arch>/, the layout setup-envtest uses, so
 # KUBEBUILDER_ASSETS can point at it. Binaries are reused when already built; the first
 # build takes several minutes on a small machine.
 #
-# Usage: hack/envtest/build.sh [BIN_DIR]   (prints the assets directory on stdout)
+# Usage: hack/envtest/build.sh [BIN_DIR [NAME...]]   (prints the assets directory on stdout)
+# NAMEs (etcd kube-apiserver kubectl kube-controller-manager) build only those; the
+# default is all four. setup-envtest provides no kube-controller-manager, so `make
+# envtest` asks for it by name beside whatever assets.sh chose.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,7 +49,13 @@ build_etcd() {
   mv "$assets/etcd.tmp" "$assets/etcd"
 }
 
-build_etcd
-build_kube kube-apiserver
-build_kube kubectl
+names=("${@:2}")
+[ ${#names[@]} -gt 0 ] || names=(etcd kube-apiserver kubectl kube-controller-manager)
+for name in "${names[@]}"; do
+  case $name in
+    etcd) build_etcd ;;
+    kube-apiserver | kubectl | kube-controller-manager) build_kube "$name" ;;
+    *) log "unknown binary $name"; exit 2 ;;
+  esac
+done
 echo "$assets"

@@ -98,7 +98,14 @@ func (cp *ControlPlane) StartChild(path string, args ...string) (*Child, error) 
 
 // StartChildOutput is StartChild with the child's stdout and stderr written to out.
 func (cp *ControlPlane) StartChildOutput(out io.Writer, path string, args ...string) (*Child, error) {
-	c, err := startChild(path, args, append(os.Environ(), "KUBECONFIG="+cp.KubeconfigPath), out)
+	return cp.StartChildEnv(out, nil, path, args...)
+}
+
+// StartChildEnv is StartChildOutput with env ("NAME=value") added to the child's
+// environment, for children that are told who they are there, as a Pod's containers are.
+func (cp *ControlPlane) StartChildEnv(out io.Writer, env []string, path string, args ...string) (*Child, error) {
+	env = append(append(os.Environ(), "KUBECONFIG="+cp.KubeconfigPath), env...)
+	c, err := startChild(path, args, env, out)
 	if err != nil {
 		return nil, err
 	}
