@@ -62,7 +62,7 @@ vet: ## Run go vet against the code.
 	go vet ./...
 
 .PHONY: test
-test: verify-generated fmt-check vet envtest helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
+test: verify-generated fmt-check vet envtest kube-controller-manager helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
 	assets="$$(hack/envtest/assets.sh $(LOCALBIN))" && \
 	  KUBEBUILDER_ASSETS="$$assets" KUBECTL="$$assets/kubectl" HELM="$(HELM)" \
 	  KUBE_CONTROLLER_MANAGER="$(ENVTEST_DIR)/kube-controller-manager" \
@@ -113,8 +113,11 @@ include $(wildcard hack/*.mk test/*.mk)
 ##@ Dependencies
 
 .PHONY: envtest
-envtest: ## Build kube-apiserver, etcd, kubectl and kube-controller-manager (KUBE_VERSION) from Go modules into bin/k8s, once.
+envtest: ## Build kube-apiserver, etcd and kubectl (KUBE_VERSION) from Go modules into bin/k8s, once.
 	@hack/envtest/assets.sh $(LOCALBIN) >/dev/null
+
+.PHONY: kube-controller-manager
+kube-controller-manager: ## Build kube-controller-manager (KUBE_VERSION) into bin/k8s, once: the HA test runs its Deployment controller.
 	@hack/envtest/build.sh $(LOCALBIN) kube-controller-manager >/dev/null
 
 .PHONY: controller-gen

@@ -6,6 +6,6 @@
 ##@ High availability
 
 .PHONY: ha
-ha: envtest ## Run the HA test alone: fail-over and a rolling update of a 2-replica Deployment under kube-controller-manager.
+ha: envtest kube-controller-manager ## Run the HA test alone: fail-over and a rolling update of a 2-replica Deployment under kube-controller-manager.
 	KUBEBUILDER_ASSETS="$$(hack/envtest/assets.sh $(LOCALBIN))" KUBE_CONTROLLER_MANAGER="$(ENVTEST_DIR)/kube-controller-manager" \
 	  go test ./test/ha/... -count=1 -v -timeout 10m

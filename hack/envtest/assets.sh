@@ -32,4 +32,4 @@ if ! has_binaries "$built"; then
   fi
 fi
 
-exec "$here/build.sh" "$bin_dir"
+exec "$here/build.sh" "$bin_dir" etcd kube-apiserver kubectl
