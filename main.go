@@ -47,7 +47,7 @@ type options struct {
 	kubeAPIBurst                            int
 	eventsPerSecond                         float64
 	eventBurst                              int
-	metricsAddr, probeAddr                  string
+	metricsAddr, probeAddr, pprofAddr       string
 	leaderElect                             bool
 	leaderElectionNamespace                 string
 	shard                                   string
@@ -80,6 +80,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.eventBurst, "event-burst", controllers.DefaultEventBurst, "Events recorded at once above --events-per-second.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof profiles, for diagnosing CPU and memory use (0 disables it).")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader among replicas; only the leader serves SIP, writes status and (with --sip-service) is the SIP Service's endpoint.")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
 	fs.StringVar(&o.shard, "shard", "", "Serve only the Cameras labelled "+gbv1.ShardLabel+"=NAME, under a Lease of the shard's own (default: the Cameras without the label).")
@@ -245,6 +246,7 @@ func newManager(o options) (ctrl.Manager, error) {
 		Cache:                   cacheOpts,
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,
+		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        leaseName(o.shard),
 		LeaderElectionNamespace: o.leaderElectionNamespace,

@@ -212,7 +212,13 @@ func (r *CameraReconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera
 	owner := o.winner == ""
 	desired, next := buildStatus(o)
 	if owner && desired.State == gbv1.StateRegistered {
-		next = earliest(next, r.queries.due(cam.Spec.DeviceID, o.device.Binding.RegisteredAt, catalogRefresh(cam), !cam.Spec.Catalog.Disabled))
+		b := o.device.Binding
+		// The registrar sees every keepalive: it signals the device if it falls silent,
+		// so only the registration's expiry is left to look at here.
+		if r.reg.WatchSilence(cam.Spec.DeviceID, b.RegisteredAt, keepaliveDeadline(o), keepaliveTimeout(cam.Spec.Keepalive)) {
+			next = b.ExpiresAt
+		}
+		next = earliest(next, r.queries.due(cam.Spec.DeviceID, b.RegisteredAt, catalogRefresh(cam), !cam.Spec.Catalog.Disabled))
 	}
 
 	recorded := &cam.Status

@@ -23,6 +23,10 @@ type Registrar interface {
 	// Quiet stops signalling keepalives and same-place refreshes of the device's
 	// registration made at registeredAt until the given time.
 	Quiet(deviceID string, registeredAt, until time.Time) bool
+	// WatchSilence has the registrar signal the device, first checked at the given
+	// time, once its registration made at registeredAt has shown no sign of life for
+	// timeout: offline detection without a reconcile of every device per timeout.
+	WatchSilence(deviceID string, registeredAt, at time.Time, timeout time.Duration) bool
 	// QueryDeviceInfo and QueryCatalog query a registered device.
 	QueryDeviceInfo(ctx context.Context, deviceID string) (*manscdp.DeviceInfo, error)
 	QueryCatalog(ctx context.Context, deviceID string) (*manscdp.Catalog, error)

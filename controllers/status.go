@@ -123,8 +123,8 @@ func registeredVerdict(o observation, st *gbv1.CameraStatus) verdict {
 	v := verdict{registered: cond{metav1.ConditionTrue, gbv1.ReasonRegistered,
 		fmt.Sprintf("registered from %s over %s", st.Registration.RemoteAddr, st.Registration.Transport)}}
 	timeout := keepaliveTimeout(o.spec.Keepalive)
-	lastSeen := latest(b.LastKeepalive, b.RegisteredAt, b.ExpiresAt.Add(-b.Expires), o.watchedSince)
-	deadline := lastSeen.Add(timeout)
+	deadline := keepaliveDeadline(o)
+	lastSeen := deadline.Add(-timeout)
 	if !o.now.Before(deadline) {
 		v.state = gbv1.StateOffline
 		v.ready = &cond{metav1.ConditionFalse, gbv1.ReasonKeepaliveTimeout,
@@ -136,6 +136,15 @@ func registeredVerdict(o observation, st *gbv1.CameraStatus) verdict {
 	}
 	v.next = earliest(v.next, b.ExpiresAt)
 	return v
+}
+
+// keepaliveDeadline is when a device with a live binding turns Offline unless it shows
+// a sign of life (keepalive or REGISTER) before: its keepalive timeout after the last
+// one, counted from this replica's takeover at the earliest.
+func keepaliveDeadline(o observation) time.Time {
+	b := o.device.Binding
+	lastSeen := latest(b.LastKeepalive, b.RegisteredAt, b.ExpiresAt.Add(-b.Expires), o.watchedSince)
+	return lastSeen.Add(keepaliveTimeout(o.spec.Keepalive))
 }
 
 // unboundVerdict: the device holds no live registration; what the registrar remembers

@@ -18,7 +18,9 @@ type bindingTable struct {
 	mu      sync.Mutex
 	devices map[string]*deviceEntry
 	expiry  expiryHeap
-	max     int
+	// silences holds the entries whose silence is watched (silence.go).
+	silences silenceHeap
+	max      int
 	// holdoff is how long after a keepalive was signalled the next ones of the same
 	// registration are not (see Config.KeepaliveHoldoff).
 	holdoff time.Duration
@@ -39,6 +41,11 @@ type deviceEntry struct {
 	// change nothing the controllers need at once, so they update the table only (see
 	// Server.Quiet). Zero on every new registration.
 	quietUntil time.Time
+	// silentAt is when the silence watch next checks the device, silence how long it
+	// may stay quiet, silenceIndex its position in silences (-1: not watched).
+	silentAt     time.Time
+	silence      time.Duration
+	silenceIndex int
 }
 
 var errTableFull = errors.New("sipd: device table full")
@@ -58,7 +65,7 @@ func (t *bindingTable) entry(id string) (*deviceEntry, error) {
 	if len(t.devices) >= t.max {
 		return nil, errTableFull
 	}
-	e := &deviceEntry{id: id, heapIndex: -1}
+	e := &deviceEntry{id: id, heapIndex: -1, silenceIndex: -1}
 	t.devices[id] = e
 	return e, nil
 }
@@ -143,6 +150,7 @@ func (t *bindingTable) unlink(e *deviceEntry) {
 	e.live = false
 	e.binding = Binding{}
 	e.quietUntil = time.Time{}
+	t.unwatchSilence(e)
 }
 
 // lookup returns a copy of id's live binding.
@@ -324,7 +332,8 @@ func (h *expiryHeap) Pop() any {
 	return e
 }
 
-// sweep expires bindings every SweepInterval until ctx ends.
+// sweep expires bindings, and signals the devices whose silence is watched and overdue,
+// every SweepInterval until ctx ends.
 func (s *Server) sweep(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.SweepInterval)
 	defer tick.Stop()
@@ -333,14 +342,19 @@ func (s *Server) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			ids := s.table.expire(s.now())
-			if len(ids) == 0 {
-				continue
+			now := s.now()
+			if ids := s.table.expire(now); len(ids) > 0 {
+				for _, id := range ids {
+					s.notify(id)
+				}
+				s.log.Info("registrations expired", "count", len(ids))
 			}
-			for _, id := range ids {
-				s.notify(id)
+			if ids := s.table.silent(now); len(ids) > 0 {
+				for _, id := range ids {
+					s.notify(id)
+				}
+				s.log.Debug("devices silent past their keepalive timeout", "count", len(ids))
 			}
-			s.log.Info("registrations expired", "count", len(ids))
 		}
 	}
 }
