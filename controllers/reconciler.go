@@ -51,14 +51,17 @@ type CameraReconciler struct {
 	logger   logr.Logger
 
 	mu sync.Mutex
-	// memos remembers, per device and Camera, what outlives one reconcile.
-	memos map[string]map[types.UID]*cameraMemo
+	// memos remembers, per device and Camera, what outlives one reconcile. A slice,
+	// not a map by UID: almost every device has one Camera, and a map per device would
+	// cost a quarter of a kilobyte each.
+	memos map[string][]*cameraMemo
 	// watchedSince: device IDs seeded as Registered, and when (see observation).
 	watchedSince map[string]time.Time
 }
 
 // cameraMemo is the reconciler's memory of one Camera.
 type cameraMemo struct {
+	uid types.UID
 	// lastWrite is when this replica last wrote the Camera's status.
 	lastWrite time.Time
 	// staleRV is the resourceVersion the Camera had before this replica's last write,
@@ -165,31 +168,33 @@ func (r *CameraReconciler) retainMemos(deviceID string, cams []gbv1.Camera) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	memos := r.memos[deviceID]
-	for uid := range memos {
-		found := false
+	kept := memos[:0]
+	for _, m := range memos {
 		for i := range cams {
-			if cams[i].UID == uid {
-				found = true
+			if cams[i].UID == m.uid {
+				kept = append(kept, m)
 				break
 			}
 		}
-		if !found {
-			delete(memos, uid)
-		}
 	}
+	clear(memos[len(kept):])
+	if len(kept) == 0 {
+		delete(r.memos, deviceID)
+		return
+	}
+	r.memos[deviceID] = kept
 }
 
 // memo returns the memory of a Camera, creating it; r.mu must be held.
 func (r *CameraReconciler) memo(cam *gbv1.Camera) *cameraMemo {
 	id := cam.Spec.DeviceID
-	if r.memos[id] == nil {
-		r.memos[id] = make(map[types.UID]*cameraMemo)
+	for _, m := range r.memos[id] {
+		if m.uid == cam.UID {
+			return m
+		}
 	}
-	m := r.memos[id][cam.UID]
-	if m == nil {
-		m = &cameraMemo{}
-		r.memos[id][cam.UID] = m
-	}
+	m := &cameraMemo{uid: cam.UID}
+	r.memos[id] = append(r.memos[id], m)
 	return m
 }
 

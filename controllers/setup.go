@@ -6,7 +6,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -50,7 +49,7 @@ func SetupWithManager(mgr ctrl.Manager, reg Registrar, store *CredentialStore, c
 		recorder:     newBudgetedRecorder(mgr.GetEventRecorder(opts.ControllerName), opts.EventsPerSecond, opts.EventBurst, eventsDropped.Inc),
 		opts:         opts,
 		logger:       logger,
-		memos:        make(map[string]map[types.UID]*cameraMemo),
+		memos:        make(map[string][]*cameraMemo),
 		watchedSince: make(map[string]time.Time),
 	}
 	for _, run := range []interface {
