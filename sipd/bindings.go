@@ -17,10 +17,10 @@ import (
 type bindingTable struct {
 	mu      sync.Mutex
 	devices map[string]*deviceEntry
-	expiry  expiryHeap
-	// silences holds the entries whose silence is watched (silence.go).
-	silences silenceHeap
-	max      int
+	// expiry orders the live entries by ExpiresAt; silences the entries whose silence
+	// is watched, by when they are next due (silence.go).
+	expiry, silences entryHeap
+	max              int
 	// holdoff is how long after a keepalive was signalled the next ones of the same
 	// registration are not (see Config.KeepaliveHoldoff).
 	holdoff time.Duration
@@ -51,11 +51,21 @@ type deviceEntry struct {
 var errTableFull = errors.New("sipd: device table full")
 
 func newBindingTable(max int, holdoff time.Duration, gauge prometheus.Gauge) *bindingTable {
-	return &bindingTable{devices: make(map[string]*deviceEntry), max: max, holdoff: holdoff, gauge: gauge}
+	return &bindingTable{
+		devices: make(map[string]*deviceEntry), max: max, holdoff: holdoff, gauge: gauge,
+		expiry: entryHeap{
+			at:    func(e *deviceEntry) time.Time { return e.binding.ExpiresAt },
+			index: func(e *deviceEntry) *int { return &e.heapIndex },
+		},
+		silences: entryHeap{
+			at:    func(e *deviceEntry) time.Time { return e.silentAt },
+			index: func(e *deviceEntry) *int { return &e.silenceIndex },
+		},
+	}
 }
 
 // counted updates the gauge; mu must be held.
-func (t *bindingTable) counted() { t.gauge.Set(float64(len(t.expiry))) }
+func (t *bindingTable) counted() { t.gauge.Set(float64(t.expiry.Len())) }
 
 // entry returns id's entry, creating it within the bound; mu must be held.
 func (t *bindingTable) entry(id string) (*deviceEntry, error) {
@@ -289,8 +299,8 @@ func (t *bindingTable) expire(now time.Time) []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var ids []string
-	for len(t.expiry) > 0 && !t.expiry[0].binding.ExpiresAt.After(now) {
-		e := t.expiry[0]
+	for t.expiry.Len() > 0 && !t.expiry.first().binding.ExpiresAt.After(now) {
+		e := t.expiry.first()
 		t.unlink(e)
 		e.lastExpired = now
 		ids = append(ids, e.id)
@@ -304,32 +314,7 @@ func (t *bindingTable) expire(now time.Time) []string {
 func (t *bindingTable) liveCount() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.expiry)
-}
-
-// expiryHeap orders live entries by ExpiresAt.
-type expiryHeap []*deviceEntry
-
-func (h expiryHeap) Len() int { return len(h) }
-func (h expiryHeap) Less(i, j int) bool {
-	return h[i].binding.ExpiresAt.Before(h[j].binding.ExpiresAt)
-}
-func (h expiryHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].heapIndex, h[j].heapIndex = i, j
-}
-func (h *expiryHeap) Push(x any) {
-	e := x.(*deviceEntry)
-	e.heapIndex = len(*h)
-	*h = append(*h, e)
-}
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	e.heapIndex = -1
-	return e
+	return t.expiry.Len()
 }
 
 // sweep expires bindings, and signals the devices whose silence is watched and overdue,

@@ -54,8 +54,8 @@ func (t *bindingTable) silent(now time.Time) []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var ids []string
-	for len(t.silences) > 0 && !t.silences[0].silentAt.After(now) {
-		e := t.silences[0]
+	for t.silences.Len() > 0 && !t.silences.first().silentAt.After(now) {
+		e := t.silences.first()
 		if deadline := lastSignOfLife(&e.binding).Add(e.silence); deadline.After(now) {
 			e.silentAt = deadline
 			heap.Fix(&t.silences, 0)
@@ -79,32 +79,9 @@ func lastSignOfLife(b *Binding) time.Time {
 	return last
 }
 
-// silenceHeap orders watched entries by the time they must next be checked.
-type silenceHeap []*deviceEntry
-
-func (h silenceHeap) Len() int           { return len(h) }
-func (h silenceHeap) Less(i, j int) bool { return h[i].silentAt.Before(h[j].silentAt) }
-func (h silenceHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].silenceIndex, h[j].silenceIndex = i, j
-}
-func (h *silenceHeap) Push(x any) {
-	e := x.(*deviceEntry)
-	e.silenceIndex = len(*h)
-	*h = append(*h, e)
-}
-func (h *silenceHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	e.silenceIndex = -1
-	return e
-}
-
 // silenceCount is the number of watched devices.
 func (t *bindingTable) silenceCount() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.silences)
+	return t.silences.Len()
 }

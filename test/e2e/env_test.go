@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -9,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gb28181/camera-operator/internal/kubetest"
 	"github.com/gb28181/camera-operator/internal/localcluster"
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // keepaliveStatusInterval is the operator's --keepalive-status-interval in the suite:
@@ -76,7 +75,7 @@ func setup(t *testing.T) *env {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			logTail(t, "operator", e.opLog.Name(), 150)
+			testutil.LogTail(t, "operator", e.opLog.Name(), 150)
 		}
 		e.opLog.Close()
 	})
@@ -239,25 +238,4 @@ func freeTCPAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// logTail logs the last n lines of the file at path.
-func logTail(t *testing.T, what, path string, n int) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Logf("%s log: %v", what, err)
-		return
-	}
-	defer f.Close()
-	lines := make([]string, 0, n)
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if len(lines) == n {
-			lines = lines[1:]
-		}
-		lines = append(lines, sc.Text())
-	}
-	t.Logf("last %d lines of the %s's output:\n%s", len(lines), what, strings.Join(lines, "\n"))
 }

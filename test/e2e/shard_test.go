@@ -11,6 +11,7 @@ import (
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/internal/localcluster"
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // shard is one shard's operator process, with its own SIP address and Lease.
@@ -39,7 +40,7 @@ func (e *env) startShard(t *testing.T, ns, name string) *shard {
 	t.Cleanup(func() {
 		s.op.Stop(localcluster.StopTimeout)
 		if t.Failed() {
-			logTail(t, "operator of shard "+name, logPath, 80)
+			testutil.LogTail(t, "operator of shard "+name, logPath, 80)
 		}
 		out.Close()
 	})

@@ -31,7 +31,7 @@ func startControllerManager(t *testing.T, cp *localcluster.ControlPlane, bin, di
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			logTail(t, "kube-controller-manager", logPath, 40)
+			testutil.LogTail(t, "kube-controller-manager", logPath, 40)
 		}
 		out.Close()
 	})

@@ -1,7 +1,6 @@
 package ha
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -19,6 +18,7 @@ import (
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/internal/kubetest"
 	"github.com/gb28181/camera-operator/internal/localcluster"
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // env is one run: the control plane, kube-controller-manager, the stand-in kubelet and
@@ -91,7 +91,7 @@ func setup(t *testing.T) *env {
 		}
 		if t.Failed() {
 			for pod, path := range e.kubelet.logs() {
-				logTail(t, "Pod "+pod, path, 30)
+				testutil.LogTail(t, "Pod "+pod, path, 30)
 			}
 		}
 	})
@@ -174,25 +174,4 @@ func adminClient(t *testing.T, kubeconfig string) client.Client {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// logTail logs the last n lines of the file at path.
-func logTail(t *testing.T, what, path string, n int) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Logf("%s log: %v", what, err)
-		return
-	}
-	defer f.Close()
-	lines := make([]string, 0, n)
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if len(lines) == n {
-			lines = lines[1:]
-		}
-		lines = append(lines, sc.Text())
-	}
-	t.Logf("last %d lines of %s:\n%s", len(lines), what, strings.Join(lines, "\n"))
 }
