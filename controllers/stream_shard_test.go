@@ -20,7 +20,9 @@ func TestServedElsewhere(t *testing.T) {
 	s := scheme // the suite's, with the Camera kinds
 	cam := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Namespace: "site", Name: "gate", Labels: map[string]string{gbv1.ShardLabel: "west"}}}
 	st := &gbv1.Stream{ObjectMeta: metav1.ObjectMeta{Namespace: "site", Name: "gate-live"}, Spec: gbv1.StreamSpec{CameraRef: gbv1.LocalObjectReference{Name: "gate"}}}
-	with := func(objs ...client.Object) client.Reader { return fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build() }
+	with := func(objs ...client.Object) client.Reader {
+		return fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
+	}
 	failing := fake.NewClientBuilder().WithScheme(s).WithInterceptorFuncs(interceptor.Funcs{
 		Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
 			return errors.New("cache unavailable")

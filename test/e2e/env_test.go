@@ -88,28 +88,13 @@ func setup(t *testing.T) *env {
 // build compiles the operator and camsim from this checkout, as users run them.
 func (e *env) build() error {
 	out := filepath.Join(e.dir, "bin")
-	cmd := exec.Command(goTool(), "build", "-o", out+string(filepath.Separator), ".", "./cmd/camsim")
+	cmd := exec.Command(testutil.GoTool(), "build", "-o", out+string(filepath.Separator), ".", "./cmd/camsim")
 	cmd.Dir = kubetest.RepoRoot()
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, b)
 	}
 	e.operatorBin, e.camsimBin = filepath.Join(out, "camera-operator"), filepath.Join(out, "camsim")
 	return nil
-}
-
-// goTool is the go command of the toolchain running the test, else the one on the PATH.
-func goTool() string {
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			return p
-		}
-	}
-	return "go"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // startOperator runs the operator binary against the control plane, with SIP on

@@ -100,27 +100,12 @@ func setup(t *testing.T) *env {
 
 // buildManager compiles the operator binary from this checkout, as the image holds it.
 func buildManager(out string) error {
-	cmd := exec.Command(goTool(), "build", "-o", out, ".")
+	cmd := exec.Command(testutil.GoTool(), "build", "-o", out, ".")
 	cmd.Dir = kubetest.RepoRoot()
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, b)
 	}
 	return nil
-}
-
-// goTool is the go command of the toolchain running the test, else the one on the PATH.
-func goTool() string {
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			return p
-		}
-	}
-	return "go"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // defaultLeaseDuration is controller-runtime's, which the manager uses when it has no
