@@ -470,7 +470,7 @@ func (b *bench) keepalives(ctx context.Context) error {
 
 // keepaliveRounds is how many times the keepalive load alternates between the operator
 // and the registrar alone.
-const keepaliveRounds = 3
+const keepaliveRounds = 5
 
 // keepaliveRound runs the keepalive load against addr once, with the CPU the serving
 // process (cpu) and the generator used.
