@@ -49,6 +49,8 @@ type options struct {
 	eventBurst                              int
 	metricsAddr, probeAddr, pprofAddr       string
 	leaderElect                             bool
+	leaseDuration, renewDeadline            time.Duration
+	retryPeriod                             time.Duration
 	leaderElectionNamespace                 string
 	shard                                   string
 	sipService                              string
@@ -82,6 +84,9 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof profiles, for diagnosing CPU and memory use (0 disables it).")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader among replicas; only the leader serves SIP, writes status and (with --sip-service) is the SIP Service's endpoint.")
+	fs.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a leader that stopped renewing holds the Lease off the standbys: the longest fail-over after a crash.")
+	fs.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew before it gives up leading (shorter than the lease duration).")
+	fs.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second, "How often standbys try to take the Lease, and the leader to renew it.")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease (default: the pod's namespace).")
 	fs.StringVar(&o.shard, "shard", "", "Serve only the Cameras labelled "+gbv1.ShardLabel+"=NAME, under a Lease of the shard's own (default: the Cameras without the label).")
 	fs.StringVar(&o.sipService, "sip-service", "", "Name of the selector-less SIP Service whose EndpointSlice the leader points at its own pod (empty: none is managed).")
@@ -102,6 +107,10 @@ func parseFlags(args []string) (options, error) {
 		if errs := validation.IsDNS1123Label(o.shard); len(errs) > 0 {
 			return o, fmt.Errorf("--shard %q: %s", o.shard, strings.Join(errs, "; "))
 		}
+	}
+	if !(o.leaseDuration > o.renewDeadline && o.renewDeadline > o.retryPeriod && o.retryPeriod > 0) {
+		return o, fmt.Errorf("leader election needs --leader-elect-lease-duration (%s) > --leader-elect-renew-deadline (%s) > --leader-elect-retry-period (%s) > 0",
+			o.leaseDuration, o.renewDeadline, o.retryPeriod)
 	}
 	if err := o.sipEndpoints().Validate(); err != nil {
 		return o, err
@@ -250,6 +259,9 @@ func newManager(o options) (ctrl.Manager, error) {
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        leaseName(o.shard),
 		LeaderElectionNamespace: o.leaderElectionNamespace,
+		LeaseDuration:           &o.leaseDuration,
+		RenewDeadline:           &o.renewDeadline,
+		RetryPeriod:             &o.retryPeriod,
 		// On a clean shutdown the leader-only runnables stop first (the SIP endpoint is
 		// withdrawn, then the registrar stops) and only then is the lease released, so
 		// the next leader starts at once rather than after the lease runs out, and never

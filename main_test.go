@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // TestSIPServiceNeedsThePod: publishing the SIP Service's endpoint needs to know the pod,
@@ -44,5 +47,54 @@ func TestSIPServiceNeedsThePod(t *testing.T) {
 	o, err = parseFlags([]string{"--sip-service=s", "--pod-ip=10.0.0.8"})
 	if err != nil || o.podIP != "10.0.0.8" {
 		t.Errorf("--pod-ip over POD_IP: %q, %v", o.podIP, err)
+	}
+}
+
+// TestFlagsRefused: flag values that would start a broken operator are refused at
+// start, with a message naming the flag.
+func TestFlagsRefused(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // "" accepts
+	}{
+		{nil, ""},
+		{[]string{"--shard=east"}, ""},
+		{[]string{"--shard=East_1"}, "--shard"},
+		{[]string{"--shard=" + strings.Repeat("a", 64)}, "--shard"},
+		{[]string{"--leader-elect-lease-duration=6s", "--leader-elect-renew-deadline=4s", "--leader-elect-retry-period=1s"}, ""},
+		{[]string{"--leader-elect-lease-duration=10s", "--leader-elect-renew-deadline=10s"}, "--leader-elect-renew-deadline"},
+		{[]string{"--leader-elect-retry-period=0s"}, "--leader-elect-retry-period"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, err := parseFlags(tc.args)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestShardSelectorsPartition: the unsharded operator and each shard select disjoint
+// sets of Cameras, so every Camera has exactly one operator.
+func TestShardSelectorsPartition(t *testing.T) {
+	cameras := []labels.Set{{}, {"app": "x"}, {gbv1.ShardLabel: "east"}, {gbv1.ShardLabel: "west"}}
+	shards := []string{"", "east", "west"}
+	for _, cam := range cameras {
+		var servedBy []string
+		for _, s := range shards {
+			if shardSelector(s).Matches(cam) {
+				servedBy = append(servedBy, s)
+			}
+		}
+		if len(servedBy) != 1 || servedBy[0] != cam[gbv1.ShardLabel] {
+			t.Errorf("Camera labelled %v is served by shards %q, want exactly %q", cam, servedBy, cam[gbv1.ShardLabel])
+		}
+	}
+	if leaseName("") == leaseName("east") || leaseName("east") == leaseName("west") {
+		t.Error("shards share a Lease")
 	}
 }
