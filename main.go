@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata" // GB devices set their clock from the Date header: zones must resolve in a scratch image.
 
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
@@ -236,7 +237,7 @@ func newManager(o options) (ctrl.Manager, error) {
 	// managedFields are of no use to the operator and are a large share of each object's
 	// memory.
 	cacheOpts := cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: stripUnused,
 		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: shardSelector(o.shard)}},
 	}
 	if ns := splitList(o.watchNamespaces); len(ns) > 0 {
@@ -319,6 +320,27 @@ func addProbes(mgr ctrl.Manager, srv *sipd.Server, leaderElect bool) error {
 			return errors.New("SIP registrar not serving yet (seeding registrations from Camera status)")
 		}
 	})
+}
+
+// lastApplied is the annotation client-side `kubectl apply` (and Argo CD without
+// server-side apply) keeps a whole copy of the object in.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// stripUnused drops from every cached object what the operator never reads and what is
+// a large share of its memory: managedFields, and the last-applied copy of the object
+// that client-side apply keeps in an annotation.
+func stripUnused(obj any) (any, error) {
+	obj, err := cache.TransformStripManagedFields()(obj)
+	if err != nil {
+		return obj, err
+	}
+	if o, ok := obj.(metav1.Object); ok {
+		if a := o.GetAnnotations(); a[lastApplied] != "" {
+			delete(a, lastApplied)
+			o.SetAnnotations(a)
+		}
+	}
+	return obj, nil
 }
 
 // shardSelector selects the Cameras of a shard: those labelled with its name, or for the
