@@ -14,10 +14,7 @@ import (
 	_ "time/tzdata" // GB devices set their clock from the Date header: zones must resolve in a scratch image.
 
 	"github.com/go-logr/logr"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/selection"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -237,8 +234,8 @@ func newManager(o options) (ctrl.Manager, error) {
 	// managedFields are of no use to the operator and are a large share of each object's
 	// memory.
 	cacheOpts := cache.Options{
-		DefaultTransform: stripUnused,
-		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: shardSelector(o.shard)}},
+		DefaultTransform: controllers.StripUnused,
+		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: controllers.ShardSelector(o.shard)}},
 	}
 	if ns := splitList(o.watchNamespaces); len(ns) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
@@ -258,7 +255,7 @@ func newManager(o options) (ctrl.Manager, error) {
 		HealthProbeBindAddress:  o.probeAddr,
 		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        leaseName(o.shard),
+		LeaderElectionID:        controllers.LeaseName(o.shard),
 		LeaderElectionNamespace: o.leaderElectionNamespace,
 		LeaseDuration:           &o.leaseDuration,
 		RenewDeadline:           &o.renewDeadline,
@@ -320,47 +317,6 @@ func addProbes(mgr ctrl.Manager, srv *sipd.Server, leaderElect bool) error {
 			return errors.New("SIP registrar not serving yet (seeding registrations from Camera status)")
 		}
 	})
-}
-
-// lastApplied is the annotation client-side `kubectl apply` (and Argo CD without
-// server-side apply) keeps a whole copy of the object in.
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
-
-// stripUnused drops from every cached object what the operator never reads and what is
-// a large share of its memory: managedFields, and the last-applied copy of the object
-// that client-side apply keeps in an annotation.
-func stripUnused(obj any) (any, error) {
-	obj, err := cache.TransformStripManagedFields()(obj)
-	if err != nil {
-		return obj, err
-	}
-	if o, ok := obj.(metav1.Object); ok {
-		if a := o.GetAnnotations(); a[lastApplied] != "" {
-			delete(a, lastApplied)
-			o.SetAnnotations(a)
-		}
-	}
-	return obj, nil
-}
-
-// shardSelector selects the Cameras of a shard: those labelled with its name, or for the
-// unsharded operator those without the label, so that shards never share a Camera.
-func shardSelector(shard string) labels.Selector {
-	op, values := selection.Equals, []string{shard}
-	if shard == "" {
-		op, values = selection.DoesNotExist, nil
-	}
-	req, err := labels.NewRequirement(gbv1.ShardLabel, op, values)
-	utilruntime.Must(err) // the key is constant and the name validated
-	return labels.NewSelector().Add(*req)
-}
-
-// leaseName is the leader-election Lease of a shard: each shard elects its own leader.
-func leaseName(shard string) string {
-	if shard == "" {
-		return "camera-operator.gb28181.io"
-	}
-	return "camera-operator-" + shard + ".gb28181.io"
 }
 
 func splitList(s string) []string {

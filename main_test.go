@@ -3,11 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-
-	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 )
 
 // TestSIPServiceNeedsThePod: publishing the SIP Service's endpoint needs to know the pod,
@@ -77,50 +72,5 @@ func TestFlagsRefused(t *testing.T) {
 				t.Errorf("error %v, want one naming %s", err, tc.want)
 			}
 		})
-	}
-}
-
-// TestShardSelectorsPartition: the unsharded operator and each shard select disjoint
-// sets of Cameras, so every Camera has exactly one operator.
-func TestShardSelectorsPartition(t *testing.T) {
-	cameras := []labels.Set{{}, {"app": "x"}, {gbv1.ShardLabel: "east"}, {gbv1.ShardLabel: "west"}}
-	shards := []string{"", "east", "west"}
-	for _, cam := range cameras {
-		var servedBy []string
-		for _, s := range shards {
-			if shardSelector(s).Matches(cam) {
-				servedBy = append(servedBy, s)
-			}
-		}
-		if len(servedBy) != 1 || servedBy[0] != cam[gbv1.ShardLabel] {
-			t.Errorf("Camera labelled %v is served by shards %q, want exactly %q", cam, servedBy, cam[gbv1.ShardLabel])
-		}
-	}
-	if leaseName("") == leaseName("east") || leaseName("east") == leaseName("west") {
-		t.Error("shards share a Lease")
-	}
-}
-
-// TestStripUnused: cached objects keep what the operator reads and lose managedFields
-// and client-side apply's copy of the object.
-func TestStripUnused(t *testing.T) {
-	cam := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{
-		Name:          "gate",
-		Annotations:   map[string]string{lastApplied: `{"spec":{}}`, "team": "east"},
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
-	}, Spec: gbv1.CameraSpec{DeviceID: "34020000001320000001"}}
-	out, err := stripUnused(cam)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := out.(*gbv1.Camera)
-	if len(got.ManagedFields) != 0 {
-		t.Errorf("managedFields kept: %v", got.ManagedFields)
-	}
-	if _, ok := got.Annotations[lastApplied]; ok {
-		t.Error("the last-applied annotation is kept")
-	}
-	if got.Annotations["team"] != "east" || got.Spec.DeviceID != "34020000001320000001" || got.Name != "gate" {
-		t.Errorf("stripped more than asked: %+v", got)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -60,7 +59,8 @@ func (r *StreamReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if err := r.api.Get(ctx, req.NamespacedName, &st); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if elsewhere, err := r.servedElsewhere(ctx, &st); err != nil || elsewhere {
+	cam, elsewhere, err := r.cameraOf(ctx, &st)
+	if err != nil || elsewhere {
 		return ctrl.Result{}, err
 	}
 	if !st.DeletionTimestamp.IsZero() {
@@ -70,10 +70,7 @@ func (r *StreamReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		// The update's event brings the Stream back.
 		return ctrl.Result{}, r.client.Update(ctx, &st)
 	}
-	o, err := r.gather(ctx, &st)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
+	o := r.gather(&st, cam)
 	plan := decideStream(o, r.opts)
 	orig := st.DeepCopy()
 	r.act(ctx, &st, o, plan)
@@ -96,24 +93,18 @@ func (r *StreamReconciler) unrecorded(ctx context.Context, orig, st *gbv1.Stream
 	r.bye(ctx, st)
 }
 
-// gather reads the Camera from the cache and the registrar's view of its device.
-func (r *StreamReconciler) gather(ctx context.Context, st *gbv1.Stream) (streamObservation, error) {
-	o := streamObservation{stream: st, now: r.opts.now()}
-	var cam gbv1.Camera
-	err := r.reader.Get(ctx, types.NamespacedName{Namespace: st.Namespace, Name: st.Spec.CameraRef.Name}, &cam)
-	switch {
-	case kerrors.IsNotFound(err):
-		return o, nil
-	case err != nil:
-		return o, err
+// gather is the registrar's view of cam's device (cam nil: the Camera does not exist).
+func (r *StreamReconciler) gather(st *gbv1.Stream, cam *gbv1.Camera) streamObservation {
+	o := streamObservation{stream: st, now: r.opts.now(), camera: cam}
+	if cam == nil {
+		return o
 	}
-	o.camera = &cam
 	o.binding = r.reg.Device(cam.Spec.DeviceID).Binding
 	if d := st.Status.Dialog; d != nil {
 		o.dialogLive = r.reg.DialogLive(d.CallID)
 		o.endedByDevice = !o.dialogLive && r.reg.DialogEnded(d.CallID)
 	}
-	return o, nil
+	return o
 }
 
 // act carries the plan out on st's status.

@@ -42,9 +42,9 @@ func TestServedElsewhere(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &StreamReconciler{reader: tc.cache, api: tc.api}
-			got, err := r.servedElsewhere(t.Context(), st)
+			_, got, err := r.cameraOf(t.Context(), st)
 			if (err != nil) != tc.wantErr || got != tc.want {
-				t.Errorf("servedElsewhere = %v, %v; want %v (error: %v)", got, err, tc.want, tc.wantErr)
+				t.Errorf("elsewhere = %v, %v; want %v (error: %v)", got, err, tc.want, tc.wantErr)
 			}
 		})
 	}
