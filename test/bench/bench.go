@@ -86,6 +86,14 @@ func (b *bench) live(ctx context.Context) error {
 		return err
 	}
 	sizes := b.o.sizes
+	if b.o.burstsOnly {
+		for _, n := range sizes {
+			if err := b.burst(ctx, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, n := range sizes[:len(sizes)-1] {
 		if err := b.burst(ctx, n); err != nil {
 			return err
@@ -272,6 +280,11 @@ func (b *bench) startFleet(name string, n int, rate float64) (*fleet, error) {
 func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationRun, error) {
 	run := registrationRun{Driver: "camsim", Transport: "UDP", Devices: n}
 	slog.Info("registration burst", "devices", n)
+	ss, err := scrape(ctx, b.apiHTTP, b.apiHost+"/metrics")
+	if err != nil {
+		return nil, run, err
+	}
+	cam0, ev0 := cameraWrites(ss)
 	cpu0, _ := b.op.cpuSeconds()
 	f, err := b.startFleet(fmt.Sprintf("burst-%d", n), n, 0)
 	if err != nil {
@@ -292,9 +305,13 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 	if err != nil {
 		return f, run, err
 	}
-	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds())}
+	if ss, err = scrape(ctx, b.apiHTTP, b.apiHost+"/metrics"); err != nil {
+		return f, run, err
+	}
+	cam1, ev1 := cameraWrites(ss)
+	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds()), CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0}
 	b.r.APICatchUp = append(b.r.APICatchUp, c)
-	slog.Info("burst registered", "devices", n, "apiCatchUpSeconds", c.Seconds)
+	slog.Info("burst registered", "devices", n, "apiCatchUpSeconds", c.Seconds, "cameraWrites", c.CameraWrites, "eventWrites", c.EventWrites)
 	return f, run, nil
 }
 

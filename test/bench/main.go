@@ -44,6 +44,7 @@ type opts struct {
 	sippRate        int
 	sippLimit       int
 	noSipp          bool
+	burstsOnly      bool
 	heapBindings    int
 	goBench         bool
 	endpoints       int
@@ -75,6 +76,7 @@ func parseFlags(args []string) (opts, error) {
 	fs.IntVar(&o.sippRate, "sipp-rate", 50000, "sipp's call rate limit (calls/s)")
 	fs.IntVar(&o.sippLimit, "sipp-concurrency", 1000, "sipp's limit of calls in progress")
 	fs.BoolVar(&o.noSipp, "no-sipp", false, "skip the sipp load")
+	fs.BoolVar(&o.burstsOnly, "bursts-only", false, "measure only the registration bursts and their API catch-up, every size alike (quick, for work on the status path)")
 	fs.IntVar(&o.heapBindings, "heap-bindings", 0, "bindings of the in-process registrar heap measurement (default: the largest size)")
 	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback: the registrar alone, with a lean client")
 	fs.IntVar(&o.endpoints, "endpoints", 64, "camsim's sockets per fleet")

@@ -92,6 +92,10 @@ type registrationRun struct {
 type catchUp struct {
 	Cameras int     `json:"cameras"`
 	Seconds float64 `json:"seconds"`
+	// CameraWrites and EventWrites are the write requests the API server counted from
+	// the start of the burst until every Camera showed Registered.
+	CameraWrites float64 `json:"camera_write_requests"`
+	EventWrites  float64 `json:"event_write_requests"`
 }
 
 // steadyWrites counts the API writes of a registered fleet keeping alive.
@@ -207,7 +211,8 @@ func (r *results) print(w io.Writer) {
 	for i, run := range r.Registrations {
 		cu := "-"
 		if i < len(r.APICatchUp) {
-			cu = fmt.Sprintf("%.1fs", r.APICatchUp[i].Seconds)
+			c := r.APICatchUp[i]
+			cu = fmt.Sprintf("%.1fs (%.0f Camera, %.0f Event writes)", c.Seconds, c.CameraWrites, c.EventWrites)
 		}
 		fmt.Fprintf(tw, "%s %s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f/%.2f\t%s\n", run.Driver, run.Transport, run.Devices,
 			run.Registered, run.Failed, run.PerSecond, run.LatencyMs.P50, run.LatencyMs.P99, run.OperatorCPU, run.CamsimCPU, cu)
