@@ -16,8 +16,8 @@ import (
 // default.
 const defaultCatalogRefresh = time.Hour
 
-// queryResult is the latest DeviceInfo and Catalog answers of a device, nil until one
-// arrived in this process.
+// queryResult is the latest DeviceInfo and Catalog answers of a device not yet written
+// to its Camera's status: nil until one arrives, and again once written (consumed).
 type queryResult struct {
 	info      *manscdp.DeviceInfo
 	catalog   *manscdp.Catalog
@@ -115,6 +115,25 @@ func (q *querier) result(deviceID string) queryResult {
 		return s.result
 	}
 	return queryResult{}
+}
+
+// consumed releases the answers of q once a status that holds them has been written:
+// the Camera's status keeps them from then on, and buildStatus starts from it, so the
+// querier need not keep a second copy of every device's catalog. Answers that arrived
+// after q was read are kept.
+func (q *querier) consumed(deviceID string, r queryResult) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s := q.devices[deviceID]
+	if s == nil {
+		return
+	}
+	if r.info != nil && s.result.info == r.info {
+		s.result.info = nil
+	}
+	if r.catalog != nil && s.result.catalog == r.catalog {
+		s.result.catalog = nil
+	}
 }
 
 // forget drops deviceID's record (its Camera was deleted, or no longer owns it); a query

@@ -106,6 +106,21 @@ func TestQuerierSchedule(t *testing.T) {
 		t.Fatalf("%d DeviceInfo and %d Catalog queries, want 3 and 2 (catalog disabled)", n, m)
 	}
 
+	// Answers written to status are released; answers that came later are kept.
+	first := q.result(id)
+	clock.Advance(time.Hour)
+	q.due(id, regAt.Add(time.Second), time.Hour, true)
+	waitNotify(t, notify, id)
+	q.consumed(id, first)
+	if res := q.result(id); res.info == nil || res.info == first.info || res.catalog == nil {
+		t.Fatalf("newer answers released by the write of older ones: %+v", res)
+	}
+	q.consumed(id, q.result(id))
+	if res := q.result(id); res.info != nil || res.catalog != nil {
+		t.Fatalf("answers kept after they were written: %+v", res)
+	}
+	q.consumed("34020000001320000099", first) // unknown device: nothing to do
+
 	// Forgotten devices lose their answers.
 	q.forget(id)
 	if res := q.result(id); res.info != nil || res.catalog != nil {
