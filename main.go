@@ -76,7 +76,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.sipMaxInvites, "sip-max-invites", sipd.DefaultMaxInvites, "Most live video INVITEs in flight; more wait and retry.")
 	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", -1, "Client-side limit of API requests per second (-1: none, the API server's priority and fairness applies).")
 	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 200, "Client-side burst of API requests above --kube-api-qps, when that is set.")
-	fs.Float64Var(&o.eventsPerSecond, "events-per-second", controllers.DefaultEventsPerSecond, "Budget of Kubernetes Events on all Cameras together; past it (and --event-burst) Events are dropped and counted.")
+	fs.Float64Var(&o.eventsPerSecond, "events-per-second", controllers.DefaultEventsPerSecond, "Budget of Kubernetes Events on all Cameras together; past it (and --event-burst), or while more than 100 devices wait for a status write, Events are dropped and counted.")
 	fs.IntVar(&o.eventBurst, "event-burst", controllers.DefaultEventBurst, "Events recorded at once above --events-per-second.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
@@ -234,7 +234,7 @@ func newManager(o options) (ctrl.Manager, error) {
 	// managedFields are of no use to the operator and are a large share of each object's
 	// memory.
 	cacheOpts := cache.Options{
-		DefaultTransform: controllers.StripUnused,
+		DefaultTransform: controllers.CacheTransform,
 		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: controllers.ShardSelector(o.shard)}},
 	}
 	if ns := splitList(o.watchNamespaces); len(ns) > 0 {

@@ -8,15 +8,15 @@ import (
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 )
 
-// TestStripUnused: cached objects keep what the operator reads and lose managedFields
+// TestCacheTransform: cached objects keep what the operator reads and lose managedFields
 // and client-side apply's copy of the object.
-func TestStripUnused(t *testing.T) {
+func TestCacheTransform(t *testing.T) {
 	cam := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{
 		Name:          "gate",
 		Annotations:   map[string]string{lastApplied: `{"spec":{}}`, "team": "east"},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
 	}, Spec: gbv1.CameraSpec{DeviceID: "34020000001320000001"}}
-	out, err := StripUnused(cam)
+	out, err := CacheTransform(cam)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -237,6 +237,8 @@ func (r *CameraReconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera
 		recorded, lastWrite = &desired, o.now
 	}
 	if owner {
+		// Written, or already in the status (what is left unwritten is liveness only).
+		r.queries.consumed(cam.Spec.DeviceID, o.query)
 		next = earliest(next, r.quiet(cam.Spec.DeviceID, o.device.Binding, recorded, &desired, lastWrite))
 		if !cam.Spec.Suspend {
 			r.reportAuthFailure(cam, m, o.device, o.now)
@@ -288,8 +290,12 @@ func (r *CameraReconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, de
 	logger := log.FromContext(ctx)
 	orig := cam.DeepCopy()
 	cam.Status = desired
-	err := r.client.Status().Patch(ctx, cam, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}),
-		client.FieldOwner(r.opts.ControllerName))
+	// An update of the status subresource, not a merge patch: the API server ignores
+	// all but the status of it, keeps the managed fields our cache dropped, and refuses
+	// it when the resourceVersion is not the latest, as the optimistic lock of a patch
+	// would; and it spares the API server re-encoding the stored object to apply a patch
+	// to it, about 7 % of its CPU per write (BenchmarkStatusWrite).
+	err := r.client.Status().Update(ctx, cam, client.FieldOwner(r.opts.ControllerName))
 	switch {
 	case apierrors.IsConflict(err):
 		logger.V(1).Info("status write conflicted with another change; retrying", "camera", client.ObjectKeyFromObject(cam))

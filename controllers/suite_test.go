@@ -84,7 +84,7 @@ func TestMain(m *testing.M) {
 }
 
 // controlPlane returns a client of the shared control plane, starting it on first use.
-func controlPlane(t *testing.T) client.Client {
+func controlPlane(t testing.TB) client.Client {
 	t.Helper()
 	envOnce.Do(func() {
 		env, envErr = kubetest.New()
@@ -107,7 +107,7 @@ func controlPlane(t *testing.T) client.Client {
 }
 
 // newNamespace creates a namespace for one test.
-func newNamespace(t *testing.T, c client.Client) string {
+func newNamespace(t testing.TB, c client.Client) string {
 	t.Helper()
 	base := strings.Map(func(r rune) rune {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
@@ -179,8 +179,10 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: nss},
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+		// The cache transforms objects as main.go's does, so status writes are tested from the
+		// same cached objects as in production.
+		Cache:      cache.Options{DefaultNamespaces: nss, DefaultTransform: CacheTransform},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	}
 	if oc.leaseNamespace != "" {
 		mopts.LeaderElection = true

@@ -1,0 +1,71 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+)
+
+// TestStatusWriteKeepsUserFields: the operator writes status from cached Cameras that
+// lack managedFields and kubectl's last-applied annotation (CacheTransform); its writes must
+// leave both as the user's tools wrote them, and touch nothing but status.
+func TestStatusWriteKeepsUserFields(t *testing.T) {
+	t.Parallel()
+	c := controlPlane(t)
+	ns := newNamespace(t, c)
+	op := startOperator(t, operatorConfig{namespaces: []string{ns}})
+
+	const id = "34020000001320000077"
+	const lastApplied = `{"apiVersion":"gb28181.io/v1alpha1","kind":"Camera","metadata":{"name":"gate"}}`
+	createSecret(t, c, ns, "gate-sip", map[string]string{"password": "s3cret"})
+	createCamera(t, c, ns, "gate", id, "gate-sip", func(cam *gbv1.Camera) {
+		cam.Annotations = map[string]string{corev1.LastAppliedConfigAnnotation: lastApplied, "team": "gates"}
+	})
+	waitKnown(t, op, id)
+	if code := register(t, newDevice(t, op, id, "s3cret")); code != 200 {
+		t.Fatalf("REGISTER: %d, want 200", code)
+	}
+	cam := waitCamera(t, c, ns, "gate", 10*time.Second, inState(gbv1.StateRegistered, "", ""))
+
+	if got := cam.Annotations; got[corev1.LastAppliedConfigAnnotation] != lastApplied || got["team"] != "gates" {
+		t.Errorf("annotations after status writes = %v", got)
+	}
+	managers := make(map[string][]string)
+	for _, e := range cam.ManagedFields {
+		managers[e.Manager] = append(managers[e.Manager], e.Subresource)
+	}
+	var creator string
+	for m, subs := range managers {
+		if slices.Contains(subs, "") {
+			creator = m
+		}
+	}
+	if creator == "" {
+		t.Errorf("the creator's managedFields entry is gone: %v", managers)
+	}
+	if subs := managers[DefaultControllerName]; !slices.Equal(subs, []string{"status"}) {
+		t.Errorf("the operator's managedFields entries are for subresources %q, want only status (all: %v)", subs, managers)
+	}
+
+	// A spec change made meanwhile by the user wins: the operator's next write does not
+	// carry the old spec back.
+	cam.Spec.Keepalive.TimeoutCount = 5
+	if err := c.Update(context.Background(), cam); err != nil {
+		t.Fatal(err)
+	}
+	waitCamera(t, c, ns, "gate", 10*time.Second, func(cam *gbv1.Camera) error {
+		if cam.Status.ObservedGeneration != cam.Generation {
+			return fmt.Errorf("status.observedGeneration %d, generation %d", cam.Status.ObservedGeneration, cam.Generation)
+		}
+		return nil
+	})
+	if got := getCamera(t, c, ns, "gate"); got.Spec.Keepalive.TimeoutCount != 5 {
+		t.Errorf("spec.keepalive.timeoutCount = %d after the operator's write, want 5", got.Spec.Keepalive.TimeoutCount)
+	}
+}
