@@ -91,6 +91,17 @@ func (c *DeviceChanges) add(deviceID string, priority *int) {
 	(*q).Add(deviceID)
 }
 
+// backlog is the number of devices waiting for a worker (those whose requeue time has
+// not come are not counted).
+func (c *DeviceChanges) backlog() int {
+	if q := c.queue.Load(); q != nil {
+		return (*q).Len()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.early)
+}
+
 // Start implements source.TypedSource: from now on notifications go to queue.
 func (c *DeviceChanges) Start(_ context.Context, queue workqueue.TypedRateLimitingInterface[string]) error {
 	c.mu.Lock()

@@ -34,3 +34,29 @@ func TestDeviceChangesOrder(t *testing.T) {
 		t.Fatalf("served %v, want %v", got, want)
 	}
 }
+
+// TestDeviceChangesBacklog: the backlog Events yield to counts the devices waiting,
+// before and after the controller started, and not those being worked on.
+func TestDeviceChangesBacklog(t *testing.T) {
+	c := NewDeviceChanges()
+	c.Notify("a")
+	c.Notify("b")
+	c.Notify("a")
+	if got := c.backlog(); got != 2 {
+		t.Fatalf("backlog before start = %d, want 2", got)
+	}
+	q := priorityqueue.New[string]("device-changes-backlog-test")
+	defer q.ShutDown()
+	if err := c.Start(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	c.NotifyDetail("c")
+	if got := c.backlog(); got != 3 {
+		t.Fatalf("backlog after start = %d, want 3", got)
+	}
+	id, _, _ := q.GetWithPriority()
+	if got := c.backlog(); got != 2 {
+		t.Fatalf("backlog with %s taken by a worker = %d, want 2", id, got)
+	}
+	q.Done(id)
+}

@@ -5,11 +5,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// eventsDropped counts the Kubernetes Events not recorded for want of budget (see
-// budgetedRecorder).
+// eventsDropped counts the Kubernetes Events not recorded for want of budget, or while
+// status writes were backlogged (see budgetedRecorder).
 var eventsDropped = prometheus.NewCounter(prometheus.CounterOpts{
 	Name: "camera_operator_events_dropped_total",
-	Help: "Kubernetes Events on Cameras dropped because more were due than --events-per-second allows.",
+	Help: "Kubernetes Events on Cameras dropped because more were due than --events-per-second allows, or because Camera status writes were backlogged.",
 })
 
 // sipEndpointLeader is 1 while this pod is published as the SIP Service's endpoint (see

@@ -46,7 +46,7 @@ func SetupWithManager(mgr ctrl.Manager, reg Registrar, store *CredentialStore, c
 		reg:          reg,
 		store:        store,
 		queries:      newQuerier(reg, opts, changes.NotifyDetail, logger.WithName("query")),
-		recorder:     newBudgetedRecorder(mgr.GetEventRecorder(opts.ControllerName), opts.EventsPerSecond, opts.EventBurst, eventsDropped.Inc),
+		recorder:     newBudgetedRecorder(mgr.GetEventRecorder(opts.ControllerName), opts.EventsPerSecond, opts.EventBurst, changes.backlog, eventsDropped.Inc),
 		opts:         opts,
 		logger:       logger,
 		memos:        make(map[string][]*cameraMemo),
