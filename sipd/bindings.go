@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,8 @@ func (t *bindingTable) entry(id string) (*deviceEntry, error) {
 	if len(t.devices) >= t.max {
 		return nil, errTableFull
 	}
+	// A copy: id is a slice of the request's From header, which it would keep alive.
+	id = strings.Clone(id)
 	e := &deviceEntry{id: id, heapIndex: -1, silenceIndex: -1}
 	t.devices[id] = e
 	return e, nil
@@ -100,6 +103,7 @@ func (t *bindingTable) register(b Binding) (registerOutcome, error) {
 	if err != nil {
 		return registerOutcome{}, err
 	}
+	b.DeviceID = e.id
 	if e.live {
 		var out registerOutcome
 		old := &e.binding

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -223,7 +224,10 @@ func (t *replayTracker) check(nonce string, issuedMs int64, qop bool, nc uint32,
 		if b.m == nil {
 			b.m = make(map[string]replayEntry)
 		}
-		b.m[nonce] = replayEntry{nc: nc, firstMs: nowMs, origin: origin}
+		// A copy: nonce is a slice of the request's Authorization header, and as a map
+		// key it would keep the whole header alive for the nonce's lifetime (0.7 KB a
+		// device).
+		b.m[strings.Clone(nonce)] = replayEntry{nc: nc, firstMs: nowMs, origin: origin}
 		t.n++
 		return replayOK
 	}
