@@ -521,6 +521,10 @@ func (d *Device) Keepalive(ctx context.Context) error {
 		return err
 	}
 	err = d.sendMessage(ctx, body)
+	if err != nil && ctx.Err() != nil {
+		// Cut short by the caller (the fleet stopping): neither answered nor failed.
+		return err
+	}
 	d.stats.recordKeepalive(err)
 	return err
 }

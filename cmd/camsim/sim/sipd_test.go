@@ -476,3 +476,30 @@ func TestTCPReconnectReregisters(t *testing.T) {
 		return err == nil && info.DeviceID == id
 	})
 }
+
+// TestKeepaliveCutShortIsNotAFailure: a keepalive abandoned because the caller stopped
+// (a fleet shutting down) counts neither as answered nor as failed; one the registrar
+// refuses counts as failed.
+func TestKeepaliveCutShortIsNotAFailure(t *testing.T) {
+	const id = "34020000001320000191"
+	store := sipdtest.NewStore(nil)
+	store.SetPassword(id, "pw")
+	srv := sipdtest.StartT(t, sipd.Config{}, store)
+	stats := sim.NewStats()
+	d := newDevice(t, sim.Config{ID: id, Password: "pw", Server: srv.UDPAddr(), Stats: stats})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := d.Keepalive(ctx); err == nil {
+		t.Fatal("keepalive with a cancelled context succeeded")
+	}
+	if s := stats.Summary(); s.KeepalivesFailed != 0 || s.KeepalivesOK != 0 {
+		t.Fatalf("a keepalive cut short was counted: %d ok, %d failed", s.KeepalivesOK, s.KeepalivesFailed)
+	}
+	if err := d.Keepalive(context.Background()); err == nil {
+		t.Fatal("keepalive of an unregistered device succeeded")
+	}
+	if s := stats.Summary(); s.KeepalivesFailed != 1 {
+		t.Fatalf("a refused keepalive counted %d failures, want 1", s.KeepalivesFailed)
+	}
+}
