@@ -15,9 +15,9 @@ type Options struct {
 	QueryRetryInterval time.Duration
 	// MaxConcurrentQueries bounds the devices queried at the same time (default 16).
 	MaxConcurrentQueries int
-	// MaxConcurrentReconciles is the number of reconcile workers (default 8). Each
+	// MaxConcurrentReconciles is the number of reconcile workers (default 32). Each
 	// mostly waits on a status write, so more workers than cores pay off until the API
-	// client's QPS limit is reached.
+	// server's CPU or the client's QPS limit is reached.
 	MaxConcurrentReconciles int
 	// MaxCachedSecrets bounds the Secrets whose data is kept in memory (default
 	// DefaultMaxCachedSecrets); set it above the number of Secrets Cameras name.
@@ -50,7 +50,7 @@ const (
 	DefaultQueryTimeout             = 30 * time.Second
 	DefaultQueryRetryInterval       = time.Minute
 	DefaultMaxConcurrentQueries     = 16
-	DefaultMaxConcurrentReconciles  = 8
+	DefaultMaxConcurrentReconciles  = 32
 	DefaultAuthFailureEventInterval = time.Minute
 	DefaultControllerName           = "camera-operator"
 	DefaultEventsPerSecond          = 50
