@@ -231,8 +231,8 @@ func newManager(o options) (ctrl.Manager, error) {
 
 	// Cameras are cached whole, and only those of this operator's shard; Secrets by their
 	// metadata only (the controllers read the data of the ones Cameras name).
-	// managedFields are of no use to the operator and are a large share of each object's
-	// memory.
+	// CacheTransform drops what the operator never reads and shares Cameras' repeated
+	// strings.
 	cacheOpts := cache.Options{
 		DefaultTransform: controllers.CacheTransform,
 		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: controllers.ShardSelector(o.shard)}},

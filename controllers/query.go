@@ -122,6 +122,9 @@ func (q *querier) result(deviceID string) queryResult {
 // querier need not keep a second copy of every device's catalog. Answers that arrived
 // after q was read are kept.
 func (q *querier) consumed(deviceID string, r queryResult) {
+	if r.info == nil && r.catalog == nil {
+		return // the common case on the reconcile path: nothing was read to release
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	s := q.devices[deviceID]
