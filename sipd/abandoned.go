@@ -44,29 +44,35 @@ func (t *dialogTable) abandon(d Dialog, dst source, now time.Time) {
 	t.abandoned[d.CallID] = &abandonedInvite{d: d, dst: dst, until: now.Add(abandonedTTL)}
 }
 
-// takeAbandoned returns and forgets the abandoned INVITE callID.
-func (t *dialogTable) takeAbandoned(callID string, now time.Time) *abandonedInvite {
+// takeAbandoned returns and forgets the abandoned INVITE callID, answered from src.
+func (t *dialogTable) takeAbandoned(callID string, src source, now time.Time) *abandonedInvite {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a := t.abandoned[callID]
+	if a == nil || !answersFrom(a.dst, src) {
+		return nil
+	}
 	delete(t.abandoned, callID)
-	if a == nil || now.After(a.until) {
+	if now.After(a.until) {
 		return nil
 	}
 	return a
 }
 
-// endLateDialog ACKs a 2xx to an abandoned INVITE and ends the dialog with a BYE. It
-// reports whether res was one.
-func (s *Server) endLateDialog(res *sip.Response) bool {
-	a := s.dialogs.takeAbandoned(res.CallID().Value(), s.now())
+// endLateDialog ACKs a 2xx to an abandoned INVITE, from where the INVITE went, and ends
+// the dialog with a BYE. It reports whether res was one.
+func (s *Server) endLateDialog(res *sip.Response, src source) bool {
+	a := s.dialogs.takeAbandoned(res.CallID().Value(), src, s.now())
 	if a == nil {
 		return false
 	}
 	d := a.d
-	d.RemoteTag, _ = paramValue(res.To().Params, "tag")
+	tag, _ := paramValue(res.To().Params, "tag")
+	d.RemoteTag = deviceText(tag, maxRemoteTagLen)
 	if c := res.Contact(); c != nil {
-		d.RemoteTarget = c.Address.String()
+		if target := c.Address.String(); len(target) <= maxRemoteTargetLen {
+			d.RemoteTarget = target
+		}
 	}
 	_ = s.send(a.dst, requestBytes(s.inDialog(d, a.dst, sip.ACK, d.CSeq)))
 	s.log.Info("late answer to an abandoned INVITE; ending the dialog", "device", d.DeviceID, "channel", d.ChannelID, "callID", d.CallID)

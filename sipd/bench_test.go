@@ -38,7 +38,7 @@ func BenchmarkRegisterAllocs(b *testing.B) {
 	src := sinkSource(b)
 	port := strconv.Itoa(int(src.addr.Port()))
 	first := []byte(registerText(port, "first", 1, "3600", ""))
-	n := string(s.nonces.mint(nil, devID, time.Now()))
+	n := string(s.nonces.mint(nil, devID, src, time.Now()))
 	reqs := make([][]byte, b.N)
 	for i := range reqs {
 		nc := strconv.FormatUint(uint64(i+1), 16)

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -27,11 +28,18 @@ type bindingTable struct {
 	holdoff time.Duration
 	// gauge mirrors len(expiry); set under mu so it never runs ahead or behind.
 	gauge prometheus.Gauge
+	// sources counts the live bindings at each address, so that the UDP intake can serve
+	// registered devices first (intake.go). It has a lock of its own, the intake reading
+	// it for every datagram; it is written under mu.
+	sourcesMu sync.RWMutex
+	sources   map[netip.AddrPort]int
 }
 
 type deviceEntry struct {
-	id                string
-	binding           Binding
+	id      string
+	binding Binding
+	// remote is binding.RemoteAddr parsed, where the device is registered from.
+	remote            netip.AddrPort
 	live              bool
 	heapIndex         int // position in expiry while live, else -1
 	lastAuthFailure   time.Time
@@ -54,6 +62,7 @@ var errTableFull = errors.New("sipd: device table full")
 func newBindingTable(max int, holdoff time.Duration, gauge prometheus.Gauge) *bindingTable {
 	return &bindingTable{
 		devices: make(map[string]*deviceEntry), max: max, holdoff: holdoff, gauge: gauge,
+		sources: make(map[netip.AddrPort]int),
 		expiry: entryHeap{
 			at:    func(e *deviceEntry) time.Time { return e.binding.ExpiresAt },
 			index: func(e *deviceEntry) *int { return &e.heapIndex },
@@ -120,13 +129,71 @@ func (t *bindingTable) register(b Binding) (registerOutcome, error) {
 		// Keepalives keep counting across a re-registration: the device is the same.
 		b.LastKeepalive = old.LastKeepalive
 		e.binding = b
+		t.setRemote(e)
 		heap.Fix(&t.expiry, e.heapIndex)
 		return out, nil
 	}
 	e.binding, e.live, e.quietUntil = b, true, time.Time{}
+	t.setRemote(e)
 	heap.Push(&t.expiry, e)
 	t.counted()
 	return registerOutcome{}, nil
+}
+
+// setRemote records e's binding address in remote and sources; mu must be held, and
+// e.live must be true.
+func (t *bindingTable) setRemote(e *deviceEntry) {
+	remote, _ := netip.ParseAddrPort(e.binding.RemoteAddr)
+	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	if remote == e.remote && e.remote.IsValid() {
+		return
+	}
+	t.sourcesMu.Lock()
+	defer t.sourcesMu.Unlock()
+	t.forgetSourceLocked(e.remote)
+	e.remote = remote
+	if remote.IsValid() {
+		t.sources[remote]++
+	}
+}
+
+// clearRemote forgets e's binding address; mu must be held.
+func (t *bindingTable) clearRemote(e *deviceEntry) {
+	if !e.remote.IsValid() {
+		return
+	}
+	t.sourcesMu.Lock()
+	t.forgetSourceLocked(e.remote)
+	t.sourcesMu.Unlock()
+	e.remote = netip.AddrPort{}
+}
+
+// forgetSourceLocked takes one binding off addr's count; sourcesMu must be held.
+func (t *bindingTable) forgetSourceLocked(addr netip.AddrPort) {
+	if !addr.IsValid() {
+		return
+	}
+	if n := t.sources[addr]; n > 1 {
+		t.sources[addr] = n - 1
+	} else {
+		delete(t.sources, addr)
+	}
+}
+
+// boundSource reports whether some device holds a live binding at addr.
+func (t *bindingTable) boundSource(addr netip.AddrPort) bool {
+	t.sourcesMu.RLock()
+	defer t.sourcesMu.RUnlock()
+	return t.sources[addr] > 0
+}
+
+// boundAt reports whether id's live binding is at src (transport, address and port):
+// src is where the device authenticated last.
+func (t *bindingTable) boundAt(id string, src source) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.devices[id]
+	return e != nil && e.live && e.remote == src.addr && e.binding.Transport == src.transport
 }
 
 // quiet sets the quiet period of id's live registration made at registeredAt; false if
@@ -164,6 +231,7 @@ func (t *bindingTable) unlink(e *deviceEntry) {
 	e.live = false
 	e.binding = Binding{}
 	e.quietUntil = time.Time{}
+	t.clearRemote(e)
 	t.unwatchSilence(e)
 }
 
@@ -178,30 +246,47 @@ func (t *bindingTable) lookup(id string) (Binding, bool) {
 	return e.binding, true
 }
 
-// keepalive records a keepalive; it fails when id has no live binding or the message
-// comes from another address than the registration (the device moved: a 404 makes it
-// register again from where it is now). notify is false for a keepalive inside the
-// quiet period, unless it is the registration's first; a signalled keepalive starts a
-// hold-off period.
-func (t *bindingTable) keepalive(id string, srcIP string, now time.Time) (ok, moved, notify bool) {
+// keepaliveResult is what a keepalive did to the table.
+type keepaliveResult int
+
+const (
+	// keepaliveRecorded: from where the device is registered (or from where it
+	// evidently moved, see natrebind.go); recorded.
+	keepaliveRecorded keepaliveResult = iota
+	// keepaliveUnregistered: the device holds no live registration.
+	keepaliveUnregistered
+	// keepaliveElsewhere: from another address, port or transport than the
+	// registration, while the device is alive there: not recorded.
+	keepaliveElsewhere
+)
+
+// keepalive records a keepalive of id from src. Only the registration's own source
+// counts as a sign of life: a keepalive is not authenticated, and one from elsewhere
+// must neither keep a silent device looking alive nor move its binding, except for the
+// NAT rebinding of a device evidently gone from its old port (natrebind.go). notify is
+// false for a keepalive inside the quiet period, unless it is the registration's first;
+// a signalled keepalive starts a hold-off period.
+func (t *bindingTable) keepalive(id string, src source, now time.Time, defaultSilence time.Duration) (result keepaliveResult, notify bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.devices[id]
 	// A registration past its expiry is over even before the sweeper removes it.
 	if e == nil || !e.live || !now.Before(e.binding.ExpiresAt) {
-		return false, false, false
+		return keepaliveUnregistered, false
 	}
-	if e.binding.RemoteAddr != "" && !sameHost(e.binding.RemoteAddr, srcIP) {
-		return false, true, false
+	if e.remote != src.addr || e.binding.Transport != src.transport {
+		if !t.rebound(e, src, now, defaultSilence) {
+			return keepaliveElsewhere, false
+		}
 	}
 	first := e.binding.LastKeepalive.IsZero()
 	e.binding.LastKeepalive = now
 	if !first && now.Before(e.quietUntil) {
-		return true, false, false
+		return keepaliveRecorded, false
 	}
 	// Signalled: the next keepalives wait for the controllers' answer (Quiet).
 	e.quietUntil = now.Add(t.holdoff)
-	return true, false, true
+	return keepaliveRecorded, true
 }
 
 // sameHost compares the host of an "ip:port" with ip.
@@ -276,6 +361,7 @@ func (t *bindingTable) seed(bs []Binding, now time.Time) int {
 			e.binding, e.live, e.quietUntil = b, true, time.Time{}
 			heap.Push(&t.expiry, e)
 		}
+		t.setRemote(e)
 		n++
 	}
 	t.counted()
@@ -313,12 +399,6 @@ func (t *bindingTable) expire(now time.Time) []string {
 		t.counted()
 	}
 	return ids
-}
-
-func (t *bindingTable) liveCount() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.expiry.Len()
 }
 
 // sweep expires bindings, and signals the devices whose silence is watched and overdue,

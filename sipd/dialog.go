@@ -27,6 +27,10 @@ type Dialog struct {
 	// DeviceID is the registered device the INVITE went to; ChannelID the Request-URI
 	// user (the device itself for an IPC, a channel for an NVR).
 	DeviceID, ChannelID string
+	// Owner is the owner of the binding the INVITE went through (DeviceRef.Owner). A BYE
+	// that must find the device's connection through its registration finds only a
+	// registration of this owner.
+	Owner string
 	// CallID, LocalTag (the platform's From tag) and RemoteTag (the device's To tag)
 	// identify the dialog (RFC 3261 §12).
 	CallID, LocalTag, RemoteTag string
@@ -54,8 +58,8 @@ var (
 	ErrTooManyInvites = errors.New("sipd: too many INVITEs in flight")
 	// ErrTooManyDialogs: MaxDialogs media dialogs are already live.
 	ErrTooManyDialogs = errors.New("sipd: too many media dialogs")
-	// ErrBadAnswer: the device's 200 OK lacks a usable SDP or To tag; the dialog was
-	// ended with a BYE.
+	// ErrBadAnswer: the device's 200 OK lacks a usable SDP, or carries a To tag too long
+	// to keep; the dialog was ended with a BYE.
 	ErrBadAnswer = errors.New("sipd: unusable answer to INVITE")
 )
 
@@ -139,19 +143,30 @@ func (t *dialogTable) endedByDevice(callID string, at time.Time) {
 	t.ended[callID] = at
 }
 
-// routeResponse hands a response to its transaction, or, for a retransmitted 200 OK of
-// an INVITE whose transaction is over, sends the dialog's ACK again.
-func (s *Server) routeResponse(res *sip.Response) {
-	if cseq := res.CSeq(); cseq != nil && cseq.MethodName == sip.INVITE && res.StatusCode >= 200 && res.StatusCode < 300 && res.CallID() != nil {
+// routeResponse hands a response from src to its transaction, or, for a retransmitted
+// 200 OK of an INVITE whose transaction is over, sends the dialog's ACK again. A
+// response lacking a header every response has (RFC 3261 §8.1.1) is dropped: nothing
+// could match it, and nothing downstream should have to check.
+func (s *Server) routeResponse(res *sip.Response, src source) {
+	if res.Via() == nil || res.From() == nil || res.To() == nil || res.CallID() == nil || res.CSeq() == nil {
+		s.metrics.dropped.Inc()
+		s.log.Debug("dropping a response without Via, From, To, Call-ID or CSeq", "source", src.addr.String())
+		return
+	}
+	if cseq := res.CSeq(); cseq.MethodName == sip.INVITE && res.StatusCode >= 200 && res.StatusCode < 300 {
 		if d := s.dialogs.get(res.CallID().Value()); d != nil && d.ack != nil {
-			_ = s.send(d.dst, d.ack)
+			if answersFrom(d.dst, src) {
+				_ = s.send(d.dst, d.ack)
+			}
 			return
 		}
-		if s.endLateDialog(res) {
+		if s.endLateDialog(res, src) {
 			return
 		}
 	}
-	s.queries.onResponse(res)
+	if !s.txs.deliver(res, src) {
+		s.log.Debug("response to no request of ours from there", "source", src.addr.String(), "callID", res.CallID().Value())
+	}
 }
 
 // handleBye answers a device's BYE: 200 and a notification for a dialog the registrar
@@ -198,7 +213,7 @@ func (s *Server) dialogSource(d Dialog) (source, error) {
 	if c := s.conns.get(remote); c != nil {
 		return source{transport: "TCP", addr: remote, conn: c}, nil
 	}
-	if b, ok := s.table.lookup(d.DeviceID); ok && b.Transport == "TCP" {
+	if b, err := s.table.lookupOwned(DeviceRef{ID: d.DeviceID, Owner: d.Owner}); err == nil && b.Transport == "TCP" {
 		if ra, err := netip.ParseAddrPort(b.RemoteAddr); err == nil {
 			if c := s.conns.get(ra); c != nil {
 				return source{transport: "TCP", addr: ra, conn: c}, nil

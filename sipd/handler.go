@@ -32,9 +32,10 @@ func (s *Server) handle(data []byte, src source) {
 		if src.transport == "UDP" {
 			src.datagram = data
 		}
+		src.msg = data
 		s.handleRequest(m, src)
 	case *sip.Response:
-		s.routeResponse(m)
+		s.routeResponse(m, src)
 	}
 }
 

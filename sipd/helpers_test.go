@@ -163,6 +163,9 @@ func contextWithTimeout(ctx context.Context, d time.Duration) (context.Context, 
 // TestMain silences sipgo's package-level logger, which the test devices' TCP
 // connections log through.
 func TestMain(m *testing.M) {
+	if target := os.Getenv(floodTargetEnv); target != "" {
+		flood(target)
+	}
 	sip.SetDefaultLogger(quietLogger())
 	os.Exit(m.Run())
 }

@@ -56,7 +56,7 @@ func TestInviteBye(t *testing.T) {
 				s := startServer(t, Config{}, store)
 				d := simDevice(t, s, store, transport, 0, sim.MediaConfig{})
 				recv := listenMedia(t, 200000001, tcpMedia)
-				dlg, err := s.Invite(testCtx(t), devID, "", sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), TCP: tcpMedia, SSRC: "0200000001"})
+				dlg, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), TCP: tcpMedia, SSRC: "0200000001"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -95,13 +95,13 @@ func TestInviteNVRChannel(t *testing.T) {
 	simDevice(t, s, store, "udp", 4, sim.MediaConfig{})
 	recv := listenMedia(t, 200000002, false)
 	offer := sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), SSRC: "0200000002"}
-	if _, err := s.Invite(testCtx(t), devID, sim.ChannelID(devID, 4, 2), offer); err != nil {
+	if _, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, sim.ChannelID(devID, 4, 2), offer); err != nil {
 		t.Fatal(err)
 	}
 	if err := recv.WaitPackets(testCtx(t), 5); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Invite(testCtx(t), devID, "34020000001310999999", offer)
+	_, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "34020000001310999999", offer)
 	var de *DialogError
 	if !errors.As(err, &de) || de.Code != 404 {
 		t.Fatalf("unknown channel: %v, want the device's 404", err)
@@ -118,7 +118,7 @@ func TestDeviceBye(t *testing.T) {
 			d := simDevice(t, s, store, transport, 0, sim.MediaConfig{})
 			changes.wait(t, devID) // the registration
 			recv := listenMedia(t, 200000003, false)
-			dlg, err := s.Invite(testCtx(t), devID, "", sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), SSRC: "0200000003"})
+			dlg, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), SSRC: "0200000003"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,13 +162,13 @@ func TestInviteUnanswered(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 1700*time.Millisecond)
 		defer cancel()
-		_, err := s.Invite(ctx, devID, "", offer)
+		_, err := s.Invite(ctx, DeviceRef{ID: devID}, "", offer)
 		done <- err
 	}()
 	for received.Load() == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, err := s.Invite(testCtx(t), devID, "", offer); !errors.Is(err, ErrTooManyInvites) {
+	if _, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", offer); !errors.Is(err, ErrTooManyInvites) {
 		t.Errorf("second INVITE: %v, want ErrTooManyInvites", err)
 	}
 	if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
@@ -178,7 +178,7 @@ func TestInviteUnanswered(t *testing.T) {
 	if n := received.Load(); n < 2 {
 		t.Errorf("INVITE sent %d times in 1.7 s, want it retransmitted", n)
 	}
-	if _, err := s.Invite(testCtx(t), "34020000001320000099", "", offer); !errors.Is(err, ErrNotRegistered) {
+	if _, err := s.Invite(testCtx(t), DeviceRef{ID: "34020000001320000099"}, "", offer); !errors.Is(err, ErrNotRegistered) {
 		t.Errorf("unregistered device: %v, want ErrNotRegistered", err)
 	}
 }
@@ -196,7 +196,7 @@ func TestInviteLateAnswer(t *testing.T) {
 	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: dev.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if _, err := s.Invite(ctx, devID, "", sdp.Session{Addr: "127.0.0.1", Port: 9, SSRC: "0200000005"}); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := s.Invite(ctx, DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 9, SSRC: "0200000005"}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Invite: %v, want the context's deadline", err)
 	}
 	read := func() (sip.Message, net.Addr) {

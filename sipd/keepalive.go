@@ -45,21 +45,21 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 		s.reply(req, src, 400, phrase)
 		return
 	}
-	ip := src.addr.Addr().String()
-
 	switch msg.Root {
 	case "Notify":
 		if msg.CmdType == "Keepalive" {
-			s.keepalive(req, src, deviceID, ip, now)
+			s.keepalive(req, src, deviceID, now)
 			return
 		}
-		if _, ok := s.table.lookup(deviceID); !ok {
-			s.notRegistered(req, src, deviceID)
+		// Like a keepalive, a notification is heard only from where the device is
+		// registered. Nothing in a Camera's status depends on one, so it signals no
+		// change: a flood of forged notifications costs the API path nothing.
+		if !s.table.boundAt(deviceID, src) {
+			s.reply(req, src, 404, "Not Found (Register Again)")
 			return
 		}
 		s.metrics.notifies.Inc()
 		s.log.Debug("Notify from device", "device", deviceID, "cmd", msg.CmdType)
-		s.notify(deviceID)
 		s.reply(req, src, 200, "OK")
 	case "Response":
 		// Answer first: the device waits for the 200 before sending the next part.
@@ -71,7 +71,7 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 		// A part retransmitted over UDP must not be counted twice.
 		partID := catalogPartID(req)
 		// The querier hears of the answer from its own call and signals the controllers.
-		if s.queries.deliver(key, deviceID, ip, msg, partID) == deliveredNone {
+		if s.queries.deliver(key, deviceID, src.addr.Addr().String(), msg, partID) == deliveredNone {
 			s.log.Debug("response without a waiting query", "device", deviceID, "cmd", msg.CmdType, "sn", msg.SN)
 		}
 	default:
@@ -83,24 +83,23 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 // keepalive records a keepalive of a registered device. Without a binding the device
 // gets 404 and registers again, unless the registrar is still starting (credential
 // store not ready, bindings not seeded yet): then 503, so that a restart does not make
-// every device re-register at once.
-func (s *Server) keepalive(req *sip.Request, src source, deviceID, ip string, now time.Time) {
-	ok, moved, notify := s.table.keepalive(deviceID, ip, now)
-	if ok {
-		s.table.followPort(deviceID, src)
+// every device re-register at once. From another address or port than its
+// registration, while the device is alive there, it gets 404 too (natrebind.go).
+func (s *Server) keepalive(req *sip.Request, src source, deviceID string, now time.Time) {
+	result, notify := s.table.keepalive(deviceID, src, now, 3*s.cfg.KeepaliveInterval)
+	switch result {
+	case keepaliveRecorded:
 		s.metrics.keepalives.Inc()
 		if notify {
 			s.notifyDetail(deviceID)
 		}
 		s.reply(req, src, 200, "OK")
-		return
-	}
-	if moved {
-		s.log.Info("keepalive from another address than the registration", "device", deviceID, "source", src.addr.String())
+	case keepaliveElsewhere:
+		s.infoOrDebug(&s.movedLog, now)("keepalive from another address than the registration", "device", deviceID, "source", src.addr.String())
 		s.reply(req, src, 404, "Not Found (Register Again)")
-		return
+	default:
+		s.notRegistered(req, src, deviceID)
 	}
-	s.notRegistered(req, src, deviceID)
 }
 
 func (s *Server) notRegistered(req *sip.Request, src source, deviceID string) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
@@ -36,12 +37,19 @@ func TestKeepalive(t *testing.T) {
 				t.Fatalf("keepalive not recorded: %+v", b)
 			}
 
+			// A notification is answered, and signals nothing: no Camera status depends
+			// on one, and a forged flood of them must cost the controllers nothing.
+			before := changes.count(devID)
 			alarm := []byte(`<?xml version="1.0" encoding="GB2312"?><Notify><CmdType>Alarm</CmdType><SN>7</SN><DeviceID>` + devID + `</DeviceID></Notify>`)
-			res, err = d.SendMessage(ctx, alarm)
-			if err != nil || res.StatusCode != 200 {
-				t.Fatalf("alarm: %v %v", res, err)
+			for range 3 {
+				res, err = d.SendMessage(ctx, alarm)
+				if err != nil || res.StatusCode != 200 {
+					t.Fatalf("alarm: %v %v", res, err)
+				}
 			}
-			changes.wait(t, devID)
+			if got := changes.count(devID); got != before {
+				t.Errorf("notifications signalled %d changes, want none", got-before)
+			}
 
 			s.Drop(devID)
 			if res, err := d.Keepalive(ctx); err != nil || res.StatusCode != 404 {
@@ -66,7 +74,7 @@ func TestKeepaliveWhileStarting(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Seed([]Binding{
-		{DeviceID: devID, Transport: "UDP", RemoteAddr: "127.0.0.1:1", RegisteredAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)},
+		{DeviceID: devID, Transport: "UDP", RemoteAddr: d.LocalAddr(), RegisteredAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)},
 		{DeviceID: "gone", ExpiresAt: time.Now().Add(-time.Second)},
 	})
 	res, err = d.Keepalive(ctx)
@@ -153,20 +161,20 @@ func TestQueries(t *testing.T) {
 			d.CatalogPartSize = 2
 			ctx := testCtx(t)
 
-			if _, err := s.QueryDeviceInfo(ctx, devID); !errors.Is(err, ErrNotRegistered) {
+			if _, err := s.QueryDeviceInfo(ctx, DeviceRef{ID: devID}); !errors.Is(err, ErrNotRegistered) {
 				t.Fatalf("query of unregistered device: %v", err)
 			}
 			if res, err := d.Register(ctx); err != nil || res.StatusCode != 200 {
 				t.Fatalf("register: %v %v", res, err)
 			}
-			info, err := s.QueryDeviceInfo(ctx, devID)
+			info, err := s.QueryDeviceInfo(ctx, DeviceRef{ID: devID})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if info.DeviceName != "门口" || info.Manufacturer != "Hikvision" || info.Channel != 1 {
 				t.Errorf("info %+v", info)
 			}
-			cat, err := s.QueryCatalog(ctx, devID)
+			cat, err := s.QueryCatalog(ctx, DeviceRef{ID: devID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +185,7 @@ func TestQueries(t *testing.T) {
 			d.SetCatalogParts(1)
 			short, cancel := contextWithTimeout(ctx, 500*time.Millisecond)
 			defer cancel()
-			cat, err = s.QueryCatalog(short, devID)
+			cat, err = s.QueryCatalog(short, DeviceRef{ID: devID})
 			if !errors.Is(err, ErrPartialCatalog) || cat == nil || len(cat.Items) != 2 || cat.SumNum != 5 {
 				t.Fatalf("partial catalog: %+v %v", cat, err)
 			}
@@ -210,8 +218,14 @@ func TestListenAfter(t *testing.T) {
 		t.Fatal("listening before ListenAfter was closed")
 	case <-time.After(200 * time.Millisecond):
 	}
+	// The device's address is known before the registrar listens: its status recorded it.
+	d := &sim.Scripted{ID: devID, Password: devPW, Server: "127.0.0.1:5060", Transport: "udp", Expires: 3600}
+	t.Cleanup(d.Close)
+	if err := d.Start(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
-	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: "127.0.0.1:1",
+	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: d.LocalAddr(),
 		RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
 	close(gate)
 	select {
@@ -219,7 +233,7 @@ func TestListenAfter(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("not listening after ListenAfter was closed")
 	}
-	d := device(t, s, "udp", devID, devPW)
+	d.Server = s.UDPAddr()
 	if res, err := d.Keepalive(testCtx(t)); err != nil || res.StatusCode != 200 {
 		t.Fatalf("first keepalive of a seeded device: want 200, got %v %v", res, err)
 	}

@@ -27,3 +27,11 @@ func (s *Server) infoOrDebug(l *logThrottle, now time.Time) func(msg string, arg
 	}
 	return s.log.Debug
 }
+
+// warnOrDebug returns s.log.Warn when l lets a line through, else s.log.Debug.
+func (s *Server) warnOrDebug(l *logThrottle, now time.Time) func(msg string, args ...any) {
+	if l.allow(now) {
+		return s.log.Warn
+	}
+	return s.log.Debug
+}

@@ -1,30 +1,40 @@
 package sipd
 
-import "net/netip"
+import "time"
 
 // A NAT may give a device's UDP flow a new external port (its mapping timed out, or
 // the router restarted) while the device stays registered. Its keepalives then arrive
 // from the registered IP on a new port, and requests sent to the old port are lost.
-// The binding follows the port of the latest keepalive. The IP must stay the same: a
-// device from a new IP must register again (and authenticate). Over TCP the connection
-// identifies the device, so a TCP binding never moves this way.
+//
+// A keepalive is not authenticated, so one from a new port does not move the binding
+// while the device is alive at the old one: the next INVITE would go to whoever sent it,
+// with the receiver's address and SSRC, and their 200 would become the dialog. It is
+// answered 404, which makes a real device register again, authenticated, from where it
+// is now; the binding moves then. So a real rebinding recovers within one keepalive
+// interval and one registration round.
+//
+// The binding follows a keepalive from a new port on its own only when the device has
+// evidently moved: the registered IP, over UDP, after the old port has been silent for
+// the device's whole keepalive timeout (the one its Camera's silence watch uses, or
+// three keepalive intervals). A forger can then take over only a device that would show
+// Offline anyway. Over TCP the connection identifies the device, and a new connection
+// must register again.
 
-// followPort points id's UDP binding at src when src is the registered IP on another
-// port. It reports whether the binding moved.
-func (t *bindingTable) followPort(id string, src source) bool {
-	if src.transport != "UDP" {
+// rebound moves e's UDP binding to src when src is its registered IP on another port
+// and the old port has been silent for the device's keepalive timeout (defaultSilence
+// when it is not watched). It reports whether it did; mu must be held.
+func (t *bindingTable) rebound(e *deviceEntry, src source, now time.Time, defaultSilence time.Duration) bool {
+	if src.transport != "UDP" || e.binding.Transport != "UDP" || e.remote.Addr() != src.addr.Addr() {
 		return false
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := t.devices[id]
-	if e == nil || !e.live || e.binding.Transport != "UDP" {
-		return false
+	silence := defaultSilence
+	if e.silence > 0 {
+		silence = e.silence
 	}
-	registered, err := netip.ParseAddrPort(e.binding.RemoteAddr)
-	if err != nil || registered == src.addr || registered.Addr().Unmap() != src.addr.Addr() {
+	if now.Sub(lastSignOfLife(&e.binding)) < silence {
 		return false
 	}
 	e.binding.RemoteAddr = src.addr.String()
+	t.setRemote(e)
 	return true
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -44,10 +43,11 @@ func (e *QueryError) Error() string {
 }
 
 // QueryDeviceInfo asks a registered device for its DeviceInfo and waits for the answer.
-func (s *Server) QueryDeviceInfo(ctx context.Context, deviceID string) (*manscdp.DeviceInfo, error) {
+// It acts only through a binding dev.Owner holds (ErrNotOwner otherwise).
+func (s *Server) QueryDeviceInfo(ctx context.Context, dev DeviceRef) (*manscdp.DeviceInfo, error) {
 	ctx, cancel := s.queryContext(ctx)
 	defer cancel()
-	q, err := s.startQuery(ctx, deviceID, "DeviceInfo")
+	q, err := s.startQuery(ctx, dev, "DeviceInfo")
 	if err != nil {
 		return nil, err
 	}
@@ -61,19 +61,19 @@ func (s *Server) QueryDeviceInfo(ctx context.Context, deviceID string) (*manscdp
 	case err := <-q.failed:
 		return nil, err
 	case <-ctx.Done():
-		return nil, fmt.Errorf("sipd: DeviceInfo of %s: %w", deviceID, ctx.Err())
-	case <-s.queries.stop:
+		return nil, fmt.Errorf("sipd: DeviceInfo of %s: %w", dev.ID, ctx.Err())
+	case <-s.stopping:
 		return nil, ErrStopped
 	}
 }
 
 // QueryCatalog asks a registered device for its Catalog and joins the response parts by
 // SN until SumNum items arrived. When ctx ends first it returns the items received so
-// far with ErrPartialCatalog.
-func (s *Server) QueryCatalog(ctx context.Context, deviceID string) (*manscdp.Catalog, error) {
+// far with ErrPartialCatalog. It acts only through a binding dev.Owner holds.
+func (s *Server) QueryCatalog(ctx context.Context, dev DeviceRef) (*manscdp.Catalog, error) {
 	ctx, cancel := s.queryContext(ctx)
 	defer cancel()
-	q, err := s.startQuery(ctx, deviceID, "Catalog")
+	q, err := s.startQuery(ctx, dev, "Catalog")
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +91,11 @@ func (s *Server) QueryCatalog(ctx context.Context, deviceID string) (*manscdp.Ca
 	case err := <-q.failed:
 		return nil, err
 	case <-ctx.Done():
-	case <-s.queries.stop:
+	case <-s.stopping:
 	}
 	c := collected()
-	s.log.Info("catalog incomplete", "device", deviceID, "received", len(c.Items), "sumNum", c.SumNum)
-	return c, fmt.Errorf("%w: %d of %d items from %s", ErrPartialCatalog, len(c.Items), c.SumNum, deviceID)
+	s.log.Info("catalog incomplete", "device", dev.ID, "received", len(c.Items), "sumNum", c.SumNum)
+	return c, fmt.Errorf("%w: %d of %d items from %s", ErrPartialCatalog, len(c.Items), c.SumNum, dev.ID)
 }
 
 func (s *Server) queryContext(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -107,94 +107,80 @@ func (s *Server) queryContext(ctx context.Context) (context.Context, context.Can
 
 // startQuery registers a waiter, sends the Query MESSAGE, and watches its transaction
 // in the background; a non-2xx answer or a timeout is reported on q.failed.
-func (s *Server) startQuery(ctx context.Context, deviceID, cmd string) (*pendingQuery, error) {
+func (s *Server) startQuery(ctx context.Context, dev DeviceRef, cmd string) (*pendingQuery, error) {
 	select {
 	case <-s.ready:
 	default:
 		return nil, ErrStopped
 	}
-	b, ok := s.table.lookup(deviceID)
-	if !ok {
-		return nil, ErrNotRegistered
-	}
-	remote, err := netip.ParseAddrPort(b.RemoteAddr)
-	if err != nil {
-		return nil, fmt.Errorf("%w: bad remote address %q", ErrUnreachable, b.RemoteAddr)
-	}
-	q, err := s.queries.add(deviceID, cmd, remote.Addr().String(), s.catalogLimits())
+	b, err := s.table.lookupOwned(dev)
 	if err != nil {
 		return nil, err
 	}
-	var conn *tcpConn
-	if b.Transport == "TCP" {
-		if conn = s.conns.get(remote); conn == nil {
-			s.queries.remove(q)
-			return nil, fmt.Errorf("%w: TCP connection of %s is closed", ErrUnreachable, deviceID)
-		}
+	dst, err := s.bindingSource(b)
+	if err != nil {
+		return nil, err
 	}
-	msg, branch := s.buildQuery(b, remote, conn, cmd, q.key.sn)
-	tx := s.queries.addTx(branch)
-	if err := s.send(source{transport: b.Transport, addr: remote, conn: conn}, msg); err != nil {
-		s.queries.removeTx(branch)
+	q, err := s.queries.add(dev.ID, cmd, dst.addr.Addr().String(), s.catalogLimits())
+	if err != nil {
+		return nil, err
+	}
+	msg, branch := s.buildQuery(b, dst, cmd, q.key.sn)
+	tx, err := s.txs.add(txKey{branch: branch, method: sip.MESSAGE}, dst)
+	if err != nil {
+		s.queries.remove(q)
+		return nil, err
+	}
+	if err := s.send(dst, msg); err != nil {
+		s.txs.remove(tx)
 		s.queries.remove(q)
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
-	go s.runClientTx(ctx, tx, q, msg, source{transport: b.Transport, addr: remote, conn: conn})
+	go func() {
+		defer s.txs.remove(tx)
+		out, err := s.await(ctx, tx, msg)
+		switch {
+		case err == nil && out.final.StatusCode >= 300:
+			q.fail(&QueryError{Code: out.final.StatusCode, Reason: deviceText(out.final.Reason, maxReasonLen)})
+		case errors.Is(err, ErrTimeout):
+			q.fail(fmt.Errorf("%w: no answer to %s query", ErrUnreachable, q.cmd))
+		}
+	}()
 	return q, nil
 }
 
-// runClientTx retransmits over UDP (RFC 3261 §17.1.2: T1 doubling up to T2) until a
-// final response or Timer F (64*T1), and reports failures to the waiter.
-func (s *Server) runClientTx(ctx context.Context, tx *clientTx, q *pendingQuery, msg []byte, dst source) {
-	defer s.queries.removeTx(tx.branch)
-	const t1, t2 = 500 * time.Millisecond, 4 * time.Second
-	timerF := time.NewTimer(64 * t1)
-	defer timerF.Stop()
-	interval := t1
-	retransmit := time.NewTimer(interval)
-	defer retransmit.Stop()
-	if dst.conn != nil {
-		retransmit.Stop()
+// bindingSource is where requests to a device go: over UDP to the address it
+// registered from, over TCP on its connection from there while it is open.
+func (s *Server) bindingSource(b Binding) (source, error) {
+	remote, err := netip.ParseAddrPort(b.RemoteAddr)
+	if err != nil {
+		return source{}, fmt.Errorf("%w: bad remote address %q", ErrUnreachable, b.RemoteAddr)
 	}
-	fail := func(err error) {
-		select {
-		case q.failed <- err:
-		default:
-		}
+	if b.Transport != "TCP" {
+		return source{transport: "UDP", addr: remote}, nil
 	}
-	for {
-		select {
-		case res := <-tx.responses:
-			if res.StatusCode < 200 {
-				retransmit.Stop() // a provisional answer stops retransmissions over UDP
-				continue
-			}
-			if res.StatusCode >= 300 {
-				fail(&QueryError{Code: res.StatusCode, Reason: res.Reason})
-			}
-			return
-		case <-retransmit.C:
-			_ = s.send(dst, msg)
-			interval = min(2*interval, t2)
-			retransmit.Reset(interval)
-		case <-timerF.C:
-			fail(fmt.Errorf("%w: no answer to %s query", ErrUnreachable, q.cmd))
-			return
-		case <-ctx.Done():
-			return
-		case <-s.queries.stop:
-			return
-		}
+	conn := s.conns.get(remote)
+	if conn == nil {
+		return source{}, fmt.Errorf("%w: TCP connection of %s is closed", ErrUnreachable, b.DeviceID)
+	}
+	return source{transport: "TCP", addr: remote, conn: conn}, nil
+}
+
+// fail reports a failure to the query's waiter.
+func (q *pendingQuery) fail(err error) {
+	select {
+	case q.failed <- err:
+	default:
 	}
 }
 
 // buildQuery writes the Query MESSAGE to the device's Contact.
-func (s *Server) buildQuery(b Binding, remote netip.AddrPort, conn *tcpConn, cmd string, sn int) ([]byte, string) {
+func (s *Server) buildQuery(b Binding, dst source, cmd string, sn int) ([]byte, string) {
 	var uri sip.Uri
 	if err := sip.ParseUri(b.Contact, &uri); err != nil || uri.Host == "" {
-		uri = sip.Uri{Scheme: "sip", User: b.DeviceID, Host: remote.Addr().String(), Port: int(remote.Port())}
+		uri = sip.Uri{Scheme: "sip", User: b.DeviceID, Host: dst.addr.Addr().String(), Port: int(dst.addr.Port())}
 	}
-	host, port := s.viaAddr(remote, conn)
+	host, port := s.viaAddr(dst.addr, dst.conn)
 	branch := "z9hG4bK" + randHex(10)
 	req := sip.NewRequest(sip.MESSAGE, uri)
 	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: b.Transport, Host: host, Port: port, Params: sip.NewParams()}
@@ -269,30 +255,18 @@ type pendingQuery struct {
 	heldBytes int
 }
 
-type clientTx struct {
-	branch    string
-	responses chan *sip.Response
-}
-
-// queryTable holds the outstanding queries and their MESSAGE transactions, both
-// bounded by MaxQueries.
+// queryTable holds the outstanding queries, bounded by MaxQueries; their MESSAGE
+// transactions are the registrar's client transactions (transaction.go).
 type queryTable struct {
 	mu      sync.Mutex
 	pending map[queryKey]*pendingQuery
-	txs     map[string]*clientTx
 	max     int
 	sn      atomic.Int64
-	stop    chan struct{}
 	stopped bool
 }
 
 func newQueryTable(max int) *queryTable {
-	return &queryTable{
-		pending: make(map[queryKey]*pendingQuery),
-		txs:     make(map[string]*clientTx),
-		max:     max,
-		stop:    make(chan struct{}),
-	}
+	return &queryTable{pending: make(map[queryKey]*pendingQuery), max: max}
 }
 
 func (t *queryTable) add(deviceID, cmd, remoteIP string, limits catalogLimits) (*pendingQuery, error) {
@@ -323,39 +297,6 @@ func (t *queryTable) remove(q *pendingQuery) {
 	defer t.mu.Unlock()
 	if t.pending[q.key] == q {
 		delete(t.pending, q.key)
-	}
-}
-
-func (t *queryTable) addTx(branch string) *clientTx {
-	tx := &clientTx{branch: branch, responses: make(chan *sip.Response, 1)}
-	t.mu.Lock()
-	t.txs[branch] = tx
-	t.mu.Unlock()
-	return tx
-}
-
-func (t *queryTable) removeTx(branch string) {
-	t.mu.Lock()
-	delete(t.txs, branch)
-	t.mu.Unlock()
-}
-
-// onResponse routes a response to its transaction by the top Via branch.
-func (t *queryTable) onResponse(res *sip.Response) {
-	via := res.Via()
-	if via == nil {
-		return
-	}
-	branch, _ := paramValue(via.Params, "branch")
-	t.mu.Lock()
-	tx := t.txs[branch]
-	t.mu.Unlock()
-	if tx == nil {
-		return
-	}
-	select {
-	case tx.responses <- res:
-	default: // a retransmitted final response: the first one is being handled
 	}
 }
 
@@ -396,14 +337,11 @@ func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message,
 	return deliveredNone
 }
 
-// closeAll wakes every waiter at shutdown.
+// closeAll refuses new queries at shutdown; the waiters wake on Server.stopping.
 func (t *queryTable) closeAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.stopped {
-		t.stopped = true
-		close(t.stop)
-	}
+	t.stopped = true
 }
 
 // randHex returns 2n random hex digits for tags, branches and Call-IDs.

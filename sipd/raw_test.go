@@ -78,6 +78,14 @@ func (p *rawPeer) localPort() string {
 	return port
 }
 
+// source is the registrar's view of p: where its requests come from.
+func (p *rawPeer) source() source {
+	if p.tcp != nil {
+		return source{transport: "TCP", addr: p.tcp.LocalAddr().(*net.TCPAddr).AddrPort()}
+	}
+	return source{transport: "UDP", addr: p.udp.LocalAddr().(*net.UDPAddr).AddrPort()}
+}
+
 func (p *rawPeer) send(msg string) {
 	p.t.Helper()
 	var err error
@@ -397,13 +405,13 @@ func TestNonceRules(t *testing.T) {
 		}
 	})
 	t.Run("expired genuine nonce is stale", func(t *testing.T) {
-		old := string(s.nonces.mint(nil, devID, time.Now().Add(-10*time.Minute)))
+		old := string(s.nonces.mint(nil, devID, p.source(), time.Now().Add(-10*time.Minute)))
 		if res := p.exchange(authRequest(t, s, port, "e1", old, "00000001", 8, "3600")); !stale(res) {
 			t.Fatalf("expired: %d %q", res.StatusCode, header(res, "WWW-Authenticate"))
 		}
 	})
 	t.Run("nonce of another device or tampered", func(t *testing.T) {
-		other := string(s.nonces.mint(nil, "34020000001320000099", time.Now()))
+		other := string(s.nonces.mint(nil, "34020000001320000099", p.source(), time.Now()))
 		for _, n := range []string{other, strings.Repeat("0", nonceLen), "short"} {
 			res := p.exchange(authRequest(t, s, port, "t1", n, "00000001", 9, "3600"))
 			if res.StatusCode != 401 || stale(res) {

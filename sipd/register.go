@@ -2,6 +2,7 @@ package sipd
 
 import (
 	"errors"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +22,13 @@ func (s *Server) handleRegister(req *sip.Request, src source, now time.Time) {
 	if !ok {
 		return
 	}
-	if !s.authenticate(req, src, deviceID, creds, now) {
-		return
+	use, verdict, answered := s.authenticate(req, src, deviceID, creds, now)
+	switch verdict {
+	case replayOK:
+		s.replay.record(use, s.bind(req, src, deviceID, creds.Owner, now))
+	case replayRetransmission:
+		s.answerAgain(req, src, deviceID, creds.Owner, answered, now)
 	}
-	s.bind(req, src, deviceID, creds.Owner, now)
 }
 
 // refuseRegister answers a REGISTER that goes no further, counting it under result.
@@ -52,7 +56,9 @@ func (s *Server) identify(req *sip.Request, src source, now time.Time) (string, 
 		s.refuseRegister(req, src, resBadRequest, 400, "Missing Device ID In To")
 		return "", Credentials{}, false
 	}
-	if s.limiter.blocked(deviceID, src.addr.Addr(), now) {
+	// The device refreshing from where it is registered is never held back: failures
+	// counted at its address (a neighbour behind the same NAT) are not its own.
+	if s.limiter.blocked(deviceID, src.addr.Addr(), now) && !s.table.boundAt(deviceID, src) {
 		s.metrics.authFailure(failBlocked)
 		s.log.Debug("REGISTER refused during cool-down", "device", deviceID, "source", src.addr.String())
 		s.refuseRegister(req, src, resForbidden, 403, "Forbidden (Too Many Failures)")
@@ -88,29 +94,28 @@ func (s *Server) identify(req *sip.Request, src source, now time.Time) (string, 
 }
 
 // authenticate checks the REGISTER's digest against creds: a fresh, unreplayed nonce of
-// ours, the right realm and algorithm, the right password. Anything short of that is
-// challenged (401) or refused (400, 403).
-func (s *Server) authenticate(req *sip.Request, src source, deviceID string, creds Credentials, now time.Time) bool {
+// ours, sent to where the REGISTER comes from, the right realm and algorithm, the right
+// password. Anything short of that is challenged (401) or refused (400, 403), and the
+// verdict is not replayOK. A retransmission of an accepted REGISTER is
+// replayRetransmission, with what the original was answered.
+func (s *Server) authenticate(req *sip.Request, src source, deviceID string, creds Credentials, now time.Time) (nonceUse, replayVerdict, registerAnswer) {
+	refused := func() (nonceUse, replayVerdict, registerAnswer) { return nonceUse{}, replayReused, registerAnswer{} }
 	authz := headerValue(req, "Authorization")
 	if authz == "" {
 		s.challenge(req, src, deviceID, now, false)
-		return false
+		return refused()
 	}
 	a, err := parseAuthorization(authz)
 	if err != nil {
 		s.log.Debug("malformed Authorization", "device", deviceID, "source", src.addr.String(), "error", err)
 		s.refuseRegister(req, src, resBadRequest, 400, "Malformed Authorization")
-		return false
-	}
-	if a.username != deviceID && (creds.Username == "" || a.username != creds.Username) {
-		s.refuse(req, src, deviceID, now, failUsername, "Forbidden (Username Mismatch)", "digest username is neither the device ID nor its user name")
-		return false
+		return refused()
 	}
 	alg := parseAlg(a.algorithm)
 	if a.realm != s.cfg.Realm || alg == algUnknown || (alg == algSHA256 && !s.cfg.SHA256) {
 		// Credentials for another realm or an algorithm not offered: challenge afresh.
 		s.challenge(req, src, deviceID, now, false)
-		return false
+		return refused()
 	}
 	qop := a.qop != ""
 	var nc uint32
@@ -119,47 +124,88 @@ func (s *Server) authenticate(req *sip.Request, src source, deviceID string, cre
 		nc, ok = parseNC(a.nc)
 		if !strings.EqualFold(a.qop, "auth") || !ok || a.cnonce == "" {
 			s.refuseRegister(req, src, resBadRequest, 400, "Malformed Authorization (qop)")
-			return false
+			return refused()
 		}
 	}
-	issued, status := s.nonces.check(a.nonce, deviceID, now)
-	if status == nonceInvalid {
+	// Only an answer to a challenge of ours sent to this source goes further: nothing
+	// else can count as a failure (limiter.go), and whoever did not receive the
+	// challenge is simply challenged.
+	checked, status := s.nonces.check(a.nonce, deviceID, now)
+	if status == nonceInvalid || !s.nonces.sentTo(checked, src) {
 		s.challenge(req, src, deviceID, now, false)
-		return false
+		return refused()
+	}
+	if a.username != deviceID && (creds.Username == "" || a.username != creds.Username) {
+		s.refuse(req, src, deviceID, now, failUsername, "Forbidden (Username Mismatch)", "digest username is neither the device ID nor its user name")
+		return refused()
 	}
 	if !digestMatches(alg, &a, creds.Password, string(req.Method)) {
 		s.refuse(req, src, deviceID, now, failWrongPassword, "Forbidden (Wrong Password)", "wrong password")
-		return false
+		return refused()
 	}
 	if status == nonceStale {
 		s.challenge(req, src, deviceID, now, true)
-		return false
+		return refused()
 	}
-	switch s.replay.check(a.nonce, issued, qop, nc, originOf(req, src), now.UnixMilli(), s.cfg.NonceReuseWindow.Milliseconds()) {
+	// A copy: a slice of the request's Authorization header, as a key of the replay
+	// record, would keep the whole header alive for the nonce's lifetime (0.7 KB a
+	// device); Go's maps also take the key of every assignment, not only the first.
+	use := nonceUse{nonce: strings.Clone(a.nonce), issuedMs: checked.issuedMs, qop: qop, nc: nc, origin: originOf(req, src), request: s.requestHash(src)}
+	verdict, answered := s.replay.check(use, now.UnixMilli(), s.cfg.NonceReuseWindow.Milliseconds())
+	switch verdict {
 	case replayReused, replayLost:
 		s.challenge(req, src, deviceID, now, true)
-		return false
+		return refused()
+	case replayRetransmission:
+		return use, verdict, answered
 	}
 	s.limiter.succeed(deviceID, src.addr.Addr())
 	s.table.authSucceeded(deviceID)
-	return true
+	return use, replayOK, registerAnswer{}
+}
+
+// requestHash hashes the bytes of the request src carries, with the registrar's own
+// seed, so that nobody can make two requests collide on purpose.
+func (s *Server) requestHash(src source) uint64 {
+	return maphash.Bytes(s.hashSeed, src.msg)
+}
+
+// answerAgain answers a retransmission of an accepted REGISTER as the original was
+// answered, without applying it again: between the two, the device may have
+// registered anew or unregistered, and a retransmission must not undo that.
+func (s *Server) answerAgain(req *sip.Request, src source, deviceID, owner string, a registerAnswer, now time.Time) {
+	date := time.UnixMilli(a.dateMs)
+	switch a.kind {
+	case answerPending:
+		// The original is being handled; its answer is on its way.
+	case answerRegistered:
+		if contact := req.Contact(); contact != nil {
+			s.answerRegistered(req, src, contact, int64(a.granted), date)
+		}
+	case answerUnregistered:
+		s.answerUnregistered(req, src, date)
+	case answerUnchanged:
+		s.bind(req, src, deviceID, owner, now)
+	}
 }
 
 // bind applies an authenticated REGISTER: unregister, query, or (re)register with the
-// requested lifetime clamped to [MinExpires, MaxExpires].
-func (s *Server) bind(req *sip.Request, src source, deviceID, owner string, now time.Time) {
+// requested lifetime clamped to [MinExpires, MaxExpires]. It returns what it did, for
+// retransmissions of the REGISTER.
+func (s *Server) bind(req *sip.Request, src source, deviceID, owner string, now time.Time) registerAnswer {
 	contact := req.Contact()
 	requested, bad := requestedExpires(req, contact)
 	switch {
 	case bad != "":
 		s.refuseRegister(req, src, resBadRequest, 400, bad)
 	case requested == 0:
-		s.unbind(req, src, deviceID, now)
+		return s.unbind(req, src, deviceID, now)
 	case contact == nil:
 		s.answerBindings(req, src, deviceID, now)
 	default:
-		s.register(req, src, contact, deviceID, owner, requested, now)
+		return s.register(req, src, contact, deviceID, owner, requested, now)
 	}
+	return registerAnswer{kind: answerUnchanged}
 }
 
 // requestedExpires is the lifetime a REGISTER asks for, from the Contact's expires
@@ -194,14 +240,20 @@ func requestedExpires(req *sip.Request, contact *sip.ContactHeader) (int64, stri
 }
 
 // unbind ends the device's registration (Expires: 0).
-func (s *Server) unbind(req *sip.Request, src source, deviceID string, now time.Time) {
+func (s *Server) unbind(req *sip.Request, src source, deviceID string, now time.Time) registerAnswer {
 	if s.table.unregister(deviceID, now) {
 		s.notify(deviceID)
 		s.log.Info("device unregistered", "device", deviceID, "source", src.addr.String())
 	}
 	s.metrics.registration(resUnregistered)
+	s.answerUnregistered(req, src, now)
+	return registerAnswer{kind: answerUnregistered, dateMs: now.UnixMilli()}
+}
+
+// answerUnregistered answers 200 to an unregistration: Date and Expires: 0.
+func (s *Server) answerUnregistered(req *sip.Request, src source, date time.Time) {
 	rb := s.newResponse(req, src, 200, "OK")
-	s.writeDate(rb, now)
+	s.writeDate(rb, date)
 	rb.header("Expires", "0")
 	s.finish(rb, src)
 }
@@ -220,7 +272,7 @@ func (s *Server) answerBindings(req *sip.Request, src source, deviceID string, n
 
 // register records the device's (re)registration for the granted lifetime and
 // answers 200 with the GB Date header.
-func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHeader, deviceID, owner string, requested int64, now time.Time) {
+func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHeader, deviceID, owner string, requested int64, now time.Time) registerAnswer {
 	if requested < 0 {
 		requested = int64(s.cfg.DefaultExpires / time.Second)
 	}
@@ -229,7 +281,7 @@ func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHead
 		rb := s.newResponse(req, src, 423, "Interval Too Brief")
 		rb.header("Min-Expires", s.minExpiresText)
 		s.finish(rb, src)
-		return
+		return registerAnswer{kind: answerUnchanged}
 	}
 	granted := min(requested, int64(s.cfg.MaxExpires/time.Second))
 	lifetime := time.Duration(granted) * time.Second
@@ -249,7 +301,7 @@ func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHead
 	if err != nil {
 		s.log.Error("cannot record registration", "device", deviceID, "error", err)
 		s.unavailable(req, src)
-		return
+		return registerAnswer{kind: answerUnchanged}
 	}
 	if outcome.refreshed {
 		s.metrics.registration(resRefreshed)
@@ -265,6 +317,7 @@ func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHead
 		s.notify(deviceID)
 	}
 	s.answerRegistered(req, src, contact, granted, now)
+	return registerAnswer{kind: answerRegistered, granted: int32(granted), dateMs: now.UnixMilli()}
 }
 
 // answerRegistered answers 200 to a registration: Date, Expires, and the Contact with
@@ -310,7 +363,7 @@ func (s *Server) challenge(req *sip.Request, src source, deviceID string, now ti
 		s.metrics.registration(resChallenged)
 	}
 	var nb [nonceLen]byte
-	nonce := s.nonces.mint(nb[:0], deviceID, now)
+	nonce := s.nonces.mint(nb[:0], deviceID, src, now)
 	rb := s.newResponse(req, src, 401, "Unauthorized")
 	qop := !s.cfg.DisableQop
 	if s.cfg.SHA256 {

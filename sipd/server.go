@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -105,12 +106,21 @@ type Config struct {
 	MaxCatalogBytes int
 	// QueryTimeout bounds a query whose context has no deadline (default 30s).
 	QueryTimeout time.Duration
-	// MaxInvites bounds the live video INVITEs in flight (default 64); past it Invite
-	// returns ErrTooManyInvites at once and the caller retries later. MaxDialogs bounds
-	// the live media dialogs the registrar holds, and the device-ended ones it remembers
-	// until asked (default 4096 each); past it Invite returns ErrTooManyDialogs.
-	MaxInvites int
-	MaxDialogs int
+	// MaxInvites bounds the live video INVITEs in flight (default 64), and
+	// MaxInvitesPerDevice those to one device (default 4), so that a device answering
+	// 100 Trying and then nothing holds only its own share; past either Invite returns
+	// ErrTooManyInvites at once and the caller retries later. An INVITE given up on
+	// after a provisional answer keeps its slot until its CANCEL is done. MaxDialogs
+	// bounds the live media dialogs the registrar holds, and the device-ended ones it
+	// remembers until asked (default 4096 each); past it Invite returns
+	// ErrTooManyDialogs.
+	MaxInvites          int
+	MaxInvitesPerDevice int
+	MaxDialogs          int
+	// MaxTransactions bounds the requests the registrar has sent and awaits an answer
+	// to: queries, INVITEs, CANCELs and BYEs (default MaxQueries + 4*MaxInvites +
+	// MaxDialogs); past it the request fails with ErrTooManyTransactions.
+	MaxTransactions int
 	// InviteTimeout bounds an INVITE whose context has no deadline (default 32s, Timer
 	// B), provisional answers included.
 	InviteTimeout time.Duration
@@ -122,12 +132,19 @@ type Config struct {
 	// then a device's requests go unanswered and its retransmissions land later, instead
 	// of drawing 503s that make it register again.
 	ListenAfter <-chan struct{}
-	// UDPWorkers is the number of goroutines handling UDP requests (default GOMAXPROCS).
+	// UDPReaders is the number of goroutines reading the UDP socket, a batch of
+	// datagrams at a time (default 2: while one is descheduled the other keeps draining
+	// the socket, whose overflow the kernel drops, keepalives of registered devices
+	// among them). UDPWorkers is the number of goroutines handling what they read
+	// (default GOMAXPROCS).
+	UDPReaders int
 	UDPWorkers int
 	// MaxQueuedDatagrams bounds the UDP datagrams read but not yet handled (default
-	// 2048, about 100 ms of work at full speed). Past it the registrar is over capacity
-	// and sheds load: a request is answered 503 with Retry-After straight from its raw
-	// header lines, which costs a fraction of handling it, so devices back off instead of
+	// 2048, about 100 ms of work at full speed). They wait in a fair queue: datagrams
+	// from registered devices first, then every other source in turn (intake.go). Past
+	// the bound the registrar is over capacity and sheds load: the heaviest sender's
+	// newest request is answered 503 with Retry-After straight from its raw header
+	// lines, which costs a fraction of handling it, so devices back off instead of
 	// retransmitting into a queue that only grows.
 	MaxQueuedDatagrams int
 	// MaxQueueDelay is how long a datagram may wait for a worker (default 400 ms, under
@@ -234,10 +251,13 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxCatalogBytes, cfg.MaxCatalogItems*256)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
 	setInt(&cfg.MaxInvites, DefaultMaxInvites)
+	setInt(&cfg.MaxInvitesPerDevice, 4)
 	setInt(&cfg.MaxDialogs, 4096)
+	setInt(&cfg.MaxTransactions, cfg.MaxQueries+4*cfg.MaxInvites+cfg.MaxDialogs)
 	setDur(&cfg.InviteTimeout, 64*timerT1)
 	setDur(&cfg.SweepInterval, time.Second)
 	setDur(&cfg.KeepaliveHoldoff, time.Second)
+	setInt(&cfg.UDPReaders, 2)
 	setInt(&cfg.UDPWorkers, runtime.GOMAXPROCS(0))
 	setInt(&cfg.MaxQueuedDatagrams, 2048)
 	setDur(&cfg.MaxQueueDelay, 400*time.Millisecond)
@@ -273,17 +293,21 @@ type Server struct {
 	parser   *sip.Parser
 	metrics  *metrics
 
-	nonces  *nonceMinter
-	replay  *replayTracker
-	limiter *limiter
-	table   *bindingTable
-	queries *queryTable
-	dialogs *dialogTable  // media dialogs (dialog.go)
-	invites chan struct{} // INVITEs in flight, at most MaxInvites
+	nonces *nonceMinter
+	replay *replayTracker
+	// hashSeed keys the hashes of requests the replay tracker compares.
+	hashSeed maphash.Seed
+	limiter  *limiter
+	table    *bindingTable
+	queries  *queryTable
+	txs      *clientTxs   // requests sent and awaiting an answer (transaction.go)
+	dialogs  *dialogTable // media dialogs (dialog.go)
+	invites  *inviteSlots // INVITEs in flight (invite.go)
 
-	// overlongLog and movedLog throttle the logs of bodies longer than their
-	// Content-Length and of MESSAGEs from another address than the registration.
-	overlongLog, movedLog logThrottle
+	// overlongLog, movedLog and oversizeLog throttle the logs of bodies longer than
+	// their Content-Length, of MESSAGEs from another address than the registration, and
+	// of datagrams over MaxMessageSize.
+	overlongLog, movedLog, oversizeLog logThrottle
 	// shedLog throttles the log of shed load.
 	shedLog logThrottle
 
@@ -295,10 +319,13 @@ type Server struct {
 
 	started atomic.Bool
 	ready   chan struct{}
-	udp     *net.UDPConn
-	tcp     *net.TCPListener
-	conns   *tcpConns
-	wg      sync.WaitGroup
+	// stopping is closed when Start's context ends: every request waiting for an
+	// answer gives up.
+	stopping chan struct{}
+	udp      *net.UDPConn
+	tcp      *net.TCPListener
+	conns    *tcpConns
+	wg       sync.WaitGroup
 }
 
 // New validates cfg and returns a Server that will serve store's devices.
@@ -324,14 +351,17 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 		metrics:  m,
 		nonces:   newNonceMinter(cfg.NonceKey, cfg.NonceLifetime),
 		replay:   newReplayTracker(cfg.NonceLifetime, cfg.MaxNonceEntries),
+		hashSeed: maphash.MakeSeed(),
 		limiter:  newLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.AuthCooldown, cfg.MaxLimiterEntries),
 		table:    newBindingTable(cfg.MaxDevices, cfg.KeepaliveHoldoff, m.activeBindings),
 		ready:    make(chan struct{}),
+		stopping: make(chan struct{}),
 		conns:    newTCPConns(cfg.MaxTCPConns, cfg.MaxTCPConnsPerAddr),
 	}
 	s.parser.MaxMessageLength = cfg.MaxMessageSize
 	s.queries = newQueryTable(cfg.MaxQueries)
-	s.dialogs, s.invites = newDialogTable(cfg.MaxDialogs), make(chan struct{}, cfg.MaxInvites)
+	s.txs = newClientTxs(cfg.MaxTransactions)
+	s.dialogs, s.invites = newDialogTable(cfg.MaxDialogs), newInviteSlots(cfg.MaxInvites, cfg.MaxInvitesPerDevice)
 	s.opaque = s.nonces.opaque(cfg.Realm)
 	s.retryAfter = fmt.Sprint(int((cfg.RetryAfter + time.Second - 1) / time.Second))
 	s.minExpiresText = fmt.Sprint(int(cfg.MinExpires / time.Second))
@@ -362,10 +392,12 @@ func (s *Server) Start(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	intake := make(chan datagram, s.cfg.MaxQueuedDatagrams)
-	s.goRun(func() { s.readUDP(intake) })
+	in := newIntake(s.cfg.MaxQueuedDatagrams)
+	for range s.cfg.UDPReaders {
+		s.goRun(func() { s.readUDP(in) })
+	}
 	for range s.cfg.UDPWorkers {
-		s.goRun(func() { s.handleUDP(intake) })
+		s.goRun(func() { s.handleUDP(in) })
 	}
 	s.goRun(func() { s.serveTCP() })
 	s.goRun(func() { s.sweep(runCtx) })
@@ -376,6 +408,7 @@ func (s *Server) Start(ctx context.Context) error {
 	_ = tcp.Close()
 	s.conns.closeAll()
 	s.queries.closeAll()
+	close(s.stopping)
 	cancel()
 	s.wg.Wait()
 	return nil

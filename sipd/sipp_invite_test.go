@@ -23,7 +23,7 @@ func TestSippInvite(t *testing.T) {
 		run  func(t *testing.T, s *Server)
 	}{
 		{"invite-uas.xml", func(t *testing.T, s *Server) {
-			dlg, err := s.Invite(testCtx(t), devID, "", sdp.Session{Addr: "127.0.0.1", Port: 30000, SSRC: "0200000001"})
+			dlg, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 30000, SSRC: "0200000001"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -35,7 +35,7 @@ func TestSippInvite(t *testing.T) {
 			}
 		}},
 		{"invite-busy.xml", func(t *testing.T, s *Server) {
-			_, err := s.Invite(testCtx(t), devID, "", sdp.Session{Addr: "127.0.0.1", Port: 30000, SSRC: "0200000001"})
+			_, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 30000, SSRC: "0200000001"})
 			var de *DialogError
 			if !errors.As(err, &de) || de.Code != 486 {
 				t.Fatalf("got %v, want the device's 486", err)

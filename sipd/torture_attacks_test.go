@@ -12,6 +12,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 
@@ -62,16 +63,7 @@ func totalAllocated() int64 {
 func TestReplayedRegisterFromAnotherHostDoesNotMoveBinding(t *testing.T) {
 	for _, c := range []struct{ name, nc string }{{"qop", "00000001"}, {"no qop", ""}} {
 		t.Run(c.name, func(t *testing.T) {
-			store := newMemStore()
-			store.set(devID, Credentials{Password: devPW})
-			s := startServer(t, Config{}, store)
-			dev := dialRawFrom(t, s, "udp", "127.0.0.1")
-			port := dev.localPort()
-			nonce := challengeNonce(t, dev.exchange(registerText(port, "r0", 1, "3600", "")))
-			reg := authRequest(t, s, port, "r1", nonce, c.nc, 2, "3600")
-			if res := dev.exchange(reg); res.StatusCode != 200 {
-				t.Fatalf("register: %d %s", res.StatusCode, res.Reason)
-			}
+			s, dev, reg, _ := capturedRegistration(t, c.nc)
 			registered := s.Device(devID).Binding.RemoteAddr
 			if res := dev.exchange(reg); res.StatusCode != 200 {
 				t.Fatalf("retransmission from the device: %d %s", res.StatusCode, res.Reason)
@@ -93,6 +85,25 @@ func TestReplayedRegisterFromAnotherHostDoesNotMoveBinding(t *testing.T) {
 			}
 		})
 	}
+}
+
+// capturedRegistration registers devID at a new registrar from a raw peer (with qop
+// when nc is set) and returns the registrar, the peer, the authenticated REGISTER as an
+// attacker would capture it, and its 200.
+func capturedRegistration(t *testing.T, nc string) (*Server, *rawPeer, string, *sip.Response) {
+	t.Helper()
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{}, store)
+	dev := dialRawFrom(t, s, "udp", "127.0.0.1")
+	port := dev.localPort()
+	nonce := challengeNonce(t, dev.exchange(registerText(port, "r0", 1, "3600", "")))
+	reg := authRequest(t, s, port, "r1", nonce, nc, 2, "3600")
+	res := dev.exchange(reg)
+	if res.StatusCode != 200 {
+		t.Fatalf("register: %d %s", res.StatusCode, res.Reason)
+	}
+	return s, dev, reg, res
 }
 
 // registerRaw registers id with password from p (challenge, then qop digest) and
@@ -174,7 +185,7 @@ func TestCatalogPartsHoldBoundedMemory(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			done := make(chan error, 1)
-			go func() { _, err := s.QueryCatalog(ctx, devID); done <- err }()
+			go func() { _, err := s.QueryCatalog(ctx, DeviceRef{ID: devID}); done <- err }()
 
 			query := readRequest(t, p)
 			q, err := manscdp.Decode(query.Body(), "")
@@ -362,22 +373,182 @@ func TestBodyLongerThanContentLength(t *testing.T) {
 	}
 }
 
-// TestKeepaliveFromNewPortMovesQueries: after a NAT rebinding, keepalives arrive from
-// the registered IP on a new port, and the next query goes to that port.
-func TestKeepaliveFromNewPortMovesQueries(t *testing.T) {
-	s, _ := tortureServer(t)
-	rebound := dialRawFrom(t, s, "udp", "127.0.0.1")
-	if res := rebound.exchange(keepaliveText(t, "nat1", 1)); res.StatusCode != 200 {
-		t.Fatalf("keepalive from the new port: %d %s", res.StatusCode, res.Reason)
+// TestForgedKeepaliveFromNewPortDoesNotMoveBinding: a keepalive from the device's IP on
+// another port (a neighbour behind the same NAT, or a spoofer) while the device keeps
+// alive at its own port is answered 404 and moves nothing: the next query still goes to
+// the device, and the forger never sees it.
+func TestForgedKeepaliveFromNewPortDoesNotMoveBinding(t *testing.T) {
+	s, dev := tortureServer(t)
+	registered := s.Device(devID).Binding.RemoteAddr
+	if res := dev.exchange(keepaliveText(t, "own1", 1)); res.StatusCode != 200 {
+		t.Fatalf("device's own keepalive: %d %s", res.StatusCode, res.Reason)
 	}
-	if got, want := s.Device(devID).Binding.RemoteAddr, rebound.udp.LocalAddr().String(); got != want {
+	forger := dialRawFrom(t, s, "udp", "127.0.0.1")
+	res := forger.exchange(keepaliveText(t, "forged1", 2))
+	t.Logf("keepalive from %s while the device is at %s: %d %s", forger.udp.LocalAddr(), registered, res.StatusCode, res.Reason)
+	if res.StatusCode != 404 {
+		t.Errorf("forged keepalive answered %d %s, want 404", res.StatusCode, res.Reason)
+	}
+	if got := s.Device(devID).Binding.RemoteAddr; got != registered {
+		t.Fatalf("binding moved to %s", got)
+	}
+	queryReaches(t, s, dev)
+}
+
+// TestNATRebindingRecovers: after a NAT gives the device a new port, its first keepalive
+// from there gets 404, it registers again from the new port, and the binding, the
+// keepalives and the queries follow: one keepalive and one registration round.
+func TestNATRebindingRecovers(t *testing.T) {
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{}, store)
+	before := dialRawFrom(t, s, "udp", "127.0.0.1")
+	if res := registerRaw(t, s, before, devID, devPW, 1); res.StatusCode != 200 {
+		t.Fatalf("register: %d %s", res.StatusCode, res.Reason)
+	}
+	after := dialRawFrom(t, s, "udp", "127.0.0.1")
+	if res := after.exchange(keepaliveText(t, "nat1", 10)); res.StatusCode != 404 {
+		t.Fatalf("first keepalive from the new port: %d %s, want 404 (register again)", res.StatusCode, res.Reason)
+	}
+	if res := registerRaw(t, s, after, devID, devPW, 20); res.StatusCode != 200 {
+		t.Fatalf("registration from the new port: %d %s", res.StatusCode, res.Reason)
+	}
+	if got, want := s.Device(devID).Binding.RemoteAddr, after.udp.LocalAddr().String(); got != want {
 		t.Errorf("binding at %s, want %s", got, want)
 	}
+	if res := after.exchange(keepaliveText(t, "nat2", 30)); res.StatusCode != 200 {
+		t.Errorf("keepalive from the new port after registering: %d %s", res.StatusCode, res.Reason)
+	}
+	queryReaches(t, s, after)
+}
+
+// queryReaches checks that a query of devID goes to p.
+func queryReaches(t *testing.T, s *Server, p *rawPeer) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	go func() { _, _ = s.QueryDeviceInfo(ctx, devID) }()
-	query := readRequest(t, rebound)
-	if query.Method != sip.MESSAGE {
-		t.Errorf("new port received %s, want the query MESSAGE", query.Method)
+	go func() { _, _ = s.QueryDeviceInfo(ctx, DeviceRef{ID: devID}) }()
+	if query := readRequest(t, p); query.Method != sip.MESSAGE {
+		t.Errorf("%s received %s, want the query MESSAGE", p.udp.LocalAddr(), query.Method)
+	}
+}
+
+// TestKeepaliveFollowsDeviceGoneFromOldPort: a device whose old port has been silent for
+// its whole keepalive timeout has evidently moved; its keepalive from a new port of the
+// same IP moves the binding without a registration round. Before that timeout it does
+// not.
+func TestKeepaliveFollowsDeviceGoneFromOldPort(t *testing.T) {
+	start := time.Now()
+	clock := testutil.NewClock(start)
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{Now: clock.Now, KeepaliveInterval: time.Minute}, store)
+	old := dialRawFrom(t, s, "udp", "127.0.0.1")
+	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: old.udp.LocalAddr().String(),
+		RegisteredAt: start, ExpiresAt: start.Add(time.Hour), Expires: time.Hour}})
+	moved := dialRawFrom(t, s, "udp", "127.0.0.1")
+
+	clock.Advance(2 * time.Minute) // two missed keepalives: not yet gone
+	if res := moved.exchange(keepaliveText(t, "m1", 1)); res.StatusCode != 404 {
+		t.Errorf("keepalive from a new port, old port silent 2m of a 3m timeout: %d %s, want 404", res.StatusCode, res.Reason)
+	}
+	clock.Advance(time.Minute + time.Second)
+	if res := moved.exchange(keepaliveText(t, "m2", 2)); res.StatusCode != 200 {
+		t.Errorf("keepalive from a new port, old port silent past the timeout: %d %s, want 200", res.StatusCode, res.Reason)
+	}
+	if got, want := s.Device(devID).Binding.RemoteAddr, moved.udp.LocalAddr().String(); got != want {
+		t.Errorf("binding at %s, want %s", got, want)
+	}
+	// The silence watch's timeout, when the controllers set one, is the device's own.
+	if !s.WatchSilence(devID, start, clock.Now().Add(time.Hour), 10*time.Minute) {
+		t.Fatal("watch not installed")
+	}
+	clock.Advance(5 * time.Minute)
+	if res := old.exchange(keepaliveText(t, "o1", 3)); res.StatusCode != 404 {
+		t.Errorf("keepalive from the old port 5m into a 10m timeout: %d %s, want 404", res.StatusCode, res.Reason)
+	}
+}
+
+// TestForgedFailuresDoNotLockOutDevice: REGISTERs naming a device, from its IP on
+// another port, with a made-up user name and nonce, are challenged and counted nowhere;
+// a neighbour behind the same NAT failing with real nonces of its own port does not hold
+// back the device refreshing from where it is registered. The device's own REGISTERs
+// keep their 200.
+func TestForgedFailuresDoNotLockOutDevice(t *testing.T) {
+	const maxFailures = 5
+	store := newMemStore()
+	store.set(devID, Credentials{Password: devPW})
+	s := startServer(t, Config{MaxAuthFailures: maxFailures}, store)
+	dev := dialRawFrom(t, s, "udp", "127.0.0.1")
+	if res := registerRaw(t, s, dev, devID, devPW, 1); res.StatusCode != 200 {
+		t.Fatalf("register: %d %s", res.StatusCode, res.Reason)
+	}
+
+	spoofer := dialRawFrom(t, s, "udp", "127.0.0.1")
+	made := strings.Repeat("ab", nonceLen/2)
+	for i := range 2 * maxFailures {
+		req := authRequestFor(s, "admin", "guess", spoofer.localPort(), "f"+strconv.Itoa(i), made, "", 100+i, "3600")
+		req = strings.Replace(req, "sip:admin@", "sip:"+devID+"@", 2) // From and To name the device
+		res := spoofer.exchange(req)
+		if res.StatusCode != 401 {
+			t.Fatalf("forged REGISTER %d: %d %s, want 401 (a challenge, counted nowhere)", i, res.StatusCode, res.Reason)
+		}
+	}
+	if res := registerRaw(t, s, dev, devID, devPW, 200); res.StatusCode != 200 {
+		t.Fatalf("device after %d forged REGISTERs: %d %s, want 200", 2*maxFailures, res.StatusCode, res.Reason)
+	}
+
+	// A neighbour that receives its own challenges fails for real: that port is held
+	// back, the device at its registered port is not.
+	neighbour := dialRawFrom(t, s, "udp", "127.0.0.1")
+	for i := range maxFailures {
+		registerRaw(t, s, neighbour, devID, "guess", 300+10*i)
+	}
+	if res := registerRaw(t, s, neighbour, devID, "guess", 400); res.StatusCode != 403 || !strings.Contains(res.Reason, "Too Many") {
+		t.Errorf("neighbour after %d failures: %d %s, want 403 Too Many Failures", maxFailures, res.StatusCode, res.Reason)
+	}
+	if res := registerRaw(t, s, dev, devID, devPW, 500); res.StatusCode != 200 {
+		t.Errorf("device refreshing from its registered port after the neighbour's failures: %d %s, want 200", res.StatusCode, res.Reason)
+	}
+}
+
+// TestRetransmissionIsTheSameRequest: a captured REGISTER altered to Expires: 0 and
+// sent again from the device's address within the retransmission window is not a
+// retransmission: it gets a stale 401 and the device stays registered. A true
+// retransmission is answered as the original was, and applied once only: sent after the
+// device has since unregistered, it does not register it again.
+func TestRetransmissionIsTheSameRequest(t *testing.T) {
+	for _, c := range []struct{ name, nc string }{{"qop", "00000001"}, {"no qop", ""}} {
+		t.Run(c.name, func(t *testing.T) {
+			s, dev, reg, first := capturedRegistration(t, c.nc)
+			port := dev.localPort()
+
+			altered := strings.Replace(reg, "Expires: 3600", "Expires: 0", 1)
+			res := dev.exchange(altered)
+			t.Logf("captured REGISTER with Expires: 0, resent from the device's address: %d %s", res.StatusCode, res.Reason)
+			if res.StatusCode != 401 {
+				t.Errorf("altered copy answered %d %s, want 401", res.StatusCode, res.Reason)
+			}
+			if s.Device(devID).Binding == nil {
+				t.Fatal("the altered copy unregistered the device")
+			}
+
+			again := dev.exchange(reg)
+			if again.StatusCode != 200 || header(again, "Date") != header(first, "Date") || header(again, "Expires") != header(first, "Expires") {
+				t.Errorf("retransmission answered %d Date %q Expires %q, want the original's 200 Date %q Expires %q",
+					again.StatusCode, header(again, "Date"), header(again, "Expires"), header(first, "Date"), header(first, "Expires"))
+			}
+
+			n2 := challengeNonce(t, dev.exchange(registerText(port, "u0", 3, "0", "")))
+			if res := dev.exchange(authRequest(t, s, port, "u1", n2, c.nc, 4, "0")); res.StatusCode != 200 {
+				t.Fatalf("unregister: %d %s", res.StatusCode, res.Reason)
+			}
+			if res := dev.exchange(reg); res.StatusCode != 200 {
+				t.Errorf("late retransmission of the registration: %d %s, want the original's 200", res.StatusCode, res.Reason)
+			}
+			if b := s.Device(devID).Binding; b != nil {
+				t.Errorf("a retransmission of the old registration registered the device again: %+v", b)
+			}
+		})
 	}
 }

@@ -2,17 +2,22 @@ package sipd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
 
-// RFC 3261 §17.1 client transactions of the media dialogs, over the registrar's own
-// sockets. Over UDP the request is retransmitted: an INVITE at T1, 2*T1, 4*T1... until
-// a provisional answer or Timer B (64*T1); a BYE at T1 doubling up to T2 until Timer F
-// (64*T1). Over TCP it is sent once. Responses reach the transaction by its Via branch
-// through the query table's transaction map, which the queries use the same way.
+// RFC 3261 §17.1 client transactions, over the registrar's own sockets: every request
+// the registrar sends (queries, INVITE and its ACK and CANCEL, BYE) goes through
+// transact. Over UDP the request is retransmitted: an INVITE at T1, 2*T1, 4*T1... until
+// a provisional answer or Timer B (64*T1); any other request at T1 doubling up to T2
+// until Timer F (64*T1). Over TCP it is sent once. A response reaches its transaction
+// by the top Via branch and the CSeq method (a CANCEL shares its INVITE's branch), and
+// only from the address the request went to: whoever else learnt the branch cannot
+// answer for the device.
 
 const (
 	timerT1 = 500 * time.Millisecond
@@ -22,59 +27,142 @@ const (
 	txResponses = 8
 )
 
-// newTx registers a transaction for branch with room for a burst of responses.
-func (t *queryTable) newTx(branch string) *clientTx {
-	tx := &clientTx{branch: branch, responses: make(chan *sip.Response, txResponses)}
-	t.mu.Lock()
-	t.txs[branch] = tx
-	t.mu.Unlock()
-	return tx
+// ErrTooManyTransactions: MaxTransactions client transactions are already in flight.
+var ErrTooManyTransactions = errors.New("sipd: too many requests in flight")
+
+// txKey identifies a client transaction: its branch and method.
+type txKey struct {
+	branch string
+	method sip.RequestMethod
 }
 
-// transact sends msg to dst and waits for the final response. onProvisional, when set,
-// sees each 1xx. It returns ErrTimeout (wrapped) after Timer B/F without a final answer
-// (an INVITE answered 1xx waits for its final answer until ctx ends), ErrUnreachable when
-// sending failed, ErrStopped at shutdown, or ctx's error.
-func (s *Server) transact(ctx context.Context, method sip.RequestMethod, branch string, msg []byte, dst source) (*sip.Response, error) {
-	tx := s.queries.newTx(branch)
-	defer s.queries.removeTx(branch)
-	if err := s.send(dst, msg); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+// clientTx is a client transaction waiting for its responses.
+type clientTx struct {
+	key       txKey
+	dst       source
+	responses chan *sip.Response
+}
+
+// clientTxs is the table of client transactions in flight, at most max of them.
+type clientTxs struct {
+	mu  sync.Mutex
+	m   map[txKey]*clientTx
+	max int
+}
+
+func newClientTxs(max int) *clientTxs {
+	return &clientTxs{m: make(map[txKey]*clientTx), max: max}
+}
+
+// add registers a transaction for key toward dst.
+func (t *clientTxs) add(key txKey, dst source) (*clientTx, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.m) >= t.max {
+		return nil, ErrTooManyTransactions
 	}
-	invite := method == sip.INVITE
+	tx := &clientTx{key: key, dst: dst, responses: make(chan *sip.Response, txResponses)}
+	t.m[key] = tx
+	return tx, nil
+}
+
+// remove forgets tx.
+func (t *clientTxs) remove(tx *clientTx) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m[tx.key] == tx {
+		delete(t.m, tx.key)
+	}
+}
+
+// deliver hands res, received from src, to its transaction; false when none waits for it
+// there.
+func (t *clientTxs) deliver(res *sip.Response, src source) bool {
+	branch, _ := paramValue(res.Via().Params, "branch")
+	t.mu.Lock()
+	tx := t.m[txKey{branch: branch, method: res.CSeq().MethodName}]
+	t.mu.Unlock()
+	if tx == nil || !answersFrom(tx.dst, src) {
+		return false
+	}
+	select {
+	case tx.responses <- res:
+	default: // a retransmitted final response: the first one is being handled
+	}
+	return true
+}
+
+// answersFrom reports whether a response from src can answer a request sent to dst: the
+// same IP address (a device may answer from another port of its own; over TCP, the
+// connection is its own).
+func answersFrom(dst, src source) bool {
+	return dst.addr.Addr().Unmap() == src.addr.Addr().Unmap()
+}
+
+// txOutcome is how a client transaction ended.
+type txOutcome struct {
+	// final is the final response; nil on error.
+	final *sip.Response
+	// proceeding: a provisional response arrived (an INVITE may then be cancelled).
+	proceeding bool
+}
+
+// transact sends msg, whose top Via has branch, to dst and waits for the final
+// response. It returns ErrTimeout (wrapped) after Timer B/F without a final answer (an
+// INVITE answered 1xx waits for its final answer until ctx ends), ErrUnreachable when
+// sending failed, ErrTooManyTransactions at the bound, ErrStopped at shutdown, or ctx's
+// error.
+func (s *Server) transact(ctx context.Context, method sip.RequestMethod, branch string, msg []byte, dst source) (txOutcome, error) {
+	tx, err := s.txs.add(txKey{branch: branch, method: method}, dst)
+	if err != nil {
+		return txOutcome{}, err
+	}
+	defer s.txs.remove(tx)
+	if err := s.send(dst, msg); err != nil {
+		return txOutcome{}, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	return s.await(ctx, tx, msg)
+}
+
+// await runs tx's timers until its final response.
+func (s *Server) await(ctx context.Context, tx *clientTx, msg []byte) (txOutcome, error) {
+	var out txOutcome
+	invite := tx.key.method == sip.INVITE
 	timeout := time.NewTimer(64 * timerT1) // Timer B or F
 	defer timeout.Stop()
 	interval := timerT1
 	retransmit := time.NewTimer(interval) // Timer A or E
 	defer retransmit.Stop()
-	if dst.conn != nil {
+	if tx.dst.conn != nil {
 		retransmit.Stop()
 	}
 	for {
 		select {
 		case res := <-tx.responses:
 			if res.StatusCode >= 200 {
-				return res, nil
+				out.final = res
+				return out, nil
 			}
+			out.proceeding = true
+			// A provisional answer ends retransmissions; for an INVITE, Timer B no
+			// longer applies either (RFC 3261 §17.1.1.2).
+			retransmit.Stop()
 			if invite {
-				// Proceeding: the device is working on it; no more retransmissions, and
-				// Timer B no longer applies (RFC 3261 §17.1.1.2).
-				retransmit.Stop()
 				timeout.Stop()
 			}
 		case <-retransmit.C:
-			_ = s.send(dst, msg)
+			_ = s.send(tx.dst, msg)
 			interval *= 2
 			if !invite {
 				interval = min(interval, timerT2)
 			}
 			retransmit.Reset(interval)
 		case <-timeout.C:
-			return nil, fmt.Errorf("%w: no answer to %s", ErrTimeout, method)
+			return out, fmt.Errorf("%w: no answer to %s", ErrTimeout, tx.key.method)
 		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.queries.stop:
-			return nil, ErrStopped
+			return out, ctx.Err()
+		case <-s.stopping:
+			return out, ErrStopped
 		}
 	}
 }

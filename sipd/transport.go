@@ -26,6 +26,9 @@ type source struct {
 	// datagram is the whole UDP datagram while it is handled, nil over TCP: a body may
 	// run past its Content-Length (see overlongbody.go).
 	datagram []byte
+	// msg is the request's bytes while it is handled, over either transport: a
+	// retransmission is the same bytes (see replayTracker).
+	msg []byte
 }
 
 // tcpWriteTimeout bounds a write to a device that stopped reading.

@@ -45,21 +45,21 @@ func TestReplayTrackerBoundAndEviction(t *testing.T) {
 	width := tr.widthMs
 	// Three nonces from three time slots fill the tracker.
 	for i := int64(0); i < 3; i++ {
-		if v := tr.check(string(rune('a'+i)), i*width, true, 1, replayOrigin{tx: 1}, 3*width, 1000); v != replayOK {
+		if v, _ := tr.check(nonceUse{nonce: string(rune('a' + i)), issuedMs: i * width, qop: true, nc: 1, origin: replayOrigin{tx: 1}}, 3*width, 1000); v != replayOK {
 			t.Fatalf("nonce %d: %v", i, v)
 		}
 	}
 	// A fourth evicts the oldest slot; the evicted nonce is then stale, never unseen.
-	if v := tr.check("d", 3*width, true, 1, replayOrigin{tx: 1}, 3*width, 1000); v != replayOK {
+	if v, _ := tr.check(nonceUse{nonce: "d", issuedMs: 3 * width, qop: true, nc: 1, origin: replayOrigin{tx: 1}}, 3*width, 1000); v != replayOK {
 		t.Fatalf("fourth: %v", v)
 	}
 	if tr.size() > 3 {
 		t.Errorf("size %d over bound", tr.size())
 	}
-	if v := tr.check("a", 0, true, 2, replayOrigin{tx: 2}, 3*width, 1000); v != replayLost {
+	if v, _ := tr.check(nonceUse{nonce: "a", issuedMs: 0, qop: true, nc: 2, origin: replayOrigin{tx: 2}}, 3*width, 1000); v != replayLost {
 		t.Errorf("evicted nonce: %v, want lost", v)
 	}
-	if v := tr.check("b", width, true, 1, replayOrigin{tx: 9}, 3*width, 1000); v != replayReused {
+	if v, _ := tr.check(nonceUse{nonce: "b", issuedMs: width, qop: true, nc: 1, origin: replayOrigin{tx: 9}}, 3*width, 1000); v != replayReused {
 		t.Errorf("repeated nc: %v", v)
 	}
 }
@@ -68,7 +68,8 @@ func TestNonceMinter(t *testing.T) {
 	m := newNonceMinter([]byte("k"), time.Minute)
 	other := newNonceMinter([]byte("other key"), time.Minute)
 	now := time.Now()
-	n := string(m.mint(nil, devID, now))
+	to := source{transport: "UDP", addr: netip.MustParseAddrPort("192.0.2.1:5060")}
+	n := string(m.mint(nil, devID, to, now))
 	cases := []struct {
 		name  string
 		check func() nonceStatus
@@ -89,14 +90,53 @@ func TestNonceMinter(t *testing.T) {
 			_, s := m.check(string(b), devID, now)
 			return s
 		}, nonceInvalid},
+		{"source tag rewritten", func() nonceStatus {
+			b := []byte(n)
+			b[17] ^= 1 // a hex digit of the source tag: the MAC covers it
+			_, s := m.check(string(b), devID, now)
+			return s
+		}, nonceInvalid},
 	}
 	for _, c := range cases {
 		if got := c.check(); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
-	if string(m.mint(nil, devID, now)) == n {
-		t.Error("two nonces of one millisecond are equal")
+	distinct := false
+	for range 4 {
+		distinct = distinct || string(m.mint(nil, devID, to, now)) != n
+	}
+	if !distinct {
+		t.Error("every nonce of one millisecond is the same")
+	}
+}
+
+// TestNonceSentTo: a nonce says where its challenge went. Only the same transport,
+// address and port match, with the key of the registrar (or replica) that minted it.
+func TestNonceSentTo(t *testing.T) {
+	m := newNonceMinter([]byte("k"), time.Minute)
+	now := time.Now()
+	to := source{transport: "UDP", addr: netip.MustParseAddrPort("192.0.2.1:5060")}
+	c, status := m.check(string(m.mint(nil, devID, to, now)), devID, now)
+	if status != nonceValid {
+		t.Fatalf("status %v", status)
+	}
+	for _, tc := range []struct {
+		name string
+		src  source
+		m    *nonceMinter
+		want bool
+	}{
+		{"where it was sent", to, m, true},
+		{"replica with the same key", to, newNonceMinter([]byte("k"), time.Minute), true},
+		{"another port of that address", source{transport: "UDP", addr: netip.MustParseAddrPort("192.0.2.1:5061")}, m, false},
+		{"another address", source{transport: "UDP", addr: netip.MustParseAddrPort("192.0.2.2:5060")}, m, false},
+		{"another transport", source{transport: "TCP", addr: to.addr}, m, false},
+		{"another key", to, newNonceMinter([]byte("other"), time.Minute), false},
+	} {
+		if got := tc.m.sentTo(c, tc.src); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

@@ -109,6 +109,19 @@ func ipVersion(addr string) string {
 	return "IP4"
 }
 
+// maxFieldLen bounds each field Parse keeps: what a device writes ends up in a Stream's
+// status.
+const maxFieldLen = 256
+
+// keep returns a copy of a field of the body, cut to maxFieldLen bytes, so that a kept
+// Session does not hold the whole body alive.
+func keep(field string) string {
+	if len(field) > maxFieldLen {
+		field = field[:maxFieldLen]
+	}
+	return strings.Clone(field)
+}
+
 // ErrIncomplete is returned (wrapped) for a body without a media address or port.
 var ErrIncomplete = errors.New("sdp: no media address or port")
 
@@ -167,6 +180,8 @@ func Parse(body []byte) (Session, error) {
 	if mediaAddr != "" {
 		s.Addr = mediaAddr
 	}
+	s.User, s.Name, s.Addr, s.Setup = keep(s.User), keep(s.Name), keep(s.Addr), keep(s.Setup)
+	s.Direction, s.SSRC, s.Format = keep(s.Direction), keep(s.SSRC), keep(s.Format)
 	if s.Addr == "" || !inMedia {
 		return s, ErrIncomplete
 	}

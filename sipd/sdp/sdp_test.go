@@ -1,7 +1,9 @@
 package sdp
 
 import (
+	"bytes"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -61,4 +63,36 @@ func TestParse(t *testing.T) {
 	if _, err := Parse([]byte("c=IN IP4 1.1.1.1\nm=video 99999 RTP/AVP 96\n")); err == nil {
 		t.Error("port 99999 accepted")
 	}
+}
+
+// TestParseKeepsNoBody: what Parse keeps is copied and bounded, so Sessions kept from
+// answers padded to 40 KB hold neither their bodies nor more than the bound.
+func TestParseKeepsNoBody(t *testing.T) {
+	const answers = 200
+	body := []byte("v=0\r\no=34020000001320000001 0 0 IN IP4 10.0.0.9\r\ns=Play\r\nc=IN IP4 10.0.0.9\r\nt=0 0\r\nm=video 6000 RTP/AVP 96\r\na=sendonly\r\ny=0200000001\r\nf=" + strings.Repeat("v", 40000) + "\r\n")
+	kept := make([]Session, 0, answers)
+	before := heapInUse()
+	for range answers {
+		s, err := Parse(bytes.Clone(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, s)
+	}
+	perAnswer := (heapInUse() - before) / answers
+	t.Logf("heap per kept answer: %d bytes (body %d bytes)", perAnswer, len(body))
+	if perAnswer > 2048 {
+		t.Errorf("a kept answer holds %d bytes: Parse keeps the body", perAnswer)
+	}
+	if len(kept[0].Format) > maxFieldLen {
+		t.Errorf("f= kept at %d bytes, bound %d", len(kept[0].Format), maxFieldLen)
+	}
+	runtime.KeepAlive(kept)
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

@@ -137,6 +137,14 @@ func (d *Scripted) startLocked() error {
 	return nil
 }
 
+// LocalAddr is the "ip:port" a UDP device sends from and listens on, once started ("" over
+// TCP, whose local port is the connection's).
+func (d *Scripted) LocalAddr() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.localAddr
+}
+
 // loopback is the local address to send from: IPv6 loopback towards an IPv6 registrar,
 // else IPv4 loopback.
 func (d *Scripted) loopback() string {

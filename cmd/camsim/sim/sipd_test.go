@@ -125,7 +125,7 @@ func TestDeviceAgainstSipd(t *testing.T) {
 					t.Error("sipd recorded no keepalive")
 				}
 
-				info, err := srv.QueryDeviceInfo(ctx, cfg.ID)
+				info, err := srv.QueryDeviceInfo(ctx, sipd.DeviceRef{ID: cfg.ID})
 				if err != nil {
 					t.Fatalf("QueryDeviceInfo: %v", err)
 				}
@@ -133,7 +133,7 @@ func TestDeviceAgainstSipd(t *testing.T) {
 					t.Errorf("DeviceInfo = %+v, want %+v", *info, dev.Info())
 				}
 
-				cat, err := srv.QueryCatalog(ctx, cfg.ID)
+				cat, err := srv.QueryCatalog(ctx, sipd.DeviceRef{ID: cfg.ID})
 				if err != nil {
 					t.Fatalf("QueryCatalog: %v", err)
 				}
@@ -349,7 +349,7 @@ func TestFleetAgainstSipd(t *testing.T) {
 
 			// Queries reach the right device on a shared endpoint.
 			for _, d := range []*sim.Device{fleet.Devices()[0], fleet.Devices()[n/2], fleet.Devices()[n-1]} {
-				info, err := srv.QueryDeviceInfo(ctx, d.ID())
+				info, err := srv.QueryDeviceInfo(ctx, sipd.DeviceRef{ID: d.ID()})
 				if err != nil || info.DeviceID != d.ID() || info.DeviceName != d.Info().DeviceName {
 					t.Errorf("DeviceInfo of %s = %+v, %v", d.ID(), info, err)
 				}
@@ -472,7 +472,7 @@ func TestTCPReconnectReregisters(t *testing.T) {
 	// The connection may be closed again at any time; a query right after a
 	// registration lands on the live one.
 	testutil.EventuallyTrue(t, 10*time.Second, "a query over the new connection", func() bool {
-		info, err := srv.QueryDeviceInfo(qctx, id)
+		info, err := srv.QueryDeviceInfo(qctx, sipd.DeviceRef{ID: id})
 		return err == nil && info.DeviceID == id
 	})
 }
