@@ -47,6 +47,9 @@ type querier struct {
 
 // queryState is the querier's record of one device.
 type queryState struct {
+	// owner is the UID of the Camera the device is queried for: the registrar queries
+	// it only through a binding that Camera's credentials accepted.
+	owner string
 	// registeredAt identifies the registration the latest query was made for: a new
 	// registration (the device rebooted, maybe with new firmware) is queried at once.
 	registeredAt time.Time
@@ -75,10 +78,11 @@ func newQuerier(reg Registrar, opts Options, notify func(deviceID string), log l
 // NeedLeaderElection: only the leader talks to devices.
 func (q *querier) NeedLeaderElection() bool { return true }
 
-// due schedules a query of deviceID when its registration is new to the querier or its
+// due schedules a query of dev when its registration is new to the querier or its
 // refresh is due, and returns when the next one will be due (zero while one is queued or
 // running: its completion triggers a reconcile anyway).
-func (q *querier) due(deviceID string, registeredAt time.Time, refresh time.Duration, catalog bool) time.Time {
+func (q *querier) due(dev sipd.DeviceRef, registeredAt time.Time, refresh time.Duration, catalog bool) time.Time {
+	deviceID := dev.ID
 	if refresh <= 0 {
 		refresh = defaultCatalogRefresh
 	}
@@ -90,7 +94,7 @@ func (q *querier) due(deviceID string, registeredAt time.Time, refresh time.Dura
 		s = &queryState{}
 		q.devices[deviceID] = s
 	}
-	s.refresh, s.catalog = refresh, catalog
+	s.owner, s.refresh, s.catalog = dev.Owner, refresh, catalog
 	if s.queued || s.running {
 		return time.Time{}
 	}
@@ -199,17 +203,17 @@ func (q *querier) Start(ctx context.Context) error {
 func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
 	log := q.log.WithValues("deviceID", deviceID)
 
-	ictx, cancel := context.WithTimeout(ctx, q.timeout)
-	info, infoErr := q.reg.QueryDeviceInfo(ictx, deviceID)
-	cancel()
 	q.mu.Lock()
-	withCatalog := s.catalog
+	dev, withCatalog := sipd.DeviceRef{ID: deviceID, Owner: s.owner}, s.catalog
 	q.mu.Unlock()
+	ictx, cancel := context.WithTimeout(ctx, q.timeout)
+	info, infoErr := q.reg.QueryDeviceInfo(ictx, dev)
+	cancel()
 	var cat *manscdp.Catalog
 	var catErr error
 	if withCatalog {
 		cctx, cancel := context.WithTimeout(ctx, q.timeout)
-		cat, catErr = q.reg.QueryCatalog(cctx, deviceID)
+		cat, catErr = q.reg.QueryCatalog(cctx, dev)
 		cancel()
 	}
 	if ctx.Err() != nil {

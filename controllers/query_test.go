@@ -67,10 +67,10 @@ func TestQuerierSchedule(t *testing.T) {
 	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: 5 * time.Second, QueryRetryInterval: time.Minute})
 	regAt := srv.Device(id).Binding.RegisteredAt
 
-	if next := q.due(id, regAt, time.Hour, true); !next.IsZero() {
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.IsZero() {
 		t.Fatalf("first due = %v, want a query now", next)
 	}
-	if next := q.due(id, regAt, time.Hour, true); !next.IsZero() {
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.IsZero() {
 		t.Fatalf("due while queued = %v, want zero (the completion reports)", next)
 	}
 	waitNotify(t, notify, id)
@@ -84,11 +84,11 @@ func TestQuerierSchedule(t *testing.T) {
 
 	// Not due again before the refresh interval.
 	clock.Advance(59 * time.Minute)
-	if next := q.due(id, regAt, time.Hour, true); !next.Equal(t0.Add(time.Hour)) {
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("due before refresh = %v, want %v", next, t0.Add(time.Hour))
 	}
 	clock.Advance(time.Minute)
-	if next := q.due(id, regAt, time.Hour, true); !next.IsZero() {
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.IsZero() {
 		t.Fatalf("due at refresh = %v, want a query now", next)
 	}
 	waitNotify(t, notify, id)
@@ -98,7 +98,7 @@ func TestQuerierSchedule(t *testing.T) {
 
 	// A new registration is queried at once, refresh or not; with the catalog disabled,
 	// for its DeviceInfo only.
-	if next := q.due(id, regAt.Add(time.Second), time.Hour, false); !next.IsZero() {
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt.Add(time.Second), time.Hour, false); !next.IsZero() {
 		t.Fatalf("due for a new registration = %v, want a query now", next)
 	}
 	waitNotify(t, notify, id)
@@ -109,7 +109,7 @@ func TestQuerierSchedule(t *testing.T) {
 	// Answers written to status are released; answers that came later are kept.
 	first := q.result(id)
 	clock.Advance(time.Hour)
-	q.due(id, regAt.Add(time.Second), time.Hour, true)
+	q.due(sipd.DeviceRef{ID: id}, regAt.Add(time.Second), time.Hour, true)
 	waitNotify(t, notify, id)
 	q.consumed(id, first)
 	if res := q.result(id); res.info == nil || res.info == first.info || res.catalog == nil {
@@ -141,7 +141,7 @@ func TestQuerierPartialAndFailedAnswers(t *testing.T) {
 	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: time.Second, QueryRetryInterval: time.Minute})
 
 	regAt := srv.Device(id).Binding.RegisteredAt
-	q.due(id, regAt, time.Hour, true)
+	q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true)
 	waitNotify(t, notify, id)
 	res := q.result(id)
 	if res.catalog == nil || len(res.catalog.Items) != 2 || res.catalog.SumNum != 4 {
@@ -151,17 +151,17 @@ func TestQuerierPartialAndFailedAnswers(t *testing.T) {
 		t.Errorf("channelCount of a partial catalog = %d, want the announced 4", count)
 	}
 	// A partial answer is retried after the retry interval, not the refresh interval.
-	if next := q.due(id, regAt, time.Hour, true); !next.Equal(t0.Add(time.Minute)) {
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.Equal(t0.Add(time.Minute)) {
 		t.Errorf("next query after a partial catalog at %v, want %v", next, t0.Add(time.Minute))
 	}
 
 	// A device that is not registered: the query fails, nothing is recorded, retried later.
-	q.due(absent, t0, time.Hour, true)
+	q.due(sipd.DeviceRef{ID: absent}, t0, time.Hour, true)
 	waitNotify(t, notify, absent)
 	if res := q.result(absent); res.info != nil || res.catalog != nil {
 		t.Errorf("answers recorded for an unregistered device: %+v", res)
 	}
-	if next := q.due(absent, t0, time.Hour, true); !next.Equal(t0.Add(time.Minute)) {
+	if next := q.due(sipd.DeviceRef{ID: absent}, t0, time.Hour, true); !next.Equal(t0.Add(time.Minute)) {
 		t.Errorf("retry at %v, want %v", next, t0.Add(time.Minute))
 	}
 }

@@ -223,7 +223,7 @@ func (r *CameraReconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera
 		if r.reg.WatchSilence(cam.Spec.DeviceID, b.RegisteredAt, keepaliveDeadline(o), keepaliveTimeout(cam.Spec.Keepalive)) {
 			next = b.ExpiresAt
 		}
-		next = earliest(next, r.queries.due(cam.Spec.DeviceID, b.RegisteredAt, catalogRefresh(cam), !cam.Spec.Catalog.Disabled))
+		next = earliest(next, r.queries.due(sipd.DeviceRef{ID: cam.Spec.DeviceID, Owner: string(cam.UID)}, b.RegisteredAt, catalogRefresh(cam), !cam.Spec.Catalog.Disabled))
 	}
 
 	recorded := &cam.Status
@@ -267,7 +267,7 @@ func (r *CameraReconciler) observe(ctx context.Context, cam *gbv1.Camera, winner
 		creds:      resolveSecret(ctx, r.reader, r.store.secrets, cam),
 	}
 	if winner.UID != cam.UID {
-		o.winner = winner.Namespace + "/" + winner.Name
+		o.winner = winnerName(cam, winner)
 		return o
 	}
 	if cam.Status.State == gbv1.StateSuspended && !cam.Spec.Suspend && dev.Binding == nil {
@@ -283,6 +283,16 @@ func (r *CameraReconciler) observe(ctx context.Context, cam *gbv1.Camera, winner
 	o.watchedSince = r.watchedSince[cam.Spec.DeviceID]
 	r.mu.Unlock()
 	return o
+}
+
+// winnerName names the Camera that owns the device ID cam claims, for cam's status: by
+// name in cam's own namespace, not at all in another one, whose Cameras a user of cam's
+// namespace may have no right to know of.
+func winnerName(cam, winner *gbv1.Camera) string {
+	if winner.Namespace == cam.Namespace {
+		return "the older Camera " + winner.Name
+	}
+	return "an older Camera in another namespace"
 }
 
 // writeStatus patches cam's status to desired and records the Events of the change.

@@ -27,9 +27,10 @@ type Registrar interface {
 	// time, once its registration made at registeredAt has shown no sign of life for
 	// timeout: offline detection without a reconcile of every device per timeout.
 	WatchSilence(deviceID string, registeredAt, at time.Time, timeout time.Duration) bool
-	// QueryDeviceInfo and QueryCatalog query a registered device.
-	QueryDeviceInfo(ctx context.Context, deviceID string) (*manscdp.DeviceInfo, error)
-	QueryCatalog(ctx context.Context, deviceID string) (*manscdp.Catalog, error)
+	// QueryDeviceInfo and QueryCatalog query a registered device through a binding the
+	// named owner (a Camera's UID) holds.
+	QueryDeviceInfo(ctx context.Context, dev sipd.DeviceRef) (*manscdp.DeviceInfo, error)
+	QueryCatalog(ctx context.Context, dev sipd.DeviceRef) (*manscdp.Catalog, error)
 }
 
 var _ Registrar = (*sipd.Server)(nil)

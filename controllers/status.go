@@ -30,8 +30,8 @@ type observation struct {
 	old        gbv1.CameraStatus
 	// shard is the shard this operator serves (Options.Shard).
 	shard string
-	// winner names the Camera that owns the device ID when this one lost the election
-	// ("" when this Camera is the owner).
+	// winner names the Camera that owns the device ID when this one lost the election,
+	// as this Camera's status may name it (winnerName); "" when this Camera is the owner.
 	winner string
 	creds  secretResolution
 	device sipd.DeviceState
@@ -107,7 +107,7 @@ type verdict struct {
 func conflictVerdict(o observation, st *gbv1.CameraStatus) verdict {
 	st.Registration, st.LastKeepaliveTime, st.DeviceInfo = nil, nil, nil
 	st.Channels, st.ChannelCount, st.CatalogUpdatedAt = nil, 0, nil
-	msg := fmt.Sprintf("device ID %s is claimed by the older Camera %s, which is served instead", o.deviceID, o.winner)
+	msg := fmt.Sprintf("device ID %s is claimed by %s, which is served instead", o.deviceID, o.winner)
 	return verdict{state: gbv1.StateConflict, registered: cond{metav1.ConditionFalse, gbv1.ReasonDuplicateDeviceID, msg}}
 }
 

@@ -162,11 +162,11 @@ func TestBuildStatus(t *testing.T) {
 		{
 			name: "duplicate: Conflict names the winner, registration cleared",
 			mutate: func(o *observation) {
-				o.winner = "cams/older"
+				o.winner = "the older Camera older"
 				o.old.Registration = &gbv1.Registration{RemoteAddr: "x"}
 			},
 			want: want{state: gbv1.StateConflict, ready: metav1.ConditionFalse, readyRsn: gbv1.ReasonDuplicateDeviceID, regRsn: gbv1.ReasonDuplicateDeviceID, credRsn: gbv1.ReasonResolved,
-				msgContain: "cams/older"},
+				msgContain: "the older Camera older"},
 		},
 		{
 			name: "registrar knows nothing, status said Registered and its expiry passed: Expired",

@@ -53,7 +53,10 @@ func decideStream(o streamObservation, opts StreamOptions) streamPlan {
 		return streamPlan{bye: hasDialog, state: gbv1.StreamStopped, reason: gbv1.ReasonStreamSuspended, message: "spec.suspend is true"}
 	case o.camera == nil:
 		return streamPlan{bye: hasDialog, state: gbv1.StreamWaitingForCamera, reason: gbv1.ReasonCameraNotFound, message: fmt.Sprintf("Camera %q does not exist", st.Spec.CameraRef.Name)}
-	case o.camera.Spec.Suspend || o.binding == nil || o.camera.Status.State == gbv1.StateOffline:
+	case !ownsDevice(o.camera, o.binding):
+		return streamPlan{bye: hasDialog, state: gbv1.StreamWaitingForCamera, reason: gbv1.ReasonCameraConflict,
+			message: fmt.Sprintf("Camera %q does not own device %s: an older Camera claims its ID", o.camera.Name, o.camera.Spec.DeviceID)}
+	case o.camera.Spec.Suspend || o.binding == nil || o.camera.Status.State != gbv1.StateRegistered:
 		return streamPlan{bye: hasDialog, state: gbv1.StreamWaitingForCamera, reason: gbv1.ReasonCameraNotRegistered, message: fmt.Sprintf("Camera %q is not registered and online", o.camera.Name)}
 	case !channelKnown(o.camera, channelOf(st, o.camera)):
 		return streamPlan{bye: hasDialog, state: gbv1.StreamFailed, reason: gbv1.ReasonChannelNotFound,
@@ -78,6 +81,14 @@ func decideStream(o streamObservation, opts StreamOptions) streamPlan {
 		return streamPlan{state: st.Status.State, reason: readyReason(st), message: readyMessage(st), requeue: next.Time.Sub(o.now)}
 	}
 	return streamPlan{invite: true}
+}
+
+// ownsDevice: nothing says cam does not own its device: it is not in Conflict, and the
+// device's live registration, if any, was accepted with cam's credentials. A Stream acts
+// on a device only through its own Camera's registration, so a Camera claiming another
+// namespace's device ID never plays it.
+func ownsDevice(cam *gbv1.Camera, b *sipd.Binding) bool {
+	return cam.Status.State != gbv1.StateConflict && (b == nil || b.Owner == string(cam.UID))
 }
 
 // playingMessage is the Ready message of a playing Stream; the same text whether just

@@ -15,9 +15,9 @@ func TestDecideStream(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	opts := StreamOptions{}.withDefaults()
 	regAt := now.Add(-time.Hour)
-	binding := &sipd.Binding{DeviceID: "34020000001180000001", RegisteredAt: regAt.Add(300 * time.Millisecond)}
+	binding := &sipd.Binding{DeviceID: "34020000001180000001", Owner: "uid-nvr", RegisteredAt: regAt.Add(300 * time.Millisecond)}
 	camera := func(mut ...func(*gbv1.Camera)) *gbv1.Camera {
-		c := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Name: "nvr"}, Spec: gbv1.CameraSpec{DeviceID: binding.DeviceID}}
+		c := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Name: "nvr", UID: "uid-nvr"}, Spec: gbv1.CameraSpec{DeviceID: binding.DeviceID}}
 		c.Status.State = gbv1.StateRegistered
 		c.Status.Channels = []gbv1.Channel{{ID: "34020000001310000001"}}
 		for _, m := range mut {
@@ -57,6 +57,12 @@ func TestDecideStream(t *testing.T) {
 			streamPlan{bye: true, state: gbv1.StreamWaitingForCamera, reason: gbv1.ReasonCameraNotRegistered, message: `Camera "nvr" is not registered and online`}},
 		{"not registered", streamObservation{stream: playing(idle), camera: camera()},
 			streamPlan{state: gbv1.StreamWaitingForCamera, reason: gbv1.ReasonCameraNotRegistered, message: `Camera "nvr" is not registered and online`}},
+		{"registered, status not written yet", streamObservation{stream: playing(idle), camera: camera(func(c *gbv1.Camera) { c.Status.State = gbv1.StatePending }), binding: binding},
+			streamPlan{state: gbv1.StreamWaitingForCamera, reason: gbv1.ReasonCameraNotRegistered, message: `Camera "nvr" is not registered and online`}},
+		{"camera in conflict", streamObservation{stream: playing(idle), camera: camera(func(c *gbv1.Camera) { c.Status.State = gbv1.StateConflict }), binding: binding},
+			streamPlan{state: gbv1.StreamWaitingForCamera, reason: gbv1.ReasonCameraConflict, message: `Camera "nvr" does not own device 34020000001180000001: an older Camera claims its ID`}},
+		{"registration owned by another camera", streamObservation{stream: playing(), camera: camera(), binding: &sipd.Binding{DeviceID: binding.DeviceID, Owner: "uid-other", RegisteredAt: binding.RegisteredAt}, dialogLive: true},
+			streamPlan{bye: true, state: gbv1.StreamWaitingForCamera, reason: gbv1.ReasonCameraConflict, message: `Camera "nvr" does not own device 34020000001180000001: an older Camera claims its ID`}},
 		{"unknown channel", streamObservation{stream: playing(idle, func(st *gbv1.Stream) { st.Spec.ChannelID = "34020000001310000009" }), camera: camera(), binding: binding},
 			streamPlan{state: gbv1.StreamFailed, reason: gbv1.ReasonChannelNotFound, message: `channel "34020000001310000009" is not in Camera "nvr"'s catalog`}},
 		{"catalog not known yet", streamObservation{stream: playing(idle, func(st *gbv1.Stream) { st.Spec.ChannelID = "34020000001310000009" }), camera: camera(func(c *gbv1.Camera) { c.Status.Channels = nil }), binding: binding},
@@ -65,7 +71,7 @@ func TestDecideStream(t *testing.T) {
 			streamPlan{forget: true, failed: true, state: gbv1.StreamFailed, reason: gbv1.ReasonEndedByDevice, message: "the device ended the stream with a BYE"}},
 		{"dialog of another leader", streamObservation{stream: playing(), camera: camera(), binding: binding},
 			streamPlan{bye: true, invite: true}},
-		{"new registration", streamObservation{stream: playing(), camera: camera(), binding: &sipd.Binding{RegisteredAt: regAt.Add(time.Minute)}, dialogLive: true},
+		{"new registration", streamObservation{stream: playing(), camera: camera(), binding: &sipd.Binding{Owner: "uid-nvr", RegisteredAt: regAt.Add(time.Minute)}, dialogLive: true},
 			streamPlan{bye: true, invite: true}},
 		{"destination changed", streamObservation{stream: playing(func(st *gbv1.Stream) { st.Spec.Destination.Port = 30002 }), camera: camera(), binding: binding, dialogLive: true},
 			streamPlan{bye: true, invite: true}},

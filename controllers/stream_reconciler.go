@@ -7,10 +7,11 @@ import (
 	"net"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/equality"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,7 +27,9 @@ import (
 // *sipd.Server implements it.
 type StreamRegistrar interface {
 	Device(deviceID string) sipd.DeviceState
-	Invite(ctx context.Context, deviceID, channelID string, offer sdp.Session) (sipd.Dialog, error)
+	// Invite invites a channel of a device through a binding dev.Owner (the Camera's
+	// UID) holds.
+	Invite(ctx context.Context, dev sipd.DeviceRef, channelID string, offer sdp.Session) (sipd.Dialog, error)
 	Bye(ctx context.Context, d sipd.Dialog) error
 	DialogLive(callID string) bool
 	DialogEnded(callID string) bool
@@ -41,56 +44,82 @@ const streamFinalizer = "gb28181.io/stream-bye"
 // registrar's view, decides (decideStream), then acts: BYE, INVITE, one status write.
 type StreamReconciler struct {
 	client client.Client
-	// api reads the Stream itself from the API server: its status holds the dialog
-	// just made, and a cache that has not caught up with that write would have the
-	// Stream invited twice.
+	// api reads from the API server: a Stream whose cached copy predates this
+	// replica's last write of it (its status holds the dialog just made, and a cache
+	// that has not caught up would have the Stream invited twice), and the Camera of
+	// another shard.
 	api    client.Reader
 	reader client.Reader
 	reg    StreamRegistrar
 	opts   StreamOptions
 	ssrcs  *ssrcBook
+	// written remembers the Streams whose cached copy may predate this replica's last
+	// write; slots the Streams inviting or playing per Camera.
+	written *staleVersions
+	slots   *streamSlots
 	// recorder records the Stream's Events (stream_events.go); nil records none.
 	recorder events.EventRecorder
 }
 
 // Reconcile implements reconcile.Reconciler for a Stream's namespace/name.
 func (r *StreamReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var st gbv1.Stream
-	if err := r.api.Get(ctx, req.NamespacedName, &st); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	st, err := r.stream(ctx, req.NamespacedName)
+	if st == nil || err != nil {
+		return ctrl.Result{}, err
 	}
-	cam, elsewhere, err := r.cameraOf(ctx, &st)
+	cam, elsewhere, err := r.cameraOf(ctx, st)
 	if err != nil || elsewhere {
 		return ctrl.Result{}, err
 	}
 	if !st.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, &st)
+		return ctrl.Result{}, r.finalize(ctx, st, cam)
 	}
-	if controllerutil.AddFinalizer(&st, streamFinalizer) {
+	if controllerutil.AddFinalizer(st, streamFinalizer) {
 		// The update's event brings the Stream back.
-		return ctrl.Result{}, r.client.Update(ctx, &st)
+		return ctrl.Result{}, r.recorded(st, func() error { return r.client.Update(ctx, st) })
 	}
-	o := r.gather(&st, cam)
+	o := r.gather(st, cam)
 	plan := decideStream(o, r.opts)
 	orig := st.DeepCopy()
-	r.act(ctx, &st, o, plan)
-	if err := r.writeStatus(ctx, orig, &st); err != nil {
-		r.unrecorded(ctx, orig, &st)
+	r.act(ctx, st, o, plan)
+	if st.Status.Dialog == nil {
+		r.slots.release(st.UID)
+	}
+	if err := r.writeStatus(ctx, orig, st); err != nil {
+		r.unrecorded(ctx, orig, st, cam)
 		return ctrl.Result{}, err
 	}
-	r.tell(orig, &st)
-	return ctrl.Result{RequeueAfter: r.requeue(&st, plan)}, nil
+	r.tell(orig, st)
+	return ctrl.Result{RequeueAfter: r.requeue(st, plan)}, nil
+}
+
+// stream reads the Stream from the cache, or from the API server when the cached copy
+// predates this replica's last write of it; nil when it is gone.
+func (r *StreamReconciler) stream(ctx context.Context, key types.NamespacedName) (*gbv1.Stream, error) {
+	st := &gbv1.Stream{}
+	err := r.reader.Get(ctx, key, st)
+	if err == nil && r.written.stale(st.UID, st.ResourceVersion) {
+		err = r.api.Get(ctx, key, st)
+	}
+	if kerrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // unrecorded ends a dialog just made whose status write failed: nothing else knows of
 // it, and the next reconcile would invite again beside it.
-func (r *StreamReconciler) unrecorded(ctx context.Context, orig, st *gbv1.Stream) {
+func (r *StreamReconciler) unrecorded(ctx context.Context, orig, st *gbv1.Stream, cam *gbv1.Camera) {
 	d := st.Status.Dialog
 	if d == nil || (orig.Status.Dialog != nil && orig.Status.Dialog.CallID == d.CallID) {
 		return
 	}
 	ctrl.LoggerFrom(ctx).Info("status write failed after the INVITE; ending the dialog", "callID", d.CallID)
-	r.bye(ctx, st)
+	r.bye(ctx, st, cam)
+	r.slots.release(st.UID)
 }
 
 // gather is the registrar's view of cam's device (cam nil: the Camera does not exist).
@@ -110,7 +139,7 @@ func (r *StreamReconciler) gather(st *gbv1.Stream, cam *gbv1.Camera) streamObser
 // act carries the plan out on st's status.
 func (r *StreamReconciler) act(ctx context.Context, st *gbv1.Stream, o streamObservation, plan streamPlan) {
 	if plan.bye {
-		r.bye(ctx, st)
+		r.bye(ctx, st, o.camera)
 	}
 	if plan.forget {
 		st.Status.Dialog, st.Status.StartedAt = nil, nil
@@ -140,31 +169,38 @@ func (r *StreamReconciler) requeue(st *gbv1.Stream, plan streamPlan) time.Durati
 }
 
 // finalize ends the dialog of a deleted Stream and lets it go.
-func (r *StreamReconciler) finalize(ctx context.Context, st *gbv1.Stream) error {
+func (r *StreamReconciler) finalize(ctx context.Context, st *gbv1.Stream, cam *gbv1.Camera) error {
 	if !controllerutil.ContainsFinalizer(st, streamFinalizer) {
 		return nil
 	}
 	if st.Status.Dialog != nil {
-		r.bye(ctx, st)
+		r.bye(ctx, st, cam)
 	}
 	r.ssrcs.release(st.UID)
+	r.slots.release(st.UID)
+	r.written.forget(st.UID)
 	controllerutil.RemoveFinalizer(st, streamFinalizer)
 	return client.IgnoreNotFound(r.client.Update(ctx, st))
 }
 
-// bye ends the recorded dialog and forgets it; a BYE without a 200 is recorded.
-func (r *StreamReconciler) bye(ctx context.Context, st *gbv1.Stream) {
+// bye ends the recorded dialog and forgets it; a BYE without a 200 is recorded. cam,
+// when known, is the Camera whose registration the BYE may go through.
+func (r *StreamReconciler) bye(ctx context.Context, st *gbv1.Stream, cam *gbv1.Camera) {
 	d := st.Status.Dialog
 	ctx, cancel := context.WithTimeout(ctx, r.opts.ByeTimeout)
 	defer cancel()
+	owner := ""
+	if cam != nil {
+		owner = string(cam.UID)
+	}
 	err := r.reg.Bye(ctx, sipd.Dialog{
-		DeviceID: deviceOfDialog(st), ChannelID: st.Status.ChannelID,
+		DeviceID: deviceOfDialog(st), Owner: owner, ChannelID: st.Status.ChannelID,
 		CallID: d.CallID, LocalTag: d.LocalTag, RemoteTag: d.RemoteTag, CSeq: uint32(d.CSeq),
 		RemoteTarget: d.RemoteTarget, Transport: string(d.Transport), RemoteAddr: d.RemoteAddr,
 	})
 	st.Status.LastByeError = ""
 	if err != nil {
-		st.Status.LastByeError = err.Error()
+		st.Status.LastByeError = clean(err.Error(), maxConditionMessage)
 		ctrl.LoggerFrom(ctx).Info("BYE got no 200; the dialog is forgotten", "callID", d.CallID, "error", err)
 	}
 	st.Status.Dialog, st.Status.StartedAt = nil, nil
@@ -177,7 +213,7 @@ func deviceOfDialog(st *gbv1.Stream) string { return st.Status.Dialog.DeviceID }
 // invite claims an SSRC, checks the per-Camera bound, and sends the INVITE.
 func (r *StreamReconciler) invite(ctx context.Context, st *gbv1.Stream, o streamObservation) {
 	cam := o.camera
-	if busy := r.liveStreamsOf(ctx, cam, st); busy >= r.opts.MaxStreamsPerCamera {
+	if busy, ok := r.slots.claim(cam.UID, st.UID, r.liveStreamsOf(ctx, cam, st), r.opts.MaxStreamsPerCamera); !ok {
 		r.fail(st, o.now)
 		report(st, gbv1.StreamFailed, gbv1.ReasonTooManyStreams, fmt.Sprintf("Camera %q already plays %d streams (the limit)", cam.Name, busy))
 		return
@@ -198,13 +234,13 @@ func (r *StreamReconciler) invite(ctx context.Context, st *gbv1.Stream, o stream
 	channel := channelOf(st, cam)
 	st.Status.SSRC, st.Status.ChannelID, st.Status.Destination = ssrc, channel, destinationText(st.Spec.Destination)
 	report(st, gbv1.StreamInviting, gbv1.ReasonInviting, "INVITE sent to "+cam.Spec.DeviceID)
-	if err := r.client.Status().Update(ctx, st); err != nil {
+	if err := r.recorded(st, func() error { return r.client.Status().Update(ctx, st) }); err != nil {
 		// Not worth holding the INVITE back: the final write carries the outcome.
 		ctrl.LoggerFrom(ctx).V(1).Info("writing Inviting failed", "error", err)
 	}
 	ictx, cancel := context.WithTimeout(ctx, r.opts.InviteTimeout)
 	defer cancel()
-	dlg, err := r.reg.Invite(ictx, cam.Spec.DeviceID, channel, offer)
+	dlg, err := r.reg.Invite(ictx, sipd.DeviceRef{ID: cam.Spec.DeviceID, Owner: string(cam.UID)}, channel, offer)
 	if err != nil {
 		r.inviteFailed(ctx, st, o, err)
 		return
@@ -233,6 +269,8 @@ func (r *StreamReconciler) inviteFailed(ctx context.Context, st *gbv1.Stream, o 
 		report(st, gbv1.StreamPending, gbv1.ReasonTooManyStreams, err.Error())
 	case errors.Is(err, sipd.ErrNotRegistered):
 		report(st, gbv1.StreamWaitingForCamera, gbv1.ReasonCameraNotRegistered, err.Error())
+	case errors.Is(err, sipd.ErrNotOwner):
+		report(st, gbv1.StreamWaitingForCamera, gbv1.ReasonCameraConflict, fmt.Sprintf("Camera %q does not own device %s: an older Camera claims its ID", o.camera.Name, o.camera.Spec.DeviceID))
 	case errors.As(err, &de):
 		r.fail(st, o.now)
 		report(st, gbv1.StreamFailed, gbv1.ReasonRejected, fmt.Sprintf("the device answered %d %s", de.Code, de.Reason))
@@ -252,19 +290,19 @@ func (r *StreamReconciler) fail(st *gbv1.Stream, now time.Time) {
 	st.Status.NextAttemptAt = &next
 }
 
-// liveStreamsOf counts the other Streams of cam that hold a dialog.
-func (r *StreamReconciler) liveStreamsOf(ctx context.Context, cam *gbv1.Camera, self *gbv1.Stream) int {
+// liveStreamsOf lists the other Streams of cam whose status holds a dialog.
+func (r *StreamReconciler) liveStreamsOf(ctx context.Context, cam *gbv1.Camera, self *gbv1.Stream) []types.UID {
 	var list gbv1.StreamList
 	if err := r.reader.List(ctx, &list, client.InNamespace(cam.Namespace), client.MatchingFields{indexStreamCamera: cam.Name}, client.UnsafeDisableDeepCopy); err != nil {
-		return 0
+		return nil
 	}
-	n := 0
+	var live []types.UID
 	for _, o := range list.Items {
 		if o.UID != self.UID && o.Status.Dialog != nil {
-			n++
+			live = append(live, o.UID)
 		}
 	}
-	return n
+	return live
 }
 
 // holdLiveSSRCs books the SSRCs of every Stream status shows playing, so that after a
@@ -307,20 +345,35 @@ func report(st *gbv1.Stream, state gbv1.StreamState, reason, message string) {
 		status = metav1.ConditionTrue
 	}
 	meta.SetStatusCondition(&st.Status.Conditions, metav1.Condition{
-		Type: gbv1.ConditionReady, Status: status, Reason: reason, Message: message, ObservedGeneration: st.Generation,
+		Type: gbv1.ConditionReady, Status: status, Reason: reason, Message: clean(message, maxConditionMessage), ObservedGeneration: st.Generation,
 	})
 	st.Status.ObservedGeneration = st.Generation
 }
 
+// recorded runs write, which updates st, and remembers the version it superseded
+// (staleVersions).
+func (r *StreamReconciler) recorded(st *gbv1.Stream, write func() error) error {
+	before := st.ResourceVersion
+	err := write()
+	if err == nil && st.ResourceVersion != before {
+		r.written.superseded(st.UID, before)
+	}
+	return err
+}
+
+// maxConditionMessage bounds a Stream's condition messages and errors, which carry
+// what devices answer.
+const maxConditionMessage = 1024
+
 // writeStatus writes st's status when it differs from orig's.
 func (r *StreamReconciler) writeStatus(ctx context.Context, orig, st *gbv1.Stream) error {
-	if apierrors.Semantic.DeepEqual(orig.Status, st.Status) {
+	if equality.Semantic.DeepEqual(orig.Status, st.Status) {
 		return nil
 	}
 	// The status holds a dialog only this reconcile knows of: a conflict (a spec change
 	// meanwhile) must not lose it, so the status goes onto the newest Stream.
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		err := r.client.Status().Update(ctx, st)
+		err := r.recorded(st, func() error { return r.client.Status().Update(ctx, st) })
 		if !kerrors.IsConflict(err) {
 			return err
 		}

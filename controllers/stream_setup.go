@@ -46,7 +46,7 @@ func SetupStreams(mgr ctrl.Manager, reg StreamRegistrar, changes *DeviceChanges,
 		return fmt.Errorf("index %s: %w", indexStreamCamera, err)
 	}
 	r := &StreamReconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts, ssrcs: newSSRCBook(),
-		recorder: mgr.GetEventRecorder(opts.ControllerName)}
+		written: newStaleVersions(), slots: newStreamSlots(), recorder: mgr.GetEventRecorder(opts.ControllerName)}
 	devices := make(chan event.TypedGenericEvent[string], opts.MaxPendingChanges)
 	changes.alsoTell(sipd.NotifyFunc(func(deviceID string) {
 		select {

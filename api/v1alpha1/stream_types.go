@@ -96,15 +96,18 @@ const (
 	ReasonPlaying             = "Playing"
 	ReasonCameraNotFound      = "CameraNotFound"
 	ReasonCameraNotRegistered = "CameraNotRegistered"
-	ReasonChannelNotFound     = "ChannelNotFound"
-	ReasonRejected            = "Rejected"
-	ReasonTimeout             = "Timeout"
-	ReasonUnreachable         = "Unreachable"
-	ReasonEndedByDevice       = "EndedByDevice"
-	ReasonStreamSuspended     = "Suspended"
-	ReasonTooManyStreams      = "TooManyStreams"
-	ReasonSSRCConflict        = "SSRCConflict"
-	ReasonInviting            = "Inviting"
+	// ReasonCameraConflict: the Camera does not own its device ID (an older Camera,
+	// perhaps in another namespace, claims it), so its device is not played.
+	ReasonCameraConflict  = "CameraConflict"
+	ReasonChannelNotFound = "ChannelNotFound"
+	ReasonRejected        = "Rejected"
+	ReasonTimeout         = "Timeout"
+	ReasonUnreachable     = "Unreachable"
+	ReasonEndedByDevice   = "EndedByDevice"
+	ReasonStreamSuspended = "Suspended"
+	ReasonTooManyStreams  = "TooManyStreams"
+	ReasonSSRCConflict    = "SSRCConflict"
+	ReasonInviting        = "Inviting"
 )
 
 // StreamDialog is the SIP dialog of a playing Stream: what the operator needs to end it
@@ -141,7 +144,7 @@ type StreamStatus struct {
 	State StreamState `json:"state,omitempty"`
 
 	// conditions: Ready is True while the stream plays; its reason says why not
-	// otherwise (CameraNotFound, CameraNotRegistered, ChannelNotFound, Rejected,
+	// otherwise (CameraNotFound, CameraNotRegistered, CameraConflict, ChannelNotFound, Rejected,
 	// Timeout, Unreachable, EndedByDevice, Suspended, TooManyStreams, SSRCConflict).
 	// +optional
 	// +listType=map
