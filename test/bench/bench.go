@@ -356,7 +356,7 @@ func (b *bench) largest(ctx context.Context, n int) error {
 		}
 		return err
 	}
-	err = errors.Join(b.steady(ctx, f, n), b.keepalives(ctx))
+	err = errors.Join(b.steady(ctx, f, n), b.keepalives(ctx, f))
 	if ferr := b.finish(ctx, f, n, &run); ferr != nil {
 		return errors.Join(err, ferr)
 	}
@@ -439,7 +439,12 @@ func (b *bench) steady(ctx context.Context, f *fleet, n int) error {
 // time down and so makes ten times the liveness writes of real life, which this phase
 // would otherwise measure too. It is restarted for that (its registrations survive, as
 // the restart phase shows), and again afterwards with the scaled interval.
-func (b *bench) keepalives(ctx context.Context) error {
+//
+// The registrar hears a device only from where it registered, so the load generator
+// registers the devices again from its own sockets first, and the camsim fleet f, whose
+// keepalives would then be refused and make it register them back, is paused (SIGSTOP)
+// meanwhile; when it resumes, the fleet is stopped and unregisters them.
+func (b *bench) keepalives(ctx context.Context, f *fleet) error {
 	if err := b.op.restartWith(ctx, "--keepalive-status-interval="+productionStatusInterval.String()); err != nil {
 		return err
 	}
@@ -449,6 +454,23 @@ func (b *bench) keepalives(ctx context.Context) error {
 			slog.Error("restarting the operator with the scaled status interval", "error", err)
 		}
 	}()
+	if err := f.pause(); err != nil {
+		return err
+	}
+	defer f.resume()
+	slog.Info("keepalive load: registering the devices from the load's sockets", "devices", len(b.ids))
+	viaOperator, err := registerKeepaliveFleet(b.op.sipAddr, b.ids, b.o.kaConns, password)
+	if err != nil {
+		return fmt.Errorf("keepalive fleet: %w", err)
+	}
+	defer viaOperator.Close()
+	// The moved registrations are status writes: let them all land before measuring.
+	addrs := viaOperator.localAddrs()
+	if _, err := b.tr.waitFor(ctx, "registered from the keepalive load", b.names[:len(b.ids)], 5*time.Minute, func(v camView) bool {
+		return v.state == gbv1.StateRegistered && addrs[v.remoteAddr]
+	}); err != nil {
+		return err
+	}
 	// The registrar alone runs beside it, in a process of its own, with the same devices
 	// registered: the load alternates between the two, so both see the same machine.
 	alone, err := startRegistrarProcess(ctx, password)
@@ -460,24 +482,26 @@ func (b *bench) keepalives(ctx context.Context) error {
 			slog.Error("stopping the registrar alone", "error", err)
 		}
 	}()
-	if err := registerAll(alone.addr, b.ids, password, 16); err != nil {
+	viaAlone, err := registerKeepaliveFleet(alone.addr, b.ids, b.o.kaConns, password)
+	if err != nil {
 		return fmt.Errorf("registrar alone: %w", err)
 	}
-	var viaOperator, viaAlone []keepaliveResult
+	defer viaAlone.Close()
+	var opRounds, aloneRounds []keepaliveResult
 	for round := range keepaliveRounds {
 		slog.Info("keepalive load through the operator", "round", round+1, "for", b.o.kaDuration)
-		k, err := b.keepaliveRound(ctx, b.op.sipAddr, b.op.cpuSeconds)
+		k, err := b.keepaliveRound(ctx, viaOperator, b.op.cpuSeconds)
 		if err != nil {
 			return err
 		}
-		viaOperator = append(viaOperator, k)
+		opRounds = append(opRounds, k)
 		slog.Info("keepalive load on the registrar alone (its own process)", "round", round+1, "for", b.o.kaDuration)
-		if k, err = b.keepaliveRound(ctx, alone.addr, alone.cpuSeconds); err != nil {
+		if k, err = b.keepaliveRound(ctx, viaAlone, alone.cpuSeconds); err != nil {
 			return err
 		}
-		viaAlone = append(viaAlone, k)
+		aloneRounds = append(aloneRounds, k)
 	}
-	b.r.Keepalives, b.r.KeepalivesAloneProcess = sumKeepalives(viaOperator), sumKeepalives(viaAlone)
+	b.r.Keepalives, b.r.KeepalivesAloneProcess = sumKeepalives(opRounds), sumKeepalives(aloneRounds)
 	mem, err := b.op.memory(ctx)
 	if err == nil && mem.PeakRSSBytes > b.r.Memory.Registered.PeakRSSBytes {
 		b.r.Memory.Registered.PeakRSSBytes = mem.PeakRSSBytes
@@ -489,12 +513,12 @@ func (b *bench) keepalives(ctx context.Context) error {
 // and the registrar alone.
 const keepaliveRounds = 5
 
-// keepaliveRound runs the keepalive load against addr once, with the CPU the serving
-// process (cpu) and the generator used.
-func (b *bench) keepaliveRound(ctx context.Context, addr string, cpu func() (float64, error)) (keepaliveResult, error) {
+// keepaliveRound runs the keepalive load of kf once, with the CPU the serving process
+// (cpu) and the generator used.
+func (b *bench) keepaliveRound(ctx context.Context, kf *kaFleet, cpu func() (float64, error)) (keepaliveResult, error) {
 	cpu0, _ := cpu()
 	self0, _ := processCPU(os.Getpid())
-	k, err := keepaliveLoad(ctx, addr, b.ids, b.o.kaConns, b.o.kaWindow, b.o.kaDuration)
+	k, err := kf.load(ctx, b.o.kaWindow, b.o.kaDuration)
 	cpu1, _ := cpu()
 	self1, _ := processCPU(os.Getpid())
 	k.OperatorCPU = (cpu1 - cpu0) / b.o.kaDuration.Seconds()

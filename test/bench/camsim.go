@@ -96,6 +96,12 @@ func (f *fleet) stop(timeout time.Duration) (sim.Summary, error) {
 	return s, nil
 }
 
+// pause stops camsim (SIGSTOP): its devices fall silent, and send nothing until resume.
+func (f *fleet) pause() error { return f.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// resume continues a paused camsim (SIGCONT).
+func (f *fleet) resume() { _ = f.cmd.Process.Signal(syscall.SIGCONT) }
+
 // kill ends camsim with SIGKILL: the devices vanish without unregistering.
 func (f *fleet) kill() {
 	_ = f.cmd.Process.Kill()

@@ -19,10 +19,11 @@ type heapResult struct {
 }
 
 // measureRegistrarHeap runs the registrar in this process, registers n devices with
-// full digest exchanges over loopback UDP and measures the live heap before and after.
-// Then, when load is set, it runs it against the registered devices (the registrar
-// alone: no controller consumes its events, and the load generator shares the process).
-func measureRegistrarHeap(ctx context.Context, n int, firstID string, load func(addr string, ids []string) error) (heapResult, error) {
+// full digest exchanges over loopback UDP from conns sockets and measures the live heap
+// before and after. Then, when load is set, it runs it on the registered devices (the
+// registrar alone: no controller consumes its events, and the load generator shares the
+// process).
+func measureRegistrarHeap(ctx context.Context, n, conns int, firstID string, load func(*kaFleet) error) (heapResult, error) {
 	res := heapResult{Bindings: n}
 	const password = "heap-bench"
 	srv, stop, err := startRegistrarAlone(ctx, sipdtest.OnePassword(password))
@@ -39,9 +40,11 @@ func measureRegistrarHeap(ctx context.Context, n int, firstID string, load func(
 		return res, fmt.Errorf("warm-up registration: %w", err)
 	}
 	res.HeapBeforeBytes = liveHeap()
-	if err := registerAll(srv.UDPAddr(), ids, password, 16); err != nil {
+	kf, err := registerKeepaliveFleet(srv.UDPAddr(), ids, conns, password)
+	if err != nil {
 		return res, err
 	}
+	defer kf.Close()
 	for _, id := range []string{ids[0], ids[n-1]} {
 		if srv.Device(id).Binding == nil {
 			return res, fmt.Errorf("device %s has no binding after registering", id)
@@ -50,7 +53,7 @@ func measureRegistrarHeap(ctx context.Context, n int, firstID string, load func(
 	res.HeapAfterBytes = liveHeap()
 	res.BytesPerBinding = (float64(res.HeapAfterBytes) - float64(res.HeapBeforeBytes)) / float64(n)
 	if load != nil {
-		return res, load(srv.UDPAddr(), ids)
+		return res, load(kf)
 	}
 	return res, nil
 }

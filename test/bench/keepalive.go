@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"sync"
@@ -32,27 +33,90 @@ type keepaliveResult struct {
 	RoundsPerSecond []float64 `json:"rounds_per_second,omitempty"`
 }
 
-// keepaliveLoad sends keepalives for ids (registered devices) as fast as the registrar
-// answers them, for d: conns sockets with at most window unanswered keepalives each
-// (closed loop, so an overloaded registrar slows the load rather than drowning in it).
-// A keepalive unanswered after 2 s counts as lost.
-func keepaliveLoad(ctx context.Context, server string, ids []string, conns, window int, d time.Duration) (keepaliveResult, error) {
-	res := keepaliveResult{Devices: len(ids), Connections: conns, Window: window, Refused: map[string]int64{}}
+// kaFleet is the keepalive load's devices, each registered from one of the generator's
+// sockets and keeping alive from it, as devices do: the registrar hears a device only
+// from where it registered.
+type kaFleet struct {
+	server string
+	conns  []*rawConn
+	ids    [][]string // ids[i] registered from conns[i]
+}
+
+// registerKeepaliveFleet registers ids at server with full digest exchanges, spread over
+// conns sockets that then carry their keepalives.
+func registerKeepaliveFleet(server string, ids []string, conns int, password string) (*kaFleet, error) {
 	if len(ids) == 0 {
-		return res, errors.New("no registered devices to keep alive")
+		return nil, errors.New("no devices to keep alive")
 	}
+	conns = min(conns, len(ids))
+	f := &kaFleet{server: server, ids: make([][]string, conns)}
+	for range conns {
+		c, err := dialRaw(server)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		f.conns = append(f.conns, c)
+	}
+	for j, id := range ids {
+		f.ids[j%conns] = append(f.ids[j%conns], id)
+	}
+	var failed atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for i, c := range f.conns {
+		wg.Go(func() {
+			for _, id := range f.ids[i] {
+				if err := c.register(id, password); err != nil {
+					failed.Add(1)
+					once.Do(func() { firstErr = err })
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		f.Close()
+		return nil, fmt.Errorf("%d of %d registrations failed: %v", n, len(ids), firstErr)
+	}
+	return f, nil
+}
+
+// localAddrs are the "ip:port"s the fleet's devices registered from.
+func (f *kaFleet) localAddrs() map[string]bool {
+	addrs := make(map[string]bool, len(f.conns))
+	for _, c := range f.conns {
+		addrs[c.conn.LocalAddr().String()] = true
+	}
+	return addrs
+}
+
+// Close closes the fleet's sockets.
+func (f *kaFleet) Close() {
+	for _, c := range f.conns {
+		_ = c.Close()
+	}
+}
+
+// load sends the fleet's keepalives as fast as the registrar answers them, for d: at
+// most window unanswered keepalives per socket (closed loop, so an overloaded registrar
+// slows the load rather than drowning in it). A keepalive unanswered after 2 s counts as
+// lost.
+func (f *kaFleet) load(ctx context.Context, window int, d time.Duration) (keepaliveResult, error) {
+	devices := 0
+	for _, ids := range f.ids {
+		devices += len(ids)
+	}
+	res := keepaliveResult{Devices: devices, Connections: len(f.conns), Window: window, Refused: map[string]int64{}}
 	var sent, ok, lost atomic.Int64
 	var refusedMu sync.Mutex
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
-	for ci := range conns {
-		c, err := dialRaw(server)
-		if err != nil {
-			return res, err
-		}
+	for ci, c := range f.conns {
+		ids := f.ids[ci]
 		wg.Go(func() {
-			defer c.Close()
 			l := &kaConn{c: c, tokens: make(chan struct{}, window), pending: map[int]time.Time{}}
 			for range window {
 				l.tokens <- struct{}{}
@@ -84,7 +148,7 @@ func keepaliveLoad(ctx context.Context, server string, ids []string, conns, wind
 				if ctx.Err() != nil || !time.Now().Before(deadline) {
 					break
 				}
-				id := ids[(seq*conns+ci)%len(ids)]
+				id := ids[seq%len(ids)]
 				buf = c.keepaliveRequest(buf, id, seq)
 				l.mu.Lock()
 				l.pending[seq] = time.Now()

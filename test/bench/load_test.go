@@ -69,23 +69,28 @@ func TestRawRegister(t *testing.T) {
 }
 
 // TestKeepaliveLoad runs the keepalive load against the real registrar: keepalives of
-// registered devices are all answered 200 and counted; those of unknown devices are
-// counted as refused (404), not as answered.
+// devices registered from the load's sockets are all answered 200 and counted; those of
+// devices that unregistered meanwhile are counted as refused (404), not as answered.
 func TestKeepaliveLoad(t *testing.T) {
 	srv := startRegistrar(t, "secret")
 	ids := deviceIDs(t, "34020000001320000001", 50)
-	c, err := dialRaw(srv.UDPAddr())
+	kf, err := registerKeepaliveFleet(srv.UDPAddr(), ids, 2, "secret")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range ids {
-		if err := c.register(id, "secret"); err != nil {
-			t.Fatal(err)
+	defer kf.Close()
+	if got := len(kf.conns); got != 2 {
+		t.Fatalf("%d sockets, want 2", got)
+	}
+	for i, c := range kf.conns {
+		for _, id := range kf.ids[i] {
+			if b := srv.Device(id).Binding; b == nil || b.RemoteAddr != c.conn.LocalAddr().String() {
+				t.Fatalf("%s bound at %+v, want from its load socket %s", id, b, c.conn.LocalAddr())
+			}
 		}
 	}
-	c.Close()
 
-	res, err := keepaliveLoad(context.Background(), srv.UDPAddr(), ids, 2, 16, time.Second)
+	res, err := kf.load(context.Background(), 16, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +102,10 @@ func TestKeepaliveLoad(t *testing.T) {
 		t.Errorf("keepalive not recorded by the registrar: %+v", got)
 	}
 
-	unknown := deviceIDs(t, "34020000001320009001", 5)
-	res, err = keepaliveLoad(context.Background(), srv.UDPAddr(), unknown, 1, 4, 200*time.Millisecond)
+	for _, id := range ids {
+		srv.Drop(id)
+	}
+	res, err = kf.load(context.Background(), 4, 200*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +117,7 @@ func TestKeepaliveLoad(t *testing.T) {
 // TestRegistrarHeap checks the in-process heap measurement runs and finds the bindings
 // (the figure itself is machine-dependent and not asserted).
 func TestRegistrarHeap(t *testing.T) {
-	res, err := measureRegistrarHeap(context.Background(), 200, "34020000001320000001", nil)
+	res, err := measureRegistrarHeap(context.Background(), 200, 4, "34020000001320000001", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +185,12 @@ func TestRegistrarProcess(t *testing.T) {
 	if err := registerAll(p.addr, ids[:1], "wrong", 1); err == nil {
 		t.Error("a wrong password registered")
 	}
-	if err := registerAll(p.addr, ids, "child-Pa55", 4); err != nil {
+	kf, err := registerKeepaliveFleet(p.addr, ids, 4, "child-Pa55")
+	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := keepaliveLoad(ctx, p.addr, ids, 1, 8, 500*time.Millisecond)
+	defer kf.Close()
+	k, err := kf.load(ctx, 8, 500*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}

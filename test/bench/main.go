@@ -195,16 +195,16 @@ func run(ctx context.Context, o opts, r *results) error {
 	}
 	// The rest runs in this process with the control plane gone, so the CPU is its own.
 	slog.Info("measuring the registrar's heap per binding (in process)", "bindings", o.heapBindings)
-	keepalivesAlone := func(addr string, ids []string) error {
+	keepalivesAlone := func(kf *kaFleet) error {
 		slog.Info("keepalive load on the registrar alone (in process)", "for", o.kaDuration)
 		self0, _ := processCPU(os.Getpid())
-		k, err := keepaliveLoad(ctx, addr, ids, o.kaConns, o.kaWindow, o.kaDuration)
+		k, err := kf.load(ctx, o.kaWindow, o.kaDuration)
 		self1, _ := processCPU(os.Getpid())
 		k.GeneratorCPU = (self1 - self0) / o.kaDuration.Seconds() // registrar and generator together
 		r.KeepalivesAlone = &k
 		return err
 	}
-	if h, herr := measureRegistrarHeap(ctx, o.heapBindings, "34020000001329000001", keepalivesAlone); herr != nil {
+	if h, herr := measureRegistrarHeap(ctx, o.heapBindings, o.kaConns, "34020000001329000001", keepalivesAlone); herr != nil {
 		err = errors.Join(err, fmt.Errorf("registrar heap and keepalives: %w", herr))
 	} else {
 		r.Heap = &h
