@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -47,9 +48,44 @@ type Message struct {
 	DeviceInfo *DeviceInfo
 	// Catalog is set for Response/Catalog: SumNum and the Items of this part only.
 	Catalog *Catalog
-	// ListNum is the Num attribute of a Catalog part's DeviceList (0 when absent). It is
-	// informative: Items holds what the part really carried.
+	// ListNum is the Num attribute of the body's list (a Catalog part's DeviceList, a
+	// RecordList, a PresetList, an Alarmstatus), 0 when absent. It is informative: the
+	// typed field holds what the body really carried.
 	ListNum int
+	// Result is the <Result> of a Response (OK or ERROR), upper-cased: the answer to a
+	// DeviceControl, DeviceConfig, ConfigDownload, DeviceStatus or a subscription. For
+	// DeviceInfo it stays in DeviceInfo.Result.
+	Result string
+
+	// DeviceStatus is set for Response/DeviceStatus.
+	DeviceStatus *DeviceStatus
+	// BasicParam is set for Response/ConfigDownload and Control/DeviceConfig when the
+	// body carries a <BasicParam> block.
+	BasicParam *BasicParam
+	// Records is set for Response/RecordInfo: SumNum and the Items of this part only.
+	Records *RecordInfo
+	// Presets is set for Response/PresetQuery.
+	Presets *PresetList
+	// Alarm is set for Notify/Alarm and Response/Alarm bodies that carry alarm fields.
+	Alarm *Alarm
+	// NotifyType is the <NotifyType> of Notify/MediaStatus (NotifyTypeEndOfFile), 0 when
+	// absent or not a number.
+	NotifyType int
+	// Position is set for Notify/MobilePosition.
+	Position *MobilePosition
+
+	// RecordQuery is set for Query/RecordInfo: what a platform asks a device.
+	RecordQuery *RecordQueryBody
+	// AlarmQuery is set for Query/Alarm (an alarm query or an alarm SUBSCRIBE's body).
+	AlarmQuery *AlarmQueryBody
+	// Interval is the <Interval> of Query/MobilePosition in seconds, 0 when absent.
+	Interval int
+	// ConfigType is the <ConfigType> of Query/ConfigDownload, as sent.
+	ConfigType string
+	// Control is the command of Control/DeviceControl, nil when the body carries none
+	// this package knows.
+	Control ControlCommand
+
 	// Charset is what the body was read as (CharsetUTF8 or CharsetGB18030, or the
 	// declared label for a pure ASCII body), useful to answer a device in kind.
 	Charset string
@@ -81,6 +117,9 @@ func Decode(body []byte, charset string) (*Message, error) {
 	}
 	m := &Message{Root: canonical(root.name, knownRoots), Charset: cs}
 	m.CmdType = canonical(root.field("CmdType"), knownCmdTypes)
+	if alias, ok := cmdTypeAliases[strings.ToLower(m.CmdType)]; ok {
+		m.CmdType = alias
+	}
 	if m.CmdType == "" {
 		return nil, fmt.Errorf("%w: <%s> has no CmdType", ErrMalformed, root.name)
 	}
@@ -89,11 +128,24 @@ func Decode(body []byte, charset string) (*Message, error) {
 	}
 	m.DeviceID = root.field("DeviceID")
 	m.Status = root.field("Status")
-	if m.Root != "Response" {
-		return m, nil
+	switch m.Root {
+	case "Response":
+		err = decodeResponse(root, m)
+	case "Notify":
+		err = decodeNotify(root, m)
+	case "Query":
+		err = decodeQuery(root, m)
+	case "Control":
+		err = decodeControl(root, m)
 	}
-	switch m.CmdType {
-	case "DeviceInfo":
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func decodeResponse(root *element, m *Message) error {
+	if m.CmdType == "DeviceInfo" {
 		m.DeviceInfo = &DeviceInfo{
 			DeviceID:     m.DeviceID,
 			DeviceName:   root.field("DeviceName"),
@@ -103,28 +155,77 @@ func Decode(body []byte, charset string) (*Message, error) {
 			Channel:      root.lenientInt("Channel"),
 			Result:       root.field("Result"),
 		}
-	case "Catalog":
-		if err := decodeCatalog(root, m); err != nil {
-			return nil, err
-		}
+		return nil
 	}
-	return m, nil
+	m.Result = root.upperField("Result")
+	switch m.CmdType {
+	case "Catalog":
+		return decodeCatalog(root, m, false)
+	case "DeviceStatus":
+		decodeDeviceStatus(root, m)
+	case "ConfigDownload":
+		decodeBasicParam(root, m)
+	case "RecordInfo":
+		return decodeRecordInfo(root, m)
+	case "PresetQuery":
+		decodePresets(root, m)
+	case "Alarm":
+		decodeAlarm(root, m)
+	}
+	return nil
 }
 
-func decodeCatalog(root *element, m *Message) error {
+func decodeNotify(root *element, m *Message) error {
+	switch m.CmdType {
+	case "Catalog":
+		return decodeCatalog(root, m, true)
+	case "Alarm":
+		decodeAlarm(root, m)
+	case "MediaStatus":
+		m.NotifyType = root.lenientInt("NotifyType")
+	case "MobilePosition":
+		decodePosition(root, m)
+	}
+	return nil
+}
+
+func decodeQuery(root *element, m *Message) error {
+	switch m.CmdType {
+	case "RecordInfo":
+		decodeRecordQuery(root, m)
+	case "Alarm":
+		decodeAlarmQuery(root, m)
+	case "MobilePosition":
+		m.Interval = root.lenientInt("Interval")
+	case "ConfigDownload":
+		m.ConfigType = root.field("ConfigType")
+	}
+	return nil
+}
+
+func decodeControl(root *element, m *Message) error {
+	switch m.CmdType {
+	case "DeviceControl":
+		return decodeDeviceControl(root, m)
+	case "DeviceConfig":
+		decodeBasicParam(root, m)
+	}
+	return nil
+}
+
+// decodeCatalog reads a catalog part: a query's Response, or a subscription's Notify
+// whose items also carry an <Event>. Event is read only for Notify, so that a
+// Response's items hold exactly the fields the registrar accounts for.
+func decodeCatalog(root *element, m *Message, events bool) error {
 	c := &Catalog{DeviceID: m.DeviceID}
-	list := root.child("DeviceList")
-	if list != nil {
-		for _, a := range list.attrs {
-			if strings.EqualFold(a.Name.Local, "Num") {
-				m.ListNum, _ = strconv.Atoi(strings.TrimSpace(a.Value))
-			}
-		}
+	if list := root.child("DeviceList"); list != nil {
+		m.ListNum = list.numAttr()
+		c.Items = make([]CatalogItem, 0, list.countChildren("Item"))
 		for _, it := range list.children {
 			if !strings.EqualFold(it.name, "Item") {
 				continue
 			}
-			c.Items = append(c.Items, CatalogItem{
+			item := CatalogItem{
 				DeviceID:     it.field("DeviceID"),
 				Name:         it.field("Name"),
 				Manufacturer: it.field("Manufacturer"),
@@ -137,31 +238,47 @@ func decodeCatalog(root *element, m *Message) error {
 				RegisterWay:  it.lenientInt("RegisterWay"),
 				Secrecy:      it.lenientInt("Secrecy"),
 				Status:       it.field("Status"),
-			})
+			}
+			if events {
+				item.Event = it.upperField("Event")
+			}
+			c.Items = append(c.Items, item)
+		}
+		if len(c.Items) == 0 {
+			c.Items = nil
 		}
 	}
-	sum, ok, err := root.intField("SumNum")
+	sum, err := sumNum(root, len(c.Items))
 	if err != nil {
 		return err
-	}
-	if !ok {
-		// Without SumNum the part is all there is.
-		sum = len(c.Items)
-	}
-	if sum < 0 {
-		return fmt.Errorf("%w: negative SumNum %d", ErrMalformed, sum)
 	}
 	c.SumNum = sum
 	m.Catalog = c
 	return nil
 }
 
-// element is a node of the parsed document: its name, attributes, direct text and
-// child elements. The tree is bounded by MaxBodySize and maxDepth.
+// sumNum reads a multi-part answer's SumNum. Without one, the part is all there is.
+func sumNum(root *element, items int) (int, error) {
+	sum, ok, err := root.intField("SumNum")
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return items, nil
+	}
+	if sum < 0 {
+		return 0, fmt.Errorf("%w: negative SumNum %d", ErrMalformed, sum)
+	}
+	return sum, nil
+}
+
+// element is a node of the parsed document: its name, its Num attribute (the only
+// attribute MANSCDP uses), its direct text and its child elements. The tree is bounded
+// by MaxBodySize and maxDepth.
 type element struct {
 	name     string
-	attrs    []xml.Attr
-	text     strings.Builder
+	num      string
+	text     []byte
 	children []*element
 }
 
@@ -195,7 +312,12 @@ func parseTree(text []byte) (*element, error) {
 			if len(stack) >= maxDepth {
 				return nil, fmt.Errorf("%w: nesting deeper than %d", ErrMalformed, maxDepth)
 			}
-			e := &element{name: t.Name.Local, attrs: t.Attr}
+			e := &element{name: t.Name.Local}
+			for _, a := range t.Attr {
+				if strings.EqualFold(a.Name.Local, "Num") {
+					e.num = a.Value
+				}
+			}
 			if len(stack) == 0 {
 				root = e
 			} else {
@@ -214,7 +336,8 @@ func parseTree(text []byte) (*element, error) {
 			}
 		case xml.CharData:
 			if len(stack) > 0 {
-				stack[len(stack)-1].text.Write(t)
+				top := stack[len(stack)-1]
+				top.text = append(top.text, t...)
 			}
 		}
 	}
@@ -230,13 +353,62 @@ func (e *element) child(name string) *element {
 	return nil
 }
 
-// field returns the trimmed text of the child element name, or "".
+// field returns the trimmed text of the child element name, or "". The string is a
+// copy of exactly that text: what a caller keeps holds neither the body nor the
+// surrounding whitespace.
 func (e *element) field(name string) string {
 	c := e.child(name)
 	if c == nil {
 		return ""
 	}
-	return strings.TrimSpace(c.text.String())
+	return string(bytes.TrimSpace(c.text))
+}
+
+// upperField is field with ASCII letters upper-cased, for the enumerations devices
+// write in any case (OK, ONLINE, ON, ONDUTY, ADD...).
+func (e *element) upperField(name string) string {
+	return asciiUpper(e.field(name))
+}
+
+// numAttr parses the Num attribute of a list element, 0 when absent or not a number.
+func (e *element) numAttr() int {
+	n, _ := strconv.Atoi(strings.TrimSpace(e.num))
+	return n
+}
+
+// countChildren counts the direct children named name, to size a slice once.
+func (e *element) countChildren(name string) int {
+	n := 0
+	for _, c := range e.children {
+		if strings.EqualFold(c.name, name) {
+			n++
+		}
+	}
+	return n
+}
+
+// lenientFloat parses an informative decimal field; junk, NaN and infinities read as 0.
+func (e *element) lenientFloat(name string) float64 {
+	f, err := strconv.ParseFloat(e.field(name), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
+}
+
+// lenientInt64 is lenientInt for sizes that may exceed 32 bits.
+func (e *element) lenientInt64(name string) int64 {
+	n, _ := strconv.ParseInt(e.field(name), 10, 64)
+	return n
+}
+
+func asciiUpper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			return strings.ToUpper(s)
+		}
+	}
+	return s
 }
 
 // intField parses the child element name as a decimal integer. ok is false when the
@@ -275,6 +447,11 @@ var knownCmdTypes = caseMap(
 	"DeviceControl", "DeviceConfig", "HomePositionQuery", "CruiseTrackListQuery",
 	"CruiseTrackQuery", "PTZPosition", "SDCardStatus",
 )
+
+// cmdTypeAliases maps misspellings seen in the field to the canonical name: the 2011
+// edition of the standard spells the preset query PersetQuery, and devices built to it
+// still do.
+var cmdTypeAliases = map[string]string{"persetquery": "PresetQuery"}
 
 func caseMap(names ...string) map[string]string {
 	m := make(map[string]string, len(names))
