@@ -210,7 +210,7 @@ func (d DragZoom) writeControl(b *strings.Builder) error {
 // command whose value cannot be understood (a malformed PTZCmd, an unknown RecordCmd)
 // makes the body malformed: the device cannot act on it.
 func decodeDeviceControl(root *element, m *Message) error {
-	for _, c := range root.children {
+	for c := root.first; c != nil; c = c.next {
 		cmd, err := controlFrom(root, c)
 		if err != nil {
 			return fmt.Errorf("%w: <%s>: %v", ErrMalformed, c.name, err)

@@ -111,6 +111,13 @@ func Decode(body []byte, charset string) (*Message, error) {
 		return nil, err
 	}
 	text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
+	// encoding/xml reads a start tag's attributes whole before returning it, 48 bytes
+	// each and more as its slice grows: <a b="" b="" ...> would cost 45 times its
+	// size. MANSCDP uses one attribute (Num), so an equals sign every 12 bytes is
+	// already far beyond any real body.
+	if eq, limit := bytes.Count(text, []byte("=")), maxElements(len(text)); eq > limit {
+		return nil, fmt.Errorf("%w: %d equals signs in %d bytes, limit %d", ErrTooLarge, eq, len(text), limit)
+	}
 	root, err := parseTree(text)
 	if err != nil {
 		return nil, err
@@ -220,11 +227,9 @@ func decodeCatalog(root *element, m *Message, events bool) error {
 	c := &Catalog{DeviceID: m.DeviceID}
 	if list := root.child("DeviceList"); list != nil {
 		m.ListNum = list.numAttr()
-		c.Items = make([]CatalogItem, 0, list.countChildren("Item"))
-		for _, it := range list.children {
-			if !strings.EqualFold(it.name, "Item") {
-				continue
-			}
+		items := list.items()
+		c.Items = sized[CatalogItem](items)
+		for _, it := range items {
 			item := CatalogItem{
 				DeviceID:     it.field("DeviceID"),
 				Name:         it.field("Name"),
@@ -243,9 +248,6 @@ func decodeCatalog(root *element, m *Message, events bool) error {
 				item.Event = it.upperField("Event")
 			}
 			c.Items = append(c.Items, item)
-		}
-		if len(c.Items) == 0 {
-			c.Items = nil
 		}
 	}
 	sum, err := sumNum(root, len(c.Items))
@@ -272,14 +274,35 @@ func sumNum(root *element, items int) (int, error) {
 	return sum, nil
 }
 
-// element is a node of the parsed document: its name, its Num attribute (the only
-// attribute MANSCDP uses), its direct text and its child elements. The tree is bounded
-// by MaxBodySize and maxDepth.
+// element is a node of the parsed document: its name, its direct text, its children
+// (a linked list, so that a parent with many children leaves no grown slices behind)
+// and, rarely, its Num attribute, the only attribute MANSCDP uses. An element costs 64
+// bytes; the tree is bounded by maxElements, MaxBodySize and maxDepth.
 type element struct {
-	name     string
-	num      string
-	text     []byte
-	children []*element
+	name        string
+	text        []byte
+	first, next *element
+	attrs       *elementAttrs
+}
+
+// elementAttrs holds the attributes read, for the few elements that have one.
+type elementAttrs struct {
+	num string
+}
+
+// maxElements bounds the elements of a body of n bytes. Each element costs the
+// decoder some 160 bytes (the tree node and encoding/xml's tokens), so a body of tiny
+// elements (<a/> is four bytes) would cost 40 times its size. Real bodies spend 19
+// bytes or more per element on average (<PresetID>1</PresetID>, <Owner></Owner> with
+// its CRLF), so one element per 12 bytes leaves them room and caps that cost at about
+// 13 times the body.
+func maxElements(n int) int {
+	return n/12 + 64
+}
+
+// openElement is an element being parsed and its last child so far.
+type openElement struct {
+	e, last *element
 }
 
 // parseTree reads the first element of text and everything inside it.
@@ -290,8 +313,9 @@ func parseTree(text []byte) (*element, error) {
 	// Non-strict: an unknown entity or a stray '&' in a device name stays literal text
 	// instead of failing the whole body. No entity map is set, so nothing is expanded.
 	d.Strict = false
-	var stack []*element
+	var stack []openElement
 	var root *element
+	elements, limit := 0, maxElements(len(text))
 	for {
 		// RawToken: tag matching is checked below, ignoring case (<SN>1</sn> is fine);
 		// Token in non-strict mode would silently "repair" mismatched tags instead.
@@ -300,7 +324,7 @@ func parseTree(text []byte) (*element, error) {
 			if root == nil {
 				return nil, fmt.Errorf("%w: no root element", ErrMalformed)
 			}
-			return nil, fmt.Errorf("%w: unexpected end inside <%s>", ErrMalformed, stack[len(stack)-1].name)
+			return nil, fmt.Errorf("%w: unexpected end inside <%s>", ErrMalformed, stack[len(stack)-1].e.name)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -312,21 +336,29 @@ func parseTree(text []byte) (*element, error) {
 			if len(stack) >= maxDepth {
 				return nil, fmt.Errorf("%w: nesting deeper than %d", ErrMalformed, maxDepth)
 			}
+			if elements++; elements > limit {
+				return nil, fmt.Errorf("%w: more than %d elements in %d bytes", ErrTooLarge, limit, len(text))
+			}
 			e := &element{name: t.Name.Local}
 			for _, a := range t.Attr {
 				if strings.EqualFold(a.Name.Local, "Num") {
-					e.num = a.Value
+					e.attrs = &elementAttrs{num: a.Value}
 				}
 			}
 			if len(stack) == 0 {
 				root = e
 			} else {
-				p := stack[len(stack)-1]
-				p.children = append(p.children, e)
+				p := &stack[len(stack)-1]
+				if p.last == nil {
+					p.e.first = e
+				} else {
+					p.last.next = e
+				}
+				p.last = e
 			}
-			stack = append(stack, e)
+			stack = append(stack, openElement{e: e})
 		case xml.EndElement:
-			if len(stack) == 0 || !strings.EqualFold(stack[len(stack)-1].name, t.Name.Local) {
+			if len(stack) == 0 || !strings.EqualFold(stack[len(stack)-1].e.name, t.Name.Local) {
 				return nil, fmt.Errorf("%w: unbalanced </%s>", ErrMalformed, t.Name.Local)
 			}
 			stack = stack[:len(stack)-1]
@@ -335,22 +367,62 @@ func parseTree(text []byte) (*element, error) {
 				return root, nil
 			}
 		case xml.CharData:
-			if len(stack) > 0 {
-				top := stack[len(stack)-1]
-				top.text = append(top.text, t...)
+			if len(stack) == 0 {
+				continue
 			}
+			top := stack[len(stack)-1].e
+			// Leading whitespace is trimmed on reading anyway; skipping it spares an
+			// allocation for every element that holds only children and line breaks.
+			if len(top.text) == 0 && len(bytes.TrimSpace(t)) == 0 {
+				continue
+			}
+			top.text = append(top.text, t...)
 		}
 	}
 }
 
 // child returns the first child element named name, ignoring case.
 func (e *element) child(name string) *element {
-	for _, c := range e.children {
+	for c := e.first; c != nil; c = c.next {
 		if strings.EqualFold(c.name, name) {
 			return c
 		}
 	}
 	return nil
+}
+
+// items returns the list's <Item> children that carry at least one element: an empty
+// <Item/> says nothing, and skipping it keeps a body of them from costing a typed item
+// (up to 200 bytes) per 7 bytes of input.
+func (e *element) items() []*element {
+	n := 0
+	for c := e.first; c != nil; c = c.next {
+		if c.isItem() {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	items := make([]*element, 0, n)
+	for c := e.first; c != nil; c = c.next {
+		if c.isItem() {
+			items = append(items, c)
+		}
+	}
+	return items
+}
+
+// sized returns a slice with room for one T per item, nil for none.
+func sized[T any](items []*element) []T {
+	if len(items) == 0 {
+		return nil
+	}
+	return make([]T, 0, len(items))
+}
+
+func (e *element) isItem() bool {
+	return e.first != nil && strings.EqualFold(e.name, "Item")
 }
 
 // field returns the trimmed text of the child element name, or "". The string is a
@@ -372,24 +444,27 @@ func (e *element) upperField(name string) string {
 
 // numAttr parses the Num attribute of a list element, 0 when absent or not a number.
 func (e *element) numAttr() int {
-	n, _ := strconv.Atoi(strings.TrimSpace(e.num))
-	return n
-}
-
-// countChildren counts the direct children named name, to size a slice once.
-func (e *element) countChildren(name string) int {
-	n := 0
-	for _, c := range e.children {
-		if strings.EqualFold(c.name, name) {
-			n++
-		}
+	if e.attrs == nil {
+		return 0
 	}
+	n, _ := strconv.Atoi(strings.TrimSpace(e.attrs.num))
 	return n
 }
 
 // lenientFloat parses an informative decimal field; junk, NaN and infinities read as 0.
 func (e *element) lenientFloat(name string) float64 {
-	f, err := strconv.ParseFloat(e.field(name), 64)
+	b := e.raw(name)
+	for _, c := range b {
+		// Only what a decimal can contain: anything else would cost strconv an
+		// error value to refuse.
+		if (c < '0' || c > '9') && c != '.' && c != '-' && c != '+' && c != 'e' && c != 'E' {
+			return 0
+		}
+	}
+	if len(b) == 0 {
+		return 0
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0
 	}
@@ -398,8 +473,8 @@ func (e *element) lenientFloat(name string) float64 {
 
 // lenientInt64 is lenientInt for sizes that may exceed 32 bits.
 func (e *element) lenientInt64(name string) int64 {
-	n, _ := strconv.ParseInt(e.field(name), 10, 64)
-	return n
+	n, _ := atoi(e.raw(name))
+	return int64(n)
 }
 
 func asciiUpper(s string) string {
@@ -411,16 +486,26 @@ func asciiUpper(s string) string {
 	return s
 }
 
+// raw returns the trimmed text of the child element name, without copying it: for
+// parsing, never to keep.
+func (e *element) raw(name string) []byte {
+	c := e.child(name)
+	if c == nil {
+		return nil
+	}
+	return bytes.TrimSpace(c.text)
+}
+
 // intField parses the child element name as a decimal integer. ok is false when the
 // element is absent or empty; a present but non-numeric value is an error.
 func (e *element) intField(name string) (n int, ok bool, err error) {
-	s := e.field(name)
-	if s == "" {
+	b := e.raw(name)
+	if len(b) == 0 {
 		return 0, false, nil
 	}
-	n, err = strconv.Atoi(s)
-	if err != nil {
-		return 0, false, fmt.Errorf("%w: <%s>%s</%s> is not a number", ErrMalformed, name, truncate(s), name)
+	n, ok = atoi(b)
+	if !ok {
+		return 0, false, fmt.Errorf("%w: <%s>%s</%s> is not a number", ErrMalformed, name, truncate(string(b)), name)
 	}
 	return n, true, nil
 }
@@ -428,8 +513,32 @@ func (e *element) intField(name string) (n int, ok bool, err error) {
 // lenientInt parses an informative numeric field; junk reads as 0 rather than losing the
 // message.
 func (e *element) lenientInt(name string) int {
-	n, _ := strconv.Atoi(e.field(name))
+	n, _ := atoi(e.raw(name))
 	return n
+}
+
+// atoi parses an optionally signed decimal integer of at most 18 digits. Unlike
+// strconv.Atoi it allocates nothing on failure: items full of junk numbers must not
+// cost an error value each.
+func atoi(b []byte) (int, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg, b = b[0] == '-', b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 func truncate(s string) string {

@@ -133,12 +133,12 @@ func TestDecodeTyped(t *testing.T) {
 // padded body alive through one short field it holds.
 func TestFieldCopiesItsText(t *testing.T) {
 	pad := strings.Repeat(" ", 4<<10)
-	item := &element{name: "Item", children: []*element{{name: "DeviceID", text: []byte(pad + "c" + pad)}}}
+	item := &element{name: "Item", first: &element{name: "DeviceID", text: []byte(pad + "c" + pad)}}
 	id := item.field("DeviceID")
 	if id != "c" {
 		t.Fatalf("field = %q", id)
 	}
-	text := item.children[0].text
+	text := item.first.text
 	for i := range text {
 		text[i] = 'x'
 	}

@@ -31,13 +31,10 @@ func decodePresets(root *element, m *Message) {
 	p := &PresetList{DeviceID: m.DeviceID}
 	if list := root.child("PresetList"); list != nil {
 		m.ListNum = list.numAttr()
-		if n := list.countChildren("Item"); n > 0 {
-			p.Items = make([]Preset, 0, n)
-		}
-		for _, it := range list.children {
-			if strings.EqualFold(it.name, "Item") {
-				p.Items = append(p.Items, Preset{ID: it.lenientInt("PresetID"), Name: it.field("PresetName")})
-			}
+		items := list.items()
+		p.Items = sized[Preset](items)
+		for _, it := range items {
+			p.Items = append(p.Items, Preset{ID: it.lenientInt("PresetID"), Name: it.field("PresetName")})
 		}
 	}
 	m.Presets = p

@@ -95,13 +95,9 @@ func decodeRecordInfo(root *element, m *Message) error {
 	r := &RecordInfo{DeviceID: m.DeviceID, Name: root.field("Name")}
 	if list := root.child("RecordList"); list != nil {
 		m.ListNum = list.numAttr()
-		if n := list.countChildren("Item"); n > 0 {
-			r.Items = make([]RecordItem, 0, n)
-		}
-		for _, it := range list.children {
-			if !strings.EqualFold(it.name, "Item") {
-				continue
-			}
+		items := list.items()
+		r.Items = sized[RecordItem](items)
+		for _, it := range items {
 			r.Items = append(r.Items, RecordItem{
 				DeviceID:   it.field("DeviceID"),
 				Name:       it.field("Name"),

@@ -67,13 +67,10 @@ func decodeDeviceStatus(root *element, m *Message) {
 	}
 	if list := root.child("Alarmstatus"); list != nil {
 		m.ListNum = list.numAttr()
-		if n := list.countChildren("Item"); n > 0 {
-			st.Alarms = make([]AlarmStatus, 0, n)
-		}
-		for _, it := range list.children {
-			if strings.EqualFold(it.name, "Item") {
-				st.Alarms = append(st.Alarms, AlarmStatus{DeviceID: it.field("DeviceID"), DutyStatus: it.upperField("DutyStatus")})
-			}
+		items := list.items()
+		st.Alarms = sized[AlarmStatus](items)
+		for _, it := range items {
+			st.Alarms = append(st.Alarms, AlarmStatus{DeviceID: it.field("DeviceID"), DutyStatus: it.upperField("DutyStatus")})
 		}
 	}
 	m.DeviceStatus = st
