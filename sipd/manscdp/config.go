@@ -136,6 +136,17 @@ func EncodeConfigDownloadResponse(sn int, deviceID string, p BasicParam, charset
 	if err := needID("ConfigDownload response", deviceID); err != nil {
 		return nil, err
 	}
+	if err := inRange("SIPServerPort", p.SIPServerPort, 0, 65535); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"Expiration", p.Expiration}, {"HeartBeatInterval", p.HeartBeatInterval}, {"HeartBeatCount", p.HeartBeatCount}, {"PositionCapability", p.PositionCapability}} {
+		if f.v < 0 {
+			return nil, fmt.Errorf("%w: negative %s %d", ErrInvalid, f.name, f.v)
+		}
+	}
 	var b strings.Builder
 	header(&b, "Response", "ConfigDownload", sn, deviceID)
 	elem(&b, "Result", ResultOK)
