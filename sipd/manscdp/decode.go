@@ -17,7 +17,8 @@ import (
 const MaxBodySize = 64 << 10
 
 // maxDepth bounds element nesting. MANSCDP nests four levels deep (Response, DeviceList,
-// Item, Info); anything much deeper is not a device talking.
+// Item, Info; Notify, Info, AlarmTypeParam, EventType); anything much deeper is not a
+// device talking.
 const maxDepth = 16
 
 // Errors of Decode. Match them with errors.Is.
@@ -42,7 +43,8 @@ type Message struct {
 	CmdType  string
 	SN       int
 	DeviceID string
-	// Status is the <Status> of a Notify (Keepalive: "OK").
+	// Status is the root's <Status>, as sent: a keepalive's ("OK"), a DeviceStatus
+	// answer's.
 	Status string
 	// DeviceInfo is set for Response/DeviceInfo.
 	DeviceInfo *DeviceInfo
