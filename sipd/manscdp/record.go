@@ -2,6 +2,7 @@ package manscdp
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -185,7 +186,7 @@ func EncodeRecordInfoResponse(sn int, r RecordInfo, charset string) ([]byte, err
 		elem(&b, "Type", defaultTo(it.Type, RecordTime))
 		elemIf(&b, "RecorderID", it.RecorderID)
 		if it.FileSize > 0 {
-			elem(&b, "FileSize", fmt.Sprint(it.FileSize))
+			elem(&b, "FileSize", strconv.FormatInt(it.FileSize, 10))
 		}
 		closeTag(&b, "Item")
 	}
