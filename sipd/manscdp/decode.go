@@ -99,7 +99,8 @@ type Message struct {
 //
 // Decode is lenient where devices are sloppy (case of element names and CmdType,
 // surrounding whitespace, unknown entities left as text, trailing bytes after the root
-// element) and strict where a body could cost the registrar: size, depth, directives.
+// element) and strict where a body could cost the registrar: size, depth, element and
+// attribute density (ErrTooLarge, like size), directives.
 func Decode(body []byte, charset string) (*Message, error) {
 	if len(body) > MaxBodySize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(body), MaxBodySize)
