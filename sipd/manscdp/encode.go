@@ -2,10 +2,16 @@ package manscdp
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 )
+
+// ErrInvalid is returned by the typed encoders for a value the standard does not allow
+// (an out-of-range priority, a preset index of 0, a missing device ID...): they refuse
+// to build a body a device would reject or misread.
+var ErrInvalid = errors.New("manscdp: invalid value")
 
 // Field is one child element of an encoded body, in order.
 type Field struct {
@@ -75,24 +81,32 @@ func EncodeCatalogResponse(sn int, deviceID string, sumNum int, items []CatalogI
 	elem(&b, "SumNum", strconv.Itoa(sumNum))
 	fmt.Fprintf(&b, "<DeviceList Num=\"%d\">\r\n", len(items))
 	for _, it := range items {
-		open(&b, "Item")
-		elem(&b, "DeviceID", it.DeviceID)
-		elem(&b, "Name", it.Name)
-		elem(&b, "Manufacturer", it.Manufacturer)
-		elem(&b, "Model", it.Model)
-		elem(&b, "Owner", it.Owner)
-		elem(&b, "CivilCode", it.CivilCode)
-		elem(&b, "Address", it.Address)
-		elem(&b, "Parental", strconv.Itoa(it.Parental))
-		elem(&b, "ParentID", it.ParentID)
-		elem(&b, "RegisterWay", strconv.Itoa(it.RegisterWay))
-		elem(&b, "Secrecy", strconv.Itoa(it.Secrecy))
-		elem(&b, "Status", it.Status)
-		closeTag(&b, "Item")
+		writeCatalogItem(&b, &it, false)
 	}
 	b.WriteString("</DeviceList>\r\n")
 	closeTag(&b, "Response")
 	return finish(&b, charset)
+}
+
+// writeCatalogItem writes one catalog item, and its Event for a Notify.
+func writeCatalogItem(b *strings.Builder, it *CatalogItem, event bool) {
+	open(b, "Item")
+	elem(b, "DeviceID", it.DeviceID)
+	elem(b, "Name", it.Name)
+	elem(b, "Manufacturer", it.Manufacturer)
+	elem(b, "Model", it.Model)
+	elem(b, "Owner", it.Owner)
+	elem(b, "CivilCode", it.CivilCode)
+	elem(b, "Address", it.Address)
+	elem(b, "Parental", strconv.Itoa(it.Parental))
+	elem(b, "ParentID", it.ParentID)
+	elem(b, "RegisterWay", strconv.Itoa(it.RegisterWay))
+	elem(b, "Secrecy", strconv.Itoa(it.Secrecy))
+	elem(b, "Status", it.Status)
+	if event {
+		elem(b, "Event", it.Event)
+	}
+	closeTag(b, "Item")
 }
 
 // Lines end in CRLF, as devices write them; it costs nothing and some platforms' regex
@@ -129,3 +143,68 @@ func finish(b *strings.Builder, charset string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// header opens root and writes the three elements every body starts with.
+func header(b *strings.Builder, root, cmdType string, sn int, deviceID string) {
+	open(b, root)
+	elem(b, "CmdType", cmdType)
+	elem(b, "SN", strconv.Itoa(sn))
+	elem(b, "DeviceID", deviceID)
+}
+
+func elemInt(b *strings.Builder, name string, v int) {
+	elem(b, name, strconv.Itoa(v))
+}
+
+// elemFloat writes the shortest decimal that reads back as v.
+func elemFloat(b *strings.Builder, name string, v float64) {
+	elem(b, name, strconv.FormatFloat(v, 'f', -1, 64))
+}
+
+// elemIf writes the element only when value is not empty.
+func elemIf(b *strings.Builder, name, value string) {
+	if value != "" {
+		elem(b, name, value)
+	}
+}
+
+// listOpen writes a list element with its Num attribute.
+func listOpen(b *strings.Builder, name string, num int) {
+	fmt.Fprintf(b, "<%s Num=\"%d\">\r\n", name, num)
+}
+
+// needID refuses a body without the DeviceID every MANSCDP body must carry.
+func needID(what, deviceID string) error {
+	if strings.TrimSpace(deviceID) == "" {
+		return fmt.Errorf("%w: %s without a DeviceID", ErrInvalid, what)
+	}
+	return nil
+}
+
+// inRange checks an integer the standard bounds.
+func inRange(name string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%w: %s %d outside %d-%d", ErrInvalid, name, v, lo, hi)
+	}
+	return nil
+}
+
+// platformBody finishes a body a platform sends: declared GB2312, as every device
+// expects.
+func platformBody(b *strings.Builder) ([]byte, error) {
+	return finish(b, CharsetGB2312)
+}
+
+// resultText is the <Result> of an answer.
+func resultText(ok bool) string {
+	if ok {
+		return ResultOK
+	}
+	return ResultError
+}
+
+// Values of <Result>.
+const (
+	ResultOK    = "OK"
+	ResultError = "ERROR"
+)
