@@ -19,8 +19,10 @@ ENVTEST_DIR := $(LOCALBIN)/k8s/$(KUBE_VERSION)-$(GOOS)-$(GOARCH)
 # kubectl: the one on the PATH when there is one, else the one built beside the control plane.
 KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),$(ENVTEST_DIR)/kubectl)
 
-# The same build flags for `make build` and the Dockerfile.
-GO_BUILD_FLAGS ?= -trimpath -ldflags "-s -w"
+# The same build flags for `make build` and the Dockerfile, which give the same binary
+# byte for byte: -buildvcs=false because the Dockerfile's build context has no .git to
+# stamp from.
+GO_BUILD_FLAGS ?= -trimpath -buildvcs=false -ldflags "-s -w"
 
 SHELL = /usr/bin/env bash -o pipefail
 .SHELLFLAGS = -ec
