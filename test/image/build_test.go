@@ -71,13 +71,19 @@ func makeImage(t *testing.T) builtImage {
 	if testing.Short() {
 		t.Skip("builds the operator and its image")
 	}
-	madeImage.once.Do(func() {
-		madeImage.out, madeImage.err = runMakeImage(filepath.Join(workDir, "make"), "image.tar")
-	})
+	buildImageOnce()
 	if madeImage.err != nil {
 		t.Fatal(madeImage.err)
 	}
 	return madeImage.out
+}
+
+// buildImageOnce runs `make image` the first time it is called; a test may call it in
+// the background while it starts something else.
+func buildImageOnce() {
+	madeImage.once.Do(func() {
+		madeImage.out, madeImage.err = runMakeImage(filepath.Join(workDir, "make"), "image.tar")
+	})
 }
 
 // runMakeImage runs `make image` with LOCALBIN=dir, writing the tarball to dir/tarName.
@@ -87,7 +93,14 @@ func runMakeImage(dir, tarName string) (builtImage, error) {
 		"LOCALBIN="+dir, "IMAGE_TAR="+out.Tar, "IMG="+testImageTag,
 		"SOURCE_DATE_EPOCH="+strconv.Itoa(testImageEpoch))
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), buildVCSAuto)
+	// As a user's own `make image` runs, not as a sub-make of the `make test` running
+	// this test, whose flags and job server do not apply.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "MAKEFLAGS" && k != "MFLAGS" && k != "MAKELEVEL" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, buildVCSAuto)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return out, fmt.Errorf("make image: %v\n%s", err, b)
 	}
