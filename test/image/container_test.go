@@ -86,6 +86,9 @@ type securityContext struct {
 		RunAsNonRoot bool  `json:"runAsNonRoot"`
 		RunAsUser    int64 `json:"runAsUser"`
 		RunAsGroup   int64 `json:"runAsGroup"`
+		Seccomp      struct {
+			Type string `json:"type"`
+		} `json:"seccompProfile"`
 	} `json:"podSecurityContext"`
 	Container struct {
 		AllowPrivilegeEscalation *bool `json:"allowPrivilegeEscalation"`
@@ -106,13 +109,15 @@ func chartSecurityContext(t *testing.T) securityContext {
 	// checking less.
 	if !sc.Pod.RunAsNonRoot || sc.Pod.RunAsUser == 0 || !sc.Container.ReadOnlyRootFilesystem ||
 		sc.Container.AllowPrivilegeEscalation == nil || *sc.Container.AllowPrivilegeEscalation ||
-		len(sc.Container.Capabilities.Drop) != 1 || sc.Container.Capabilities.Drop[0] != "ALL" {
-		t.Fatalf("the chart no longer runs the operator non-root, read-only, without privilege escalation or capabilities: %+v", sc)
+		len(sc.Container.Capabilities.Drop) != 1 || sc.Container.Capabilities.Drop[0] != "ALL" ||
+		sc.Pod.Seccomp.Type != "RuntimeDefault" {
+		t.Fatalf("the chart no longer runs the operator non-root, read-only, without privilege escalation or capabilities, under the runtime's seccomp profile: %+v", sc)
 	}
 	return sc
 }
 
-// podmanFlags are podman's words for the securityContext. Kubernetes mounts nothing
+// podmanFlags are podman's words for the securityContext; podman applies its default
+// seccomp profile (RuntimeDefault) unasked. Kubernetes mounts nothing
 // writable into a read-only container unless the Pod asks (the chart has no volumes), so
 // podman's tmpfs on /tmp, /run and /var/tmp is turned off too.
 func (sc securityContext) podmanFlags() []string {
@@ -224,8 +229,8 @@ func (c *container) waitReady(t *testing.T) {
 }
 
 // checkRestricted checks, through the kernel's view of the container's process, that it
-// runs as the chart's user and group with no capabilities and no way to gain privileges,
-// and that its root filesystem, /tmp included, refuses writes.
+// runs as the chart's user and group with no capabilities, no way to gain privileges and
+// a seccomp filter, and that its root filesystem, /tmp included, refuses writes.
 func (c *container) checkRestricted(t *testing.T, sc securityContext) {
 	t.Helper()
 	out := c.p.must(t, "inspect", "--format", "{{.State.Pid}} {{.HostConfig.ReadonlyRootfs}}", c.name)
@@ -272,6 +277,9 @@ func (c *container) checkRestricted(t *testing.T, sc securityContext) {
 	}
 	if fields["NoNewPrivs"] != "1" {
 		t.Errorf("NoNewPrivs: %s, want 1", fields["NoNewPrivs"])
+	}
+	if fields["Seccomp"] != "2" {
+		t.Errorf("Seccomp: %s, want 2 (a filter: the runtime's default profile)", fields["Seccomp"])
 	}
 
 	if opts := rootMountOptions(t, proc+"mountinfo"); !strings.Contains(","+opts+",", ",ro,") {
