@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The camera-operator image: a static Go binary on distroless, running as nonroot.
-# Build with `make docker-build IMG=...`. The go build line must stay the one `make build`
-# runs (test/image tests that they match).
+# Build with `make docker-build IMG=...`; `make image` builds the same image without
+# Docker. The go build line must stay the one `make build` runs: test/image checks that
+# both give the same binary, byte for byte, with the same Go release.
 
 FROM --platform=$BUILDPLATFORM golang:1.26 AS builder
 ARG TARGETOS
@@ -16,10 +17,11 @@ COPY sipd/ sipd/
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/manager .
+    CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" -o /out/manager .
 
-# static: no libc needed (CGO_ENABLED=0); the time zone database is embedded in the
-# binary (time/tzdata), so none is needed from the image either.
+# static: no libc needed (CGO_ENABLED=0); the time zone database (time/tzdata) and root
+# certificates (x509roots/fallback) are embedded in the binary, so none are needed from
+# the image either.
 FROM gcr.io/distroless/static-debian12:nonroot
 LABEL org.opencontainers.image.title="camera-operator" \
       org.opencontainers.image.description="GB/T 28181 cameras as Kubernetes objects" \

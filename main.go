@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata" // GB devices set their clock from the Date header: zones must resolve in a scratch image.
 
 	"github.com/go-logr/logr"
+	_ "golang.org/x/crypto/x509roots/fallback" // Mozilla's roots, used only where the system has none (make image's base): HTTPS needs no CA bundle in the image.
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
