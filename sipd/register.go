@@ -25,7 +25,7 @@ func (s *Server) handleRegister(req *sip.Request, src source, now time.Time) {
 	use, verdict, answered := s.authenticate(req, src, deviceID, creds, now)
 	switch verdict {
 	case replayOK:
-		s.replay.record(use, s.bind(req, src, deviceID, creds.Owner, now))
+		s.bind(req, src, deviceID, creds.Owner, now, func(a registerAnswer) { s.replay.record(use, a) })
 	case replayRetransmission:
 		s.answerAgain(req, src, deviceID, creds.Owner, answered, now)
 	}
@@ -185,27 +185,29 @@ func (s *Server) answerAgain(req *sip.Request, src source, deviceID, owner strin
 	case answerUnregistered:
 		s.answerUnregistered(req, src, date)
 	case answerUnchanged:
-		s.bind(req, src, deviceID, owner, now)
+		s.bind(req, src, deviceID, owner, now, func(registerAnswer) {})
 	}
 }
 
 // bind applies an authenticated REGISTER: unregister, query, or (re)register with the
-// requested lifetime clamped to [MinExpires, MaxExpires]. It returns what it did, for
-// retransmissions of the REGISTER.
-func (s *Server) bind(req *sip.Request, src source, deviceID, owner string, now time.Time) registerAnswer {
+// requested lifetime clamped to [MinExpires, MaxExpires]. Before the answer leaves it
+// tells record what it did, for retransmissions of the REGISTER: a device that
+// retransmits the moment its answer arrives must find it recorded.
+func (s *Server) bind(req *sip.Request, src source, deviceID, owner string, now time.Time, record func(registerAnswer)) {
 	contact := req.Contact()
 	requested, bad := requestedExpires(req, contact)
 	switch {
 	case bad != "":
+		record(registerAnswer{kind: answerUnchanged})
 		s.refuseRegister(req, src, resBadRequest, 400, bad)
 	case requested == 0:
-		return s.unbind(req, src, deviceID, now)
+		s.unbind(req, src, deviceID, now, record)
 	case contact == nil:
+		record(registerAnswer{kind: answerUnchanged})
 		s.answerBindings(req, src, deviceID, now)
 	default:
-		return s.register(req, src, contact, deviceID, owner, requested, now)
+		s.register(req, src, contact, deviceID, owner, requested, now, record)
 	}
-	return registerAnswer{kind: answerUnchanged}
 }
 
 // requestedExpires is the lifetime a REGISTER asks for, from the Contact's expires
@@ -240,14 +242,14 @@ func requestedExpires(req *sip.Request, contact *sip.ContactHeader) (int64, stri
 }
 
 // unbind ends the device's registration (Expires: 0).
-func (s *Server) unbind(req *sip.Request, src source, deviceID string, now time.Time) registerAnswer {
+func (s *Server) unbind(req *sip.Request, src source, deviceID string, now time.Time, record func(registerAnswer)) {
 	if s.table.unregister(deviceID, now) {
 		s.notify(deviceID)
 		s.log.Info("device unregistered", "device", deviceID, "source", src.addr.String())
 	}
 	s.metrics.registration(resUnregistered)
+	record(registerAnswer{kind: answerUnregistered, dateMs: now.UnixMilli()})
 	s.answerUnregistered(req, src, now)
-	return registerAnswer{kind: answerUnregistered, dateMs: now.UnixMilli()}
 }
 
 // answerUnregistered answers 200 to an unregistration: Date and Expires: 0.
@@ -272,16 +274,17 @@ func (s *Server) answerBindings(req *sip.Request, src source, deviceID string, n
 
 // register records the device's (re)registration for the granted lifetime and
 // answers 200 with the GB Date header.
-func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHeader, deviceID, owner string, requested int64, now time.Time) registerAnswer {
+func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHeader, deviceID, owner string, requested int64, now time.Time, record func(registerAnswer)) {
 	if requested < 0 {
 		requested = int64(s.cfg.DefaultExpires / time.Second)
 	}
 	if requested < int64(s.cfg.MinExpires/time.Second) {
 		s.metrics.registration(resTooBrief)
+		record(registerAnswer{kind: answerUnchanged})
 		rb := s.newResponse(req, src, 423, "Interval Too Brief")
 		rb.header("Min-Expires", s.minExpiresText)
 		s.finish(rb, src)
-		return registerAnswer{kind: answerUnchanged}
+		return
 	}
 	granted := min(requested, int64(s.cfg.MaxExpires/time.Second))
 	lifetime := time.Duration(granted) * time.Second
@@ -300,8 +303,9 @@ func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHead
 	outcome, err := s.table.register(b)
 	if err != nil {
 		s.log.Error("cannot record registration", "device", deviceID, "error", err)
+		record(registerAnswer{kind: answerUnchanged})
 		s.unavailable(req, src)
-		return registerAnswer{kind: answerUnchanged}
+		return
 	}
 	if outcome.refreshed {
 		s.metrics.registration(resRefreshed)
@@ -316,8 +320,8 @@ func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHead
 	default:
 		s.notify(deviceID)
 	}
+	record(registerAnswer{kind: answerRegistered, granted: int32(granted), dateMs: now.UnixMilli()})
 	s.answerRegistered(req, src, contact, granted, now)
-	return registerAnswer{kind: answerRegistered, granted: int32(granted), dateMs: now.UnixMilli()}
 }
 
 // answerRegistered answers 200 to a registration: Date, Expires, and the Contact with
