@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -15,20 +14,17 @@ import (
 
 	"github.com/go-logr/logr"
 	_ "golang.org/x/crypto/x509roots/fallback" // Mozilla's roots, used only where the system has none (make image's base): HTTPS needs no CA bundle in the image.
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers"
+	"github.com/gb28181/camera-operator/controllers/camera"
+	"github.com/gb28181/camera-operator/controllers/endpoints"
+	"github.com/gb28181/camera-operator/controllers/stream"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
@@ -70,15 +66,15 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.sipDefaultExpires, "sip-default-expires", time.Hour, "Registration granted when a device asks for none.")
 	fs.BoolVar(&o.sipQop, "sip-qop", true, `Offer qop="auth" in digest challenges (answers without qop are accepted either way).`)
 	fs.BoolVar(&o.sipSHA256, "sip-sha256", false, "Also offer an algorithm=SHA-256 challenge (RFC 7616/8760); MD5 is always offered.")
-	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", 5*time.Minute, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
-	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", controllers.DefaultMaxConcurrentReconciles, "Camera status workers; each mostly waits on the API server.")
-	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", controllers.DefaultMaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
-	fs.IntVar(&o.maxStreamsPerCamera, "max-streams-per-camera", controllers.DefaultMaxStreamsPerCamera, "Most Streams of one Camera invited or playing at once; more report TooManyStreams.")
+	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", camera.DefaultKeepaliveStatusInterval, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
+	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", camera.DefaultMaxConcurrentReconciles, "Camera status workers; each mostly waits on the API server.")
+	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", camera.DefaultMaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
+	fs.IntVar(&o.maxStreamsPerCamera, "max-streams-per-camera", stream.DefaultMaxStreamsPerCamera, "Most Streams of one Camera invited or playing at once; more report TooManyStreams.")
 	fs.IntVar(&o.sipMaxInvites, "sip-max-invites", sipd.DefaultMaxInvites, "Most live video INVITEs in flight; more wait and retry.")
 	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", -1, "Client-side limit of API requests per second (-1: none, the API server's priority and fairness applies).")
 	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 200, "Client-side burst of API requests above --kube-api-qps, when that is set.")
-	fs.Float64Var(&o.eventsPerSecond, "events-per-second", controllers.DefaultEventsPerSecond, "Budget of Kubernetes Events on all Cameras together; past it (and --event-burst), or while more than 100 devices wait for a status write, Events are dropped and counted.")
-	fs.IntVar(&o.eventBurst, "event-burst", controllers.DefaultEventBurst, "Events recorded at once above --events-per-second.")
+	fs.Float64Var(&o.eventsPerSecond, "events-per-second", camera.DefaultEventsPerSecond, "Budget of Kubernetes Events on all Cameras together; past it (and --event-burst), or while more than 100 devices wait for a status write, Events are dropped and counted.")
+	fs.IntVar(&o.eventBurst, "event-burst", camera.DefaultEventBurst, "Events recorded at once above --events-per-second.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof profiles, for diagnosing CPU and memory use (0 disables it).")
@@ -118,8 +114,8 @@ func parseFlags(args []string) (options, error) {
 }
 
 // sipEndpoints is what the leader publishes as the SIP Service's endpoint.
-func (o options) sipEndpoints() controllers.SIPEndpoints {
-	return controllers.SIPEndpoints{
+func (o options) sipEndpoints() endpoints.Config {
+	return endpoints.Config{
 		Service:   o.sipService,
 		Namespace: o.podNamespace,
 		PodName:   o.podName,
@@ -179,29 +175,7 @@ func run(args []string) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 
-	store := controllers.NewCredentialStore(mgr)
-	changes := controllers.NewDeviceChanges()
-	srv, err := newRegistrar(o, zone, store, changes, logger)
-	if err != nil {
-		return fmt.Errorf("configuring the SIP registrar: %w", err)
-	}
-	if err := controllers.AddRegistrar(mgr, srv, o.sipEndpoints()); err != nil {
-		return err
-	}
-	if err := controllers.SetupWithManager(mgr, srv, store, changes, controllers.Options{
-		KeepaliveStatusInterval: o.keepaliveStatusInterval,
-		MaxConcurrentReconciles: o.maxConcurrentReconciles,
-		MaxCachedSecrets:        o.maxCachedSecrets,
-		EventsPerSecond:         o.eventsPerSecond,
-		EventBurst:              o.eventBurst,
-		Shard:                   o.shard,
-	}); err != nil {
-		return fmt.Errorf("setting up controllers: %w", err)
-	}
-	if err := controllers.SetupStreams(mgr, srv, changes, controllers.StreamOptions{Realm: srv.Realm(), MaxStreamsPerCamera: o.maxStreamsPerCamera}); err != nil {
-		return fmt.Errorf("setting up the Stream controller: %w", err)
-	}
-	if err := addProbes(mgr, srv, o.leaderElect); err != nil {
+	if _, err := controllers.Setup(mgr, o.operatorConfig(zone, logger)); err != nil {
 		return err
 	}
 
@@ -223,101 +197,59 @@ func setupLogging(o options) (*slog.Logger, error) {
 	return logger, nil
 }
 
-// newManager creates the controller-runtime manager: its API client limits, cache,
-// metrics, probes and leader election.
+// newManager creates the controller-runtime manager: the controllers' scheme and cache
+// (controllers.ManagerOptions), the API client's limits, metrics, probes and leader
+// election.
 func newManager(o options) (ctrl.Manager, error) {
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(gbv1.AddToScheme(scheme))
-
-	// Cameras are cached whole, and only those of this operator's shard; Secrets by their
-	// metadata only (the controllers read the data of the ones Cameras name).
-	// CacheTransform drops what the operator never reads and shares Cameras' repeated
-	// strings.
-	cacheOpts := cache.Options{
-		DefaultTransform: controllers.CacheTransform,
-		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: controllers.ShardSelector(o.shard)}},
-	}
-	if ns := splitList(o.watchNamespaces); len(ns) > 0 {
-		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
-		for _, n := range ns {
-			cacheOpts.DefaultNamespaces[n] = cache.Config{}
-		}
-	}
 	restConfig, err := ctrl.GetConfig()
 	if err != nil {
 		return nil, err
 	}
 	restConfig.QPS, restConfig.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
-	return ctrl.NewManager(restConfig, ctrl.Options{
-		Scheme:                  scheme,
-		Cache:                   cacheOpts,
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
-		HealthProbeBindAddress:  o.probeAddr,
-		PprofBindAddress:        o.pprofAddr,
-		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        controllers.LeaseName(o.shard),
-		LeaderElectionNamespace: o.leaderElectionNamespace,
-		LeaseDuration:           &o.leaseDuration,
-		RenewDeadline:           &o.renewDeadline,
-		RetryPeriod:             &o.retryPeriod,
-		// On a clean shutdown the leader-only runnables stop first (the SIP endpoint is
-		// withdrawn, then the registrar stops) and only then is the lease released, so
-		// the next leader starts at once rather than after the lease runs out, and never
-		// while this one still answers.
-		LeaderElectionReleaseOnCancel: true,
-	})
+	mopts := controllers.ManagerOptions(o.shard, splitList(o.watchNamespaces))
+	mopts.Metrics = metricsserver.Options{BindAddress: o.metricsAddr}
+	mopts.HealthProbeBindAddress = o.probeAddr
+	mopts.PprofBindAddress = o.pprofAddr
+	mopts.LeaderElection = o.leaderElect
+	mopts.LeaderElectionNamespace = o.leaderElectionNamespace
+	mopts.LeaseDuration, mopts.RenewDeadline, mopts.RetryPeriod = &o.leaseDuration, &o.renewDeadline, &o.retryPeriod
+	// On a clean shutdown the leader-only runnables stop first (the SIP endpoint is
+	// withdrawn, then the registrar stops) and only then is the lease released, so the
+	// next leader starts at once rather than after the lease runs out, and never while
+	// this one still answers.
+	mopts.LeaderElectionReleaseOnCancel = true
+	return ctrl.NewManager(restConfig, mopts)
 }
 
-// newRegistrar configures the SIP registrar from the flags.
-func newRegistrar(o options, zone *time.Location, store *controllers.CredentialStore, changes *controllers.DeviceChanges, logger *slog.Logger) (*sipd.Server, error) {
-	return sipd.New(sipd.Config{
-		ListenAddr:     o.sipListen,
-		ServerID:       o.sipID,
-		Realm:          o.sipRealm,
-		Location:       zone,
-		MinExpires:     o.sipMinExpires,
-		MaxExpires:     o.sipMaxExpires,
-		DefaultExpires: o.sipDefaultExpires,
-		MaxInvites:     o.sipMaxInvites,
-		// Listen only once the registrations are rebuilt from Camera status, so that after
-		// a restart no device is answered 503 and sent back to register.
-		ListenAfter: store.Ready(),
-		DisableQop:  !o.sipQop,
-		SHA256:      o.sipSHA256,
-		Notifier:    changes,
-		Logger:      logger.With("component", "sipd"),
-		Registerer:  metrics.Registry,
-	}, store)
-}
-
-// addProbes adds /healthz and /readyz. Readiness means this process is healthy, not
-// that it leads: every replica is Ready once its manager has started, so a Deployment of
-// several is Available; the leader routes SIP to itself through the SIP Service's
-// EndpointSlice (--sip-service). Without leader election the process is its own leader,
-// and ready also means its registrar is serving, which is what local runs wait for.
-func addProbes(mgr ctrl.Manager, srv *sipd.Server, leaderElect bool) error {
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return err
+// operatorConfig is the operator the flags describe.
+func (o options) operatorConfig(zone *time.Location, logger *slog.Logger) controllers.Config {
+	return controllers.Config{
+		SIP: sipd.Config{
+			ListenAddr:     o.sipListen,
+			ServerID:       o.sipID,
+			Realm:          o.sipRealm,
+			Location:       zone,
+			MinExpires:     o.sipMinExpires,
+			MaxExpires:     o.sipMaxExpires,
+			DefaultExpires: o.sipDefaultExpires,
+			MaxInvites:     o.sipMaxInvites,
+			DisableQop:     !o.sipQop,
+			SHA256:         o.sipSHA256,
+			Logger:         logger.With("component", "sipd"),
+			Registerer:     metrics.Registry,
+		},
+		Camera: camera.Options{
+			KeepaliveStatusInterval: o.keepaliveStatusInterval,
+			MaxConcurrentReconciles: o.maxConcurrentReconciles,
+			MaxCachedSecrets:        o.maxCachedSecrets,
+			EventsPerSecond:         o.eventsPerSecond,
+			EventBurst:              o.eventBurst,
+			Shard:                   o.shard,
+		},
+		Stream:         stream.Options{MaxStreamsPerCamera: o.maxStreamsPerCamera},
+		Endpoints:      o.sipEndpoints(),
+		LeaderElection: o.leaderElect,
 	}
-	started, err := controllers.ManagerStarted(mgr)
-	if err != nil {
-		return err
-	}
-	if err := mgr.AddReadyzCheck("manager", started); err != nil {
-		return err
-	}
-	if leaderElect {
-		return nil
-	}
-	return mgr.AddReadyzCheck("sip", func(*http.Request) error {
-		select {
-		case <-srv.Ready():
-			return nil
-		default:
-			return errors.New("SIP registrar not serving yet (seeding registrations from Camera status)")
-		}
-	})
 }
 
 func splitList(s string) []string {

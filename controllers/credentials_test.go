@@ -13,13 +13,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
 // lookupEventually polls the store until check accepts its answer: the store reads the
 // informer cache, which follows the API server by a few milliseconds.
-func lookupEventually(t *testing.T, store *CredentialStore, id string, what string, check func(sipd.Credentials, error) error) {
+func lookupEventually(t *testing.T, store *camera.CredentialStore, id string, what string, check func(sipd.Credentials, error) error) {
 	t.Helper()
 	testutil.Eventually(t, 10*time.Second, what, func() error { return check(store.LookupCredentials(id)) })
 }
@@ -39,20 +40,6 @@ func wantPassword(pw string) func(sipd.Credentials, error) error {
 			return fmt.Errorf("lookup = %+v, %v; want password %q", c, err, pw)
 		}
 		return nil
-	}
-}
-
-func TestStoreNotReadyBeforeSeeding(t *testing.T) {
-	store := newCredentialStore(nil, nil)
-	if _, err := store.LookupCredentials("34020000001320000001"); !errors.Is(err, sipd.ErrStoreNotReady) {
-		t.Fatalf("lookup before seeding: %v, want ErrStoreNotReady", err)
-	}
-	if store.isReady() {
-		t.Fatal("the store serves before seeding")
-	}
-	store.markReady()
-	if !store.isReady() {
-		t.Fatal("the store does not serve after seeding")
 	}
 }
 
@@ -93,7 +80,7 @@ func TestMissingSecret(t *testing.T) {
 		t.Fatalf("REGISTER once the Secret is right: %d", code)
 	}
 	waitCamera(t, c, ns, "door", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
-	waitEvents(t, c, ns, "door", EventAuthenticationFailed, EventRegistered)
+	waitEvents(t, c, ns, "door", "AuthenticationFailed", "Registered")
 
 	if _, err := op.store.LookupCredentials("34020000001320009999"); !errors.Is(err, sipd.ErrUnknownDevice) {
 		t.Errorf("unknown device: %v, want ErrUnknownDevice", err)
@@ -131,7 +118,7 @@ func TestSecretRotation(t *testing.T) {
 	if code := keepalive(t, dev); code != 200 {
 		t.Errorf("the live registration must survive a failed refresh: keepalive %d", code)
 	}
-	waitEvents(t, c, ns, "yard", EventAuthenticationFailed)
+	waitEvents(t, c, ns, "yard", "AuthenticationFailed")
 	if cam := getCamera(t, c, ns, "yard"); cam.Status.State != gbv1.StateRegistered {
 		t.Errorf("state %s after a failed refresh of a live registration, want Registered", cam.Status.State)
 	}
@@ -180,7 +167,7 @@ func TestDuplicateDeviceID(t *testing.T) {
 	if cam := getCamera(t, c, ns2, "aa-newer"); cam.Status.State != gbv1.StateConflict || cam.Status.Registration != nil {
 		t.Errorf("the loser must stay Conflict without a registration: %+v", cam.Status)
 	}
-	waitEvents(t, c, ns2, "aa-newer", EventDuplicateDeviceID)
+	waitEvents(t, c, ns2, "aa-newer", "DuplicateDeviceID")
 
 	// The winner goes: its binding is dropped, the other Camera takes the ID over.
 	deleteObject(t, c, older)
@@ -230,7 +217,7 @@ func TestSuspend(t *testing.T) {
 	if code := register(t, dev); code != 403 {
 		t.Errorf("REGISTER of a suspended device: %d, want 403", code)
 	}
-	waitEvents(t, c, ns, "lobby", EventSuspended)
+	waitEvents(t, c, ns, "lobby", "Suspended")
 
 	setSuspend(t, c, ns, "lobby", false)
 	waitCamera(t, c, ns, "lobby", 10*time.Second, inState(gbv1.StatePending, gbv1.ConditionRegistered, gbv1.ReasonPending))
@@ -288,7 +275,7 @@ func TestSecretDataOnlyForCameras(t *testing.T) {
 	const id = "34020000001320000071"
 	createCamera(t, c, ns, "door", id, "door-sip")
 	lookupEventually(t, op.store, id, "the Camera's password served", wantPassword("pw"))
-	if n := op.store.secrets.len(); n != 1 {
+	if n := op.store.CachedSecrets(); n != 1 {
 		t.Fatalf("the operator keeps the data of %d Secrets, want 1 (the Camera's)", n)
 	}
 
@@ -301,7 +288,7 @@ func TestSecretDataOnlyForCameras(t *testing.T) {
 		}
 		return nil
 	})
-	if n := op.store.secrets.len(); n != 0 {
+	if n := op.store.CachedSecrets(); n != 0 {
 		t.Fatalf("the operator still keeps the data of %d Secrets after the Camera's was deleted", n)
 	}
 }

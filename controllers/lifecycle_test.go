@@ -13,6 +13,7 @@ import (
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
@@ -25,7 +26,7 @@ func TestLifecycle(t *testing.T) {
 	c := controlPlane(t)
 	ns := newNamespace(t, c)
 	op := startOperator(t, operatorConfig{namespaces: []string{ns},
-		opts: Options{QueryTimeout: 5 * time.Second, QueryRetryInterval: time.Second}})
+		opts: camera.Options{QueryTimeout: 5 * time.Second, QueryRetryInterval: time.Second}})
 
 	const id = "34020000001320000001"
 	createSecret(t, c, ns, "gate-sip", map[string]string{"password": "s3cret"})
@@ -123,7 +124,7 @@ func TestLifecycle(t *testing.T) {
 	}
 	waitCamera(t, c, ns, "gate", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionRegistered, gbv1.ReasonRegistered))
 
-	waitEvents(t, c, ns, "gate", EventRegistered, EventCatalogUpdated, EventOffline, EventUnregistered, EventAuthenticationFailed)
+	waitEvents(t, c, ns, "gate", "Registered", "CatalogUpdated", "Offline", "Unregistered", "AuthenticationFailed")
 }
 
 // TestExpiry: a registration that is not refreshed runs out.
@@ -157,7 +158,7 @@ func TestExpiry(t *testing.T) {
 		}
 		return nil
 	})
-	waitEvents(t, c, ns, "nvr", EventRegistered, EventExpired)
+	waitEvents(t, c, ns, "nvr", "Registered", "Expired")
 }
 
 func findCondition(cam *gbv1.Camera, typ string) *metav1.Condition {
@@ -176,7 +177,7 @@ func TestNVROverTCP(t *testing.T) {
 	t.Parallel()
 	c := controlPlane(t)
 	ns := newNamespace(t, c)
-	op := startOperator(t, operatorConfig{namespaces: []string{ns}, opts: Options{QueryTimeout: 20 * time.Second}})
+	op := startOperator(t, operatorConfig{namespaces: []string{ns}, opts: camera.Options{QueryTimeout: 20 * time.Second}})
 
 	const id = "34020000001180000002"
 	createSecret(t, c, ns, "nvr-sip", map[string]string{"password": "nvr-pw"})

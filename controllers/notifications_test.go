@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/internal/controllertest"
 )
 
 // streamReads counts the operator's reads of Streams from the API server.
@@ -33,7 +34,7 @@ func TestNotificationsCostNoStreamReads(t *testing.T) {
 	c := controlPlane(t)
 	ns := newNamespace(t, c)
 	reads := &streamReads{}
-	cfg := rest.CopyConfig(envCfg)
+	cfg := rest.CopyConfig(controllertest.RestConfig(t))
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { reads.next = rt; return reads }
 	op := startOperator(t, operatorConfig{namespaces: []string{ns}, restConfig: cfg, streams: &fastStreams})
 	const id = "34020000001320000411"

@@ -12,10 +12,11 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/endpoints"
+	"github.com/gb28181/camera-operator/internal/controllertest"
 	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
@@ -122,16 +123,12 @@ func TestRunsWithGeneratedRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	au, err := env.AddUser(envtest.User{Name: user}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := au.Config()
+	cfg := controllertest.AddUser(t, user)
 	forbidden := &forbiddenRecorder{}
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { forbidden.next = rt; return forbidden }
 	op := startOperator(t, operatorConfig{namespaces: []string{ns}, leaseNamespace: ns, restConfig: cfg,
-		endpoints: SIPEndpoints{Service: "sip", Namespace: ns, PodName: "camera-operator-0", PodIP: "192.0.2.10"}})
-	waitSlice(t, c, ns, "sip", 10*time.Second, publishedAt("sip", "camera-operator-0", "192.0.2.10", portOfOp(t, op)))
+		endpoints: endpoints.Config{Service: "sip", Namespace: ns, PodName: "camera-operator-0", PodIP: "192.0.2.10"}})
+	controllertest.WaitSlice(t, c, ns, "sip", 10*time.Second, controllertest.PublishedAt("sip", "camera-operator-0", "192.0.2.10", portOfOp(t, op)))
 
 	const id = "34020000001320000091"
 	createSecret(t, c, ns, "sip", map[string]string{"password": "pw"})
@@ -142,7 +139,7 @@ func TestRunsWithGeneratedRBAC(t *testing.T) {
 		t.Fatalf("REGISTER: %d", code)
 	}
 	waitCamera(t, c, ns, "rbac", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
-	waitEvents(t, c, ns, "rbac", EventRegistered)
+	waitEvents(t, c, ns, "rbac", "Registered")
 
 	forbidden.mu.Lock()
 	defer forbidden.mu.Unlock()

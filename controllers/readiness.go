@@ -12,26 +12,26 @@ import (
 // Readiness says that this process is healthy, not that it leads. Every replica, the
 // standbys included, is Ready once its manager has started: its caches synced and its
 // non-leader runnables running. Which replica receives SIP traffic is decided elsewhere:
-// the leader publishes itself as the SIP Service's only endpoint (sipendpoints.go), so a
+// the leader publishes itself as the SIP Service's only endpoint (package endpoints), so a
 // Deployment of several replicas is Available while one of them serves.
 
-// managerStarted is a runnable that needs no leadership. The manager starts such
+// startedCheck is a runnable that needs no leadership. The manager starts such
 // runnables only after its caches have synced, so by the time it runs the manager is up.
-type managerStarted struct {
+type startedCheck struct {
 	started chan struct{}
 }
 
 // NeedLeaderElection: every replica runs it, the standbys too.
-func (m *managerStarted) NeedLeaderElection() bool { return false }
+func (m *startedCheck) NeedLeaderElection() bool { return false }
 
 // Start marks the manager as started and returns.
-func (m *managerStarted) Start(context.Context) error {
+func (m *startedCheck) Start(context.Context) error {
 	close(m.started)
 	return nil
 }
 
 // check is the healthz.Checker of the readiness probe.
-func (m *managerStarted) check(*http.Request) error {
+func (m *startedCheck) check(*http.Request) error {
 	select {
 	case <-m.started:
 		return nil
@@ -40,10 +40,10 @@ func (m *managerStarted) check(*http.Request) error {
 	}
 }
 
-// ManagerStarted adds to mgr a readiness check that passes once mgr has started, on the
+// managerStarted adds to mgr a readiness check that passes once mgr has started, on the
 // leader and the standbys alike. Add the result with mgr.AddReadyzCheck.
-func ManagerStarted(mgr manager.Manager) (healthz.Checker, error) {
-	m := &managerStarted{started: make(chan struct{})}
+func managerStarted(mgr manager.Manager) (healthz.Checker, error) {
+	m := &startedCheck{started: make(chan struct{})}
 	if err := mgr.Add(m); err != nil {
 		return nil, err
 	}

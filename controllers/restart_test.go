@@ -37,7 +37,7 @@ func TestRestartKeepsRegistrations(t *testing.T) {
 		t.Fatalf("keepalive: %d", code)
 	}
 	// Events are sent asynchronously; let the first replica's reach the API before it stops.
-	waitEvents(t, c, ns, "dock", EventRegistered)
+	waitEvents(t, c, ns, "dock", "Registered")
 
 	addr := first.addr()
 	first.stop(t)
@@ -55,7 +55,7 @@ func TestRestartKeepsRegistrations(t *testing.T) {
 	if !after.Status.Registration.RegisteredAt.Equal(&before.Status.Registration.RegisteredAt) {
 		t.Errorf("registeredAt changed across the restart: %v -> %v", before.Status.Registration.RegisteredAt, after.Status.Registration.RegisteredAt)
 	}
-	if got, err := eventReasons(c, ns, "dock"); err != nil || got[EventRegistered] != 1 || got[EventOffline] != 0 {
+	if got, err := eventReasons(c, ns, "dock"); err != nil || got["Registered"] != 1 || got["Offline"] != 0 {
 		t.Errorf("events across the restart: %v %v; want one Registered and no Offline", got, err)
 	}
 
@@ -91,8 +91,10 @@ func TestFailover(t *testing.T) {
 		t.Fatal("the standby serves SIP while another replica leads")
 	default:
 	}
-	if standby.store.isReady() {
+	select {
+	case <-standby.store.Ready():
 		t.Fatal("the standby's store serves while another replica leads")
+	default:
 	}
 
 	leader.stop(t)

@@ -1,84 +1,159 @@
 package controllers
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"time"
+	"net/http"
 
-	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
-	"github.com/go-logr/logr"
+	"github.com/gb28181/camera-operator/controllers/camera"
+	"github.com/gb28181/camera-operator/controllers/devices"
+	"github.com/gb28181/camera-operator/controllers/endpoints"
+	"github.com/gb28181/camera-operator/controllers/stream"
+	"github.com/gb28181/camera-operator/sipd"
 )
 
-// The operator's permissions, generated into config/rbac by `controller-gen rbac`.
-// Events go through the events.k8s.io API; the core group is listed for recorders of the
-// older API. Secrets are watched for their metadata only; get reads the data of the ones
-// Cameras name. Leases for leader election are granted by the separate, namespaced
-// leader-election Role (config/rbac/leader_election_role.yaml).
-//
-// +kubebuilder:rbac:groups=gb28181.io,resources=cameras,verbs=get;list;watch
-// +kubebuilder:rbac:groups=gb28181.io,resources=cameras/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// Config is the whole operator: its registrar and each of its controllers. Zero values
+// take each part's defaults, which that part owns (sipd.Config, camera.Options,
+// stream.Options, endpoints.Config).
+type Config struct {
+	// SIP configures the registrar. Setup sets its ListenAfter (the seeding of its
+	// bindings) and its Notifier (the device-change signal); a Notifier set here is told
+	// of every change too.
+	SIP sipd.Config
+	// Camera and Stream tune the controllers.
+	Camera camera.Options
+	Stream stream.Options
+	// Endpoints names the selector-less SIP Service the leader points at its own pod
+	// (empty Service: none).
+	Endpoints endpoints.Config
+	// LeaderElection tells Setup that the manager elects a leader: readiness then means
+	// that the process is healthy, standbys included; without it, it also means that
+	// the registrar serves.
+	LeaderElection bool
+}
 
-// SetupWithManager wires the Camera controller into mgr: the Camera field indexes, the
-// seeding of reg's bindings from Camera status (which opens store), the
-// DeviceInfo/Catalog querier and the reconciler, whose workqueue of device IDs changes
-// feeds (hand the same changes to the registrar as its sipd.Notifier). All of it runs
-// only on the elected leader, like reg itself. Call it before mgr.Start.
-func SetupWithManager(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *DeviceChanges, opts Options) error {
-	opts = opts.withDefaults()
-	logger := mgr.GetLogger().WithName("camera")
-	if err := addIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
-		return err
-	}
-	store.changes = changes
-	store.secrets.max = opts.MaxCachedSecrets
+// Operator is what Setup wired into a manager.
+type Operator struct {
+	// Registrar is the SIP registrar, for its addresses.
+	Registrar *sipd.Server
 
-	r := &CameraReconciler{
-		client:       mgr.GetClient(),
-		reader:       mgr.GetCache(),
-		reg:          reg,
-		store:        store,
-		queries:      newQuerier(reg, opts, changes.NotifyDetail, logger.WithName("query")),
-		recorder:     newBudgetedRecorder(mgr.GetEventRecorder(opts.ControllerName), opts.EventsPerSecond, opts.EventBurst, changes.backlog, eventsDropped.Inc),
-		opts:         opts,
-		logger:       logger,
-		memos:        make(map[string][]*cameraMemo),
-		watchedSince: make(map[string]time.Time),
+	credentials *camera.CredentialStore
+	ready       healthz.Checker
+}
+
+// Setup wires the operator into mgr, in the order its parts need: the credential store
+// and the device-change signal, the registrar on them (run by the leader, through the
+// SIP endpoint publisher when one is configured), the Camera controller (which seeds
+// the registrar and opens the store), the Stream controller (told of device changes
+// before the registrar starts), and the health and readiness checks. The manager must
+// have been made with ManagerOptions' cache and scheme. Call it once, before mgr.Start.
+func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
+	store := camera.NewCredentialStore(mgr)
+	changes := devices.NewChanges()
+	sipCfg := cfg.SIP
+	sipCfg.ListenAfter = store.Ready()
+	sipCfg.Notifier = changes
+	if cfg.SIP.Notifier != nil {
+		sipCfg.Notifier = teeNotifier{changes, cfg.SIP.Notifier}
 	}
-	for _, run := range []interface {
-		Start(context.Context) error
-	}{
-		&seeder{cache: mgr.GetCache(), r: r},
-		r.queries,
-	} {
-		if err := mgr.Add(run); err != nil {
-			return fmt.Errorf("add %T to the manager: %w", run, err)
+	srv, err := sipd.New(sipCfg, store)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the SIP registrar: %w", err)
+	}
+	if err := endpoints.AddRegistrar(mgr, srv, cfg.Endpoints); err != nil {
+		return nil, err
+	}
+	if err := camera.Setup(mgr, srv, store, changes, cfg.Camera); err != nil {
+		return nil, fmt.Errorf("setting up the Camera controller: %w", err)
+	}
+	if err := stream.Setup(mgr, srv, changes, cfg.Stream); err != nil {
+		return nil, fmt.Errorf("setting up the Stream controller: %w", err)
+	}
+	ready, err := addProbes(mgr, srv, cfg.LeaderElection)
+	if err != nil {
+		return nil, err
+	}
+	return &Operator{Registrar: srv, credentials: store, ready: ready}, nil
+}
+
+// ManagerOptions are the manager options the controllers rely on: a scheme with the
+// Camera and Stream kinds, and a cache that holds only this shard's Cameras, Secrets by
+// their metadata only (the Camera controller reads the data of the ones Cameras name),
+// what the operator never reads stripped, and Cameras' repeated strings shared
+// (camera.CacheTransform). namespaces, when given, limits the cache to them. The caller
+// adds metrics, probes and leader election (under devices.LeaseName(shard)).
+func ManagerOptions(shard string, namespaces []string) ctrl.Options {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(gbv1.AddToScheme(scheme))
+	opts := cache.Options{
+		DefaultTransform: camera.CacheTransform,
+		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: devices.ShardSelector(shard)}},
+	}
+	if len(namespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, n := range namespaces {
+			opts.DefaultNamespaces[n] = cache.Config{}
 		}
 	}
+	return ctrl.Options{Scheme: scheme, Cache: opts, LeaderElectionID: devices.LeaseName(shard)}
+}
 
-	reader := mgr.GetCache()
-	err := builder.TypedControllerManagedBy[string](mgr).
-		Named(opts.ControllerName).
-		Watches(&gbv1.Camera{}, enqueueCameraDevice(), builder.WithPredicates(cameraChanged)).
-		WatchesMetadata(&corev1.Secret{}, enqueueSecretDevices(reader, logger)).
-		WatchesRawSource(changes).
-		WithOptions(controller.TypedOptions[string]{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
-		WithLogConstructor(func(deviceID *string) logr.Logger {
-			if deviceID == nil {
-				return logger
-			}
-			return logger.WithValues("deviceID", *deviceID)
-		}).
-		Complete(r)
-	if err != nil {
-		return fmt.Errorf("build the Camera controller: %w", err)
+// addProbes adds /healthz and /readyz. Readiness means this process is healthy, not
+// that it leads: every replica is Ready once its manager has started, so a Deployment of
+// several is Available; the leader routes SIP to itself through the SIP Service's
+// EndpointSlice. Without leader election the process is its own leader, and ready also
+// means its registrar is serving, which is what local runs wait for. It returns the
+// manager-started check.
+func addProbes(mgr ctrl.Manager, srv *sipd.Server, leaderElection bool) (healthz.Checker, error) {
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
 	}
-	return nil
+	started, err := managerStarted(mgr)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("manager", started); err != nil {
+		return nil, err
+	}
+	if leaderElection {
+		return started, nil
+	}
+	return started, mgr.AddReadyzCheck("sip", func(*http.Request) error {
+		select {
+		case <-srv.Ready():
+			return nil
+		default:
+			return errors.New("SIP registrar not serving yet (seeding registrations from Camera status)")
+		}
+	})
+}
+
+// teeNotifier tells both notifiers of every change, of state or detail.
+type teeNotifier struct {
+	first  *devices.Changes
+	second sipd.Notifier
+}
+
+func (t teeNotifier) Notify(id string) {
+	t.first.Notify(id)
+	t.second.Notify(id)
+}
+
+func (t teeNotifier) NotifyDetail(id string) {
+	t.first.NotifyDetail(id)
+	if d, ok := t.second.(sipd.DetailNotifier); ok {
+		d.NotifyDetail(id)
+		return
+	}
+	t.second.Notify(id)
 }

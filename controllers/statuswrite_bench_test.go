@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/internal/controllertest"
 )
 
 // BenchmarkStatusWrite compares what a Camera status write costs the API server (its
@@ -42,7 +43,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 		}
 		cams[i] = cam
 	}
-	hc, err := rest.HTTPClientFor(envCfg)
+	hc, err := rest.HTTPClientFor(controllertest.RestConfig(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 							return
 						}
 						cam := cams[w+writers*(k%(cameras/writers))]
-						if err := write[name](cam, registeredStatus(cam, round.Add(1))); err != nil {
+						if err := write[name](cam, controllertest.RegisteredStatus(cam, round.Add(1))); err != nil {
 							b.Error(err)
 							return
 						}
@@ -89,7 +90,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 
 // apiserverCPU reads the API server's process_cpu_seconds_total.
 func apiserverCPU(b *testing.B, hc *http.Client) float64 {
-	resp, err := hc.Get(strings.TrimSuffix(envCfg.Host, "/") + "/metrics")
+	resp, err := hc.Get(strings.TrimSuffix(controllertest.RestConfig(b).Host, "/") + "/metrics")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,28 +108,4 @@ func apiserverCPU(b *testing.B, hc *http.Client) float64 {
 	}
 	b.Fatalf("no process_cpu_seconds_total in the API server's metrics (%s)", resp.Status)
 	return 0
-}
-
-// registeredStatus is the status of a registered camera with one channel; round makes
-// every write a change.
-func registeredStatus(cam *gbv1.Camera, round int64) gbv1.CameraStatus {
-	now := metav1.NewTime(time.Unix(1_700_000_000+round, 0))
-	cond := func(typ, reason, msg string) metav1.Condition {
-		return metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: reason, Message: msg, LastTransitionTime: now, ObservedGeneration: 1}
-	}
-	return gbv1.CameraStatus{
-		ObservedGeneration: 1, Shard: "bench", State: gbv1.StateRegistered, DeviceType: "IPC",
-		Conditions: []metav1.Condition{
-			cond(gbv1.ConditionCredentialsResolved, "Resolved", `password read from key "password" of Secret "s"`),
-			cond(gbv1.ConditionRegistered, "Registered", "registered from 127.0.0.1:32864 over UDP"),
-			cond(gbv1.ConditionReady, "Registered", "the device is registered and its keepalives arrive"),
-		},
-		Registration: &gbv1.Registration{RegisteredAt: now, ExpiresAt: metav1.NewTime(now.Add(time.Hour)), Expires: 3600,
-			Transport: "UDP", RemoteAddr: "127.0.0.1:32864", Contact: "sip:" + cam.Spec.DeviceID + "@127.0.0.1:32864", UserAgent: "camsim"},
-		LastKeepaliveTime: &now,
-		DeviceInfo:        &gbv1.DeviceInfo{Name: "模拟IPC 000001", Manufacturer: "camsim 模拟器", Model: "SIM-IPC", Firmware: "V1.0.0", ChannelCount: 1},
-		Channels: []gbv1.Channel{{ID: cam.Spec.DeviceID, Name: "通道1 东门入口", Status: "ON", Manufacturer: "camsim 模拟器",
-			Model: "SIM-CAM", CivilCode: "340200", Address: "模拟路 1 号"}},
-		ChannelCount: 1, CatalogUpdatedAt: &now,
-	}
 }

@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/devices"
 )
 
 // TestStatusWriteKeepsUserFields: the operator writes status from cached Cameras that
@@ -49,16 +49,13 @@ func TestStatusWriteKeepsUserFields(t *testing.T) {
 	if creator == "" {
 		t.Errorf("the creator's managedFields entry is gone: %v", managers)
 	}
-	if subs := managers[DefaultControllerName]; !slices.Equal(subs, []string{"status"}) {
+	if subs := managers[devices.DefaultControllerName]; !slices.Equal(subs, []string{"status"}) {
 		t.Errorf("the operator's managedFields entries are for subresources %q, want only status (all: %v)", subs, managers)
 	}
 
 	// A spec change made meanwhile by the user wins: the operator's next write does not
 	// carry the old spec back.
-	cam.Spec.Keepalive.TimeoutCount = 5
-	if err := c.Update(context.Background(), cam); err != nil {
-		t.Fatal(err)
-	}
+	updateCamera(t, c, ns, "gate", func(cam *gbv1.Camera) { cam.Spec.Keepalive.TimeoutCount = 5 })
 	waitCamera(t, c, ns, "gate", 10*time.Second, func(cam *gbv1.Camera) error {
 		if cam.Status.ObservedGeneration != cam.Generation {
 			return fmt.Errorf("status.observedGeneration %d, generation %d", cam.Status.ObservedGeneration, cam.Generation)

@@ -10,18 +10,20 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/controllers/stream"
 	"github.com/gb28181/camera-operator/internal/rtprecv"
 	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // fastStreams retry quickly, so the tests see the re-INVITEs.
-var fastStreams = StreamOptions{RetryMin: 200 * time.Millisecond, RetryMax: time.Second, ByeTimeout: 2 * time.Second, InviteTimeout: 5 * time.Second}
+var fastStreams = stream.Options{RetryMin: 200 * time.Millisecond, RetryMax: time.Second, ByeTimeout: 2 * time.Second, InviteTimeout: 5 * time.Second}
 
 // streamCamera creates a Camera for id and registers a camsim device for it.
 func streamCamera(t *testing.T, c client.Client, op *operator, ns, name, id string, cfg sim.Config) *sim.Device {
@@ -71,8 +73,12 @@ func waitStream(t *testing.T, c client.Client, ns, name string, state gbv1.Strea
 		if err := c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &last); err != nil {
 			return err
 		}
-		if last.Status.State != state || readyReason(&last) != reason {
-			return fmt.Errorf("state %q reason %q (%s)", last.Status.State, readyReason(&last), readyMessage(&last))
+		ready := meta.FindStatusCondition(last.Status.Conditions, gbv1.ConditionReady)
+		if ready == nil {
+			return fmt.Errorf("state %q, no Ready condition", last.Status.State)
+		}
+		if last.Status.State != state || ready.Reason != reason {
+			return fmt.Errorf("state %q reason %q (%s)", last.Status.State, ready.Reason, ready.Message)
 		}
 		return nil
 	})

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,23 +18,23 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
-	"github.com/gb28181/camera-operator/internal/kubetest"
+	"github.com/gb28181/camera-operator/controllers/camera"
+	"github.com/gb28181/camera-operator/controllers/endpoints"
+	"github.com/gb28181/camera-operator/controllers/stream"
+	"github.com/gb28181/camera-operator/internal/controllertest"
 	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
 )
@@ -45,22 +44,7 @@ import (
 // started once, on first use, and shared; each test works in its own namespaces with its
 // own operator whose cache sees only those, so tests can run in parallel.
 
-var (
-	scheme = runtime.NewScheme()
-
-	envOnce sync.Once
-	env     *envtest.Environment
-	envCfg  *rest.Config
-	envErr  error
-)
-
 func init() {
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		panic(err)
-	}
-	if err := gbv1.AddToScheme(scheme); err != nil {
-		panic(err)
-	}
 	// CONTROLLERS_TEST_LOG=1 shows the operator's logs.
 	logger := logr.Discard()
 	if os.Getenv("CONTROLLERS_TEST_LOG") != "" {
@@ -73,59 +57,18 @@ func init() {
 	}
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if env != nil {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stop control plane:", err)
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { controllertest.Main(m) }
 
 // controlPlane returns a client of the shared control plane, starting it on first use.
-func controlPlane(t testing.TB) client.Client {
-	t.Helper()
-	envOnce.Do(func() {
-		env, envErr = kubetest.New()
-		if envErr != nil {
-			return
-		}
-		envCfg, envErr = env.Start()
-		if envErr != nil {
-			env = nil
-		}
-	})
-	if envErr != nil {
-		t.Fatalf("control plane: %v", envErr)
-	}
-	c, err := client.New(envCfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func controlPlane(t testing.TB) client.Client { return controllertest.ControlPlane(t) }
 
 // newNamespace creates a namespace for one test.
-func newNamespace(t testing.TB, c client.Client) string {
-	t.Helper()
-	base := strings.Map(func(r rune) rune {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			return r
-		}
-		return '-'
-	}, strings.ToLower(t.Name()))
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "cam-" + base[:min(30, len(base))] + "-"}}
-	if err := c.Create(context.Background(), ns); err != nil {
-		t.Fatal(err)
-	}
-	return ns.Name
-}
+func newNamespace(t testing.TB, c client.Client) string { return controllertest.NewNamespace(t, c) }
 
 // operator is one running replica: manager, registrar and controllers.
 type operator struct {
 	srv   *sipd.Server
-	store *CredentialStore
+	store *camera.CredentialStore
 	// notified counts the device changes the registrar signalled.
 	notified *atomic.Int64
 	// ready is the replica's readiness check (ManagerStarted).
@@ -138,14 +81,14 @@ type operator struct {
 type operatorConfig struct {
 	namespaces []string
 	listen     string // default 127.0.0.1:0
-	opts       Options
+	opts       camera.Options
 	// leaseNamespace turns leader election on, with a Lease there.
 	leaseNamespace string
-	streams        *StreamOptions // non-nil: run the Stream controller too
+	streams        *stream.Options // the Stream controller's options (default fastStreams)
 	// restConfig replaces the control plane's (to count requests).
 	restConfig *rest.Config
 	// endpoints, when enabled, has the leader publish the SIP Service's EndpointSlice.
-	endpoints SIPEndpoints
+	endpoints endpoints.Config
 }
 
 // startOperator starts a replica and waits until it serves.
@@ -171,29 +114,21 @@ func startOperator(t *testing.T, oc operatorConfig) *operator {
 func startStandby(t *testing.T, oc operatorConfig) *operator {
 	t.Helper()
 	controlPlane(t)
-	nss := make(map[string]cache.Config)
-	for _, ns := range oc.namespaces {
-		nss[ns] = cache.Config{}
-	}
-	mopts := ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		// The cache transforms objects as main.go's does, so status writes are tested from the
-		// same cached objects as in production.
-		Cache:      cache.Options{DefaultNamespaces: nss, DefaultTransform: CacheTransform},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	}
+	// The manager is made as main.go makes it (ManagerOptions), so status writes are
+	// tested from the same cached objects as in production.
+	mopts := ManagerOptions(oc.opts.Shard, oc.namespaces)
+	mopts.Metrics = metricsserver.Options{BindAddress: "0"}
+	mopts.HealthProbeBindAddress = "0"
+	mopts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
 	if oc.leaseNamespace != "" {
 		mopts.LeaderElection = true
-		mopts.LeaderElectionID = "camera-operator"
 		mopts.LeaderElectionNamespace = oc.leaseNamespace
 		mopts.LeaderElectionReleaseOnCancel = true
 		mopts.LeaseDuration = ptr.To(4 * time.Second)
 		mopts.RenewDeadline = ptr.To(3 * time.Second)
 		mopts.RetryPeriod = ptr.To(200 * time.Millisecond)
 	}
-	restCfg := envCfg
+	restCfg := controllertest.RestConfig(t)
 	if oc.restConfig != nil {
 		restCfg = oc.restConfig
 	}
@@ -201,8 +136,6 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := NewCredentialStore(mgr)
-	changes := NewDeviceChanges()
 	notified := new(atomic.Int64)
 	listen := oc.listen
 	if listen == "" {
@@ -212,30 +145,27 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	if os.Getenv("CONTROLLERS_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
-	srv, err := sipd.New(sipd.Config{
-		ListenAddr: listen,
-		MinExpires: time.Second,
-		Notifier:   countingNotifier{count: notified, next: changes},
-		Logger:     slog.New(slog.NewTextHandler(logOut, nil)).With("replica", t.Name()),
-	}, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := AddRegistrar(mgr, srv, oc.endpoints); err != nil {
-		t.Fatal(err)
-	}
-	ready, err := ManagerStarted(mgr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := SetupWithManager(mgr, srv, store, changes, oc.opts); err != nil {
-		t.Fatal(err)
-	}
+	streams := fastStreams
 	if oc.streams != nil {
-		if err := SetupStreams(mgr, srv, changes, *oc.streams); err != nil {
-			t.Fatal(err)
-		}
+		streams = *oc.streams
 	}
+	wired, err := Setup(mgr, Config{
+		SIP: sipd.Config{
+			ListenAddr:    listen,
+			MinExpires:    time.Second,
+			InviteTimeout: 5 * time.Second,
+			Notifier:      countingNotifier{count: notified},
+			Logger:        slog.New(slog.NewTextHandler(logOut, nil)).With("replica", t.Name()),
+		},
+		Camera:         oc.opts,
+		Stream:         streams,
+		Endpoints:      oc.endpoints,
+		LeaderElection: oc.leaseNamespace != "",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, store, ready := wired.Registrar, wired.credentials, wired.ready
 	ctx, cancel := context.WithCancel(context.Background())
 	op := &operator{srv: srv, store: store, notified: notified, ready: ready, cancel: cancel, done: make(chan error, 1)}
 	go func() { op.done <- mgr.Start(ctx) }()
@@ -302,6 +232,24 @@ func createCamera(t *testing.T, c client.Client, ns, name, deviceID, secret stri
 		t.Fatal(err)
 	}
 	return cam
+}
+
+// updateCamera applies mutate to the latest Camera and writes it, again on a conflict:
+// the operator writes its status meanwhile, and an update of a copy read before that
+// is refused.
+func updateCamera(t *testing.T, c client.Client, ns, name string, mutate func(*gbv1.Camera)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var cam gbv1.Camera
+		if err := c.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &cam); err != nil {
+			return err
+		}
+		mutate(&cam)
+		return c.Update(context.Background(), &cam)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func getCamera(t *testing.T, c client.Client, ns, name string) *gbv1.Camera {
@@ -485,8 +433,7 @@ func waitKnown(t *testing.T, op *operator, deviceID string) {
 // countingNotifier counts the device changes the registrar signals, of state or detail.
 type countingNotifier struct {
 	count *atomic.Int64
-	next  *DeviceChanges
 }
 
-func (n countingNotifier) Notify(id string)       { n.count.Add(1); n.next.Notify(id) }
-func (n countingNotifier) NotifyDetail(id string) { n.count.Add(1); n.next.NotifyDetail(id) }
+func (n countingNotifier) Notify(string)       { n.count.Add(1) }
+func (n countingNotifier) NotifyDetail(string) { n.count.Add(1) }

@@ -16,6 +16,8 @@ import (
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/controllers/camera"
+	"github.com/gb28181/camera-operator/internal/controllertest"
 	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
@@ -55,11 +57,11 @@ func TestAPIWritesBounded(t *testing.T) {
 	c := controlPlane(t)
 	ns := newNamespace(t, c)
 	counter := &writeCounter{}
-	cfg := rest.CopyConfig(envCfg)
+	cfg := rest.CopyConfig(controllertest.RestConfig(t))
 	cfg.QPS, cfg.Burst = 1000, 1000
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { counter.next = rt; return counter }
 	op := startOperator(t, operatorConfig{namespaces: []string{ns}, restConfig: cfg,
-		opts: Options{KeepaliveStatusInterval: statusInterval}})
+		opts: camera.Options{KeepaliveStatusInterval: statusInterval}})
 
 	createSecret(t, c, ns, "fleet-sip", map[string]string{"password": "fleet"})
 	devs := make([]*sim.Scripted, devices)

@@ -28,7 +28,6 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -36,6 +35,7 @@ import (
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/controllers"
+	"github.com/gb28181/camera-operator/controllers/endpoints"
 	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
 )
@@ -189,12 +189,12 @@ func testScheme() *runtime.Scheme {
 // chartEndpoints is what the operator publishes as the SIP Service's endpoint when the
 // chart passes --sip-service: the pod is the one the downward API would describe, in
 // the release's namespace, with an address the API server accepts in a slice.
-func chartEndpoints(args map[string]string, releaseNS string) controllers.SIPEndpoints {
-	return controllers.SIPEndpoints{Service: args["sip-service"], Namespace: releaseNS, PodName: "camera-operator-0", PodIP: "192.0.2.20"}
+func chartEndpoints(args map[string]string, releaseNS string) endpoints.Config {
+	return endpoints.Config{Service: args["sip-service"], Namespace: releaseNS, PodName: "camera-operator-0", PodIP: "192.0.2.20"}
 }
 
 // waitSIPEndpoint waits for the leader's EndpointSlice of the SIP Service to name its pod.
-func waitSIPEndpoint(t *testing.T, ctx context.Context, c client.Client, ep controllers.SIPEndpoints, logs *operatorLogs) {
+func waitSIPEndpoint(t *testing.T, ctx context.Context, c client.Client, ep endpoints.Config, logs *operatorLogs) {
 	t.Helper()
 	for {
 		var list discoveryv1.EndpointSliceList
@@ -219,54 +219,45 @@ func waitSIPEndpoint(t *testing.T, ctx context.Context, c client.Client, ep cont
 	}
 }
 
-// runOperator starts the operator the way main.go wires it, configured from the flags
-// the chart's Deployment passes, with SIP on a free 127.0.0.1 port. It stops with the
-// test.
-func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[string]string, endpoints controllers.SIPEndpoints, logs *operatorLogs) *sipd.Server {
+// runOperator starts the operator the way main.go wires it (controllers.ManagerOptions
+// and Setup), configured from the flags the chart's Deployment passes, with SIP on a
+// free 127.0.0.1 port. It stops with the test.
+func runOperator(t *testing.T, ctx context.Context, cfg *rest.Config, args map[string]string, ep endpoints.Config, logs *operatorLogs) *sipd.Server {
 	t.Helper()
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	log := logr.FromSlogHandler(logger.Handler())
 	// client-go reports refused list/watch calls of the informers through klog.
 	klog.SetLogger(log)
 
-	cacheOpts := cache.Options{}
+	var namespaces []string
 	if ns := args["watch-namespaces"]; ns != "" {
-		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
-		for _, n := range strings.Split(ns, ",") {
-			cacheOpts.DefaultNamespaces[n] = cache.Config{}
-		}
+		namespaces = strings.Split(ns, ",")
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        testScheme(),
-		Logger:                        log,
-		Cache:                         cacheOpts,
-		Metrics:                       metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress:        "0",
-		LeaderElection:                args["leader-elect"] == "true",
-		LeaderElectionID:              "camera-operator.gb28181.io",
-		LeaderElectionNamespace:       args["leader-election-namespace"],
-		LeaderElectionReleaseOnCancel: true,
-		// Each subtest runs its own operator in this one process.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	mopts := controllers.ManagerOptions("", namespaces)
+	mopts.Logger = log
+	mopts.Metrics = metricsserver.Options{BindAddress: "0"}
+	mopts.HealthProbeBindAddress = "0"
+	mopts.LeaderElection = args["leader-elect"] == "true"
+	mopts.LeaderElectionNamespace = args["leader-election-namespace"]
+	mopts.LeaderElectionReleaseOnCancel = true
+	// Each subtest runs its own operator in this one process.
+	mopts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
+	mgr, err := ctrl.NewManager(cfg, mopts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if mgr.GetConfig().Impersonate.UserName == "" {
 		t.Fatal("the manager does not impersonate the ServiceAccount")
 	}
-	store := controllers.NewCredentialStore(mgr)
-	changes := controllers.NewDeviceChanges()
-	srv, err := sipd.New(sipd.Config{ListenAddr: "127.0.0.1:0", Notifier: changes, Logger: logger.With("component", "sipd")}, store)
+	op, err := controllers.Setup(mgr, controllers.Config{
+		SIP:            sipd.Config{ListenAddr: "127.0.0.1:0", Logger: logger.With("component", "sipd")},
+		Endpoints:      ep,
+		LeaderElection: mopts.LeaderElection,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := controllers.AddRegistrar(mgr, srv, endpoints); err != nil {
-		t.Fatal(err)
-	}
-	if err := controllers.SetupWithManager(mgr, srv, store, changes, controllers.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	srv := op.Registrar
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(runCtx) }()

@@ -1,0 +1,98 @@
+package camera
+
+import (
+	"time"
+
+	"github.com/gb28181/camera-operator/controllers/devices"
+)
+
+// Options tune the Camera controller. Zero values take the defaults below.
+type Options struct {
+	// KeepaliveStatusInterval is the least time between two status writes caused only by
+	// liveness: a newer lastKeepaliveTime, a refreshed registration's expiresAt or a
+	// re-received but unchanged catalog (default 5m). Any other change is written at once.
+	KeepaliveStatusInterval time.Duration
+	// QueryTimeout bounds each DeviceInfo and Catalog query (default 30s).
+	QueryTimeout time.Duration
+	// QueryRetryInterval is how long to wait before querying a device again after a
+	// failed or partial answer (default 1m, never longer than the catalog refresh interval).
+	QueryRetryInterval time.Duration
+	// MaxConcurrentQueries bounds the devices queried at the same time (default 16).
+	MaxConcurrentQueries int
+	// MaxConcurrentReconciles is the number of reconcile workers (default 32). Each
+	// mostly waits on a status write, so more workers than cores pay off until the API
+	// server's CPU or the client's QPS limit is reached.
+	MaxConcurrentReconciles int
+	// MaxCachedSecrets bounds the Secrets whose data is kept in memory (default
+	// DefaultMaxCachedSecrets); set it above the number of Secrets Cameras name.
+	MaxCachedSecrets int
+	// AuthFailureEventInterval is the least time between two AuthenticationFailed Events
+	// on one Camera (default 1m); a device retrying a wrong password must not flood the
+	// API server with Events.
+	AuthFailureEventInterval time.Duration
+	// EventsPerSecond and EventBurst budget the Kubernetes Events recorded on all
+	// Cameras together (defaults 50 and 500); past it Events are dropped and counted in
+	// camera_operator_events_dropped_total, so that a fleet registering at once spends
+	// the API server on status, not on Events.
+	EventsPerSecond float64
+	EventBurst      int
+	// Shard is the name of the shard this operator serves (its Cameras carry the
+	// gb28181.io/shard label with this value; the manager's cache selects them), recorded
+	// in each Camera's status.shard. Empty: the unsharded operator.
+	Shard string
+	// ControllerName names the controller, its Events' reporting controller and its
+	// field manager (default devices.DefaultControllerName).
+	ControllerName string
+
+	// now is the clock; tests replace it.
+	now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultKeepaliveStatusInterval  = 5 * time.Minute
+	DefaultQueryTimeout             = 30 * time.Second
+	DefaultQueryRetryInterval       = time.Minute
+	DefaultMaxConcurrentQueries     = 16
+	DefaultMaxConcurrentReconciles  = 32
+	DefaultAuthFailureEventInterval = time.Minute
+	DefaultEventsPerSecond          = 50
+	DefaultEventBurst               = 500
+)
+
+func (o Options) withDefaults() Options {
+	if o.KeepaliveStatusInterval <= 0 {
+		o.KeepaliveStatusInterval = DefaultKeepaliveStatusInterval
+	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = DefaultQueryTimeout
+	}
+	if o.QueryRetryInterval <= 0 {
+		o.QueryRetryInterval = DefaultQueryRetryInterval
+	}
+	if o.MaxConcurrentQueries <= 0 {
+		o.MaxConcurrentQueries = DefaultMaxConcurrentQueries
+	}
+	if o.MaxConcurrentReconciles <= 0 {
+		o.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
+	}
+	if o.MaxCachedSecrets <= 0 {
+		o.MaxCachedSecrets = DefaultMaxCachedSecrets
+	}
+	if o.AuthFailureEventInterval <= 0 {
+		o.AuthFailureEventInterval = DefaultAuthFailureEventInterval
+	}
+	if o.EventsPerSecond <= 0 {
+		o.EventsPerSecond = DefaultEventsPerSecond
+	}
+	if o.EventBurst <= 0 {
+		o.EventBurst = DefaultEventBurst
+	}
+	if o.ControllerName == "" {
+		o.ControllerName = devices.DefaultControllerName
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	return o
+}

@@ -1,0 +1,264 @@
+package camera
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/manscdp"
+)
+
+// defaultCatalogRefresh is the catalog refresh interval of objects that predate the API
+// default.
+const defaultCatalogRefresh = time.Hour
+
+// queryResult is the latest DeviceInfo and Catalog answers of a device not yet written
+// to its Camera's status: nil until one arrives, and again once written (consumed).
+type queryResult struct {
+	info      *manscdp.DeviceInfo
+	catalog   *manscdp.Catalog
+	catalogAt time.Time
+}
+
+// querier runs DeviceInfo and Catalog queries off the reconcile path: a query waits up to
+// QueryTimeout for a device, and reconcile workers must never wait that long. At most
+// MaxConcurrentQueries devices are queried at once; a device is queued at most once, so
+// the queue is bounded by the number of Cameras. When a device's answers arrive the
+// querier signals the device through the same path as the registrar (DeviceChanges), and
+// the reconciler writes them to status.
+type querier struct {
+	reg         Registrar
+	timeout     time.Duration
+	retry       time.Duration
+	concurrency int
+	now         func() time.Time
+	notify      func(deviceID string) // a change of detail: the device's answers
+	log         logr.Logger
+
+	mu      sync.Mutex
+	devices map[string]*queryState
+	pending []string
+	kick    chan struct{}
+}
+
+// queryState is the querier's record of one device.
+type queryState struct {
+	// owner is the UID of the Camera the device is queried for: the registrar queries
+	// it only through a binding that Camera's credentials accepted.
+	owner string
+	// registeredAt identifies the registration the latest query was made for: a new
+	// registration (the device rebooted, maybe with new firmware) is queried at once.
+	registeredAt time.Time
+	refresh      time.Duration
+	catalog      bool // query the Catalog too, not only DeviceInfo
+	nextAt       time.Time
+	queued       bool
+	running      bool
+	result       queryResult
+}
+
+func newQuerier(reg Registrar, opts Options, notify func(deviceID string), log logr.Logger) *querier {
+	return &querier{
+		reg:         reg,
+		timeout:     opts.QueryTimeout,
+		retry:       opts.QueryRetryInterval,
+		concurrency: opts.MaxConcurrentQueries,
+		now:         opts.now,
+		notify:      notify,
+		log:         log,
+		devices:     make(map[string]*queryState),
+		kick:        make(chan struct{}, 1),
+	}
+}
+
+// NeedLeaderElection: only the leader talks to devices.
+func (q *querier) NeedLeaderElection() bool { return true }
+
+// due schedules a query of dev when its registration is new to the querier or its
+// refresh is due, and returns when the next one will be due (zero while one is queued or
+// running: its completion triggers a reconcile anyway).
+func (q *querier) due(dev sipd.DeviceRef, registeredAt time.Time, refresh time.Duration, catalog bool) time.Time {
+	deviceID := dev.ID
+	if refresh <= 0 {
+		refresh = defaultCatalogRefresh
+	}
+	now := q.now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s := q.devices[deviceID]
+	if s == nil {
+		s = &queryState{}
+		q.devices[deviceID] = s
+	}
+	s.owner, s.refresh, s.catalog = dev.Owner, refresh, catalog
+	if s.queued || s.running {
+		return time.Time{}
+	}
+	if s.registeredAt.Equal(registeredAt) && now.Before(s.nextAt) {
+		return s.nextAt
+	}
+	s.registeredAt = registeredAt
+	s.queued = true
+	q.pending = append(q.pending, deviceID)
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+	return time.Time{}
+}
+
+// result returns the latest answers of deviceID.
+func (q *querier) result(deviceID string) queryResult {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if s := q.devices[deviceID]; s != nil {
+		return s.result
+	}
+	return queryResult{}
+}
+
+// consumed releases the answers of q once a status that holds them has been written:
+// the Camera's status keeps them from then on, and buildStatus starts from it, so the
+// querier need not keep a second copy of every device's catalog. Answers that arrived
+// after q was read are kept.
+func (q *querier) consumed(deviceID string, r queryResult) {
+	if r.info == nil && r.catalog == nil {
+		return // the common case on the reconcile path: nothing was read to release
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	s := q.devices[deviceID]
+	if s == nil {
+		return
+	}
+	if r.info != nil && s.result.info == r.info {
+		s.result.info = nil
+	}
+	if r.catalog != nil && s.result.catalog == r.catalog {
+		s.result.catalog = nil
+	}
+}
+
+// forget drops deviceID's record (its Camera was deleted, or no longer owns it); a query
+// in flight completes without effect.
+func (q *querier) forget(deviceID string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.devices, deviceID)
+}
+
+// pop takes the next queued device.
+func (q *querier) pop() (string, *queryState, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.pending) > 0 {
+		id := q.pending[0]
+		q.pending[0] = ""
+		q.pending = q.pending[1:]
+		if s := q.devices[id]; s != nil && s.queued {
+			s.queued, s.running = false, true
+			return id, s, true
+		}
+	}
+	q.pending = nil // release the backing array once drained
+	return "", nil, false
+}
+
+// Start runs queued queries until ctx ends.
+func (q *querier) Start(ctx context.Context) error {
+	sem := make(chan struct{}, q.concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-q.kick:
+		}
+		for {
+			id, s, ok := q.pop()
+			if !ok {
+				break
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				q.run(ctx, id, s)
+			}()
+		}
+	}
+}
+
+// run queries one device and records the answers.
+func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
+	log := q.log.WithValues("deviceID", deviceID)
+
+	q.mu.Lock()
+	dev, withCatalog := sipd.DeviceRef{ID: deviceID, Owner: s.owner}, s.catalog
+	q.mu.Unlock()
+	ictx, cancel := context.WithTimeout(ctx, q.timeout)
+	info, infoErr := q.reg.QueryDeviceInfo(ictx, dev)
+	cancel()
+	var cat *manscdp.Catalog
+	var catErr error
+	if withCatalog {
+		cctx, cancel := context.WithTimeout(ctx, q.timeout)
+		cat, catErr = q.reg.QueryCatalog(cctx, dev)
+		cancel()
+	}
+	if ctx.Err() != nil {
+		return // shutting down; the next leader queries again
+	}
+
+	now := q.now()
+	q.mu.Lock()
+	if q.devices[deviceID] != s {
+		q.mu.Unlock()
+		return // forgotten meanwhile
+	}
+	s.running = false
+	failed := false
+	if infoErr == nil && info != nil {
+		s.result.info = info
+	} else {
+		failed = true
+		log.Info("DeviceInfo query failed", "error", errorString(infoErr))
+	}
+	switch {
+	case !withCatalog:
+	case catErr == nil && cat != nil:
+		s.result.catalog, s.result.catalogAt = cat, now
+	case errors.Is(catErr, sipd.ErrPartialCatalog) && cat != nil:
+		// Part of the catalog is better than none; ask again sooner for the rest.
+		s.result.catalog, s.result.catalogAt = cat, now
+		failed = true
+		log.Info("Catalog query returned part of the catalog", "received", len(cat.Items), "announced", cat.SumNum)
+	default:
+		failed = true
+		log.Info("Catalog query failed", "error", errorString(catErr))
+	}
+	if failed {
+		s.nextAt = now.Add(min(q.retry, s.refresh))
+	} else {
+		s.nextAt = now.Add(s.refresh)
+	}
+	q.mu.Unlock()
+	q.notify(deviceID)
+}
+
+func errorString(err error) string {
+	if err == nil {
+		return "no answer"
+	}
+	return err.Error()
+}

@@ -1,0 +1,173 @@
+package camera
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/internal/testutil"
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/manscdp"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
+)
+
+// The querier is tested against the real registrar and a real device; only the
+// credentials come from a map instead of Kubernetes, and the clock is the test's so the
+// refresh schedule can be checked without waiting an hour.
+
+func startQuerier(t *testing.T, srv *sipd.Server, clock *testutil.Clock, opts Options) (*querier, chan string) {
+	t.Helper()
+	opts.now = clock.Now
+	opts = opts.withDefaults()
+	notify := make(chan string, 16)
+	q := newQuerier(srv, opts, func(id string) { notify <- id }, logr.Discard())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = q.Start(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return q, notify
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func waitNotify(t *testing.T, notify chan string, id string) {
+	t.Helper()
+	select {
+	case got := <-notify:
+		if got != id {
+			t.Fatalf("notified %s, want %s", got, id)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no query completion")
+	}
+}
+
+func countQueries(d *sim.Scripted, cmd string) int {
+	n := 0
+	for _, q := range d.Queries() {
+		if q.CmdType == cmd {
+			n++
+		}
+	}
+	return n
+}
+
+func TestQuerierSchedule(t *testing.T) {
+	const id = "34020000001320000081"
+	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))
+	dev := &sim.Scripted{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600,
+		Info:    manscdp.DeviceInfo{DeviceName: "n", Manufacturer: "Dahua", Model: "m", Firmware: "f", Channel: 3},
+		Catalog: items(3), CatalogPartSize: 1}
+	t.Cleanup(dev.Close)
+	if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("REGISTER: %v %v", res, err)
+	}
+	clock := testutil.NewClock(t0)
+	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: 5 * time.Second, QueryRetryInterval: time.Minute})
+	regAt := srv.Device(id).Binding.RegisteredAt
+
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.IsZero() {
+		t.Fatalf("first due = %v, want a query now", next)
+	}
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.IsZero() {
+		t.Fatalf("due while queued = %v, want zero (the completion reports)", next)
+	}
+	waitNotify(t, notify, id)
+	res := q.result(id)
+	if res.info == nil || res.info.Manufacturer != "Dahua" || res.catalog == nil || len(res.catalog.Items) != 3 || !res.catalogAt.Equal(t0) {
+		t.Fatalf("result = %+v", res)
+	}
+	if n, m := countQueries(dev, "DeviceInfo"), countQueries(dev, "Catalog"); n != 1 || m != 1 {
+		t.Fatalf("device got %d DeviceInfo and %d Catalog queries, want 1 and 1", n, m)
+	}
+
+	// Not due again before the refresh interval.
+	clock.Advance(59 * time.Minute)
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("due before refresh = %v, want %v", next, t0.Add(time.Hour))
+	}
+	clock.Advance(time.Minute)
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.IsZero() {
+		t.Fatalf("due at refresh = %v, want a query now", next)
+	}
+	waitNotify(t, notify, id)
+	if n := countQueries(dev, "Catalog"); n != 2 {
+		t.Fatalf("%d Catalog queries after the refresh, want 2", n)
+	}
+
+	// A new registration is queried at once, refresh or not; with the catalog disabled,
+	// for its DeviceInfo only.
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt.Add(time.Second), time.Hour, false); !next.IsZero() {
+		t.Fatalf("due for a new registration = %v, want a query now", next)
+	}
+	waitNotify(t, notify, id)
+	if n, m := countQueries(dev, "DeviceInfo"), countQueries(dev, "Catalog"); n != 3 || m != 2 {
+		t.Fatalf("%d DeviceInfo and %d Catalog queries, want 3 and 2 (catalog disabled)", n, m)
+	}
+
+	// Answers written to status are released; answers that came later are kept.
+	first := q.result(id)
+	clock.Advance(time.Hour)
+	q.due(sipd.DeviceRef{ID: id}, regAt.Add(time.Second), time.Hour, true)
+	waitNotify(t, notify, id)
+	q.consumed(id, first)
+	if res := q.result(id); res.info == nil || res.info == first.info || res.catalog == nil {
+		t.Fatalf("newer answers released by the write of older ones: %+v", res)
+	}
+	q.consumed(id, q.result(id))
+	if res := q.result(id); res.info != nil || res.catalog != nil {
+		t.Fatalf("answers kept after they were written: %+v", res)
+	}
+	q.consumed("34020000001320000099", first) // unknown device: nothing to do
+
+	// Forgotten devices lose their answers.
+	q.forget(id)
+	if res := q.result(id); res.info != nil || res.catalog != nil {
+		t.Fatalf("answers kept after forget: %+v", res)
+	}
+}
+
+func TestQuerierPartialAndFailedAnswers(t *testing.T) {
+	const id, absent = "34020000001320000082", "34020000001320000083"
+	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw", absent: "pw"}))
+	dev := &sim.Scripted{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600,
+		Info: manscdp.DeviceInfo{DeviceName: "n"}, Catalog: items(4), CatalogPartSize: 2, CatalogParts: 1}
+	t.Cleanup(dev.Close)
+	if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("REGISTER: %v %v", res, err)
+	}
+	clock := testutil.NewClock(t0)
+	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: time.Second, QueryRetryInterval: time.Minute})
+
+	regAt := srv.Device(id).Binding.RegisteredAt
+	q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true)
+	waitNotify(t, notify, id)
+	res := q.result(id)
+	if res.catalog == nil || len(res.catalog.Items) != 2 || res.catalog.SumNum != 4 {
+		t.Fatalf("partial catalog not kept: %+v", res.catalog)
+	}
+	if _, count := channelsFromCatalog(res.catalog); count != 4 {
+		t.Errorf("channelCount of a partial catalog = %d, want the announced 4", count)
+	}
+	// A partial answer is retried after the retry interval, not the refresh interval.
+	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.Equal(t0.Add(time.Minute)) {
+		t.Errorf("next query after a partial catalog at %v, want %v", next, t0.Add(time.Minute))
+	}
+
+	// A device that is not registered: the query fails, nothing is recorded, retried later.
+	q.due(sipd.DeviceRef{ID: absent}, t0, time.Hour, true)
+	waitNotify(t, notify, absent)
+	if res := q.result(absent); res.info != nil || res.catalog != nil {
+		t.Errorf("answers recorded for an unregistered device: %+v", res)
+	}
+	if next := q.due(sipd.DeviceRef{ID: absent}, t0, time.Hour, true); !next.Equal(t0.Add(time.Minute)) {
+		t.Errorf("retry at %v, want %v", next, t0.Add(time.Minute))
+	}
+}

@@ -1,0 +1,86 @@
+package camera
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+
+	"github.com/go-logr/logr"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/devices"
+)
+
+// The operator's permissions, generated into config/rbac by `controller-gen rbac`.
+// Events go through the events.k8s.io API; the core group is listed for recorders of the
+// older API. Secrets are watched for their metadata only; get reads the data of the ones
+// Cameras name. Leases for leader election are granted by the separate, namespaced
+// leader-election Role (config/rbac/leader_election_role.yaml).
+//
+// +kubebuilder:rbac:groups=gb28181.io,resources=cameras,verbs=get;list;watch
+// +kubebuilder:rbac:groups=gb28181.io,resources=cameras/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Setup wires the Camera controller into mgr: the Camera field indexes, the seeding of
+// reg's bindings from Camera status (which opens store), the DeviceInfo/Catalog querier
+// and the reconciler, whose workqueue of device IDs changes feeds (hand the same changes
+// to the registrar as its sipd.Notifier). All of it runs only on the elected leader,
+// like reg itself. Call it before mgr.Start.
+func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *devices.Changes, opts Options) error {
+	opts = opts.withDefaults()
+	logger := mgr.GetLogger().WithName("camera")
+	if err := addIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	store.changes = changes
+	store.secrets.max = opts.MaxCachedSecrets
+
+	r := &reconciler{
+		client:       mgr.GetClient(),
+		reader:       mgr.GetCache(),
+		reg:          reg,
+		store:        store,
+		queries:      newQuerier(reg, opts, changes.NotifyDetail, logger.WithName("query")),
+		recorder:     newBudgetedRecorder(mgr.GetEventRecorder(opts.ControllerName), opts.EventsPerSecond, opts.EventBurst, changes.Backlog, eventsDropped.Inc),
+		opts:         opts,
+		logger:       logger,
+		memos:        make(map[string][]*cameraMemo),
+		watchedSince: make(map[string]time.Time),
+	}
+	for _, run := range []interface {
+		Start(context.Context) error
+	}{
+		&seeder{cache: mgr.GetCache(), r: r},
+		r.queries,
+	} {
+		if err := mgr.Add(run); err != nil {
+			return fmt.Errorf("add %T to the manager: %w", run, err)
+		}
+	}
+
+	reader := mgr.GetCache()
+	err := builder.TypedControllerManagedBy[string](mgr).
+		Named(opts.ControllerName).
+		Watches(&gbv1.Camera{}, enqueueCameraDevice(), builder.WithPredicates(cameraChanged)).
+		WatchesMetadata(&corev1.Secret{}, enqueueSecretDevices(reader, logger)).
+		WatchesRawSource(changes).
+		WithOptions(controller.TypedOptions[string]{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		WithLogConstructor(func(deviceID *string) logr.Logger {
+			if deviceID == nil {
+				return logger
+			}
+			return logger.WithValues("deviceID", *deviceID)
+		}).
+		Complete(r)
+	if err != nil {
+		return fmt.Errorf("build the Camera controller: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/devices"
+	"github.com/gb28181/camera-operator/sipd"
+)
+
+// The Stream controller's permissions.
+//
+// +kubebuilder:rbac:groups=gb28181.io,resources=streams,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=gb28181.io,resources=streams/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=gb28181.io,resources=streams/finalizers,verbs=update
+
+// indexStreamCamera indexes Streams by the Camera they name.
+const indexStreamCamera = "spec.cameraRef.name"
+
+// Setup wires the Stream controller into mgr: live video of Camera channels by
+// INVITE/ACK/BYE through reg. It learns of device changes (registrations, a device's
+// BYE) from changes, which must be the Notifier of the same registrar, and of Camera
+// changes from the cache. Like the registrar, it runs only on the elected leader. Call
+// it after the Camera controller's Setup and before mgr.Start.
+func Setup(mgr ctrl.Manager, reg Registrar, changes *devices.Changes, opts Options) error {
+	opts.Realm = reg.Realm()
+	opts = opts.withDefaults()
+	logger := mgr.GetLogger().WithName("stream")
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &gbv1.Stream{}, indexStreamCamera, func(o client.Object) []string {
+		st, ok := o.(*gbv1.Stream)
+		if !ok || st.Spec.CameraRef.Name == "" {
+			return nil
+		}
+		return []string{st.Spec.CameraRef.Name}
+	}); err != nil {
+		return fmt.Errorf("index %s: %w", indexStreamCamera, err)
+	}
+	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts, ssrcs: newSSRCBook(),
+		written: newStaleVersions(), slots: newStreamSlots(), recorder: mgr.GetEventRecorder(opts.ControllerName)}
+	devices := make(chan event.TypedGenericEvent[string], opts.MaxPendingChanges)
+	changes.AlsoTell(sipd.NotifyFunc(func(deviceID string) {
+		select {
+		case devices <- event.TypedGenericEvent[string]{Object: deviceID}:
+		default: // full: the periodic check catches up (Options.CheckInterval)
+		}
+	}))
+	reader := mgr.GetCache()
+	err := builder.ControllerManagedBy(mgr).
+		Named("stream").
+		For(&gbv1.Stream{}).
+		Watches(&gbv1.Camera{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return streamsOfCamera(ctx, reader, o.GetNamespace(), o.GetName())
+		})).
+		WatchesRawSource(source.TypedChannel(devices, handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, deviceID string) []reconcile.Request {
+			return streamsOfDevice(ctx, reader, deviceID)
+		}))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		WithLogConstructor(func(req *reconcile.Request) logr.Logger {
+			if req == nil {
+				return logger
+			}
+			return logger.WithValues("stream", req.NamespacedName.String())
+		}).
+		Complete(r)
+	if err != nil {
+		return fmt.Errorf("build the Stream controller: %w", err)
+	}
+	return nil
+}
+
+// streamsOfCamera lists the Streams naming a Camera.
+func streamsOfCamera(ctx context.Context, r client.Reader, ns, camera string) []reconcile.Request {
+	var list gbv1.StreamList
+	if err := r.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexStreamCamera: camera}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, st := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: st.Namespace, Name: st.Name}})
+	}
+	return reqs
+}
+
+// streamsOfDevice lists the Streams of every Camera claiming deviceID.
+func streamsOfDevice(ctx context.Context, r client.Reader, deviceID string) []reconcile.Request {
+	cams, err := devices.CamerasWithID(ctx, r, deviceID)
+	if err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, cam := range cams {
+		reqs = append(reqs, streamsOfCamera(ctx, r, cam.Namespace, cam.Name)...)
+	}
+	return reqs
+}
