@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
@@ -41,8 +42,10 @@ type querier struct {
 
 	mu      sync.Mutex
 	devices map[string]*queryState
-	pending []string
-	kick    chan struct{}
+	// first are the devices queued for the first query of a registration, served
+	// before pending: those queued for a refresh or a retry.
+	first, pending []string
+	kick           chan struct{}
 }
 
 // queryState is the querier's record of one device.
@@ -78,37 +81,70 @@ func newQuerier(reg Registrar, opts Options, notify func(deviceID string), log l
 // NeedLeaderElection: only the leader talks to devices.
 func (q *querier) NeedLeaderElection() bool { return true }
 
-// due schedules a query of dev when its registration is new to the querier or its
-// refresh is due, and returns when the next one will be due (zero while one is queued or
-// running: its completion triggers a reconcile anyway).
-func (q *querier) due(dev sipd.DeviceRef, registeredAt time.Time, refresh time.Duration, catalog bool) time.Time {
-	deviceID := dev.ID
+// queryWant is what a reconcile asks of the querier for one device.
+type queryWant struct {
+	dev          sipd.DeviceRef
+	registeredAt time.Time
+	refresh      time.Duration
+	catalog      bool // query the Catalog too, not only DeviceInfo
+	// queriedAt is when the Camera's status received the catalog of this registration
+	// (zero if it holds none): a leader that just took over, whose querier knows
+	// nothing yet, does not query again what the status already holds, but waits for
+	// the refresh.
+	queriedAt time.Time
+}
+
+// due schedules a query of w.dev when its registration is new to the querier or its
+// refresh is due, and returns when the next one will be due (zero while one is queued
+// or running: its completion triggers a reconcile anyway). The first query of a new
+// registration goes before refreshes and retries: a device that just registered is not
+// kept waiting behind the fleet's periodic queries.
+func (q *querier) due(w queryWant) time.Time {
+	refresh := w.refresh
 	if refresh <= 0 {
 		refresh = defaultCatalogRefresh
 	}
 	now := q.now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	s := q.devices[deviceID]
+	s := q.devices[w.dev.ID]
 	if s == nil {
 		s = &queryState{}
-		q.devices[deviceID] = s
+		q.devices[w.dev.ID] = s
 	}
-	s.owner, s.refresh, s.catalog = dev.Owner, refresh, catalog
+	s.owner, s.refresh, s.catalog = w.dev.Owner, refresh, w.catalog
 	if s.queued || s.running {
 		return time.Time{}
 	}
-	if s.registeredAt.Equal(registeredAt) && now.Before(s.nextAt) {
+	newRegistration := !s.registeredAt.Equal(w.registeredAt)
+	if newRegistration && w.catalog && !w.queriedAt.IsZero() {
+		// Queried by the previous leader: due at its refresh.
+		s.registeredAt, s.nextAt, newRegistration = w.registeredAt, w.queriedAt.Add(refresh), false
+	}
+	if !newRegistration && now.Before(s.nextAt) {
 		return s.nextAt
 	}
-	s.registeredAt = registeredAt
+	s.registeredAt = w.registeredAt
 	s.queued = true
-	q.pending = append(q.pending, deviceID)
+	if newRegistration {
+		q.first = append(q.first, w.dev.ID)
+	} else {
+		q.pending = append(q.pending, w.dev.ID)
+	}
 	select {
 	case q.kick <- struct{}{}:
 	default:
 	}
 	return time.Time{}
+}
+
+// queriedAt is when cam's status received the catalog of the registration made at
+// registeredAt, zero when it holds none of it.
+func queriedAt(st *gbv1.CameraStatus, registeredAt time.Time) time.Time {
+	if st.DeviceInfo == nil || st.CatalogUpdatedAt == nil || st.CatalogUpdatedAt.Time.Before(registeredAt.Truncate(time.Second)) {
+		return time.Time{}
+	}
+	return st.CatalogUpdatedAt.Time
 }
 
 // result returns the latest answers of deviceID.
@@ -151,20 +187,22 @@ func (q *querier) forget(deviceID string) {
 	delete(q.devices, deviceID)
 }
 
-// pop takes the next queued device.
+// pop takes the next queued device: first queries of registrations first.
 func (q *querier) pop() (string, *queryState, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.pending) > 0 {
-		id := q.pending[0]
-		q.pending[0] = ""
-		q.pending = q.pending[1:]
-		if s := q.devices[id]; s != nil && s.queued {
-			s.queued, s.running = false, true
-			return id, s, true
+	for _, queue := range []*[]string{&q.first, &q.pending} {
+		for len(*queue) > 0 {
+			id := (*queue)[0]
+			(*queue)[0] = ""
+			*queue = (*queue)[1:]
+			if s := q.devices[id]; s != nil && s.queued {
+				s.queued, s.running = false, true
+				return id, s, true
+			}
 		}
+		*queue = nil // release the backing array once drained
 	}
-	q.pending = nil // release the backing array once drained
 	return "", nil, false
 }
 

@@ -2,6 +2,7 @@ package camera
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -73,10 +74,10 @@ func TestQuerierSchedule(t *testing.T) {
 	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: 5 * time.Second, QueryRetryInterval: time.Minute})
 	regAt := srv.Device(id).Binding.RegisteredAt
 
-	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.IsZero() {
+	if next := q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt, refresh: time.Hour, catalog: true}); !next.IsZero() {
 		t.Fatalf("first due = %v, want a query now", next)
 	}
-	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.IsZero() {
+	if next := q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt, refresh: time.Hour, catalog: true}); !next.IsZero() {
 		t.Fatalf("due while queued = %v, want zero (the completion reports)", next)
 	}
 	waitNotify(t, notify, id)
@@ -90,11 +91,11 @@ func TestQuerierSchedule(t *testing.T) {
 
 	// Not due again before the refresh interval.
 	clock.Advance(59 * time.Minute)
-	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.Equal(t0.Add(time.Hour)) {
+	if next := q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt, refresh: time.Hour, catalog: true}); !next.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("due before refresh = %v, want %v", next, t0.Add(time.Hour))
 	}
 	clock.Advance(time.Minute)
-	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.IsZero() {
+	if next := q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt, refresh: time.Hour, catalog: true}); !next.IsZero() {
 		t.Fatalf("due at refresh = %v, want a query now", next)
 	}
 	waitNotify(t, notify, id)
@@ -104,7 +105,7 @@ func TestQuerierSchedule(t *testing.T) {
 
 	// A new registration is queried at once, refresh or not; with the catalog disabled,
 	// for its DeviceInfo only.
-	if next := q.due(sipd.DeviceRef{ID: id}, regAt.Add(time.Second), time.Hour, false); !next.IsZero() {
+	if next := q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt.Add(time.Second), refresh: time.Hour, catalog: false}); !next.IsZero() {
 		t.Fatalf("due for a new registration = %v, want a query now", next)
 	}
 	waitNotify(t, notify, id)
@@ -115,7 +116,7 @@ func TestQuerierSchedule(t *testing.T) {
 	// Answers written to status are released; answers that came later are kept.
 	first := q.result(id)
 	clock.Advance(time.Hour)
-	q.due(sipd.DeviceRef{ID: id}, regAt.Add(time.Second), time.Hour, true)
+	q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt.Add(time.Second), refresh: time.Hour, catalog: true})
 	waitNotify(t, notify, id)
 	q.consumed(id, first)
 	if res := q.result(id); res.info == nil || res.info == first.info || res.catalog == nil {
@@ -147,7 +148,7 @@ func TestQuerierPartialAndFailedAnswers(t *testing.T) {
 	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: time.Second, QueryRetryInterval: time.Minute})
 
 	regAt := srv.Device(id).Binding.RegisteredAt
-	q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true)
+	q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt, refresh: time.Hour, catalog: true})
 	waitNotify(t, notify, id)
 	res := q.result(id)
 	if res.catalog == nil || len(res.catalog.Items) != 2 || res.catalog.SumNum != 4 {
@@ -157,17 +158,91 @@ func TestQuerierPartialAndFailedAnswers(t *testing.T) {
 		t.Errorf("channelCount of a partial catalog = %d, want the announced 4", count)
 	}
 	// A partial answer is retried after the retry interval, not the refresh interval.
-	if next := q.due(sipd.DeviceRef{ID: id}, regAt, time.Hour, true); !next.Equal(t0.Add(time.Minute)) {
+	if next := q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt, refresh: time.Hour, catalog: true}); !next.Equal(t0.Add(time.Minute)) {
 		t.Errorf("next query after a partial catalog at %v, want %v", next, t0.Add(time.Minute))
 	}
 
 	// A device that is not registered: the query fails, nothing is recorded, retried later.
-	q.due(sipd.DeviceRef{ID: absent}, t0, time.Hour, true)
+	q.due(queryWant{dev: sipd.DeviceRef{ID: absent}, registeredAt: t0, refresh: time.Hour, catalog: true})
 	waitNotify(t, notify, absent)
 	if res := q.result(absent); res.info != nil || res.catalog != nil {
 		t.Errorf("answers recorded for an unregistered device: %+v", res)
 	}
-	if next := q.due(sipd.DeviceRef{ID: absent}, t0, time.Hour, true); !next.Equal(t0.Add(time.Minute)) {
+	if next := q.due(queryWant{dev: sipd.DeviceRef{ID: absent}, registeredAt: t0, refresh: time.Hour, catalog: true}); !next.Equal(t0.Add(time.Minute)) {
 		t.Errorf("retry at %v, want %v", next, t0.Add(time.Minute))
 	}
+}
+
+// TestQuerierTakesOverWithoutRequerying: a leader that just took over knows nothing of
+// the fleet's queries, but a Camera whose status holds this registration's catalog is
+// queried at its refresh, not at once: a restart does not query the whole fleet again.
+func TestQuerierTakesOverWithoutRequerying(t *testing.T) {
+	const id = "34020000001320000084"
+	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))
+	dev := &sim.Scripted{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600, Info: manscdp.DeviceInfo{DeviceName: "n"}, Catalog: items(1)}
+	t.Cleanup(dev.Close)
+	if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("REGISTER: %v %v", res, err)
+	}
+	clock := testutil.NewClock(t0)
+	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: 5 * time.Second})
+	regAt := srv.Device(id).Binding.RegisteredAt
+	want := queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt, refresh: time.Hour, catalog: true, queriedAt: t0.Add(-10 * time.Minute)}
+	if next := q.due(want); !next.Equal(t0.Add(50 * time.Minute)) {
+		t.Fatalf("due after a takeover = %v, want the previous leader's query's refresh %v", next, t0.Add(50*time.Minute))
+	}
+	clock.Advance(50 * time.Minute)
+	if next := q.due(want); !next.IsZero() {
+		t.Fatalf("due at the refresh = %v, want a query now", next)
+	}
+	waitNotify(t, notify, id)
+	if n := countQueries(dev, "DeviceInfo"); n != 1 {
+		t.Errorf("%d DeviceInfo queries, want 1 (at the refresh only)", n)
+	}
+}
+
+// TestQuerierServesNewRegistrationsFirst: with every query slot taken by a device that
+// does not answer, a device that just registered is queried before devices whose
+// refresh came due earlier.
+func TestQuerierServesNewRegistrationsFirst(t *testing.T) {
+	ids := []string{"34020000001320000085", "34020000001320000086", "34020000001320000087"}
+	creds := map[string]string{}
+	for _, id := range ids {
+		creds[id] = "pw"
+	}
+	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(creds))
+	regAt := map[string]time.Time{}
+	for _, id := range ids {
+		dev := &sim.Scripted{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600, Info: manscdp.DeviceInfo{DeviceName: id}}
+		t.Cleanup(dev.Close)
+		if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {
+			t.Fatalf("REGISTER: %v %v", res, err)
+		}
+		regAt[id] = srv.Device(id).Binding.RegisteredAt
+	}
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	const mute = "34020000001320000088"
+	srv.Seed([]sipd.Binding{{DeviceID: mute, Transport: "UDP", RemoteAddr: silent.LocalAddr().String(), RegisteredAt: t0, ExpiresAt: time.Now().Add(time.Hour), Expires: time.Hour}})
+
+	clock := testutil.NewClock(t0)
+	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: time.Second, MaxConcurrentQueries: 1})
+	refreshing, fresh := ids[:2], ids[2]
+	for _, id := range refreshing {
+		q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt[id], refresh: time.Hour})
+		waitNotify(t, notify, id)
+	}
+	clock.Advance(time.Hour)
+	q.due(queryWant{dev: sipd.DeviceRef{ID: mute}, registeredAt: t0, refresh: time.Hour}) // takes the one slot
+	for _, id := range refreshing {
+		q.due(queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: regAt[id], refresh: time.Hour})
+	}
+	q.due(queryWant{dev: sipd.DeviceRef{ID: fresh}, registeredAt: regAt[fresh], refresh: time.Hour})
+	waitNotify(t, notify, mute)
+	waitNotify(t, notify, fresh)
+	waitNotify(t, notify, refreshing[0])
+	waitNotify(t, notify, refreshing[1])
 }

@@ -224,7 +224,13 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 		if r.reg.WatchSilence(cam.Spec.DeviceID, b.RegisteredAt, keepaliveDeadline(o), keepaliveTimeout(cam.Spec.Keepalive)) {
 			next = b.ExpiresAt
 		}
-		next = earliest(next, r.queries.due(sipd.DeviceRef{ID: cam.Spec.DeviceID, Owner: string(cam.UID)}, b.RegisteredAt, catalogRefresh(cam), !cam.Spec.Catalog.Disabled))
+		next = earliest(next, r.queries.due(queryWant{
+			dev:          sipd.DeviceRef{ID: cam.Spec.DeviceID, Owner: string(cam.UID)},
+			registeredAt: b.RegisteredAt,
+			refresh:      catalogRefresh(cam),
+			catalog:      !cam.Spec.Catalog.Disabled,
+			queriedAt:    queriedAt(&cam.Status, b.RegisteredAt),
+		}))
 	}
 
 	recorded := &cam.Status
