@@ -10,7 +10,7 @@ import (
 )
 
 // Bounds of device-supplied strings in status: a device must not be able to make a
-// Camera too large to store, or the status patch fail validation.
+// Camera too large to store, or the status write fail validation.
 const (
 	maxIDLen    = 64
 	maxFieldLen = 256

@@ -302,7 +302,7 @@ func winnerName(cam, winner *gbv1.Camera) string {
 	return "an older Camera in another namespace"
 }
 
-// writeStatus patches cam's status to desired and records the Events of the change.
+// writeStatus updates cam's status to desired and records the Events of the change.
 func (r *reconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, desired gbv1.CameraStatus, m *cameraMemo, now time.Time) error {
 	logger := log.FromContext(ctx)
 	orig := cam.DeepCopy()

@@ -244,7 +244,7 @@ func keepaliveTimeout(k gbv1.KeepaliveSpec) time.Duration {
 }
 
 // registrationFromBinding converts a live binding, bounding every string to what the
-// API accepts so a device cannot make the status patch fail.
+// API accepts so a device cannot make the status write fail.
 func registrationFromBinding(b *sipd.Binding) *gbv1.Registration {
 	reg := &gbv1.Registration{
 		RegisteredAt: toTime(b.RegisteredAt),
