@@ -12,6 +12,16 @@ CONTROLLER_TOOLS_VERSION ?= v0.23.0
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 
+# golangci-lint v2, built from the Go module proxy at the version pinned in hack/lint/go.mod.
+GOLANGCI_LINT_VERSION ?= $(shell cd hack/lint && go list -m -f '{{.Version}}' github.com/golangci/golangci-lint/v2)
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+
+# Packages whose tests need a control plane (kube-apiserver and etcd), kubectl, helm,
+# podman or a build of the operator: `make unit` leaves them out. In the others, -short
+# skips the tests that run ffprobe or kamailio, and -skip those that run sipp (TestSipp*).
+INTEGRATION_PKGS := ./api/... ./controllers/... ./hack/chart/... ./internal/localcluster/... ./test/e2e/... ./test/ha/... ./test/image/...
+UNIT_PKGS = $(filter-out $(shell go list $(INTEGRATION_PKGS)),$(shell go list ./...))
+
 GOOS := $(shell go env GOOS)
 GOARCH := $(shell go env GOARCH)
 ENVTEST_DIR := $(LOCALBIN)/k8s/$(KUBE_VERSION)-$(GOOS)-$(GOARCH)
@@ -63,6 +73,16 @@ fmt-check: ## Fail, listing them, when Go files are not gofmt-formatted (bin/ ex
 vet: ## Run go vet against the code (and the image builder's module).
 	go vet ./...
 	cd hack/image && go vet ./...
+
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint (.golangci.yml) over the operator's module and the image builder's.
+	$(GOLANGCI_LINT) run ./...
+	cd hack/image && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...
+
+.PHONY: unit
+unit: ## Run the tests that need no control plane, sipp, kamailio, podman or ffprobe (-short), in under a minute.
+	go test -short -count=1 -skip '^TestSipp' $(UNIT_PKGS)
+	cd hack/image && go test -short -count=1 ./...
 
 .PHONY: test
 test: verify-generated fmt-check vet envtest kube-controller-manager helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
@@ -123,6 +143,11 @@ envtest: ## Build kube-apiserver, etcd and kubectl (KUBE_VERSION) from Go module
 .PHONY: kube-controller-manager
 kube-controller-manager: ## Build kube-controller-manager (KUBE_VERSION) into bin/k8s, once: the HA test runs its Deployment controller.
 	@hack/envtest/build.sh $(LOCALBIN) kube-controller-manager >/dev/null
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Build golangci-lint from the Go module proxy into bin/ (once).
+$(GOLANGCI_LINT):
+	@hack/lint/build.sh $(LOCALBIN) >/dev/null
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/.

@@ -93,8 +93,12 @@ func TestHighestCleanRate(t *testing.T) {
 
 // TestKamailioRegistersWithTheBenchCredentials runs the committed kamailio.cfg for real:
 // a device of the db_text table it is given registers with its password and is refused
-// with another. Without kamailio it skips, except in CI, which installs it.
+// with another. Without kamailio it skips, except in CI, which installs it; under -short
+// (`make unit`) it skips.
 func TestKamailioRegistersWithTheBenchCredentials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs kamailio")
+	}
 	bin, err := kamailioBinary()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
