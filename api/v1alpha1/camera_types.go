@@ -46,7 +46,28 @@ type CameraSpec struct {
 	// +optional
 	// +kubebuilder:default={}
 	Catalog CatalogSpec `json:"catalog,omitempty"`
+
+	// subscriptions the operator keeps with the device (GB/T 28181 §9.11): a block
+	// present subscribes (`catalog: {}` with the defaults), an absent one does not.
+	// +optional
+	Subscriptions SubscriptionsSpec `json:"subscriptions,omitempty"`
+
+	// guard arms (Armed) or disarms (Disarmed) the device's alarm inputs with GuardCmd
+	// after each registration and whenever it changes: most devices send no alarm
+	// until armed. Unset: the device is left as it is.
+	// +optional
+	Guard GuardState `json:"guard,omitempty"`
 }
+
+// GuardState is whether a device's alarm inputs are armed.
+// +kubebuilder:validation:Enum=Armed;Disarmed
+type GuardState string
+
+// The guard states.
+const (
+	GuardArmed    GuardState = "Armed"
+	GuardDisarmed GuardState = "Disarmed"
+)
 
 // SecretKeySelector names a key of a Secret in the Camera's namespace.
 type SecretKeySelector struct {
@@ -67,19 +88,26 @@ type SecretKeySelector struct {
 
 // KeepaliveSpec is the device's keepalive contract (GB/T 28181 §9.6).
 type KeepaliveSpec struct {
-	// interval between two keepalives of the device, as configured on it.
+	// interval between two keepalives of the device, as configured on it. Unset: the
+	// interval the device reports of itself (ConfigDownload BasicParam), else 60s.
 	// +optional
-	// +kubebuilder:default="60s"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('24h')",message="interval must be between 1s and 24h"
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
 	// timeoutCount is how many keepalives may be missed before the device is Offline.
+	// Unset: the count the device reports of itself, else 3.
 	// +optional
-	// +kubebuilder:default=3
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100
 	TimeoutCount int32 `json:"timeoutCount,omitempty"`
+
+	// configureDevice writes interval and timeoutCount to the device (DeviceConfig
+	// BasicParam) after each registration, and the DeviceConfigured condition says
+	// whether the device took them. Devices differ: one attempt per registration, never
+	// a loop.
+	// +optional
+	ConfigureDevice bool `json:"configureDevice,omitempty"`
 }
 
 // CatalogSpec controls the Catalog queries sent to the device.
@@ -129,6 +157,16 @@ const (
 	ConditionRegistered = "Registered"
 	// ConditionCredentialsResolved is True when the Secret and key named by the spec exist.
 	ConditionCredentialsResolved = "CredentialsResolved"
+	// ConditionSubscribed is True when every subscription of spec.subscriptions is active;
+	// False says which failed and that the operator polls instead.
+	ConditionSubscribed = "Subscribed"
+	// ConditionClockSynchronized is False when the device's clock (DeviceStatus) is off
+	// the platform's by more than a bound: its recordings are then searched at the wrong
+	// times.
+	ConditionClockSynchronized = "ClockSynchronized"
+	// ConditionDeviceConfigured, with spec.keepalive.configureDevice, says whether the
+	// device took the keepalive settings.
+	ConditionDeviceConfigured = "DeviceConfigured"
 )
 
 // Condition reasons of a Camera, CamelCase as Kubernetes conventions ask.
@@ -147,6 +185,18 @@ const (
 	// ReasonShardChanged: the Camera was relabelled to another shard; the device must
 	// register with that shard's SIP address.
 	ReasonShardChanged = "ShardChanged"
+
+	// Reasons of the Subscribed condition.
+	ReasonSubscribed         = "Subscribed"
+	ReasonSubscriptionFailed = "SubscriptionFailed"
+	ReasonPolling            = "Polling"
+	// Reasons of the ClockSynchronized condition.
+	ReasonClockInSync = "ClockInSync"
+	ReasonClockSkewed = "ClockSkewed"
+	// Reasons of the DeviceConfigured condition.
+	ReasonConfigured   = "Configured"
+	ReasonConfigDrift  = "ConfigDrift"
+	ReasonConfigFailed = "ConfigFailed"
 )
 
 // ShardLabel is the Camera label that assigns it to an operator shard: the operator
@@ -243,6 +293,24 @@ type Channel struct {
 	// address is where the channel is installed.
 	// +optional
 	Address string `json:"address,omitempty"`
+	// presets are the channel's PTZ presets (PresetQuery), by index.
+	// +optional
+	// +listType=map
+	// +listMapKey=index
+	// +kubebuilder:validation:MaxItems=255
+	Presets []Preset `json:"presets,omitempty"`
+}
+
+// Preset is a stored PTZ position of a channel.
+type Preset struct {
+	// index of the preset, 1-255.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=255
+	Index int32 `json:"index"`
+	// name the device gives it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Name string `json:"name,omitempty"`
 }
 
 // MaxChannels bounds the channels kept in a Camera's status, so a large NVR cannot make
@@ -305,6 +373,31 @@ type CameraStatus struct {
 	// catalogUpdatedAt is when the catalog was last received.
 	// +optional
 	CatalogUpdatedAt *metav1.Time `json:"catalogUpdatedAt,omitempty"`
+
+	// subscriptions are the state of the subscriptions of spec.subscriptions.
+	// +optional
+	// +listType=map
+	// +listMapKey=event
+	// +kubebuilder:validation:MaxItems=8
+	Subscriptions []SubscriptionStatus `json:"subscriptions,omitempty"`
+
+	// lastAlarm is the device's latest alarm. Each alarm is also an Event on the
+	// Camera (reason Alarm).
+	// +optional
+	LastAlarm *Alarm `json:"lastAlarm,omitempty"`
+
+	// deviceStatus is the device's answer to the latest DeviceStatus query.
+	// +optional
+	DeviceStatus *DeviceStatus `json:"deviceStatus,omitempty"`
+
+	// deviceConfig is the device's basic configuration (ConfigDownload BasicParam): its
+	// own keepalive settings among them.
+	// +optional
+	DeviceConfig *DeviceConfig `json:"deviceConfig,omitempty"`
+
+	// guard is the guard state the device last acknowledged (spec.guard).
+	// +optional
+	Guard GuardState `json:"guard,omitempty"`
 }
 
 // Camera is a GB/T 28181 video device (camera, IPC, DVR or NVR) that registers with the

@@ -52,12 +52,6 @@ func TestValidCameraGetsDefaults(t *testing.T) {
 	if got.Spec.CredentialsSecretRef.Key != "password" {
 		t.Errorf("credentialsSecretRef.key = %q, want default %q", got.Spec.CredentialsSecretRef.Key, "password")
 	}
-	if got.Spec.Keepalive.Interval == nil || got.Spec.Keepalive.Interval.Duration != 60*time.Second {
-		t.Errorf("keepalive.interval = %v, want 60s", got.Spec.Keepalive.Interval)
-	}
-	if got.Spec.Keepalive.TimeoutCount != 3 {
-		t.Errorf("keepalive.timeoutCount = %d, want 3", got.Spec.Keepalive.TimeoutCount)
-	}
 	if got.Spec.Catalog.RefreshInterval == nil || got.Spec.Catalog.RefreshInterval.Duration != time.Hour {
 		t.Errorf("catalog.refreshInterval = %v, want 1h", got.Spec.Catalog.RefreshInterval)
 	}

@@ -4,8 +4,28 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// StreamSpec asks for live video (点播) of one channel of a Camera, sent to a receiver.
+// StreamSpec asks for video of one channel of a Camera, sent to a receiver: live (点播),
+// or a recording played back or downloaded.
+// +kubebuilder:validation:XValidation:rule="self.mode == 'Live' ? !has(self.timeRange) : has(self.timeRange)",message="timeRange is required for Playback and Download, and not allowed for Live"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.mode) || oldSelf.mode == self.mode",message="mode cannot change: create another Stream"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.timeRange) || (has(self.timeRange) && oldSelf.timeRange == self.timeRange)",message="the timeRange of a playback cannot change: seek with playback.position"
 type StreamSpec struct {
+	// mode is Live (default), Playback of a recording at the pace of time, or Download
+	// of a recording as fast as the device sends it.
+	// +optional
+	// +kubebuilder:default=Live
+	Mode StreamMode `json:"mode,omitempty"`
+
+	// timeRange is the span of the recording played back or downloaded (Playback and
+	// Download only), as the device's RecordInfo lists it (a RecordingQuery finds it).
+	// +optional
+	TimeRange *TimeRange `json:"timeRange,omitempty"`
+
+	// playback controls a Playback: speed, pause and position, applied within the
+	// dialog (INFO, MANSRTSP); Download takes its speed.
+	// +optional
+	Playback *PlaybackSpec `json:"playback,omitempty"`
+
 	// cameraRef names the Camera, in the Stream's namespace, whose channel plays.
 	// +required
 	CameraRef LocalObjectReference `json:"cameraRef"`
@@ -46,6 +66,44 @@ type LocalObjectReference struct {
 	Name string `json:"name"`
 }
 
+// StreamMode is what a Stream plays.
+// +kubebuilder:validation:Enum=Live;Playback;Download
+type StreamMode string
+
+// The Stream modes.
+const (
+	StreamLive     StreamMode = "Live"
+	StreamPlayback StreamMode = "Playback"
+	StreamDownload StreamMode = "Download"
+)
+
+// PlaybackSpec controls a playback or a download.
+type PlaybackSpec struct {
+	// scale is the speed of a Playback: 0.25, 0.5, 1, 2 or 4 (PLAY with Scale).
+	// +optional
+	// +kubebuilder:default="1"
+	// +kubebuilder:validation:Enum="0.25";"0.5";"1";"2";"4"
+	Scale string `json:"scale,omitempty"`
+
+	// paused pauses a Playback (PAUSE), and resumes it when false again (PLAY).
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+
+	// position, when set or changed, seeks a Playback to this far into timeRange
+	// (PLAY with Range: npt=<seconds>-).
+	// +optional
+	// +kubebuilder:validation:Type=string
+	Position *metav1.Duration `json:"position,omitempty"`
+
+	// downloadSpeed is how many times faster than real time a Download is asked for
+	// (a=downloadspeed, default 4).
+	// +optional
+	// +kubebuilder:default=4
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=32
+	DownloadSpeed int32 `json:"downloadSpeed,omitempty"`
+}
+
 // Destination is the receiver of a Stream's media.
 type Destination struct {
 	// host is the receiver's IP address or DNS name, as the device must reach it; a name
@@ -71,7 +129,7 @@ type Destination struct {
 }
 
 // StreamState is the lifecycle state of a Stream.
-// +kubebuilder:validation:Enum=Pending;WaitingForCamera;Inviting;Playing;Failed;Stopped
+// +kubebuilder:validation:Enum=Pending;WaitingForCamera;Inviting;Playing;Failed;Stopped;Completed
 type StreamState string
 
 // The states of a Stream.
@@ -89,6 +147,9 @@ const (
 	StreamFailed StreamState = "Failed"
 	// StreamStopped: suspended; no dialog.
 	StreamStopped StreamState = "Stopped"
+	// StreamCompleted: a Playback or Download reached the end of its recording (the
+	// device's MediaStatus 121); it is not played again.
+	StreamCompleted StreamState = "Completed"
 )
 
 // Condition reasons of a Stream's Ready condition.
@@ -200,14 +261,47 @@ type StreamStatus struct {
 	// is forgotten anyway).
 	// +optional
 	LastByeError string `json:"lastByeError,omitempty"`
+
+	// playback is what the device acknowledged of spec.playback, for a Playback or a
+	// Download.
+	// +optional
+	Playback *PlaybackStatus `json:"playback,omitempty"`
+
+	// completedAt is when a Playback or Download reached its end.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+}
+
+// PlaybackStatus is what the device acknowledged of a playback's controls.
+type PlaybackStatus struct {
+	// scale the device plays at.
+	// +optional
+	Scale string `json:"scale,omitempty"`
+	// paused is true while the device holds the playback paused.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+	// position is the last position sought, from the start of the time range.
+	// +optional
+	Position *metav1.Duration `json:"position,omitempty"`
+	// progress of a Download in percent, when the device reports it.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	Progress int32 `json:"progress,omitempty"`
+	// lastError is what the device answered to the last control it refused.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	LastError string `json:"lastError,omitempty"`
 }
 
 // Stream plays one channel of a Camera to a receiver with INVITE/ACK/BYE (GB/T 28181
-// live video, 点播) while it exists and is not suspended.
+// live video, 点播, or a recording's playback or download) while it exists and is not
+// suspended.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=st,categories=gb28181
 // +kubebuilder:printcolumn:name="Camera",type=string,JSONPath=`.spec.cameraRef.name`
+// +kubebuilder:printcolumn:name="Mode",type=string,JSONPath=`.spec.mode`
 // +kubebuilder:printcolumn:name="Channel",type=string,JSONPath=`.status.channelID`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Destination",type=string,JSONPath=`.status.destination`
