@@ -90,7 +90,7 @@ type dialogTable struct {
 	// ended remembers dialogs the device ended with a BYE, until the controllers ask
 	// (DialogEnded) or the bound evicts the oldest.
 	ended map[string]time.Time
-	// abandoned holds INVITEs given up on, for a late 200 (abandoned.go).
+	// abandoned holds INVITEs given up on, for a late 200 (dialog_abandoned.go).
 	abandoned map[string]*abandonedInvite
 }
 

@@ -147,7 +147,7 @@ func dialogFromAnswer(d Dialog, res *sip.Response) (Dialog, error) {
 
 // cancelInvite ends an INVITE given up on after a provisional answer (RFC 3261 §9.1):
 // a CANCEL, then the ACK of the INVITE's final answer, normally 487. A 200 that crossed
-// the CANCEL is acknowledged and ended as a late answer (abandoned.go).
+// the CANCEL is acknowledged and ended as a late answer (dialog_abandoned.go).
 func (s *Server) cancelInvite(inv *sip.Request, branch string, dst source) {
 	final, err := s.txs.add(txKey{branch: branch, method: sip.INVITE}, dst)
 	if err != nil {

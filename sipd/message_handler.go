@@ -84,7 +84,7 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 // gets 404 and registers again, unless the registrar is still starting (credential
 // store not ready, bindings not seeded yet): then 503, so that a restart does not make
 // every device re-register at once. From another address or port than its
-// registration, while the device is alive there, it gets 404 too (natrebind.go).
+// registration, while the device is alive there, it gets 404 too (binding_natrebind.go).
 func (s *Server) keepalive(req *sip.Request, src source, deviceID string, now time.Time) {
 	result, notify := s.table.keepalive(deviceID, src, now, 3*s.cfg.KeepaliveInterval)
 	switch result {

@@ -24,7 +24,7 @@ type source struct {
 	addr      netip.AddrPort
 	conn      *tcpConn // the device's own connection, nil over UDP
 	// datagram is the whole UDP datagram while it is handled, nil over TCP: a body may
-	// run past its Content-Length (see overlongbody.go).
+	// run past its Content-Length (see message_manscdp.go).
 	datagram []byte
 	// msg is the request's bytes while it is handled, over either transport: a
 	// retransmission is the same bytes (see replayTracker).

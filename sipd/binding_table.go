@@ -20,7 +20,7 @@ type bindingTable struct {
 	mu      sync.Mutex
 	devices map[string]*deviceEntry
 	// expiry orders the live entries by ExpiresAt; silences the entries whose silence
-	// is watched, by when they are next due (silence.go).
+	// is watched, by when they are next due (binding_silence.go).
 	expiry, silences entryHeap
 	max              int
 	// holdoff is how long after a keepalive was signalled the next ones of the same
@@ -29,8 +29,8 @@ type bindingTable struct {
 	// gauge mirrors len(expiry); set under mu so it never runs ahead or behind.
 	gauge prometheus.Gauge
 	// sources counts the live bindings at each address, so that the UDP intake can serve
-	// registered devices first (intake.go). It has a lock of its own, the intake reading
-	// it for every datagram; it is written under mu.
+	// registered devices first (transport_udp_intake.go). It has a lock of its own, the
+	// intake reading it for every datagram; it is written under mu.
 	sourcesMu sync.RWMutex
 	sources   map[netip.AddrPort]int
 }
@@ -251,7 +251,7 @@ type keepaliveResult int
 
 const (
 	// keepaliveRecorded: from where the device is registered (or from where it
-	// evidently moved, see natrebind.go); recorded.
+	// evidently moved, see binding_natrebind.go); recorded.
 	keepaliveRecorded keepaliveResult = iota
 	// keepaliveUnregistered: the device holds no live registration.
 	keepaliveUnregistered
@@ -263,9 +263,9 @@ const (
 // keepalive records a keepalive of id from src. Only the registration's own source
 // counts as a sign of life: a keepalive is not authenticated, and one from elsewhere
 // must neither keep a silent device looking alive nor move its binding, except for the
-// NAT rebinding of a device evidently gone from its old port (natrebind.go). notify is
-// false for a keepalive inside the quiet period, unless it is the registration's first;
-// a signalled keepalive starts a hold-off period.
+// NAT rebinding of a device evidently gone from its old port (binding_natrebind.go).
+// notify is false for a keepalive inside the quiet period, unless it is the
+// registration's first; a signalled keepalive starts a hold-off period.
 func (t *bindingTable) keepalive(id string, src source, now time.Time, defaultSilence time.Duration) (result keepaliveResult, notify bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -62,8 +62,8 @@ type Config struct {
 	// MaxAuthFailures failed REGISTERs for one device ID from one source address within
 	// AuthFailureWindow lock that device out at that address for AuthCooldown: answered
 	// 403 without computing a digest. The same device elsewhere, and other devices at
-	// that address (behind one NAT), are not affected (see limiter.go). Defaults 5, 1m,
-	// 5m.
+	// that address (behind one NAT), are not affected (see register_limiter.go).
+	// Defaults 5, 1m, 5m.
 	MaxAuthFailures   int
 	AuthFailureWindow time.Duration
 	AuthCooldown      time.Duration
@@ -141,11 +141,11 @@ type Config struct {
 	UDPWorkers int
 	// MaxQueuedDatagrams bounds the UDP datagrams read but not yet handled (default
 	// 2048, about 100 ms of work at full speed). They wait in a fair queue: datagrams
-	// from registered devices first, then every other source in turn (intake.go). Past
-	// the bound the registrar is over capacity and sheds load: the heaviest sender's
-	// newest request is answered 503 with Retry-After straight from its raw header
-	// lines, which costs a fraction of handling it, so devices back off instead of
-	// retransmitting into a queue that only grows.
+	// from registered devices first, then every other source in turn
+	// (transport_udp_intake.go). Past the bound the registrar is over capacity and sheds
+	// load: the heaviest sender's newest request is answered 503 with Retry-After
+	// straight from its raw header lines, which costs a fraction of handling it, so
+	// devices back off instead of retransmitting into a queue that only grows.
 	MaxQueuedDatagrams int
 	// MaxQueueDelay is how long a datagram may wait for a worker (default 400 ms, under
 	// the 500 ms after which a UDP client retransmits). An older one is dropped
@@ -300,9 +300,9 @@ type Server struct {
 	limiter  *limiter
 	table    *bindingTable
 	queries  *queryTable
-	txs      *clientTxs   // requests sent and awaiting an answer (transaction.go)
+	txs      *clientTxs   // requests sent and awaiting an answer (transaction_client.go)
 	dialogs  *dialogTable // media dialogs (dialog.go)
-	invites  *inviteSlots // INVITEs in flight (invite.go)
+	invites  *inviteSlots // INVITEs in flight (dialog_invite.go)
 
 	// overlongLog, movedLog and oversizeLog throttle the logs of bodies longer than
 	// their Content-Length, of MESSAGEs from another address than the registration, and

@@ -128,7 +128,7 @@ func (s *Server) authenticate(req *sip.Request, src source, deviceID string, cre
 		}
 	}
 	// Only an answer to a challenge of ours sent to this source goes further: nothing
-	// else can count as a failure (limiter.go), and whoever did not receive the
+	// else can count as a failure (register_limiter.go), and whoever did not receive the
 	// challenge is simply challenged.
 	checked, status := s.nonces.check(a.nonce, deviceID, now)
 	if status == nonceInvalid || !s.nonces.sentTo(checked, src) {

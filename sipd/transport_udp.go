@@ -13,8 +13,8 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// UDP intake: one goroutine reads the socket into a bounded, fair queue (intake.go),
-// UDPWorkers goroutines handle what it holds. The queue is where overload shows: when it
+// UDP intake: the readers read the socket into a bounded, fair queue
+// (transport_udp_intake.go), UDPWorkers goroutines handle what it holds. The queue is where overload shows: when it
 // is full the heaviest sender's newest request is shed with a 503 written from its raw
 // header lines, and a worker drops a datagram that waited longer than a client waits
 // before retransmitting. Either way the registrar keeps answering at its full rate,

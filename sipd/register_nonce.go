@@ -23,10 +23,10 @@ import (
 // device is worthless for another. The source tag is HMAC-SHA256(key, "source" || the
 // first 8 bytes || transport, address and port the challenge went to), truncated: it
 // says where the nonce was sent, so that only a party that received the challenge can
-// answer it, and only failures against such a nonce count toward a lock-out (limiter.go).
-// A blind spoofer never sees a nonce, and a neighbour behind the same NAT sees only the
-// nonces sent to its own port. The random bits keep two challenges of one millisecond
-// apart.
+// answer it, and only failures against such a nonce count toward a lock-out
+// (register_limiter.go). A blind spoofer never sees a nonce, and a neighbour behind the
+// same NAT sees only the nonces sent to its own port. The random bits keep two
+// challenges of one millisecond apart.
 
 const (
 	nonceStampLen = 12 // 6 bytes of time, 2 random, 4 of source tag

@@ -249,14 +249,14 @@ type pendingQuery struct {
 	completed bool
 	info      *manscdp.DeviceInfo
 	catalog   manscdp.Catalog
-	// parts holds the catalogPartIDs seen (see catalogparts.go).
+	// parts holds the catalogPartIDs seen (see message_catalog.go).
 	parts map[uint64]struct{}
 	// heldBytes is the text of the items collected.
 	heldBytes int
 }
 
 // queryTable holds the outstanding queries, bounded by MaxQueries; their MESSAGE
-// transactions are the registrar's client transactions (transaction.go).
+// transactions are the registrar's client transactions (transaction_client.go).
 type queryTable struct {
 	mu      sync.Mutex
 	pending map[queryKey]*pendingQuery
