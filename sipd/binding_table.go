@@ -2,7 +2,6 @@ package sipd
 
 import (
 	"container/heap"
-	"context"
 	"errors"
 	"net/netip"
 	"strings"
@@ -289,17 +288,6 @@ func (t *bindingTable) keepalive(id string, src source, now time.Time, defaultSi
 	return keepaliveRecorded, true
 }
 
-// sameHost compares the host of an "ip:port" with ip.
-func sameHost(remote, ip string) bool {
-	if len(remote) <= len(ip) {
-		return false
-	}
-	if remote[0] == '[' {
-		return len(remote) > len(ip)+2 && remote[1:len(ip)+1] == ip && remote[len(ip)+1] == ']'
-	}
-	return remote[:len(ip)] == ip && remote[len(ip)] == ':'
-}
-
 // authFailed records a failed REGISTER of a known device.
 func (t *bindingTable) authFailed(id, reason string, now time.Time) {
 	t.mu.Lock()
@@ -399,31 +387,4 @@ func (t *bindingTable) expire(now time.Time) []string {
 		t.counted()
 	}
 	return ids
-}
-
-// sweep expires bindings, and signals the devices whose silence is watched and overdue,
-// every SweepInterval until ctx ends.
-func (s *Server) sweep(ctx context.Context) {
-	tick := time.NewTicker(s.cfg.SweepInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			now := s.now()
-			if ids := s.table.expire(now); len(ids) > 0 {
-				for _, id := range ids {
-					s.notify(id)
-				}
-				s.log.Info("registrations expired", "count", len(ids))
-			}
-			if ids := s.table.silent(now); len(ids) > 0 {
-				for _, id := range ids {
-					s.notify(id)
-				}
-				s.log.Debug("devices silent past their keepalive timeout", "count", len(ids))
-			}
-		}
-	}
 }

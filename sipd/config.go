@@ -1,22 +1,20 @@
 package sipd
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"net"
 	"net/netip"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 )
+
+// Config is everything an embedder sets, each bound with what happens at it;
+// withDefaults validates it and fills in every default, in one place.
 
 // Config configures a Server. Zero values take the documented defaults.
 type Config struct {
@@ -170,6 +168,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
+// DefaultMaxInvites is the default of Config.MaxInvites.
+const DefaultMaxInvites = 64
+
 // withDefaults validates cfg and fills in the defaults.
 func (cfg Config) withDefaults() (Config, error) {
 	if cfg.ListenAddr == "" {
@@ -281,240 +282,4 @@ func tokenSafe(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// Server is the SIP registrar. Create it with New and run it with Start.
-type Server struct {
-	cfg      Config
-	store    CredentialStore
-	notifier Notifier
-	now      func() time.Time
-	log      *slog.Logger
-	parser   *sip.Parser
-	metrics  *metrics
-
-	nonces *nonceMinter
-	replay *replayTracker
-	// hashSeed keys the hashes of requests the replay tracker compares.
-	hashSeed maphash.Seed
-	limiter  *limiter
-	table    *bindingTable
-	queries  *queryTable
-	txs      *clientTxs   // requests sent and awaiting an answer (transaction_client.go)
-	dialogs  *dialogTable // media dialogs (dialog.go)
-	invites  *inviteSlots // INVITEs in flight (dialog_invite.go)
-
-	// overlongLog, movedLog and oversizeLog throttle the logs of bodies longer than
-	// their Content-Length, of MESSAGEs from another address than the registration, and
-	// of datagrams over MaxMessageSize.
-	overlongLog, movedLog, oversizeLog logThrottle
-	// shedLog throttles the log of shed load.
-	shedLog logThrottle
-
-	// Precomputed header values of the hot path.
-	opaque         string
-	retryAfter     string
-	minExpiresText string
-	allowHeader    string
-
-	started atomic.Bool
-	ready   chan struct{}
-	// stopping is closed when Start's context ends: every request waiting for an
-	// answer gives up.
-	stopping chan struct{}
-	udp      *net.UDPConn
-	tcp      *net.TCPListener
-	conns    *tcpConns
-	wg       sync.WaitGroup
-}
-
-// New validates cfg and returns a Server that will serve store's devices.
-func New(cfg Config, store CredentialStore) (*Server, error) {
-	if store == nil {
-		return nil, errors.New("sipd: nil CredentialStore")
-	}
-	cfg, err := cfg.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	m, err := newMetrics(cfg.Registerer)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{
-		cfg:      cfg,
-		store:    store,
-		notifier: cfg.Notifier,
-		now:      cfg.Now,
-		log:      cfg.Logger,
-		parser:   sip.NewParser(),
-		metrics:  m,
-		nonces:   newNonceMinter(cfg.NonceKey, cfg.NonceLifetime),
-		replay:   newReplayTracker(cfg.NonceLifetime, cfg.MaxNonceEntries),
-		hashSeed: maphash.MakeSeed(),
-		limiter:  newLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.AuthCooldown, cfg.MaxLimiterEntries),
-		table:    newBindingTable(cfg.MaxDevices, cfg.KeepaliveHoldoff, m.activeBindings),
-		ready:    make(chan struct{}),
-		stopping: make(chan struct{}),
-		conns:    newTCPConns(cfg.MaxTCPConns, cfg.MaxTCPConnsPerAddr),
-	}
-	s.parser.MaxMessageLength = cfg.MaxMessageSize
-	s.queries = newQueryTable(cfg.MaxQueries)
-	s.txs = newClientTxs(cfg.MaxTransactions)
-	s.dialogs, s.invites = newDialogTable(cfg.MaxDialogs), newInviteSlots(cfg.MaxInvites, cfg.MaxInvitesPerDevice)
-	s.opaque = s.nonces.opaque(cfg.Realm)
-	s.retryAfter = fmt.Sprint(int((cfg.RetryAfter + time.Second - 1) / time.Second))
-	s.minExpiresText = fmt.Sprint(int(cfg.MinExpires / time.Second))
-	s.allowHeader = "REGISTER, MESSAGE, OPTIONS, ACK, BYE"
-	return s, nil
-}
-
-// Start listens and serves until ctx is done. It implements controller-runtime's
-// manager.Runnable.
-func (s *Server) Start(ctx context.Context) error {
-	if !s.started.CompareAndSwap(false, true) {
-		return errors.New("sipd: server already started")
-	}
-	if s.cfg.ListenAfter != nil {
-		select {
-		case <-s.cfg.ListenAfter:
-		case <-ctx.Done():
-			return nil
-		}
-	}
-	udp, tcp, err := listenPair(s.cfg.ListenAddr)
-	if err != nil {
-		return err
-	}
-	s.udp, s.tcp = udp, tcp
-	s.log.Info("SIP registrar listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String(), "realm", s.cfg.Realm, "serverID", s.cfg.ServerID)
-	close(s.ready)
-
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	in := newIntake(s.cfg.MaxQueuedDatagrams)
-	for range s.cfg.UDPReaders {
-		s.goRun(func() { s.readUDP(in) })
-	}
-	for range s.cfg.UDPWorkers {
-		s.goRun(func() { s.handleUDP(in) })
-	}
-	s.goRun(func() { s.serveTCP() })
-	s.goRun(func() { s.sweep(runCtx) })
-
-	<-ctx.Done()
-	s.log.Info("SIP registrar stopping")
-	_ = udp.Close()
-	_ = tcp.Close()
-	s.conns.closeAll()
-	s.queries.closeAll()
-	close(s.stopping)
-	cancel()
-	s.wg.Wait()
-	return nil
-}
-
-func (s *Server) goRun(f func()) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
-}
-
-// NeedLeaderElection makes only the elected leader serve SIP.
-func (s *Server) NeedLeaderElection() bool { return true }
-
-// Ready is closed once the listeners are bound.
-func (s *Server) Ready() <-chan struct{} { return s.ready }
-
-// UDPAddr and TCPAddr are the bound listener addresses, valid after Ready.
-func (s *Server) UDPAddr() string {
-	select {
-	case <-s.ready:
-		return s.udp.LocalAddr().String()
-	default:
-		return ""
-	}
-}
-
-// TCPAddr is the bound TCP listener address, valid after Ready.
-func (s *Server) TCPAddr() string {
-	select {
-	case <-s.ready:
-		return s.tcp.Addr().String()
-	default:
-		return ""
-	}
-}
-
-// Device returns what the registrar knows of deviceID.
-func (s *Server) Device(deviceID string) DeviceState { return s.table.snapshot(deviceID) }
-
-// Seed installs bindings recovered from durable state (the Cameras' status) so that a
-// restarted registrar answers keepalives of still-registered devices. Expired ones are
-// ignored, and so are ones older than a live binding of the same device.
-func (s *Server) Seed(bindings []Binding) {
-	n := s.table.seed(bindings, s.now())
-	s.log.Info("seeded bindings", "offered", len(bindings), "installed", n)
-}
-
-// Drop forgets deviceID: its binding (Camera deleted or suspended) and what the
-// registrar remembers of its failures. Its next keepalive gets 404.
-func (s *Server) Drop(deviceID string) {
-	s.table.drop(deviceID, "")
-}
-
-// DropOwned removes deviceID's binding only if owner's credentials accepted it (see
-// Credentials.Owner), and reports whether it did. A Camera deleted after another one
-// took the device over must not end the new owner's registration.
-func (s *Server) DropOwned(deviceID, owner string) bool {
-	if owner == "" {
-		return false
-	}
-	return s.table.drop(deviceID, owner)
-}
-
-// Quiet tells the registrar that until the given time, keepalives and same-place
-// refreshes of deviceID's registration made at registeredAt change nothing the
-// Notifier needs to hear of: they update the registration table only. A new
-// registration, an unregistration, an expiry, or the first keepalive of a registration
-// are always signalled. It reports false when the device holds no such registration.
-func (s *Server) Quiet(deviceID string, registeredAt, until time.Time) bool {
-	return s.table.quiet(deviceID, registeredAt, until)
-}
-
-// listenPair binds UDP and TCP on the same address. With port 0 it looks for a port
-// free for both.
-func listenPair(addr string) (*net.UDPConn, *net.TCPListener, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sipd: listen address %q: %w", addr, err)
-	}
-	attempts := 1
-	if port == "0" {
-		attempts = 32
-	}
-	var lastErr error
-	for range attempts {
-		tl, err := net.Listen("tcp", net.JoinHostPort(host, port))
-		if err != nil {
-			return nil, nil, fmt.Errorf("sipd: listen tcp %s: %w", addr, err)
-		}
-		tcp := tl.(*net.TCPListener)
-		bound := tcp.Addr().(*net.TCPAddr)
-		ul, err := net.ListenPacket("udp", net.JoinHostPort(host, fmt.Sprint(bound.Port)))
-		if err != nil {
-			_ = tcp.Close()
-			lastErr = err
-			continue
-		}
-		udp := ul.(*net.UDPConn)
-		// A registration storm arrives as a burst; a larger socket buffer absorbs it
-		// instead of dropping datagrams. Best effort: the kernel caps it.
-		_ = udp.SetReadBuffer(4 << 20)
-		_ = udp.SetWriteBuffer(4 << 20)
-		return udp, tcp, nil
-	}
-	return nil, nil, fmt.Errorf("sipd: listen udp %s: %w", addr, lastErr)
 }

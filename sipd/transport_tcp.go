@@ -12,37 +12,14 @@ import (
 	"time"
 )
 
-// The registrar runs its own small transport instead of sipgo's transport and
-// transaction layers: it answers REGISTER and MESSAGE statelessly (a retransmission is
-// simply handled again, which both are safe for), so nothing is kept per request, every
-// table that remote peers could grow is bounded, and a REGISTER costs one parse and one
-// write. sipgo's parser and message types are used for everything on the wire.
-
-// source is where a message came from, and so where its answer goes.
-type source struct {
-	transport string // "UDP" or "TCP"
-	addr      netip.AddrPort
-	conn      *tcpConn // the device's own connection, nil over UDP
-	// datagram is the whole UDP datagram while it is handled, nil over TCP: a body may
-	// run past its Content-Length (see message_manscdp.go).
-	datagram []byte
-	// msg is the request's bytes while it is handled, over either transport: a
-	// retransmission is the same bytes (see replayTracker).
-	msg []byte
-}
+// The TCP transport: connections bounded in all and per IP address (tcpConns), one
+// goroutine per connection framing messages by their Content-Length within
+// MaxMessageSize (413 past it, 400 without one), RFC 5626 CRLF pings answered, idle
+// connections closed after TCPIdleTimeout, and writes serialised per connection, since
+// answers and the registrar's own requests share it.
 
 // tcpWriteTimeout bounds a write to a device that stopped reading.
 const tcpWriteTimeout = 5 * time.Second
-
-// send writes one message to src: over UDP to its source address and port (RFC 3581,
-// and what a device behind NAT can receive), over TCP on its connection.
-func (s *Server) send(src source, b []byte) error {
-	if src.conn != nil {
-		return src.conn.write(b)
-	}
-	_, err := s.udp.WriteToUDPAddrPort(b, src.addr)
-	return err
-}
 
 func (s *Server) serveTCP() {
 	for {
