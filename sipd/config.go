@@ -233,7 +233,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		}
 	}
 	setDur(&cfg.NonceLifetime, 5*time.Minute)
-	setDur(&cfg.NonceReuseWindow, 32*time.Second)
+	setDur(&cfg.NonceReuseWindow, txTimeout)
 	setInt(&cfg.MaxNonceEntries, 1<<18)
 	setInt(&cfg.MaxAuthFailures, 5)
 	setDur(&cfg.AuthFailureWindow, time.Minute)
@@ -255,7 +255,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxInvitesPerDevice, 4)
 	setInt(&cfg.MaxDialogs, 4096)
 	setInt(&cfg.MaxTransactions, cfg.MaxQueries+4*cfg.MaxInvites+cfg.MaxDialogs)
-	setDur(&cfg.InviteTimeout, 64*timerT1)
+	setDur(&cfg.InviteTimeout, txTimeout)
 	setDur(&cfg.SweepInterval, time.Second)
 	setDur(&cfg.KeepaliveHoldoff, time.Second)
 	setInt(&cfg.UDPReaders, 2)

@@ -106,7 +106,7 @@ func (s *Server) confirm(d Dialog, dst source, res *sip.Response, release func()
 		s.log.Info("device answered INVITE unusably; ending the dialog", "device", d.DeviceID, "channel", d.ChannelID, "error", answerErr)
 		s.goRun(func() {
 			defer release()
-			ctx, cancel := context.WithTimeout(context.Background(), 64*timerT1)
+			ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
 			defer cancel()
 			_ = s.Bye(ctx, d)
 		})
@@ -152,7 +152,7 @@ func (s *Server) cancelInvite(inv *sip.Request, branch string, dst source) {
 		return
 	}
 	defer s.txs.remove(final)
-	ctx, cancel := context.WithTimeout(context.Background(), 64*timerT1)
+	ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
 	defer cancel()
 	if _, err := s.transact(ctx, sip.CANCEL, branch, requestBytes(cancelFor(inv)), dst); err != nil {
 		s.log.Info("CANCEL of an unanswered INVITE got no answer", "callID", inv.CallID().Value(), "error", err)

@@ -118,15 +118,10 @@ func (s *Server) startQuery(ctx context.Context, dev DeviceRef, cmd string) (*pe
 		return nil, err
 	}
 	msg, branch := s.buildQuery(b, dst, cmd, q.key.sn)
-	tx, err := s.txs.add(txKey{branch: branch, method: sip.MESSAGE}, dst)
+	tx, err := s.begin(sip.MESSAGE, branch, msg, dst)
 	if err != nil {
 		s.queries.remove(q)
 		return nil, err
-	}
-	if err := s.send(dst, msg); err != nil {
-		s.txs.remove(tx)
-		s.queries.remove(q)
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	go func() {
 		defer s.txs.remove(tx)
