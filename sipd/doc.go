@@ -43,5 +43,10 @@
 //   - credentials.go, notify.go, owner.go, errors.go: the seams with the controllers
 //     and the errors they see; metrics.go, recover.go, logthrottle.go, devicetext.go
 //     and fnv.go what every layer uses.
-
+//
+// Its tests, named after the files they test, start registrars with sipdtest, as every
+// other package's do, and talk to them through the simulator or over bare loopback
+// sockets (package sipd_test); export_test.go lends them the few internals they reach.
+// Unit tests of one internal part (nonces, the replay guard, the limiter, the intake,
+// the 503 writer) stay in package sipd.
 package sipd
