@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"bytes"
@@ -11,34 +11,20 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
-
-// benchStore serves many devices with one password, without locks.
-type benchStore struct{}
-
-func (benchStore) LookupCredentials(id string) (Credentials, error) {
-	return Credentials{Password: devPW}, nil
-}
-
-// sinkSource is a UDP source whose answers go to a socket nobody reads.
-func sinkSource(tb testing.TB) source {
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { c.Close() })
-	return source{transport: "UDP", addr: c.LocalAddr().(*net.UDPAddr).AddrPort()}
-}
 
 // BenchmarkRegisterAllocs handles full digest registrations (the unauthenticated
 // REGISTER answered 401, then the authenticated one answered 200) without the network
 // round trip: one op is one registration, two requests.
 func BenchmarkRegisterAllocs(b *testing.B) {
-	s := startServer(b, Config{}, benchStore{})
-	src := sinkSource(b)
-	port := strconv.Itoa(int(src.addr.Port()))
+	s := sipdtest.StartT(b, sipd.Config{}, sipdtest.OnePassword(devPW))
+	src := sinkAddr(b)
+	port := strconv.Itoa(int(src.Port()))
 	first := []byte(registerText(port, "first", 1, "3600", ""))
-	n := string(s.nonces.mint(nil, devID, src, time.Now()))
+	n := sipd.MintNonce(s, devID, "UDP", src, time.Now())
 	reqs := make([][]byte, b.N)
 	for i := range reqs {
 		nc := strconv.FormatUint(uint64(i+1), 16)
@@ -48,8 +34,8 @@ func BenchmarkRegisterAllocs(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.handle(first, src)
-		s.handle(reqs[i], src)
+		sipd.Handle(s, first, src)
+		sipd.Handle(s, reqs[i], src)
 	}
 	b.StopTimer()
 	if st := s.Device(devID); st.Binding == nil {
@@ -62,7 +48,7 @@ func BenchmarkRegisterAllocs(b *testing.B) {
 // raw-socket clients (templated REGISTERs, MD5 by hand) so that the figure measures
 // the registrar rather than the load generator, which still shares the CPU with it.
 func BenchmarkRegisterLoopback(b *testing.B) {
-	s := startServer(b, Config{}, benchStore{})
+	s := sipdtest.StartT(b, sipd.Config{}, sipdtest.OnePassword(devPW))
 	server := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(s.UDPAddr()))
 	const clients = 64
 	var done atomic.Int64

@@ -2,6 +2,10 @@ package sipd
 
 import "time"
 
+// What the registrar tells of registrations: a device's Binding and DeviceState, and
+// the Server methods that read, seed, quiet and drop them. The table behind them is
+// binding_table.go.
+
 // Binding is a device's live registration: where it is and until when.
 type Binding struct {
 	DeviceID string
@@ -35,4 +39,40 @@ type DeviceState struct {
 	LastUnregistered time.Time
 	// LastExpired is when the device's registration last ran out (zero if never).
 	LastExpired time.Time
+}
+
+// Device returns what the registrar knows of deviceID.
+func (s *Server) Device(deviceID string) DeviceState { return s.table.snapshot(deviceID) }
+
+// Seed installs bindings recovered from durable state (the Cameras' status) so that a
+// restarted registrar answers keepalives of still-registered devices. Expired ones are
+// ignored, and so are ones older than a live binding of the same device.
+func (s *Server) Seed(bindings []Binding) {
+	n := s.table.seed(bindings, s.now())
+	s.log.Info("seeded bindings", "offered", len(bindings), "installed", n)
+}
+
+// Drop forgets deviceID: its binding (Camera deleted or suspended) and what the
+// registrar remembers of its failures. Its next keepalive gets 404.
+func (s *Server) Drop(deviceID string) {
+	s.table.drop(deviceID, "")
+}
+
+// DropOwned removes deviceID's binding only if owner's credentials accepted it (see
+// Credentials.Owner), and reports whether it did. A Camera deleted after another one
+// took the device over must not end the new owner's registration.
+func (s *Server) DropOwned(deviceID, owner string) bool {
+	if owner == "" {
+		return false
+	}
+	return s.table.drop(deviceID, owner)
+}
+
+// Quiet tells the registrar that until the given time, keepalives and same-place
+// refreshes of deviceID's registration made at registeredAt change nothing the
+// Notifier needs to hear of: they update the registration table only. A new
+// registration, an unregistration, an expiry, or the first keepalive of a registration
+// are always signalled. It reports false when the device holds no such registration.
+func (s *Server) Quiet(deviceID string, registeredAt, until time.Time) bool {
+	return s.table.quiet(deviceID, registeredAt, until)
 }

@@ -4,10 +4,6 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
-	"sync"
-	"time"
-
-	"github.com/emiago/sipgo/sip"
 
 	"github.com/gb28181/camera-operator/sipd/sdp"
 )
@@ -47,13 +43,8 @@ type Dialog struct {
 	Answer sdp.Session
 }
 
-// DefaultMaxInvites is the default of Config.MaxInvites.
-const DefaultMaxInvites = 64
-
 // Errors of the media dialogs.
 var (
-	// ErrTimeout: the device did not answer in time (Timer B or F).
-	ErrTimeout = errors.New("sipd: no answer from the device")
 	// ErrTooManyInvites: MaxInvites INVITEs are already in flight.
 	ErrTooManyInvites = errors.New("sipd: too many INVITEs in flight")
 	// ErrTooManyDialogs: MaxDialogs media dialogs are already live.
@@ -72,118 +63,6 @@ type DialogError struct {
 
 func (e *DialogError) Error() string {
 	return "sipd: device answered " + e.Method + " with " + strconv.Itoa(e.Code) + " " + e.Reason
-}
-
-// liveDialog is a table entry: the dialog, the ACK that confirmed it (sent again for a
-// retransmitted 200) and where it goes.
-type liveDialog struct {
-	Dialog
-	ack []byte
-	dst source
-}
-
-// dialogTable holds the live media dialogs by Call-ID, at most max of them.
-type dialogTable struct {
-	mu  sync.Mutex
-	m   map[string]*liveDialog
-	max int
-	// ended remembers dialogs the device ended with a BYE, until the controllers ask
-	// (DialogEnded) or the bound evicts the oldest.
-	ended map[string]time.Time
-	// abandoned holds INVITEs given up on, for a late 200 (abandoned.go).
-	abandoned map[string]*abandonedInvite
-}
-
-func newDialogTable(max int) *dialogTable {
-	return &dialogTable{m: make(map[string]*liveDialog), ended: make(map[string]time.Time), abandoned: make(map[string]*abandonedInvite), max: max}
-}
-
-// reserve fails when the table is full, before an INVITE is sent.
-func (t *dialogTable) reserve() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.m) >= t.max {
-		return ErrTooManyDialogs
-	}
-	return nil
-}
-
-func (t *dialogTable) add(d *liveDialog) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.m[d.CallID] = d
-}
-
-func (t *dialogTable) get(callID string) *liveDialog {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.m[callID]
-}
-
-func (t *dialogTable) remove(callID string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.m, callID)
-}
-
-// endedByDevice moves a dialog to the ended set, bounded like the live one.
-func (t *dialogTable) endedByDevice(callID string, at time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.m, callID)
-	if len(t.ended) >= t.max {
-		oldest, when := "", at
-		for id, w := range t.ended {
-			if w.Before(when) || oldest == "" {
-				oldest, when = id, w
-			}
-		}
-		delete(t.ended, oldest)
-	}
-	t.ended[callID] = at
-}
-
-// routeResponse hands a response from src to its transaction, or, for a retransmitted
-// 200 OK of an INVITE whose transaction is over, sends the dialog's ACK again. A
-// response lacking a header every response has (RFC 3261 §8.1.1) is dropped: nothing
-// could match it, and nothing downstream should have to check.
-func (s *Server) routeResponse(res *sip.Response, src source) {
-	if res.Via() == nil || res.From() == nil || res.To() == nil || res.CallID() == nil || res.CSeq() == nil {
-		s.metrics.dropped.Inc()
-		s.log.Debug("dropping a response without Via, From, To, Call-ID or CSeq", "source", src.addr.String())
-		return
-	}
-	if cseq := res.CSeq(); cseq.MethodName == sip.INVITE && res.StatusCode >= 200 && res.StatusCode < 300 {
-		if d := s.dialogs.get(res.CallID().Value()); d != nil && d.ack != nil {
-			if answersFrom(d.dst, src) {
-				_ = s.send(d.dst, d.ack)
-			}
-			return
-		}
-		if s.endLateDialog(res, src) {
-			return
-		}
-	}
-	if !s.txs.deliver(res, src) {
-		s.log.Debug("response to no request of ours from there", "source", src.addr.String(), "callID", res.CallID().Value())
-	}
-}
-
-// handleBye answers a device's BYE: 200 and a notification for a dialog the registrar
-// holds, from the device's address and with its tags; 481 for any other.
-func (s *Server) handleBye(req *sip.Request, src source) {
-	d := s.dialogs.get(req.CallID().Value())
-	fromTag, _ := paramValue(req.From().Params, "tag")
-	toTag, _ := paramValue(req.To().Params, "tag")
-	if d == nil || fromTag != d.RemoteTag || toTag != d.LocalTag || !sameHost(d.RemoteAddr, src.addr.Addr().String()) {
-		s.log.Debug("BYE for no known dialog", "source", src.addr.String(), "callID", req.CallID().Value())
-		s.reply(req, src, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	s.dialogs.endedByDevice(d.CallID, s.now())
-	s.reply(req, src, 200, "OK")
-	s.log.Info("device ended a media dialog", "device", d.DeviceID, "channel", d.ChannelID, "callID", d.CallID)
-	s.notify(d.DeviceID)
 }
 
 // DialogEnded reports whether the device ended the dialog callID with a BYE since it

@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"context"
@@ -12,7 +12,9 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/sdp"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // The answers a device (or someone else) may give to the registrar's INVITEs, over
@@ -27,7 +29,7 @@ type rawUAS struct {
 	srv  net.Addr // where the registrar's requests came from
 }
 
-func newRawUAS(t *testing.T, s *Server, id string) *rawUAS {
+func newRawUAS(t *testing.T, s *sipd.Server, id string) *rawUAS {
 	t.Helper()
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -35,7 +37,7 @@ func newRawUAS(t *testing.T, s *Server, id string) *rawUAS {
 	}
 	t.Cleanup(func() { c.Close() })
 	now := time.Now()
-	s.Seed([]Binding{{DeviceID: id, Transport: "UDP", RemoteAddr: c.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
+	s.Seed([]sipd.Binding{{DeviceID: id, Transport: "UDP", RemoteAddr: c.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
 	return &rawUAS{t: t, conn: c}
 }
 
@@ -100,23 +102,23 @@ func answerSDP(port int) string {
 }
 
 // inviteAsync runs Invite in the background; wait returns its outcome.
-func inviteAsync(s *Server, ctx context.Context, id string) (wait func() (Dialog, error)) {
-	var d Dialog
+func inviteAsync(s *sipd.Server, ctx context.Context, id string) (wait func() (sipd.Dialog, error)) {
+	var d sipd.Dialog
 	var err error
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		d, err = s.Invite(ctx, DeviceRef{ID: id}, "", sdp.Session{Addr: "127.0.0.1", Port: 9, SSRC: "0200000007"})
+		d, err = s.Invite(ctx, sipd.DeviceRef{ID: id}, "", sdp.Session{Addr: "127.0.0.1", Port: 9, SSRC: "0200000007"})
 	}()
-	return func() (Dialog, error) { wg.Wait(); return d, err }
+	return func() (sipd.Dialog, error) { wg.Wait(); return d, err }
 }
 
 // TestInviteAnswerWithoutToIsDropped: a final answer lacking To never reaches the INVITE
 // (which once panicked the caller reading its tag); the INVITE goes on waiting, and the
 // device's proper answer then makes the dialog.
 func TestInviteAnswerWithoutToIsDropped(t *testing.T) {
-	s := startServer(t, Config{}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	dev := newRawUAS(t, s, devID)
 	wait := inviteAsync(s, testCtx(t), devID)
 	inv := dev.next(sip.INVITE)
@@ -136,7 +138,7 @@ func TestInviteAnswerWithoutToIsDropped(t *testing.T) {
 // TestInviteAnswerFromElsewhereIsIgnored: a 200 to the INVITE from another address (who
 // learnt the branch and Call-ID, say) is not the device's answer; the device's own is.
 func TestInviteAnswerFromElsewhereIsIgnored(t *testing.T) {
-	s := startServer(t, Config{}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	dev := newRawUAS(t, s, devID)
 	wait := inviteAsync(s, testCtx(t), devID)
 	inv := dev.next(sip.INVITE)
@@ -165,7 +167,7 @@ func TestInviteAnswerFromElsewhereIsIgnored(t *testing.T) {
 // peer, the remote tag is null), with a=recvonly and a 20-digit y= in its SDP, as a
 // simulator built for WVP answers, makes a dialog; its ACK and BYE carry no To tag.
 func TestRFC2543AnswerMakesDialog(t *testing.T) {
-	s := startServer(t, Config{}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	dev := newRawUAS(t, s, devID)
 	wait := inviteAsync(s, testCtx(t), devID)
 	inv := dev.next(sip.INVITE)
@@ -200,7 +202,7 @@ func hasTag(h *sip.ToHeader) bool {
 // TestProceedingInviteIsCancelled: a device that answers 100 Trying and then nothing is
 // sent a CANCEL when the caller gives up (RFC 3261 §9.1), and its 487 is acknowledged.
 func TestProceedingInviteIsCancelled(t *testing.T) {
-	s := startServer(t, Config{}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	dev := newRawUAS(t, s, devID)
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 	defer cancel()
@@ -227,7 +229,7 @@ func TestProceedingInviteIsCancelled(t *testing.T) {
 // TestInvitesPerDeviceBounded: a device that leaves INVITEs unanswered holds at most
 // MaxInvitesPerDevice of them; another device's INVITE still goes out.
 func TestInvitesPerDeviceBounded(t *testing.T) {
-	s := startServer(t, Config{MaxInvitesPerDevice: 2}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{MaxInvitesPerDevice: 2}, sipdtest.NewStore(nil))
 	slow := newRawUAS(t, s, devID)
 	other := "34020000001320000002"
 	fine := newRawUAS(t, s, other)
@@ -236,7 +238,7 @@ func TestInvitesPerDeviceBounded(t *testing.T) {
 	first, second := inviteAsync(s, ctx, devID), inviteAsync(s, ctx, devID)
 	slow.next(sip.INVITE)
 	slow.next(sip.INVITE)
-	if _, err := s.Invite(ctx, DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 9}); !errors.Is(err, ErrTooManyInvites) {
+	if _, err := s.Invite(ctx, sipd.DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 9}); !errors.Is(err, sipd.ErrTooManyInvites) {
 		t.Errorf("third INVITE to the same device: %v, want ErrTooManyInvites", err)
 	}
 	otherInvite := inviteAsync(s, ctx, other)
@@ -250,36 +252,36 @@ func TestInvitesPerDeviceBounded(t *testing.T) {
 // TestDeviceReasonPhraseBounded: a 40 KB reason phrase in a refusal reaches the caller
 // cut to a bound, so that it can go into a status condition.
 func TestDeviceReasonPhraseBounded(t *testing.T) {
-	s := startServer(t, Config{}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	dev := newRawUAS(t, s, devID)
 	wait := inviteAsync(s, testCtx(t), devID)
 	inv := dev.next(sip.INVITE)
 	dev.answer(responseText(inv, "486", strings.Repeat("Busy ", 8000), "b", "", ""))
 	_, err := wait()
-	var de *DialogError
+	var de *sipd.DialogError
 	if !errors.As(err, &de) || de.Code != 486 {
 		t.Fatalf("Invite: %v, want a 486 DialogError", err)
 	}
-	if len(de.Reason) > maxReasonLen {
-		t.Errorf("reason phrase of %d bytes, bound %d", len(de.Reason), maxReasonLen)
+	if len(de.Reason) > sipd.MaxReasonLen {
+		t.Errorf("reason phrase of %d bytes, bound %d", len(de.Reason), sipd.MaxReasonLen)
 	}
 }
 
 // TestInviteOwnerChecked: the registrar invites only through a binding the asker owns.
 func TestInviteOwnerChecked(t *testing.T) {
-	s := startServer(t, Config{}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	now := time.Now()
-	s.Seed([]Binding{{DeviceID: devID, Owner: "camera-a", Transport: "UDP", RemoteAddr: c.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
+	s.Seed([]sipd.Binding{{DeviceID: devID, Owner: "camera-a", Transport: "UDP", RemoteAddr: c.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
 	for _, owner := range []string{"camera-b", ""} {
-		if _, err := s.Invite(testCtx(t), DeviceRef{ID: devID, Owner: owner}, "", sdp.Session{Addr: "127.0.0.1", Port: 9}); !errors.Is(err, ErrNotOwner) {
+		if _, err := s.Invite(testCtx(t), sipd.DeviceRef{ID: devID, Owner: owner}, "", sdp.Session{Addr: "127.0.0.1", Port: 9}); !errors.Is(err, sipd.ErrNotOwner) {
 			t.Errorf("INVITE as %q: %v, want ErrNotOwner", owner, err)
 		}
-		if _, err := s.QueryDeviceInfo(testCtx(t), DeviceRef{ID: devID, Owner: owner}); !errors.Is(err, ErrNotOwner) {
+		if _, err := s.QueryDeviceInfo(testCtx(t), sipd.DeviceRef{ID: devID, Owner: owner}); !errors.Is(err, sipd.ErrNotOwner) {
 			t.Errorf("query as %q: %v, want ErrNotOwner", owner, err)
 		}
 	}

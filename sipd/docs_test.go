@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"os"
@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gb28181/camera-operator/sipd"
 )
 
 // TestSecurityDocListsConfig: docs/security.md's tables of bounds and settings name
-// every field of Config, and no field Config lacks, so the page says what the code does.
+// every field of sipd.Config, and no field sipd.Config lacks, so the page says what the code does.
 func TestSecurityDocListsConfig(t *testing.T) {
 	doc, err := os.ReadFile("../docs/security.md")
 	if err != nil {
@@ -37,7 +39,7 @@ func TestSecurityDocListsConfig(t *testing.T) {
 		}
 	}
 	var fields []string
-	for f := range reflect.TypeFor[Config]().Fields() {
+	for f := range reflect.TypeFor[sipd.Config]().Fields() {
 		fields = append(fields, f.Name)
 		if !documented[f.Name] {
 			t.Errorf("Config.%s is not in docs/security.md's tables", f.Name)

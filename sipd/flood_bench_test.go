@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"bytes"
@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
-	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // BenchmarkKeepalivesUnderFlood: 1,000 registered devices keep alive, each once per
@@ -23,13 +26,14 @@ import (
 // REGISTERs the registrar answered per second. Run it with -benchtime=10x (ten rounds).
 func BenchmarkKeepalivesUnderFlood(b *testing.B) {
 	const devices = 1000
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(b, Config{}, store)
+	reg := prometheus.NewRegistry()
+	s := sipdtest.StartT(b, sipd.Config{Registerer: reg}, devStore())
+	// REGISTERs answered so far, whatever the answer.
+	registrations := func() float64 { return metricValue(b, reg, "sipd_registrations_total", nil) }
 	server := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(s.UDPAddr()))
 
 	conns := make([]*net.UDPConn, devices)
-	var seeds []Binding
+	var seeds []sipd.Binding
 	now := time.Now()
 	for i := range conns {
 		c, err := net.DialUDP("udp", nil, server)
@@ -38,7 +42,7 @@ func BenchmarkKeepalivesUnderFlood(b *testing.B) {
 		}
 		b.Cleanup(func() { c.Close() })
 		conns[i] = c
-		seeds = append(seeds, Binding{DeviceID: floodDeviceID(i), Transport: "UDP", RemoteAddr: c.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour})
+		seeds = append(seeds, sipd.Binding{DeviceID: floodDeviceID(i), Transport: "UDP", RemoteAddr: c.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour})
 	}
 	s.Seed(seeds)
 
@@ -51,7 +55,7 @@ func BenchmarkKeepalivesUnderFlood(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = flooder.Process.Kill(); _ = flooder.Wait() })
-	floodedBefore := s.metricsRegistrations()
+	floodedBefore := registrations()
 	var sent, answered atomic.Int64
 	b.ResetTimer()
 	start := time.Now()
@@ -75,7 +79,7 @@ func BenchmarkKeepalivesUnderFlood(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	flooded := s.metricsRegistrations() - floodedBefore
+	flooded := registrations() - floodedBefore
 	b.ReportMetric(100*float64(answered.Load())/float64(sent.Load()), "%answered")
 	b.ReportMetric(float64(flooded)/elapsed.Seconds(), "flood-answered/s")
 }
@@ -124,13 +128,4 @@ func flood(target string) {
 	for i := 0; ; i++ {
 		_, _ = c.Write([]byte(registerText(port, "fl"+strconv.Itoa(i), i+1, "3600", "")))
 	}
-}
-
-// metricsRegistrations is the number of REGISTERs answered so far, whatever the answer.
-func (s *Server) metricsRegistrations() float64 {
-	n := 0.0
-	for _, c := range s.metrics.registrations {
-		n += promtestutil.ToFloat64(c)
-	}
-	return n
 }

@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"log/slog"
@@ -13,6 +13,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gb28181/camera-operator/internal/testutil"
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // FuzzHandle feeds arbitrary datagrams to the request handling of a running server:
@@ -27,43 +29,27 @@ func FuzzHandle(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	store := newMemStore()
+	store := sipdtest.NewStore(nil)
 	for _, id := range []string{devID, "130909113319427420", "1018", "32100045", "101"} {
-		store.set(id, Credentials{Password: devPW})
+		store.SetPassword(id, devPW)
 	}
 	// handle recovers from panics and logs them at Error: the fuzzer watches that log,
 	// so a panic still fails it.
 	var errorLog testutil.LogBuffer
-	s := startServer(f, Config{MaxMessageSize: 8192, Logger: slog.New(slog.NewTextHandler(&errorLog, &slog.HandlerOptions{Level: slog.LevelError}))}, store)
-	src := sinkSource(f)
+	const maxMessageSize = 8192
+	s := sipdtest.StartT(f, sipd.Config{MaxMessageSize: maxMessageSize, Logger: slog.New(slog.NewTextHandler(&errorLog, &slog.HandlerOptions{Level: slog.LevelError}))}, store)
+	src := sinkAddr(f)
 	// A live binding, so that keepalives and responses reach their deeper paths.
-	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: src.addr.String(), RegisteredAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}})
+	s.Seed([]sipd.Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: src.String(), RegisteredAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > s.cfg.MaxMessageSize {
+		if len(data) > maxMessageSize {
 			return // the transport drops these before handle
 		}
 		errorLog.Reset()
-		s.handle(data, src)
+		sipd.Handle(s, data, src)
 		if log := errorLog.String(); strings.Contains(log, "panic") {
 			t.Fatalf("handling %q: %s", data, log)
 		}
-	})
-}
-
-// FuzzAuthorization checks the Authorization parser alone.
-func FuzzAuthorization(f *testing.F) {
-	f.Add(`Digest username="admin", realm="hik", nonce="a8af", uri="sip:1@2", response="907d", algorithm=MD5, opaque="a8"`)
-	f.Add(`Digest  username="1", realm="r",nonce="n",uri="u",response="r",qop=auth,nc=00000001,cnonce="c"`)
-	f.Add(`Digest username="x`)
-	f.Fuzz(func(t *testing.T, v string) {
-		a, err := parseAuthorization(v)
-		if err != nil {
-			return
-		}
-		if a.username == "" || a.nonce == "" {
-			t.Fatalf("accepted without username/nonce: %+v", a)
-		}
-		digestMatches(parseAlg(a.algorithm), &a, "pw", "REGISTER")
 	})
 }
 
@@ -89,44 +75,44 @@ func FuzzResponse(f *testing.F) {
 	f.Add([]byte("SIP/2.0 487 Request Terminated\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=" + branch + "\r\nFrom: <sip:p@r>;tag=me\r\nTo: <sip:d@r>;tag=x\r\nCall-ID: " + callID + "\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n"))
 
 	var errorLog testutil.LogBuffer
-	s := startServer(f, Config{Logger: slog.New(slog.NewTextHandler(&errorLog, &slog.HandlerOptions{Level: slog.LevelError}))}, newMemStore())
+	s := sipdtest.StartT(f, sipd.Config{Logger: slog.New(slog.NewTextHandler(&errorLog, &slog.HandlerOptions{Level: slog.LevelError}))}, sipdtest.NewStore(nil))
 	dev, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { dev.Close() })
 	go answerByes(dev) // the BYEs of late and unusable dialogs end at once
-	src := source{transport: "UDP", addr: dev.LocalAddr().(*net.UDPAddr).AddrPort()}
-	d := Dialog{DeviceID: devID, ChannelID: devID, CallID: callID, LocalTag: "me", CSeq: 1, Transport: "UDP", RemoteAddr: src.addr.String()}
+	src := dev.LocalAddr().(*net.UDPAddr).AddrPort()
+	d := sipd.Dialog{DeviceID: devID, ChannelID: devID, CallID: callID, LocalTag: "me", CSeq: 1, Transport: "UDP", RemoteAddr: src.String()}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		errorLog.Reset()
-		tx, err := s.txs.add(txKey{branch: branch, method: sip.INVITE}, src)
+		responses, end, err := sipd.AwaitResponses(s, sip.INVITE, branch, src)
 		if err != nil {
 			t.Skip("transaction table full")
 		}
-		defer s.txs.remove(tx)
+		defer end()
 		late := d
 		late.CallID = lateCallID
-		s.dialogs.abandon(late, src, time.Now())
+		sipd.AbandonInvite(s, late, src, time.Now())
 		live := d
 		live.CallID = liveCallID
-		s.dialogs.add(&liveDialog{Dialog: live, ack: []byte("ACK"), dst: src})
-		defer s.dialogs.remove(liveCallID)
+		sipd.AddDialog(s, live, []byte("ACK"), src)
+		defer sipd.RemoveDialog(s, liveCallID)
 
-		s.handle(data, src)
+		sipd.Handle(s, data, src)
 		if log := errorLog.String(); strings.Contains(log, "panic") {
 			t.Fatalf("handling %q: %s", data, log)
 		}
 		select {
-		case res := <-tx.responses:
+		case res := <-responses:
 			if res.StatusCode < 200 || res.StatusCode >= 300 {
 				return
 			}
-			made, err := dialogFromAnswer(d, res)
+			made, err := sipd.DialogFromAnswer(d, res)
 			if err != nil {
 				return
 			}
-			if len(made.RemoteTag) > maxRemoteTagLen || len(made.RemoteTarget) > maxRemoteTargetLen {
+			if len(made.RemoteTag) > sipd.MaxRemoteTagLen || len(made.RemoteTarget) > sipd.MaxRemoteTargetLen {
 				t.Fatalf("dialog keeps a %d-byte tag and a %d-byte target", len(made.RemoteTag), len(made.RemoteTarget))
 			}
 		default:

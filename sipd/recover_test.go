@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"log/slog"
@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/gb28181/camera-operator/internal/testutil"
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // panickingStore stands for a bug behind the registrar: every lookup panics.
 type panickingStore struct{}
 
-func (panickingStore) LookupCredentials(string) (Credentials, error) {
+func (panickingStore) LookupCredentials(string) (sipd.Credentials, error) {
 	panic("credential store bug")
 }
 
@@ -20,7 +22,7 @@ func (panickingStore) LookupCredentials(string) (Credentials, error) {
 // message with an error log, and the registrar keeps serving.
 func TestPanicWhileHandlingIsContained(t *testing.T) {
 	var logs testutil.LogBuffer
-	s := startServer(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, panickingStore{})
+	s := sipdtest.StartT(t, sipd.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, panickingStore{})
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
 			p := dialRaw(t, s, tr)

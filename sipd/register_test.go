@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"regexp"
@@ -7,25 +7,16 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-)
 
-const (
-	devID = "34020000001320000001"
-	devPW = "s3cret"
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
-
-func header(res *sip.Response, name string) string {
-	if h := res.GetHeader(name); h != nil {
-		return h.Value()
-	}
-	return ""
-}
 
 func TestRegisterOutcomes(t *testing.T) {
 	tests := []struct {
 		name       string
-		setup      func(*memStore)
-		cfg        Config
+		setup      func(*sipdtest.Store)
+		cfg        sipd.Config
 		password   string
 		username   string
 		expires    int
@@ -36,29 +27,28 @@ func TestRegisterOutcomes(t *testing.T) {
 		{name: "ok", password: devPW, expires: 3600, wantCode: 200, wantHeader: map[string]string{"Expires": "3600"}},
 		{name: "default expires when none asked", password: devPW, expires: 0, wantCode: 200, wantHeader: map[string]string{"Expires": "3600"}},
 		{name: "clamped to max", password: devPW, expires: 999999, wantCode: 200, wantHeader: map[string]string{"Expires": "86400"}},
-		{name: "configured username", password: devPW, username: "admin", setup: func(m *memStore) {
-			m.set(devID, Credentials{Username: "admin", Password: devPW})
+		{name: "configured username", password: devPW, username: "admin", setup: func(m *sipdtest.Store) {
+			m.Set(devID, sipd.Credentials{Username: "admin", Password: devPW})
 		}, expires: 3600, wantCode: 200},
 		{name: "username mismatch", password: devPW, username: "root", expires: 3600, wantCode: 403, wantReason: "Username Mismatch"},
 		{name: "wrong password", password: "nope", expires: 3600, wantCode: 403, wantReason: "Wrong Password"},
 		{name: "too brief after auth", password: devPW, expires: 30, wantCode: 423, wantHeader: map[string]string{"Min-Expires": "60"}},
-		{name: "suspended", password: devPW, setup: func(m *memStore) {
-			m.set(devID, Credentials{Password: devPW, Suspended: true})
+		{name: "suspended", password: devPW, setup: func(m *sipdtest.Store) {
+			m.Set(devID, sipd.Credentials{Password: devPW, Suspended: true})
 		}, expires: 3600, wantCode: 403, wantReason: "Suspended"},
-		{name: "unknown device", password: devPW, setup: func(m *memStore) { delete(m.creds, devID) }, expires: 3600, wantCode: 404},
-		{name: "no credentials", password: devPW, setup: func(m *memStore) { m.noCreds[devID] = true }, expires: 3600, wantCode: 403, wantReason: "No Credentials"},
-		{name: "store not ready", password: devPW, setup: func(m *memStore) { m.setReady(false) }, expires: 3600, wantCode: 503, wantHeader: map[string]string{"Retry-After": "5"}},
-		{name: "no qop offered", cfg: Config{DisableQop: true}, password: devPW, expires: 3600, wantCode: 200},
+		{name: "unknown device", password: devPW, setup: func(m *sipdtest.Store) { m.Remove(devID) }, expires: 3600, wantCode: 404},
+		{name: "no credentials", password: devPW, setup: func(m *sipdtest.Store) { m.SetNoCredentials(devID) }, expires: 3600, wantCode: 403, wantReason: "No Credentials"},
+		{name: "store not ready", password: devPW, setup: func(m *sipdtest.Store) { m.SetReady(false) }, expires: 3600, wantCode: 503, wantHeader: map[string]string{"Retry-After": "5"}},
+		{name: "no qop offered", cfg: sipd.Config{DisableQop: true}, password: devPW, expires: 3600, wantCode: 200},
 	}
 	for _, tr := range transports {
 		for _, tc := range tests {
 			t.Run(tr+"/"+tc.name, func(t *testing.T) {
-				store := newMemStore()
-				store.set(devID, Credentials{Password: devPW})
+				store := devStore()
 				if tc.setup != nil {
 					tc.setup(store)
 				}
-				s := startServer(t, tc.cfg, store)
+				s := sipdtest.StartT(t, tc.cfg, store)
 				d := device(t, s, tr, devID, tc.password)
 				d.Username = tc.username
 				r, err := d.RegisterExpires(testCtx(t), tc.expires)
@@ -92,10 +82,13 @@ func TestRegisterOutcomes(t *testing.T) {
 	}
 }
 
+// gbDate and gbDateLayout are GB/T 28181's Date: local time, no zone, milliseconds.
 var gbDate = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$`)
 
+const gbDateLayout = "2006-01-02T15:04:05.000"
+
 // checkOK checks the parts of a 200 OK devices rely on.
-func checkOK(t *testing.T, res *sip.Response, b *Binding, transport string) {
+func checkOK(t *testing.T, res *sip.Response, b *sipd.Binding, transport string) {
 	t.Helper()
 	date := header(res, "Date")
 	if !gbDate.MatchString(date) {
@@ -108,7 +101,7 @@ func checkOK(t *testing.T, res *sip.Response, b *Binding, transport string) {
 		t.Error("200 without To tag")
 	}
 	if header(res, "Server") == "" {
-		t.Error("200 without Server header")
+		t.Error("200 without sipd.Server header")
 	}
 	c := res.Contact()
 	if c == nil {
@@ -133,9 +126,8 @@ func checkOK(t *testing.T, res *sip.Response, b *Binding, transport string) {
 var challengeRE = regexp.MustCompile(`^Digest realm="3402000000",nonce="[0-9a-f]{56}",algorithm=MD5,qop="auth",opaque="[0-9a-f]{32}"$`)
 
 func TestChallengeIsStrictAndSpaceFree(t *testing.T) {
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{}, store)
+	store := devStore()
+	s := sipdtest.StartT(t, sipd.Config{}, store)
 	for _, tr := range transports {
 		d := device(t, s, tr, devID, "wrong")
 		r, err := d.RegisterExpires(testCtx(t), 3600)
@@ -154,10 +146,9 @@ func TestChallengeIsStrictAndSpaceFree(t *testing.T) {
 func TestRefreshAndUnregisterEvents(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
-			store := newMemStore()
-			store.set(devID, Credentials{Password: devPW})
-			changes := newChangeRecorder()
-			s := startServer(t, Config{Notifier: changes}, store)
+			store := devStore()
+			changes := sipdtest.NewChanges()
+			s := sipdtest.StartT(t, sipd.Config{Notifier: changes}, store)
 			d := device(t, s, tr, devID, devPW)
 			ctx := testCtx(t)
 			for i := range 2 { // a registration, then its refresh
@@ -168,13 +159,13 @@ func TestRefreshAndUnregisterEvents(t *testing.T) {
 				if r.Challenge == nil {
 					t.Error("refresh was not authenticated afresh")
 				}
-				changes.wait(t, devID)
+				changes.Wait(t, devID)
 			}
 			res, err := d.Unregister(ctx)
 			if err != nil || res.StatusCode != 200 {
 				t.Fatalf("unregister: %v %v", res, err)
 			}
-			changes.wait(t, devID)
+			changes.Wait(t, devID)
 			st := s.Device(devID)
 			if st.Binding != nil || st.LastUnregistered.IsZero() {
 				t.Errorf("after unregister: %+v", st)
@@ -184,9 +175,8 @@ func TestRefreshAndUnregisterEvents(t *testing.T) {
 }
 
 func TestBruteForceLockout(t *testing.T) {
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{MaxAuthFailures: 3}, store)
+	store := devStore()
+	s := sipdtest.StartT(t, sipd.Config{MaxAuthFailures: 3}, store)
 	d := device(t, s, "udp", devID, "guess")
 	ctx := testCtx(t)
 	for i := 0; i < 3; i++ {
@@ -207,9 +197,8 @@ func TestBruteForceLockout(t *testing.T) {
 
 // TestIPv6 registers and keeps alive over IPv6 loopback, UDP and TCP on one port.
 func TestIPv6(t *testing.T) {
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{ListenAddr: "[::1]:0"}, store)
+	store := devStore()
+	s := sipdtest.StartT(t, sipd.Config{ListenAddr: "[::1]:0"}, store)
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
 			d := device(t, s, tr, devID, devPW)

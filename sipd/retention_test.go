@@ -1,9 +1,12 @@
-package sipd
+package sipd_test
 
 import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // TestRegistrationsKeepNoRequestText: what the registrar keeps of a registration (the
@@ -13,17 +16,17 @@ import (
 func TestRegistrationsKeepNoRequestText(t *testing.T) {
 	const devices = 500
 	pad := strings.Repeat("p", 2048)
-	store := newMemStore()
+	store := sipdtest.NewStore(nil)
 	ids := func(first int) []string {
 		out := make([]string, devices)
 		for i := range out {
 			out[i] = fmt.Sprintf("340200000013200%05d", first+i)
-			store.set(out[i], Credentials{Password: devPW})
+			store.SetPassword(out[i], devPW)
 		}
 		return out
 	}
 	plain, padded := ids(0), ids(devices)
-	s := startServer(t, Config{}, store)
+	s := sipdtest.StartT(t, sipd.Config{}, store)
 	p := dialRaw(t, s, "udp")
 	port := p.localPort()
 

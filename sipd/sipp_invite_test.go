@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/sdp"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // TestSippInvite runs sipp as a device answering live video INVITEs (UAS scenarios of
@@ -20,10 +22,10 @@ func TestSippInvite(t *testing.T) {
 	sipp, dir := sippAndScenarios(t)
 	for _, tc := range []struct {
 		file string
-		run  func(t *testing.T, s *Server)
+		run  func(t *testing.T, s *sipd.Server)
 	}{
-		{"invite-uas.xml", func(t *testing.T, s *Server) {
-			dlg, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 30000, SSRC: "0200000001"})
+		{"invite-uas.xml", func(t *testing.T, s *sipd.Server) {
+			dlg, err := s.Invite(testCtx(t), sipd.DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 30000, SSRC: "0200000001"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -34,9 +36,9 @@ func TestSippInvite(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{"invite-busy.xml", func(t *testing.T, s *Server) {
-			_, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 30000, SSRC: "0200000001"})
-			var de *DialogError
+		{"invite-busy.xml", func(t *testing.T, s *sipd.Server) {
+			_, err := s.Invite(testCtx(t), sipd.DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 30000, SSRC: "0200000001"})
+			var de *sipd.DialogError
 			if !errors.As(err, &de) || de.Code != 486 {
 				t.Fatalf("got %v, want the device's 486", err)
 			}
@@ -54,9 +56,9 @@ func TestSippInvite(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			s := startServer(t, Config{}, newMemStore())
+			s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 			now := time.Now()
-			s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: "127.0.0.1:" + port, RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
+			s.Seed([]sipd.Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: "127.0.0.1:" + port, RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
 			// sipp needs a moment to bind; the INVITE's retransmissions cover it.
 			tc.run(t, s)
 			if err := cmd.Wait(); err != nil {

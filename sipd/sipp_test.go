@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // TestSipp runs the scenarios of sipd/testdata/sipp with the real sipp binary against a real
@@ -15,29 +18,29 @@ func TestSipp(t *testing.T) {
 	sipp, dir := sippAndScenarios(t)
 	scenarios := []struct {
 		file, password string
-		check          func(t *testing.T, s *Server)
+		check          func(t *testing.T, s *sipd.Server)
 	}{
-		{"register.xml", devPW, func(t *testing.T, s *Server) {
+		{"register.xml", devPW, func(t *testing.T, s *sipd.Server) {
 			if s.Device(devID).Binding == nil {
 				t.Error("not registered")
 			}
 		}},
-		{"refresh.xml", devPW, func(t *testing.T, s *Server) {
+		{"refresh.xml", devPW, func(t *testing.T, s *sipd.Server) {
 			if s.Device(devID).Binding == nil {
 				t.Error("not registered")
 			}
 		}},
-		{"unregister.xml", devPW, func(t *testing.T, s *Server) {
+		{"unregister.xml", devPW, func(t *testing.T, s *sipd.Server) {
 			if st := s.Device(devID); st.Binding != nil || st.LastUnregistered.IsZero() {
 				t.Errorf("not unregistered: %+v", st)
 			}
 		}},
-		{"wrong-password.xml", "not-" + devPW, func(t *testing.T, s *Server) {
+		{"wrong-password.xml", "not-" + devPW, func(t *testing.T, s *sipd.Server) {
 			if st := s.Device(devID); st.Binding != nil || st.AuthFailureReason == "" {
 				t.Errorf("wrong password not recorded: %+v", st)
 			}
 		}},
-		{"keepalive.xml", devPW, func(t *testing.T, s *Server) {
+		{"keepalive.xml", devPW, func(t *testing.T, s *sipd.Server) {
 			if b := s.Device(devID).Binding; b == nil || b.LastKeepalive.IsZero() {
 				t.Errorf("keepalive not recorded: %+v", b)
 			}
@@ -46,9 +49,8 @@ func TestSipp(t *testing.T) {
 	for _, tr := range []struct{ name, flag string }{{"udp", "u1"}, {"tcp", "t1"}} {
 		for _, sc := range scenarios {
 			t.Run(tr.name+"/"+sc.file, func(t *testing.T) {
-				store := newMemStore()
-				store.set(devID, Credentials{Password: devPW})
-				s := startServer(t, Config{}, store)
+				store := devStore()
+				s := sipdtest.StartT(t, sipd.Config{}, store)
 				addr := s.UDPAddr()
 				if tr.name == "tcp" {
 					addr = s.TCPAddr()

@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"context"
@@ -13,36 +13,20 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gb28181/camera-operator/internal/testutil"
+	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // The attacks the registrar was found open to, replayed over loopback sockets from
 // several "hosts" (127.0.0.1, .2, .3). Each test states the bound the registrar keeps
 // and logs the figure it measured.
 
-// messageText is a MESSAGE from device id with body, declaring contentLength.
-func messageText(id, branch string, cseq int, callID, body string, contentLength int) string {
-	return "MESSAGE sip:34020000002000000001@3402000000 SIP/2.0\r\n" +
-		"Via: SIP/2.0/UDP 127.0.0.1:5060;rport;branch=z9hG4bK" + branch + "\r\n" +
-		"From: <sip:" + id + "@3402000000>;tag=m" + branch + "\r\n" +
-		"To: <sip:34020000002000000001@3402000000>\r\n" +
-		"Call-ID: " + callID + "\r\n" +
-		"CSeq: " + strconv.Itoa(cseq) + " MESSAGE\r\n" +
-		"Content-Type: Application/MANSCDP+xml\r\n" +
-		"Content-Length: " + strconv.Itoa(contentLength) + "\r\n\r\n" + body
-}
-
-func keepaliveText(t testing.TB, branch string, cseq int) string {
-	t.Helper()
-	body, err := manscdp.EncodeKeepalive(cseq, devID, "UTF-8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return messageText(devID, branch, cseq, "ka-"+branch, string(body), len(body))
-}
-
 // heapInUse is the live heap after a collection.
 func heapInUse() int64 {
+	// Twice: objects in sync.Pools survive one collection (the victim cache), and a
+	// previous test's would otherwise be freed during the measurement.
+	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
@@ -90,11 +74,10 @@ func TestReplayedRegisterFromAnotherHostDoesNotMoveBinding(t *testing.T) {
 // capturedRegistration registers devID at a new registrar from a raw peer (with qop
 // when nc is set) and returns the registrar, the peer, the authenticated REGISTER as an
 // attacker would capture it, and its 200.
-func capturedRegistration(t *testing.T, nc string) (*Server, *rawPeer, string, *sip.Response) {
+func capturedRegistration(t *testing.T, nc string) (*sipd.Server, *rawPeer, string, *sip.Response) {
 	t.Helper()
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{}, store)
+	store := devStore()
+	s := sipdtest.StartT(t, sipd.Config{}, store)
 	dev := dialRawFrom(t, s, "udp", "127.0.0.1")
 	port := dev.localPort()
 	nonce := challengeNonce(t, dev.exchange(registerText(port, "r0", 1, "3600", "")))
@@ -108,7 +91,7 @@ func capturedRegistration(t *testing.T, nc string) (*Server, *rawPeer, string, *
 
 // registerRaw registers id with password from p (challenge, then qop digest) and
 // returns the final answer.
-func registerRaw(t testing.TB, s *Server, p *rawPeer, id, password string, cseq int) *sip.Response {
+func registerRaw(t testing.TB, s *sipd.Server, p *rawPeer, id, password string, cseq int) *sip.Response {
 	t.Helper()
 	port := p.localPort()
 	branch := "b" + strconv.Itoa(cseq)
@@ -125,14 +108,14 @@ func registerRaw(t testing.TB, s *Server, p *rawPeer, id, password string, cseq 
 func TestWrongPasswordLocksOutOnlyThatDeviceAtThatAddress(t *testing.T) {
 	const maxFailures, goodDevices = 3, 20
 	bad := "34020000001320000900"
-	store := newMemStore()
-	store.set(bad, Credentials{Password: devPW})
+	store := sipdtest.NewStore(nil)
+	store.SetPassword(bad, devPW)
 	good := make([]string, goodDevices)
 	for i := range good {
 		good[i] = fmt.Sprintf("340200000013200%05d", i+1)
-		store.set(good[i], Credentials{Password: devPW})
+		store.SetPassword(good[i], devPW)
 	}
-	s := startServer(t, Config{MaxAuthFailures: maxFailures}, store)
+	s := sipdtest.StartT(t, sipd.Config{MaxAuthFailures: maxFailures}, store)
 
 	nat := dialRawFrom(t, s, "udp", "127.0.0.1")
 	for i := 0; i < 2*maxFailures; i++ {
@@ -173,11 +156,11 @@ func TestCatalogPartsHoldBoundedMemory(t *testing.T) {
 	const parts, maxHeldBytes = 1000, 16 << 20
 	cases := []struct {
 		name                 string
-		cfg                  Config
+		cfg                  sipd.Config
 		callIDSize, nameSize int
 	}{
-		{"empty parts with 60 KB Call-IDs", Config{}, 60000, 0},
-		{"parts of one 30 KB item", Config{MaxCatalogBytes: 4 << 20}, 10, 30000},
+		{"empty parts with 60 KB Call-IDs", sipd.Config{}, 60000, 0},
+		{"parts of one 30 KB item", sipd.Config{MaxCatalogBytes: 4 << 20}, 10, 30000},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -185,7 +168,7 @@ func TestCatalogPartsHoldBoundedMemory(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			done := make(chan error, 1)
-			go func() { _, err := s.QueryCatalog(ctx, DeviceRef{ID: devID}); done <- err }()
+			go func() { _, err := s.QueryCatalog(ctx, sipd.DeviceRef{ID: devID}); done <- err }()
 
 			query := readRequest(t, p)
 			q, err := manscdp.Decode(query.Body(), "")
@@ -220,29 +203,13 @@ func TestCatalogPartsHoldBoundedMemory(t *testing.T) {
 	}
 }
 
-// readRequest reads the next request p receives.
-func readRequest(t testing.TB, p *rawPeer) *sip.Request {
-	t.Helper()
-	raw := p.read()
-	m, err := sip.ParseMessage(raw)
-	if err != nil {
-		t.Fatalf("unparseable %q: %v", raw, err)
-	}
-	req, ok := m.(*sip.Request)
-	if !ok {
-		t.Fatalf("not a request: %q", raw)
-	}
-	return req
-}
-
 // TestMessageFromStrangerIsRefusedBeforeDecoding: a 60 KB MESSAGE of 15,000 XML
 // elements from a sender without a binding gets its 404 for about the cost of parsing
 // the SIP message, not of decoding the XML.
 func TestMessageFromStrangerIsRefusedBeforeDecoding(t *testing.T) {
 	const messages, elements, maxBytesPerMessage = 20, 15000, 512 << 10
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{}, store)
+	store := devStore()
+	s := sipdtest.StartT(t, sipd.Config{}, store)
 	stranger := dialRaw(t, s, "udp")
 	body := "<?xml version=\"1.0\"?><Notify><CmdType>Keepalive</CmdType><SN>1</SN><DeviceID>" + devID +
 		"</DeviceID><Pad>" + strings.Repeat("<a/>", elements) + "</Pad></Notify>"
@@ -266,7 +233,7 @@ func TestMessageFromStrangerIsRefusedBeforeDecoding(t *testing.T) {
 // per-address cap holds only the cap, and another host still gets served.
 func TestTCPOneHostCannotTakeEveryConnection(t *testing.T) {
 	const attempts, maxConns, perAddrDefault = 100, 100, 64
-	s := startServer(t, Config{MaxTCPConns: maxConns}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{MaxTCPConns: maxConns}, sipdtest.NewStore(nil))
 	options := strings.Replace(strings.Replace(registerText("5060", "o1", 1, "3600", ""), "REGISTER sip", "OPTIONS sip", 1), "1 REGISTER", "1 OPTIONS", 1)
 	options = strings.Replace(options, "SIP/2.0/UDP", "SIP/2.0/TCP", 1)
 	goroutines := runtime.NumGoroutine()
@@ -301,7 +268,7 @@ func TestTCPOneHostCannotTakeEveryConnection(t *testing.T) {
 // connection no longer holds a buffer of that size.
 func TestTCPConnectionReleasesLargeMessageBuffer(t *testing.T) {
 	const conns, padding, maxHeldPerConn = 50, 60000, 24 << 10
-	s := startServer(t, Config{}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	options := strings.Replace(strings.Replace(registerText("5060", "o1", 1, "3600", ""), "REGISTER sip", "OPTIONS sip", 1), "1 REGISTER", "1 OPTIONS", 1)
 	// Lines of 1 KB: a header line must fit the connection's 4 KB read buffer.
 	large := strings.Replace(options, "Max-Forwards: 70\r\n", "Max-Forwards: 70\r\n"+strings.Repeat("X-Pad: "+strings.Repeat("p", 1000)+"\r\n", padding/1000), 1)
@@ -324,7 +291,7 @@ func TestTCPConnectionReleasesLargeMessageBuffer(t *testing.T) {
 // TestTCPPingsKeepConnectionOpen: RFC 5626 CRLF pings extend the idle deadline.
 func TestTCPPingsKeepConnectionOpen(t *testing.T) {
 	const idle = 600 * time.Millisecond
-	s := startServer(t, Config{TCPIdleTimeout: idle}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{TCPIdleTimeout: idle}, sipdtest.NewStore(nil))
 	p := dialRaw(t, s, "tcp")
 	pong := make([]byte, 2)
 	for end := time.Now().Add(3 * idle); time.Now().Before(end); {
@@ -399,9 +366,8 @@ func TestForgedKeepaliveFromNewPortDoesNotMoveBinding(t *testing.T) {
 // from there gets 404, it registers again from the new port, and the binding, the
 // keepalives and the queries follow: one keepalive and one registration round.
 func TestNATRebindingRecovers(t *testing.T) {
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{}, store)
+	store := devStore()
+	s := sipdtest.StartT(t, sipd.Config{}, store)
 	before := dialRawFrom(t, s, "udp", "127.0.0.1")
 	if res := registerRaw(t, s, before, devID, devPW, 1); res.StatusCode != 200 {
 		t.Fatalf("register: %d %s", res.StatusCode, res.Reason)
@@ -423,11 +389,11 @@ func TestNATRebindingRecovers(t *testing.T) {
 }
 
 // queryReaches checks that a query of devID goes to p.
-func queryReaches(t *testing.T, s *Server, p *rawPeer) {
+func queryReaches(t *testing.T, s *sipd.Server, p *rawPeer) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	go func() { _, _ = s.QueryDeviceInfo(ctx, DeviceRef{ID: devID}) }()
+	go func() { _, _ = s.QueryDeviceInfo(ctx, sipd.DeviceRef{ID: devID}) }()
 	if query := readRequest(t, p); query.Method != sip.MESSAGE {
 		t.Errorf("%s received %s, want the query MESSAGE", p.udp.LocalAddr(), query.Method)
 	}
@@ -440,11 +406,10 @@ func queryReaches(t *testing.T, s *Server, p *rawPeer) {
 func TestKeepaliveFollowsDeviceGoneFromOldPort(t *testing.T) {
 	start := time.Now()
 	clock := testutil.NewClock(start)
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{Now: clock.Now, KeepaliveInterval: time.Minute}, store)
+	store := devStore()
+	s := sipdtest.StartT(t, sipd.Config{Now: clock.Now, KeepaliveInterval: time.Minute}, store)
 	old := dialRawFrom(t, s, "udp", "127.0.0.1")
-	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: old.udp.LocalAddr().String(),
+	s.Seed([]sipd.Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: old.udp.LocalAddr().String(),
 		RegisteredAt: start, ExpiresAt: start.Add(time.Hour), Expires: time.Hour}})
 	moved := dialRawFrom(t, s, "udp", "127.0.0.1")
 
@@ -476,16 +441,15 @@ func TestKeepaliveFollowsDeviceGoneFromOldPort(t *testing.T) {
 // keep their 200.
 func TestForgedFailuresDoNotLockOutDevice(t *testing.T) {
 	const maxFailures = 5
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, Config{MaxAuthFailures: maxFailures}, store)
+	store := devStore()
+	s := sipdtest.StartT(t, sipd.Config{MaxAuthFailures: maxFailures}, store)
 	dev := dialRawFrom(t, s, "udp", "127.0.0.1")
 	if res := registerRaw(t, s, dev, devID, devPW, 1); res.StatusCode != 200 {
 		t.Fatalf("register: %d %s", res.StatusCode, res.Reason)
 	}
 
 	spoofer := dialRawFrom(t, s, "udp", "127.0.0.1")
-	made := strings.Repeat("ab", nonceLen/2)
+	made := strings.Repeat("ab", sipd.NonceLen/2)
 	for i := range 2 * maxFailures {
 		req := authRequestFor(s, "admin", "guess", spoofer.localPort(), "f"+strconv.Itoa(i), made, "", 100+i, "3600")
 		req = strings.Replace(req, "sip:admin@", "sip:"+devID+"@", 2) // From and To name the device

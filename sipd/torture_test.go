@@ -1,9 +1,7 @@
-package sipd
+package sipd_test
 
 import (
 	"bytes"
-	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
+	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // The torture suite: the categories of RFC 4475 adapted to this registrar's REGISTERs
@@ -43,46 +42,21 @@ func tortureMessage(t testing.TB, path string) []byte {
 	return b
 }
 
-// answerWithin returns the next answer the peer receives within d, nil if none.
-func (p *rawPeer) answerWithin(d time.Duration) *sip.Response {
-	p.t.Helper()
-	_ = p.udp.SetReadDeadline(time.Now().Add(d))
-	buf := make([]byte, 65536)
-	n, err := p.udp.Read(buf)
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return nil
-	}
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	m, err := sip.ParseMessage(buf[:n])
-	if err != nil {
-		p.t.Fatalf("unparseable answer %q: %v", buf[:n], err)
-	}
-	res, ok := m.(*sip.Response)
-	if !ok {
-		p.t.Fatalf("not a response: %q", buf[:n])
-	}
-	return res
-}
-
 // tortureServer runs a registrar with devID bound to the returned peer's address, so
 // that MESSAGEs from the peer reach their decoding.
-func tortureServer(t *testing.T) (*Server, *rawPeer) {
+func tortureServer(t *testing.T) (*sipd.Server, *rawPeer) {
 	t.Helper()
-	return tortureServerWith(t, Config{})
+	return tortureServerWith(t, sipd.Config{})
 }
 
 // tortureServerWith is tortureServer with cfg.
-func tortureServerWith(t *testing.T, cfg Config) (*Server, *rawPeer) {
+func tortureServerWith(t *testing.T, cfg sipd.Config) (*sipd.Server, *rawPeer) {
 	t.Helper()
-	store := newMemStore()
-	store.set(devID, Credentials{Password: devPW})
-	s := startServer(t, cfg, store)
+	store := devStore()
+	s := sipdtest.StartT(t, cfg, store)
 	p := dialRaw(t, s, "udp")
 	now := time.Now()
-	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: p.udp.LocalAddr().String(), Contact: "sip:" + devID + "@" + p.udp.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour)}})
+	s.Seed([]sipd.Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: p.udp.LocalAddr().String(), Contact: "sip:" + devID + "@" + p.udp.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour)}})
 	return s, p
 }
 

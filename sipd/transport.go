@@ -1,15 +1,9 @@
 package sipd
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"io"
+	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
-	"sync"
-	"time"
 )
 
 // The registrar runs its own small transport instead of sipgo's transport and
@@ -17,6 +11,10 @@ import (
 // simply handled again, which both are safe for), so nothing is kept per request, every
 // table that remote peers could grow is bounded, and a REGISTER costs one parse and one
 // write. sipgo's parser and message types are used for everything on the wire.
+//
+// This file holds what both transports share: where a message came from (source), how
+// an answer or a request goes back (send), binding the two listeners, and comparing
+// addresses. transport_udp*.go and transport_tcp.go are the two transports.
 
 // source is where a message came from, and so where its answer goes.
 type source struct {
@@ -24,15 +22,12 @@ type source struct {
 	addr      netip.AddrPort
 	conn      *tcpConn // the device's own connection, nil over UDP
 	// datagram is the whole UDP datagram while it is handled, nil over TCP: a body may
-	// run past its Content-Length (see overlongbody.go).
+	// run past its Content-Length (see message_manscdp.go).
 	datagram []byte
 	// msg is the request's bytes while it is handled, over either transport: a
 	// retransmission is the same bytes (see replayTracker).
 	msg []byte
 }
-
-// tcpWriteTimeout bounds a write to a device that stopped reading.
-const tcpWriteTimeout = 5 * time.Second
 
 // send writes one message to src: over UDP to its source address and port (RFC 3581,
 // and what a device behind NAT can receive), over TCP on its connection.
@@ -44,230 +39,48 @@ func (s *Server) send(src source, b []byte) error {
 	return err
 }
 
-func (s *Server) serveTCP() {
-	for {
-		c, err := s.tcp.AcceptTCP()
+// listenPair binds UDP and TCP on the same address. With port 0 it looks for a port
+// free for both.
+func listenPair(addr string) (*net.UDPConn, *net.TCPListener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sipd: listen address %q: %w", addr, err)
+	}
+	attempts := 1
+	if port == "0" {
+		attempts = 32
+	}
+	var lastErr error
+	for range attempts {
+		tl, err := net.Listen("tcp", net.JoinHostPort(host, port))
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			s.log.Warn("TCP accept failed", "error", err)
-			time.Sleep(10 * time.Millisecond)
+			return nil, nil, fmt.Errorf("sipd: listen tcp %s: %w", addr, err)
+		}
+		tcp := tl.(*net.TCPListener)
+		bound := tcp.Addr().(*net.TCPAddr)
+		ul, err := net.ListenPacket("udp", net.JoinHostPort(host, fmt.Sprint(bound.Port)))
+		if err != nil {
+			_ = tcp.Close()
+			lastErr = err
 			continue
 		}
-		raddr := c.RemoteAddr().(*net.TCPAddr).AddrPort()
-		raddr = netip.AddrPortFrom(raddr.Addr().Unmap(), raddr.Port())
-		tc := &tcpConn{conn: c, remote: raddr}
-		if err := s.conns.add(tc); err != nil {
-			s.log.Warn("refusing TCP connection", "source", raddr.String(), "error", err)
-			_ = c.Close()
-			continue
-		}
-		s.goRun(func() {
-			defer s.conns.remove(tc)
-			defer tc.conn.Close()
-			s.serveTCPConn(tc)
-		})
+		udp := ul.(*net.UDPConn)
+		// A registration storm arrives as a burst; a larger socket buffer absorbs it
+		// instead of dropping datagrams. Best effort: the kernel caps it.
+		_ = udp.SetReadBuffer(4 << 20)
+		_ = udp.SetWriteBuffer(4 << 20)
+		return udp, tcp, nil
 	}
+	return nil, nil, fmt.Errorf("sipd: listen udp %s: %w", addr, lastErr)
 }
 
-// tcpRetainedBuffer is the message buffer a connection keeps between messages: a
-// keepalive fits; after a larger message the buffer is released, so that thousands of
-// idle connections do not each hold the peak of their largest message.
-const tcpRetainedBuffer = 4096
-
-// serveTCPConn frames messages by their Content-Length, bounded by MaxMessageSize.
-func (s *Server) serveTCPConn(c *tcpConn) {
-	br := bufio.NewReaderSize(c.conn, 4096)
-	var msg []byte
-	src := source{transport: "TCP", addr: c.remote, conn: c}
-	for {
-		_ = c.conn.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
-		if cap(msg) > tcpRetainedBuffer {
-			msg = nil
-		}
-		msg = msg[:0]
-		contentLength := -1
-		blank := 0
-		for {
-			line, err := br.ReadSlice('\n')
-			if err != nil {
-				if errors.Is(err, bufio.ErrBufferFull) {
-					s.log.Warn("closing TCP connection: header line too long", "source", c.remote.String())
-				} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-					s.log.Debug("TCP connection ended", "source", c.remote.String(), "error", err)
-				}
-				return
-			}
-			if len(msg) == 0 && isBlankLine(line) {
-				// RFC 5626 §3.5.1 keepalive: a double CRLF ping gets a CRLF pong, and
-				// shows the connection is alive.
-				_ = c.conn.SetReadDeadline(time.Now().Add(s.cfg.TCPIdleTimeout))
-				if blank++; blank == 2 {
-					blank = 0
-					if err := c.write([]byte("\r\n")); err != nil {
-						return
-					}
-				}
-				continue
-			}
-			blank = 0
-			if len(msg)+len(line) > s.cfg.MaxMessageSize {
-				s.tooLarge(append(msg, "\r\n"...), src)
-				return
-			}
-			msg = append(msg, line...)
-			if isBlankLine(line) {
-				break
-			}
-			if cl, ok := contentLengthLine(line); ok {
-				contentLength = cl
-			}
-		}
-		if contentLength < 0 {
-			// RFC 3261 §18.3: mandatory over streams; without it there is no framing.
-			s.log.Warn("closing TCP connection: message without Content-Length", "source", c.remote.String())
-			s.badFraming(msg, src)
-			return
-		}
-		if len(msg)+contentLength > s.cfg.MaxMessageSize {
-			s.tooLarge(msg, src)
-			return
-		}
-		start := len(msg)
-		msg = append(msg, make([]byte, contentLength)...)
-		if _, err := io.ReadFull(br, msg[start:]); err != nil {
-			return
-		}
-		s.handle(msg, src)
+// sameHost compares the host of an "ip:port" with ip.
+func sameHost(remote, ip string) bool {
+	if len(remote) <= len(ip) {
+		return false
 	}
-}
-
-func isBlankLine(line []byte) bool {
-	return len(line) == 1 || (len(line) == 2 && line[0] == '\r')
-}
-
-// contentLengthLine parses a "Content-Length:" or compact "l:" header line.
-func contentLengthLine(line []byte) (int, bool) {
-	i := bytes.IndexByte(line, ':')
-	if i < 0 {
-		return 0, false
+	if remote[0] == '[' {
+		return len(remote) > len(ip)+2 && remote[1:len(ip)+1] == ip && remote[len(ip)+1] == ']'
 	}
-	name := bytes.TrimSpace(line[:i])
-	if !bytes.EqualFold(name, []byte("content-length")) && !bytes.EqualFold(name, []byte("l")) {
-		return 0, false
-	}
-	n, err := strconv.Atoi(string(bytes.TrimSpace(line[i+1:])))
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
-}
-
-// tooLarge answers 413 to a message whose header section is in head, if it parses.
-func (s *Server) tooLarge(head []byte, src source) {
-	s.metrics.dropped.Inc()
-	s.log.Warn("message too large", "source", src.addr.String(), "transport", src.transport, "limit", s.cfg.MaxMessageSize)
-	s.answerHead(head, src, 413, "Request Entity Too Large")
-}
-
-func (s *Server) badFraming(head []byte, src source) {
-	s.answerHead(head, src, 400, "Missing Content-Length")
-}
-
-// answerHead answers a request of which only the header section is usable.
-func (s *Server) answerHead(head []byte, src source, code int, reason string) {
-	msg, _, _ := s.parser.Parse(head, false)
-	req, ok := asRequest(msg)
-	if !ok || req.Via() == nil {
-		return
-	}
-	rb := s.newResponse(req, src, code, reason)
-	s.finish(rb, src)
-}
-
-// tcpConn is one device's TCP connection; writes are serialised because queries and
-// answers share it.
-type tcpConn struct {
-	conn   *net.TCPConn
-	remote netip.AddrPort
-	mu     sync.Mutex
-}
-
-func (c *tcpConn) write(b []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_ = c.conn.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
-	_, err := c.conn.Write(b)
-	return err
-}
-
-// tcpConns indexes the open connections by remote address, so that requests to a
-// device go over the connection it registered on. It bounds them in all and per IP
-// address, so that one host cannot keep every other device out.
-type tcpConns struct {
-	mu         sync.Mutex
-	m          map[netip.AddrPort]*tcpConn
-	perAddr    map[netip.Addr]int
-	maxConns   int
-	maxPerAddr int
-}
-
-var (
-	errTooManyConns        = errors.New("too many open TCP connections")
-	errTooManyConnsPerAddr = errors.New("too many open TCP connections from this address")
-)
-
-func newTCPConns(maxConns, maxPerAddr int) *tcpConns {
-	return &tcpConns{m: make(map[netip.AddrPort]*tcpConn), perAddr: make(map[netip.Addr]int), maxConns: maxConns, maxPerAddr: maxPerAddr}
-}
-
-func (t *tcpConns) add(c *tcpConn) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.m) >= t.maxConns {
-		return errTooManyConns
-	}
-	if t.m[c.remote] != nil {
-		// A closed connection from the same port not yet removed: it is replaced and
-		// its remove will find another connection there, so it is counted once.
-		t.m[c.remote] = c
-		return nil
-	}
-	ip := c.remote.Addr()
-	if t.perAddr[ip] >= t.maxPerAddr {
-		return errTooManyConnsPerAddr
-	}
-	t.m[c.remote] = c
-	t.perAddr[ip]++
-	return nil
-}
-
-func (t *tcpConns) remove(c *tcpConn) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.m[c.remote] != c {
-		return
-	}
-	delete(t.m, c.remote)
-	ip := c.remote.Addr()
-	if t.perAddr[ip] <= 1 {
-		delete(t.perAddr, ip)
-	} else {
-		t.perAddr[ip]--
-	}
-}
-
-func (t *tcpConns) get(addr netip.AddrPort) *tcpConn {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.m[addr]
-}
-
-func (t *tcpConns) closeAll() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, c := range t.m {
-		_ = c.conn.Close()
-	}
+	return remote[:len(ip)] == ip && remote[len(ip)] == ':'
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -16,11 +18,18 @@ import (
 // wrong (the ports cannot be bound), not slow.
 const readyTimeout = 10 * time.Second
 
-// Start runs a registrar with cfg and store on free 127.0.0.1 ports (UDP and TCP) and
+// Start runs a registrar with cfg and store on free loopback ports (UDP and TCP) and
 // returns once it answers. stop ends it and returns what its Start returned. A nil
-// cfg.Logger discards the registrar's logs; cfg.ListenAddr is always 127.0.0.1:0.
+// cfg.Logger discards the registrar's logs. cfg.ListenAddr defaults to 127.0.0.1:0; a
+// test may name another loopback address ("[::1]:0" for IPv6), always with port 0, and
+// anything else is an error: tests listen on loopback only, on ports nobody else holds.
 func Start(ctx context.Context, cfg sipd.Config, store sipd.CredentialStore) (srv *sipd.Server, stop func() error, err error) {
-	cfg.ListenAddr = "127.0.0.1:0"
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = "127.0.0.1:0"
+	}
+	if err := loopbackAnyPort(cfg.ListenAddr); err != nil {
+		return nil, nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -68,4 +77,17 @@ func Addr(srv *sipd.Server, transport string) string {
 		return srv.TCPAddr()
 	}
 	return srv.UDPAddr()
+}
+
+// loopbackAnyPort checks that addr is a loopback IP address with port 0.
+func loopbackAnyPort(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsLoopback() || port != "0" {
+		return fmt.Errorf("listen address %q: want a loopback IP address with port 0", addr)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package sipd
 
 import (
 	"container/heap"
-	"context"
 	"errors"
 	"net/netip"
 	"strings"
@@ -20,7 +19,7 @@ type bindingTable struct {
 	mu      sync.Mutex
 	devices map[string]*deviceEntry
 	// expiry orders the live entries by ExpiresAt; silences the entries whose silence
-	// is watched, by when they are next due (silence.go).
+	// is watched, by when they are next due (binding_silence.go).
 	expiry, silences entryHeap
 	max              int
 	// holdoff is how long after a keepalive was signalled the next ones of the same
@@ -29,8 +28,8 @@ type bindingTable struct {
 	// gauge mirrors len(expiry); set under mu so it never runs ahead or behind.
 	gauge prometheus.Gauge
 	// sources counts the live bindings at each address, so that the UDP intake can serve
-	// registered devices first (intake.go). It has a lock of its own, the intake reading
-	// it for every datagram; it is written under mu.
+	// registered devices first (transport_udp_intake.go). It has a lock of its own, the
+	// intake reading it for every datagram; it is written under mu.
 	sourcesMu sync.RWMutex
 	sources   map[netip.AddrPort]int
 }
@@ -251,7 +250,7 @@ type keepaliveResult int
 
 const (
 	// keepaliveRecorded: from where the device is registered (or from where it
-	// evidently moved, see natrebind.go); recorded.
+	// evidently moved, see binding_natrebind.go); recorded.
 	keepaliveRecorded keepaliveResult = iota
 	// keepaliveUnregistered: the device holds no live registration.
 	keepaliveUnregistered
@@ -263,9 +262,9 @@ const (
 // keepalive records a keepalive of id from src. Only the registration's own source
 // counts as a sign of life: a keepalive is not authenticated, and one from elsewhere
 // must neither keep a silent device looking alive nor move its binding, except for the
-// NAT rebinding of a device evidently gone from its old port (natrebind.go). notify is
-// false for a keepalive inside the quiet period, unless it is the registration's first;
-// a signalled keepalive starts a hold-off period.
+// NAT rebinding of a device evidently gone from its old port (binding_natrebind.go).
+// notify is false for a keepalive inside the quiet period, unless it is the
+// registration's first; a signalled keepalive starts a hold-off period.
 func (t *bindingTable) keepalive(id string, src source, now time.Time, defaultSilence time.Duration) (result keepaliveResult, notify bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -287,17 +286,6 @@ func (t *bindingTable) keepalive(id string, src source, now time.Time, defaultSi
 	// Signalled: the next keepalives wait for the controllers' answer (Quiet).
 	e.quietUntil = now.Add(t.holdoff)
 	return keepaliveRecorded, true
-}
-
-// sameHost compares the host of an "ip:port" with ip.
-func sameHost(remote, ip string) bool {
-	if len(remote) <= len(ip) {
-		return false
-	}
-	if remote[0] == '[' {
-		return len(remote) > len(ip)+2 && remote[1:len(ip)+1] == ip && remote[len(ip)+1] == ']'
-	}
-	return remote[:len(ip)] == ip && remote[len(ip)] == ':'
 }
 
 // authFailed records a failed REGISTER of a known device.
@@ -399,31 +387,4 @@ func (t *bindingTable) expire(now time.Time) []string {
 		t.counted()
 	}
 	return ids
-}
-
-// sweep expires bindings, and signals the devices whose silence is watched and overdue,
-// every SweepInterval until ctx ends.
-func (s *Server) sweep(ctx context.Context) {
-	tick := time.NewTicker(s.cfg.SweepInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			now := s.now()
-			if ids := s.table.expire(now); len(ids) > 0 {
-				for _, id := range ids {
-					s.notify(id)
-				}
-				s.log.Info("registrations expired", "count", len(ids))
-			}
-			if ids := s.table.silent(now); len(ids) > 0 {
-				for _, id := range ids {
-					s.notify(id)
-				}
-				s.log.Debug("devices silent past their keepalive timeout", "count", len(ids))
-			}
-		}
-	}
 }

@@ -69,23 +69,3 @@ func contentCharset(ct string) string {
 		}
 	}
 }
-
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-// fnvString folds s into an FNV-1a hash without allocating.
-func fnvString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
-	}
-	return h
-}
-
-// asRequest returns msg as a request when it is one.
-func asRequest(msg sip.Message) (*sip.Request, bool) {
-	req, ok := msg.(*sip.Request)
-	return req, ok && req != nil
-}

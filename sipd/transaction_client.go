@@ -11,8 +11,9 @@ import (
 )
 
 // RFC 3261 §17.1 client transactions, over the registrar's own sockets: every request
-// the registrar sends (queries, INVITE and its ACK and CANCEL, BYE) goes through
-// transact. Over UDP the request is retransmitted: an INVITE at T1, 2*T1, 4*T1... until
+// the registrar sends and awaits an answer to (queries, INVITE and its CANCEL, BYE) is
+// begun and awaited here, by transact or, for a query its caller does not wait on,
+// begin and await. Over UDP the request is retransmitted: an INVITE at T1, 2*T1, 4*T1... until
 // a provisional answer or Timer B (64*T1); any other request at T1 doubling up to T2
 // until Timer F (64*T1). Over TCP it is sent once. A response reaches its transaction
 // by the top Via branch and the CSeq method (a CANCEL shares its INVITE's branch), and
@@ -22,6 +23,9 @@ import (
 const (
 	timerT1 = 500 * time.Millisecond
 	timerT2 = 4 * time.Second
+	// txTimeout is Timer B and Timer F (64*T1): how long a client transaction waits for
+	// its final answer, and so the span over which a UDP client retransmits a request.
+	txTimeout = 64 * timerT1
 	// txResponses is the buffer of a transaction's responses: 100, 18x and the final
 	// answer can arrive together over UDP and must not be dropped.
 	txResponses = 8
@@ -113,22 +117,34 @@ type txOutcome struct {
 // sending failed, ErrTooManyTransactions at the bound, ErrStopped at shutdown, or ctx's
 // error.
 func (s *Server) transact(ctx context.Context, method sip.RequestMethod, branch string, msg []byte, dst source) (txOutcome, error) {
-	tx, err := s.txs.add(txKey{branch: branch, method: method}, dst)
+	tx, err := s.begin(method, branch, msg, dst)
 	if err != nil {
 		return txOutcome{}, err
 	}
 	defer s.txs.remove(tx)
-	if err := s.send(dst, msg); err != nil {
-		return txOutcome{}, fmt.Errorf("%w: %v", ErrUnreachable, err)
-	}
 	return s.await(ctx, tx, msg)
+}
+
+// begin registers the client transaction of msg, whose top Via has branch, toward dst
+// and sends msg. The caller awaits the transaction and then removes it. It returns
+// ErrTooManyTransactions at the bound, ErrUnreachable (wrapped) when sending failed.
+func (s *Server) begin(method sip.RequestMethod, branch string, msg []byte, dst source) (*clientTx, error) {
+	tx, err := s.txs.add(txKey{branch: branch, method: method}, dst)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.send(dst, msg); err != nil {
+		s.txs.remove(tx)
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	return tx, nil
 }
 
 // await runs tx's timers until its final response.
 func (s *Server) await(ctx context.Context, tx *clientTx, msg []byte) (txOutcome, error) {
 	var out txOutcome
 	invite := tx.key.method == sip.INVITE
-	timeout := time.NewTimer(64 * timerT1) // Timer B or F
+	timeout := time.NewTimer(txTimeout) // Timer B or F
 	defer timeout.Stop()
 	interval := timerT1
 	retransmit := time.NewTimer(interval) // Timer A or E

@@ -51,3 +51,22 @@ func checkSingletons(req *sip.Request) string {
 	}
 	return ""
 }
+
+// checkMandatory returns the reason phrase of a 400 when the request lacks a mandatory
+// header (RFC 3261 §8.1.1) or its CSeq names another method, "" when it is fine.
+func checkMandatory(req *sip.Request) string {
+	switch {
+	case req.From() == nil:
+		return "Missing From"
+	case req.To() == nil:
+		return "Missing To"
+	case req.CallID() == nil:
+		return "Missing Call-ID"
+	case req.CSeq() == nil:
+		return "Missing CSeq"
+	}
+	if cseqMethod(req.CSeq()) != string(req.Method) {
+		return "CSeq Method Mismatch"
+	}
+	return checkSingletons(req)
+}

@@ -2,12 +2,16 @@ package sipd
 
 import (
 	"errors"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
+
+// The MESSAGE method: body bounds, the sender's binding (message_sender.go), MANSCDP
+// decoding (message_manscdp.go), then routing by root element: a Keepalive Notify to
+// message_keepalive.go, other Notifies answered, a Response to its query
+// (message_query_table.go).
 
 // handleMessage serves the MESSAGEs devices send: keepalives and other Notifies, and
 // the Responses to the registrar's queries. MESSAGEs are not digest-authenticated in
@@ -77,28 +81,6 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 	default:
 		// Queries and controls from a device to the platform have no meaning here.
 		s.reply(req, src, 200, "OK")
-	}
-}
-
-// keepalive records a keepalive of a registered device. Without a binding the device
-// gets 404 and registers again, unless the registrar is still starting (credential
-// store not ready, bindings not seeded yet): then 503, so that a restart does not make
-// every device re-register at once. From another address or port than its
-// registration, while the device is alive there, it gets 404 too (natrebind.go).
-func (s *Server) keepalive(req *sip.Request, src source, deviceID string, now time.Time) {
-	result, notify := s.table.keepalive(deviceID, src, now, 3*s.cfg.KeepaliveInterval)
-	switch result {
-	case keepaliveRecorded:
-		s.metrics.keepalives.Inc()
-		if notify {
-			s.notifyDetail(deviceID)
-		}
-		s.reply(req, src, 200, "OK")
-	case keepaliveElsewhere:
-		s.infoOrDebug(&s.movedLog, now)("keepalive from another address than the registration", "device", deviceID, "source", src.addr.String())
-		s.reply(req, src, 404, "Not Found (Register Again)")
-	default:
-		s.notRegistered(req, src, deviceID)
 	}
 }
 

@@ -3,33 +3,25 @@ package sipd
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 
+// Queries: the platform asks a registered device for its DeviceInfo or Catalog with a
+// MESSAGE, sent as a client transaction (transaction_client.go), and waits for the
+// device's Response MESSAGE, which message_query_table.go hands over.
+
 // Errors of the query API.
 var (
-	// ErrNotRegistered: the device has no live binding to send a query over.
-	ErrNotRegistered = errors.New("sipd: device not registered")
 	// ErrPartialCatalog: the catalog's parts did not all arrive in time.
 	ErrPartialCatalog = errors.New("sipd: partial catalog")
 	// ErrTooManyQueries: MaxQueries queries are already outstanding.
 	ErrTooManyQueries = errors.New("sipd: too many outstanding queries")
-	// ErrUnreachable: the device's TCP connection is gone, or the query could not be sent.
-	ErrUnreachable = errors.New("sipd: device unreachable")
-	// ErrStopped: the server is not running.
-	ErrStopped = errors.New("sipd: server not running")
 )
 
 // QueryError is a device's non-2xx answer to a query MESSAGE.
@@ -126,15 +118,10 @@ func (s *Server) startQuery(ctx context.Context, dev DeviceRef, cmd string) (*pe
 		return nil, err
 	}
 	msg, branch := s.buildQuery(b, dst, cmd, q.key.sn)
-	tx, err := s.txs.add(txKey{branch: branch, method: sip.MESSAGE}, dst)
+	tx, err := s.begin(sip.MESSAGE, branch, msg, dst)
 	if err != nil {
 		s.queries.remove(q)
 		return nil, err
-	}
-	if err := s.send(dst, msg); err != nil {
-		s.txs.remove(tx)
-		s.queries.remove(q)
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	go func() {
 		defer s.txs.remove(tx)
@@ -147,31 +134,6 @@ func (s *Server) startQuery(ctx context.Context, dev DeviceRef, cmd string) (*pe
 		}
 	}()
 	return q, nil
-}
-
-// bindingSource is where requests to a device go: over UDP to the address it
-// registered from, over TCP on its connection from there while it is open.
-func (s *Server) bindingSource(b Binding) (source, error) {
-	remote, err := netip.ParseAddrPort(b.RemoteAddr)
-	if err != nil {
-		return source{}, fmt.Errorf("%w: bad remote address %q", ErrUnreachable, b.RemoteAddr)
-	}
-	if b.Transport != "TCP" {
-		return source{transport: "UDP", addr: remote}, nil
-	}
-	conn := s.conns.get(remote)
-	if conn == nil {
-		return source{}, fmt.Errorf("%w: TCP connection of %s is closed", ErrUnreachable, b.DeviceID)
-	}
-	return source{transport: "TCP", addr: remote, conn: conn}, nil
-}
-
-// fail reports a failure to the query's waiter.
-func (q *pendingQuery) fail(err error) {
-	select {
-	case q.failed <- err:
-	default:
-	}
 }
 
 // buildQuery writes the Query MESSAGE to the device's Contact.
@@ -204,149 +166,9 @@ func (s *Server) buildQuery(b Binding, dst source, cmd string, sn int) ([]byte, 
 	return buf.Bytes(), branch
 }
 
-// viaAddr is the sent-by of requests to remote: the configured advertise address, the
-// TCP connection's local address, the listen address, or the local address the kernel
-// routes to remote from.
-func (s *Server) viaAddr(remote netip.AddrPort, conn *tcpConn) (string, int) {
-	if s.cfg.AdvertiseAddr != "" {
-		h, p, err := net.SplitHostPort(s.cfg.AdvertiseAddr)
-		if err == nil {
-			n, _ := strconv.Atoi(p)
-			return h, n
-		}
-	}
-	if conn != nil {
-		if la, ok := conn.conn.LocalAddr().(*net.TCPAddr); ok {
-			return la.AddrPort().Addr().Unmap().String(), la.Port
-		}
-	}
-	la := s.udp.LocalAddr().(*net.UDPAddr)
-	ip := la.AddrPort().Addr().Unmap()
-	if ip.IsUnspecified() {
-		if c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(remote)); err == nil {
-			ip = c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
-			_ = c.Close()
-		}
-	}
-	return ip.String(), la.Port
-}
-
-// queryKey identifies a query by the device and the SN its Response will carry.
-type queryKey struct {
-	deviceID string
-	sn       int
-}
-
-type pendingQuery struct {
-	key      queryKey
-	cmd      string
-	remoteIP string
-	limits   catalogLimits
-	done     chan struct{} // closed when the answer is complete
-	failed   chan error    // the transaction failed (cap 1)
-
-	mu        sync.Mutex
-	completed bool
-	info      *manscdp.DeviceInfo
-	catalog   manscdp.Catalog
-	// parts holds the catalogPartIDs seen (see catalogparts.go).
-	parts map[uint64]struct{}
-	// heldBytes is the text of the items collected.
-	heldBytes int
-}
-
-// queryTable holds the outstanding queries, bounded by MaxQueries; their MESSAGE
-// transactions are the registrar's client transactions (transaction.go).
-type queryTable struct {
-	mu      sync.Mutex
-	pending map[queryKey]*pendingQuery
-	max     int
-	sn      atomic.Int64
-	stopped bool
-}
-
-func newQueryTable(max int) *queryTable {
-	return &queryTable{pending: make(map[queryKey]*pendingQuery), max: max}
-}
-
-func (t *queryTable) add(deviceID, cmd, remoteIP string, limits catalogLimits) (*pendingQuery, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.stopped {
-		return nil, ErrStopped
-	}
-	if len(t.pending) >= t.max {
-		return nil, ErrTooManyQueries
-	}
-	for {
-		// SNs are positive and below 10^9: some firmware stores them in an int32.
-		sn := int(t.sn.Add(1)%999_999_999) + 1
-		k := queryKey{deviceID: deviceID, sn: sn}
-		if _, busy := t.pending[k]; busy {
-			continue
-		}
-		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, limits: limits, done: make(chan struct{}), failed: make(chan error, 1)}
-		q.catalog.DeviceID = deviceID
-		t.pending[k] = q
-		return q, nil
-	}
-}
-
-func (t *queryTable) remove(q *pendingQuery) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.pending[q.key] == q {
-		delete(t.pending, q.key)
-	}
-}
-
-type deliverResult int
-
 const (
 	deliveredNone deliverResult = iota
 	deliveredInfo
 	deliveredCatalogPart
 	deliveredCatalogDone
 )
-
-// deliver hands a Response body to the query waiting for (deviceID, SN).
-func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message, partID uint64) deliverResult {
-	t.mu.Lock()
-	q := t.pending[queryKey{deviceID: bodyID, sn: msg.SN}]
-	if q == nil && fromID != bodyID {
-		q = t.pending[queryKey{deviceID: fromID, sn: msg.SN}]
-	}
-	t.mu.Unlock()
-	if q == nil || q.cmd != msg.CmdType || q.remoteIP != srcIP {
-		return deliveredNone
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.completed {
-		return deliveredNone
-	}
-	switch {
-	case msg.DeviceInfo != nil:
-		q.info = msg.DeviceInfo
-		q.completed = true
-		close(q.done)
-		return deliveredInfo
-	case msg.Catalog != nil:
-		return q.addCatalogPart(msg.Catalog, partID)
-	}
-	return deliveredNone
-}
-
-// closeAll refuses new queries at shutdown; the waiters wake on Server.stopping.
-func (t *queryTable) closeAll() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.stopped = true
-}
-
-// randHex returns 2n random hex digits for tags, branches and Call-IDs.
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}

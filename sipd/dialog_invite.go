@@ -1,12 +1,10 @@
 package sipd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -108,7 +106,7 @@ func (s *Server) confirm(d Dialog, dst source, res *sip.Response, release func()
 		s.log.Info("device answered INVITE unusably; ending the dialog", "device", d.DeviceID, "channel", d.ChannelID, "error", answerErr)
 		s.goRun(func() {
 			defer release()
-			ctx, cancel := context.WithTimeout(context.Background(), 64*timerT1)
+			ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
 			defer cancel()
 			_ = s.Bye(ctx, d)
 		})
@@ -147,14 +145,14 @@ func dialogFromAnswer(d Dialog, res *sip.Response) (Dialog, error) {
 
 // cancelInvite ends an INVITE given up on after a provisional answer (RFC 3261 §9.1):
 // a CANCEL, then the ACK of the INVITE's final answer, normally 487. A 200 that crossed
-// the CANCEL is acknowledged and ended as a late answer (abandoned.go).
+// the CANCEL is acknowledged and ended as a late answer (dialog_abandoned.go).
 func (s *Server) cancelInvite(inv *sip.Request, branch string, dst source) {
 	final, err := s.txs.add(txKey{branch: branch, method: sip.INVITE}, dst)
 	if err != nil {
 		return
 	}
 	defer s.txs.remove(final)
-	ctx, cancel := context.WithTimeout(context.Background(), 64*timerT1)
+	ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
 	defer cancel()
 	if _, err := s.transact(ctx, sip.CANCEL, branch, requestBytes(cancelFor(inv)), dst); err != nil {
 		s.log.Info("CANCEL of an unanswered INVITE got no answer", "callID", inv.CallID().Value(), "error", err)
@@ -174,35 +172,6 @@ func (s *Server) cancelInvite(inv *sip.Request, branch string, dst source) {
 	}
 }
 
-// Bye ends a media dialog and waits for the device's answer. It works from d alone, so
-// a dialog recorded before a restart can be ended too. A 481 (the device no longer has
-// the dialog) counts as ended. The dialog is forgotten whatever the outcome.
-func (s *Server) Bye(ctx context.Context, d Dialog) error {
-	select {
-	case <-s.ready:
-	default:
-		return ErrStopped
-	}
-	s.dialogs.remove(d.CallID)
-	dst, err := s.dialogSource(d)
-	if err != nil {
-		return fmt.Errorf("BYE %s: %w", d.CallID, err)
-	}
-	req := s.inDialog(d, dst, sip.BYE, d.CSeq+1)
-	branch, _ := paramValue(req.Via().Params, "branch")
-	out, err := s.transact(ctx, sip.BYE, branch, requestBytes(req), dst)
-	if err != nil {
-		return fmt.Errorf("BYE %s: %w", d.CallID, err)
-	}
-	if res := out.final; res.StatusCode >= 300 && res.StatusCode != 481 {
-		return &DialogError{Method: "BYE", Code: res.StatusCode, Reason: deviceText(res.Reason, maxReasonLen)}
-	}
-	return nil
-}
-
-// Realm is the registrar's SIP domain ID; generated SSRCs carry part of it.
-func (s *Server) Realm() string { return s.cfg.Realm }
-
 // buildInvite writes the INVITE of d with offer as its body.
 func (s *Server) buildInvite(d Dialog, dst source, offer sdp.Session) (*sip.Request, string) {
 	uri := sip.Uri{Scheme: "sip", User: d.ChannelID, Host: dst.addr.Addr().String(), Port: int(dst.addr.Port())}
@@ -214,112 +183,4 @@ func (s *Server) buildInvite(d Dialog, dst source, offer sdp.Session) (*sip.Requ
 	req.SetBody(offer.Marshal())
 	branch, _ := paramValue(req.Via().Params, "branch")
 	return req, branch
-}
-
-// inDialog writes an ACK or BYE within d: to its remote target, with both tags.
-func (s *Server) inDialog(d Dialog, dst source, method sip.RequestMethod, cseq uint32) *sip.Request {
-	var uri sip.Uri
-	if err := sip.ParseUri(d.RemoteTarget, &uri); err != nil || uri.Host == "" {
-		uri = sip.Uri{Scheme: "sip", User: d.ChannelID, Host: dst.addr.Addr().String(), Port: int(dst.addr.Port())}
-	}
-	req := s.newDialogRequest(method, uri, d, dst, cseq)
-	req.SetBody(nil)
-	return req
-}
-
-// newDialogRequest writes the headers every request of a media dialog has.
-func (s *Server) newDialogRequest(method sip.RequestMethod, uri sip.Uri, d Dialog, dst source, cseq uint32) *sip.Request {
-	host, port := s.viaAddr(dst.addr, dst.conn)
-	req := sip.NewRequest(method, uri)
-	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: dst.transport, Host: host, Port: port, Params: sip.NewParams()}
-	via.Params.Add("rport", "")
-	via.Params.Add("branch", "z9hG4bK"+randHex(10))
-	req.AppendHeader(via)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: s.cfg.ServerID, Host: s.cfg.Realm}, Params: sip.NewParams()}
-	from.Params.Add("tag", d.LocalTag)
-	req.AppendHeader(from)
-	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: d.ChannelID, Host: s.cfg.Realm}, Params: sip.NewParams()}
-	if d.RemoteTag != "" {
-		to.Params.Add("tag", d.RemoteTag)
-	}
-	req.AppendHeader(to)
-	callID := sip.CallIDHeader(d.CallID)
-	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: method})
-	maxFwd := sip.MaxForwardsHeader(70)
-	req.AppendHeader(&maxFwd)
-	req.AppendHeader(sip.NewHeader("User-Agent", s.cfg.UserAgent))
-	return req
-}
-
-// ackFor is the ACK of a non-2xx final answer: the INVITE's Request-URI, Via branch,
-// From and Call-ID, the answer's To (with its tag).
-func ackFor(inv *sip.Request, res *sip.Response) *sip.Request {
-	return sameTransaction(inv, sip.ACK, res.To())
-}
-
-// cancelFor is the CANCEL of inv: its Request-URI, top Via (branch included), From, To,
-// Call-ID and CSeq number (RFC 3261 §9.1).
-func cancelFor(inv *sip.Request) *sip.Request {
-	return sameTransaction(inv, sip.CANCEL, inv.To())
-}
-
-// sameTransaction is a request of method within inv's transaction, with To as given:
-// inv's Request-URI, top Via, From, Call-ID and CSeq number.
-func sameTransaction(inv *sip.Request, method sip.RequestMethod, to *sip.ToHeader) *sip.Request {
-	req := sip.NewRequest(method, inv.Recipient)
-	req.AppendHeader(inv.Via().Clone())
-	from, toCopy := *inv.From(), *to
-	req.AppendHeader(&from)
-	req.AppendHeader(&toCopy)
-	callID := *inv.CallID()
-	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: method})
-	maxFwd := sip.MaxForwardsHeader(70)
-	req.AppendHeader(&maxFwd)
-	req.SetBody(nil)
-	return req
-}
-
-func requestBytes(req *sip.Request) []byte {
-	var buf bytes.Buffer
-	req.StringWrite(&buf)
-	return buf.Bytes()
-}
-
-// inviteSlots bounds the INVITEs in flight: in all, and to one device.
-type inviteSlots struct {
-	mu        sync.Mutex
-	total     int
-	perDevice map[string]int
-	max, each int
-}
-
-func newInviteSlots(max, each int) *inviteSlots {
-	return &inviteSlots{perDevice: make(map[string]int), max: max, each: each}
-}
-
-// take reserves a slot for an INVITE to deviceID; false at a bound. release gives it
-// back.
-func (t *inviteSlots) take(deviceID string) (release func(), ok bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.total >= t.max || t.perDevice[deviceID] >= t.each {
-		return nil, false
-	}
-	t.total++
-	t.perDevice[deviceID]++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			t.mu.Lock()
-			defer t.mu.Unlock()
-			t.total--
-			if n := t.perDevice[deviceID]; n > 1 {
-				t.perDevice[deviceID] = n - 1
-			} else {
-				delete(t.perDevice, deviceID)
-			}
-		})
-	}, true
 }

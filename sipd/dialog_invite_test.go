@@ -1,4 +1,4 @@
-package sipd
+package sipd_test
 
 import (
 	"context"
@@ -13,18 +13,16 @@ import (
 
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/internal/rtprecv"
+	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/sdp"
+	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // simDevice registers a camsim device (an NVR when channels > 0) with s over transport.
-func simDevice(t *testing.T, s *Server, store *memStore, transport string, channels int, media sim.MediaConfig) *sim.Device {
+func simDevice(t *testing.T, s *sipd.Server, store *sipdtest.Store, transport string, channels int, media sim.MediaConfig) *sim.Device {
 	t.Helper()
-	store.set(devID, Credentials{Password: devPW})
-	addr := s.UDPAddr()
-	if transport == "tcp" {
-		addr = s.TCPAddr()
-	}
-	d, err := sim.NewDevice(sim.Config{ID: devID, Password: devPW, Server: addr, Transport: transport, LocalIP: "127.0.0.1", Channels: channels, Media: media, Logger: quietLogger()})
+	store.SetPassword(devID, devPW)
+	d, err := sim.NewDevice(sim.Config{ID: devID, Password: devPW, Server: sipdtest.Addr(s, transport), Transport: transport, LocalIP: "127.0.0.1", Channels: channels, Media: media, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,11 +50,11 @@ func TestInviteBye(t *testing.T) {
 	for _, transport := range transports {
 		for _, tcpMedia := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/tcpMedia=%v", transport, tcpMedia), func(t *testing.T) {
-				store := newMemStore()
-				s := startServer(t, Config{}, store)
+				store := sipdtest.NewStore(nil)
+				s := sipdtest.StartT(t, sipd.Config{}, store)
 				d := simDevice(t, s, store, transport, 0, sim.MediaConfig{})
 				recv := listenMedia(t, 200000001, tcpMedia)
-				dlg, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), TCP: tcpMedia, SSRC: "0200000001"})
+				dlg, err := s.Invite(testCtx(t), sipd.DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), TCP: tcpMedia, SSRC: "0200000001"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -90,19 +88,19 @@ func TestInviteBye(t *testing.T) {
 // TestInviteNVRChannel: the INVITE names an NVR's channel; an unknown one is refused
 // with the device's 404.
 func TestInviteNVRChannel(t *testing.T) {
-	store := newMemStore()
-	s := startServer(t, Config{}, store)
+	store := sipdtest.NewStore(nil)
+	s := sipdtest.StartT(t, sipd.Config{}, store)
 	simDevice(t, s, store, "udp", 4, sim.MediaConfig{})
 	recv := listenMedia(t, 200000002, false)
 	offer := sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), SSRC: "0200000002"}
-	if _, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, sim.ChannelID(devID, 4, 2), offer); err != nil {
+	if _, err := s.Invite(testCtx(t), sipd.DeviceRef{ID: devID}, sim.ChannelID(devID, 4, 2), offer); err != nil {
 		t.Fatal(err)
 	}
 	if err := recv.WaitPackets(testCtx(t), 5); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "34020000001310999999", offer)
-	var de *DialogError
+	_, err := s.Invite(testCtx(t), sipd.DeviceRef{ID: devID}, "34020000001310999999", offer)
+	var de *sipd.DialogError
 	if !errors.As(err, &de) || de.Code != 404 {
 		t.Fatalf("unknown channel: %v, want the device's 404", err)
 	}
@@ -112,20 +110,20 @@ func TestInviteNVRChannel(t *testing.T) {
 func TestDeviceBye(t *testing.T) {
 	for _, transport := range transports {
 		t.Run(transport, func(t *testing.T) {
-			store := newMemStore()
-			changes := newChangeRecorder()
-			s := startServer(t, Config{Notifier: changes}, store)
+			store := sipdtest.NewStore(nil)
+			changes := sipdtest.NewChanges()
+			s := sipdtest.StartT(t, sipd.Config{Notifier: changes}, store)
 			d := simDevice(t, s, store, transport, 0, sim.MediaConfig{})
-			changes.wait(t, devID) // the registration
+			changes.Wait(t, devID) // the registration
 			recv := listenMedia(t, 200000003, false)
-			dlg, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), SSRC: "0200000003"})
+			dlg, err := s.Invite(testCtx(t), sipd.DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: recv.Port(), SSRC: "0200000003"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := d.HangUp(testCtx(t)); err != nil {
 				t.Fatalf("device BYE: %v", err)
 			}
-			changes.wait(t, devID)
+			changes.Wait(t, devID)
 			if s.DialogLive(dlg.CallID) {
 				t.Error("dialog still live after the device's BYE")
 			}
@@ -154,21 +152,21 @@ func TestInviteUnanswered(t *testing.T) {
 			received.Add(1)
 		}
 	}()
-	s := startServer(t, Config{MaxInvites: 1}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{MaxInvites: 1}, sipdtest.NewStore(nil))
 	now := time.Now()
-	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: silent.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
+	s.Seed([]sipd.Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: silent.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
 	offer := sdp.Session{Addr: "127.0.0.1", Port: 9, SSRC: "0200000004"}
 	done := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 1700*time.Millisecond)
 		defer cancel()
-		_, err := s.Invite(ctx, DeviceRef{ID: devID}, "", offer)
+		_, err := s.Invite(ctx, sipd.DeviceRef{ID: devID}, "", offer)
 		done <- err
 	}()
 	for received.Load() == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, err := s.Invite(testCtx(t), DeviceRef{ID: devID}, "", offer); !errors.Is(err, ErrTooManyInvites) {
+	if _, err := s.Invite(testCtx(t), sipd.DeviceRef{ID: devID}, "", offer); !errors.Is(err, sipd.ErrTooManyInvites) {
 		t.Errorf("second INVITE: %v, want ErrTooManyInvites", err)
 	}
 	if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
@@ -178,7 +176,7 @@ func TestInviteUnanswered(t *testing.T) {
 	if n := received.Load(); n < 2 {
 		t.Errorf("INVITE sent %d times in 1.7 s, want it retransmitted", n)
 	}
-	if _, err := s.Invite(testCtx(t), DeviceRef{ID: "34020000001320000099"}, "", offer); !errors.Is(err, ErrNotRegistered) {
+	if _, err := s.Invite(testCtx(t), sipd.DeviceRef{ID: "34020000001320000099"}, "", offer); !errors.Is(err, sipd.ErrNotRegistered) {
 		t.Errorf("unregistered device: %v, want ErrNotRegistered", err)
 	}
 }
@@ -191,12 +189,12 @@ func TestInviteLateAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dev.Close()
-	s := startServer(t, Config{}, newMemStore())
+	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	now := time.Now()
-	s.Seed([]Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: dev.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
+	s.Seed([]sipd.Binding{{DeviceID: devID, Transport: "UDP", RemoteAddr: dev.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour}})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if _, err := s.Invite(ctx, DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 9, SSRC: "0200000005"}); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := s.Invite(ctx, sipd.DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 9, SSRC: "0200000005"}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Invite: %v, want the context's deadline", err)
 	}
 	read := func() (sip.Message, net.Addr) {

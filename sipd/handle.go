@@ -9,6 +9,11 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
+// Where a message from outside goes: handle parses it, a request is checked
+// (request_wellformed.go) and dispatched by method (REGISTER to register_handler.go,
+// MESSAGE to message_handler.go, BYE to dialog_bye.go), a response is routed to its
+// dialog or client transaction.
+
 // handle processes one framed message from src. It is the single entry point of
 // outside traffic, so it must never panic on input and never block on anything but
 // the answer's write.
@@ -97,21 +102,34 @@ func (s *Server) handleRequest(req *sip.Request, src source) {
 	s.metrics.latency[method].Observe(time.Since(start).Seconds())
 }
 
-// checkMandatory returns the reason phrase of a 400 when the request lacks a mandatory
-// header (RFC 3261 §8.1.1) or its CSeq names another method, "" when it is fine.
-func checkMandatory(req *sip.Request) string {
-	switch {
-	case req.From() == nil:
-		return "Missing From"
-	case req.To() == nil:
-		return "Missing To"
-	case req.CallID() == nil:
-		return "Missing Call-ID"
-	case req.CSeq() == nil:
-		return "Missing CSeq"
+// routeResponse hands a response from src to its transaction, or, for a retransmitted
+// 200 OK of an INVITE whose transaction is over, sends the dialog's ACK again. A
+// response lacking a header every response has (RFC 3261 §8.1.1) is dropped: nothing
+// could match it, and nothing downstream should have to check.
+func (s *Server) routeResponse(res *sip.Response, src source) {
+	if res.Via() == nil || res.From() == nil || res.To() == nil || res.CallID() == nil || res.CSeq() == nil {
+		s.metrics.dropped.Inc()
+		s.log.Debug("dropping a response without Via, From, To, Call-ID or CSeq", "source", src.addr.String())
+		return
 	}
-	if cseqMethod(req.CSeq()) != string(req.Method) {
-		return "CSeq Method Mismatch"
+	if cseq := res.CSeq(); cseq.MethodName == sip.INVITE && res.StatusCode >= 200 && res.StatusCode < 300 {
+		if d := s.dialogs.get(res.CallID().Value()); d != nil && d.ack != nil {
+			if answersFrom(d.dst, src) {
+				_ = s.send(d.dst, d.ack)
+			}
+			return
+		}
+		if s.endLateDialog(res, src) {
+			return
+		}
 	}
-	return checkSingletons(req)
+	if !s.txs.deliver(res, src) {
+		s.log.Debug("response to no request of ours from there", "source", src.addr.String(), "callID", res.CallID().Value())
+	}
+}
+
+// asRequest returns msg as a request when it is one.
+func asRequest(msg sip.Message) (*sip.Request, bool) {
+	req, ok := msg.(*sip.Request)
+	return req, ok && req != nil
 }

@@ -15,7 +15,7 @@ import (
 // MaxDialogs; past it the oldest abandoned INVITE is forgotten.
 
 // abandonedTTL is how long a late answer is waited for.
-const abandonedTTL = 64 * timerT1
+const abandonedTTL = txTimeout
 
 type abandonedInvite struct {
 	d     Dialog
@@ -77,7 +77,7 @@ func (s *Server) endLateDialog(res *sip.Response, src source) bool {
 	_ = s.send(a.dst, requestBytes(s.inDialog(d, a.dst, sip.ACK, d.CSeq)))
 	s.log.Info("late answer to an abandoned INVITE; ending the dialog", "device", d.DeviceID, "channel", d.ChannelID, "callID", d.CallID)
 	s.goRun(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 64*timerT1)
+		ctx, cancel := context.WithTimeout(context.Background(), txTimeout)
 		defer cancel()
 		if err := s.Bye(ctx, d); err != nil {
 			s.log.Info("BYE of a late dialog failed", "callID", d.CallID, "error", err)
