@@ -54,27 +54,35 @@ type options struct {
 	logLevel, logFormat                     string
 }
 
-func parseFlags(args []string) (options, error) {
-	var o options
+// newFlagSet defines the operator's flags on o. The defaults of the registrar's and the
+// controllers' settings are taken from the packages that own them (sipd.Config,
+// camera.Options, stream.Options), written nowhere else; testdata/defaults.json pins
+// them all (TestDefaults).
+func newFlagSet(o *options) *flag.FlagSet {
+	sip, err := sipd.Config{}.WithDefaults()
+	if err != nil {
+		panic(err) // the zero Config is valid: only a broken default gets here
+	}
+	cam, st := camera.Options{}.WithDefaults(), stream.Options{}.WithDefaults()
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
-	fs.StringVar(&o.sipListen, "sip-listen", ":5060", "host:port the SIP registrar listens on, over UDP and TCP.")
-	fs.StringVar(&o.sipID, "sip-id", "34020000002000000001", "The platform's own GB ID (type code 200, SIP server).")
+	fs.StringVar(&o.sipListen, "sip-listen", sip.ListenAddr, "host:port the SIP registrar listens on, over UDP and TCP.")
+	fs.StringVar(&o.sipID, "sip-id", sip.ServerID, "The platform's own GB ID (type code 200, SIP server).")
 	fs.StringVar(&o.sipRealm, "sip-realm", "", "Digest realm (default: the first 10 digits of --sip-id).")
-	fs.StringVar(&o.sipTimezone, "sip-timezone", "Asia/Shanghai", "Zone of the Date header of REGISTER answers; devices set their clock from it.")
-	fs.DurationVar(&o.sipMinExpires, "sip-min-expires", 60*time.Second, "Shortest registration granted; shorter requests get 423.")
-	fs.DurationVar(&o.sipMaxExpires, "sip-max-expires", 24*time.Hour, "Longest registration granted; longer requests are clamped.")
-	fs.DurationVar(&o.sipDefaultExpires, "sip-default-expires", time.Hour, "Registration granted when a device asks for none.")
-	fs.BoolVar(&o.sipQop, "sip-qop", true, `Offer qop="auth" in digest challenges (answers without qop are accepted either way).`)
-	fs.BoolVar(&o.sipSHA256, "sip-sha256", false, "Also offer an algorithm=SHA-256 challenge (RFC 7616/8760); MD5 is always offered.")
-	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", camera.DefaultKeepaliveStatusInterval, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
-	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", camera.DefaultMaxConcurrentReconciles, "Camera status workers; each mostly waits on the API server.")
-	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", camera.DefaultMaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
-	fs.IntVar(&o.maxStreamsPerCamera, "max-streams-per-camera", stream.DefaultMaxStreamsPerCamera, "Most Streams of one Camera invited or playing at once; more report TooManyStreams.")
-	fs.IntVar(&o.sipMaxInvites, "sip-max-invites", sipd.DefaultMaxInvites, "Most live video INVITEs in flight; more wait and retry.")
+	fs.StringVar(&o.sipTimezone, "sip-timezone", sip.Location.String(), "Zone of the Date header of REGISTER answers; devices set their clock from it.")
+	fs.DurationVar(&o.sipMinExpires, "sip-min-expires", sip.MinExpires, "Shortest registration granted; shorter requests get 423.")
+	fs.DurationVar(&o.sipMaxExpires, "sip-max-expires", sip.MaxExpires, "Longest registration granted; longer requests are clamped.")
+	fs.DurationVar(&o.sipDefaultExpires, "sip-default-expires", sip.DefaultExpires, "Registration granted when a device asks for none.")
+	fs.BoolVar(&o.sipQop, "sip-qop", !sip.DisableQop, `Offer qop="auth" in digest challenges (answers without qop are accepted either way).`)
+	fs.BoolVar(&o.sipSHA256, "sip-sha256", sip.SHA256, "Also offer an algorithm=SHA-256 challenge (RFC 7616/8760); MD5 is always offered.")
+	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", cam.KeepaliveStatusInterval, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
+	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", cam.MaxConcurrentReconciles, "Camera status workers; each mostly waits on the API server.")
+	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", cam.MaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
+	fs.IntVar(&o.maxStreamsPerCamera, "max-streams-per-camera", st.MaxStreamsPerCamera, "Most Streams of one Camera invited or playing at once; more report TooManyStreams.")
+	fs.IntVar(&o.sipMaxInvites, "sip-max-invites", sip.MaxInvites, "Most live video INVITEs in flight; more wait and retry.")
 	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", -1, "Client-side limit of API requests per second (-1: none, the API server's priority and fairness applies).")
 	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 200, "Client-side burst of API requests above --kube-api-qps, when that is set.")
-	fs.Float64Var(&o.eventsPerSecond, "events-per-second", camera.DefaultEventsPerSecond, "Budget of Kubernetes Events on all Cameras together; past it (and --event-burst), or while more than 100 devices wait for a status write, Events are dropped and counted.")
-	fs.IntVar(&o.eventBurst, "event-burst", camera.DefaultEventBurst, "Events recorded at once above --events-per-second.")
+	fs.Float64Var(&o.eventsPerSecond, "events-per-second", cam.EventsPerSecond, "Budget of Kubernetes Events on all Cameras together; past it (and --event-burst), or while more than 100 devices wait for a status write, Events are dropped and counted.")
+	fs.IntVar(&o.eventBurst, "event-burst", cam.EventBurst, "Events recorded at once above --events-per-second.")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof profiles, for diagnosing CPU and memory use (0 disables it).")
@@ -91,11 +99,14 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces whose Cameras and Secrets are served (default: all).")
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or text.")
+	return fs
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := newFlagSet(&o)
 	if err := fs.Parse(args); err != nil {
 		return o, err
-	}
-	if o.sipRealm == "" {
-		o.sipRealm = defaultRealm(o.sipID)
 	}
 	if o.shard != "" {
 		// The name is a label value and part of the Lease's name.
@@ -122,14 +133,6 @@ func (o options) sipEndpoints() endpoints.Config {
 		PodIP:     o.podIP,
 		NodeName:  os.Getenv("NODE_NAME"),
 	}
-}
-
-// defaultRealm is the GB convention: the platform's domain is the first 10 digits of its ID.
-func defaultRealm(id string) string {
-	if len(id) >= 10 {
-		return id[:10]
-	}
-	return id
 }
 
 func newLogger(level, format string) (*slog.Logger, error) {
@@ -179,7 +182,7 @@ func run(args []string) error {
 		return err
 	}
 
-	logger.Info("starting camera-operator", "shard", o.shard, "sipListen", o.sipListen, "sipID", o.sipID, "realm", o.sipRealm, "leaderElect", o.leaderElect, "sipService", o.sipService)
+	logger.Info("starting camera-operator", "shard", o.shard, "sipListen", o.sipListen, "sipID", o.sipID, "leaderElect", o.leaderElect, "sipService", o.sipService)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

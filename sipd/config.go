@@ -14,7 +14,7 @@ import (
 )
 
 // Config is everything an embedder sets, each bound with what happens at it;
-// withDefaults validates it and fills in every default, in one place.
+// WithDefaults validates it and fills in every default, in one place.
 
 // Config configures a Server. Zero values take the documented defaults.
 type Config struct {
@@ -168,11 +168,13 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
-// DefaultMaxInvites is the default of Config.MaxInvites.
-const DefaultMaxInvites = 64
+// defaultMaxInvites is the default of Config.MaxInvites.
+const defaultMaxInvites = 64
 
-// withDefaults validates cfg and fills in the defaults.
-func (cfg Config) withDefaults() (Config, error) {
+// WithDefaults validates cfg and returns it with every zero field at its default: the
+// one place the registrar's defaults are written (the operator's flags take theirs from
+// here).
+func (cfg Config) WithDefaults() (Config, error) {
 	if cfg.ListenAddr == "" {
 		cfg.ListenAddr = ":5060"
 	}
@@ -251,7 +253,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxCatalogParts, cfg.MaxCatalogItems)
 	setInt(&cfg.MaxCatalogBytes, cfg.MaxCatalogItems*256)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
-	setInt(&cfg.MaxInvites, DefaultMaxInvites)
+	setInt(&cfg.MaxInvites, defaultMaxInvites)
 	setInt(&cfg.MaxInvitesPerDevice, 4)
 	setInt(&cfg.MaxDialogs, 4096)
 	setInt(&cfg.MaxTransactions, cfg.MaxQueries+4*cfg.MaxInvites+cfg.MaxDialogs)

@@ -16,7 +16,7 @@ func TestTCPIdleTimeoutDefault(t *testing.T) {
 		{"explicit", Config{KeepaliveInterval: 20 * time.Second, TCPIdleTimeout: time.Hour}, time.Hour},
 	}
 	for _, c := range cases {
-		cfg, err := c.cfg.withDefaults()
+		cfg, err := c.cfg.WithDefaults()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -68,7 +68,7 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 	if store == nil {
 		return nil, errors.New("sipd: nil CredentialStore")
 	}
-	cfg, err := cfg.withDefaults()
+	cfg, err := cfg.WithDefaults()
 	if err != nil {
 		return nil, err
 	}

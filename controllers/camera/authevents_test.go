@@ -15,7 +15,7 @@ import (
 // AuthenticationFailed Event per interval, not one per attempt.
 func TestAuthFailureEventsRateLimited(t *testing.T) {
 	rec := events.NewFakeRecorder(100)
-	r := &reconciler{recorder: rec, opts: Options{AuthFailureEventInterval: time.Minute}.withDefaults()}
+	r := &reconciler{recorder: rec, opts: Options{AuthFailureEventInterval: time.Minute}.WithDefaults()}
 	cam := &gbv1.Camera{}
 	m := &cameraMemo{}
 	fail := func(at time.Duration) sipd.DeviceState {

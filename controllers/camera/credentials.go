@@ -41,7 +41,7 @@ func NewCredentialStore(mgr manager.Manager) *CredentialStore {
 }
 
 func newCredentialStore(cache, api client.Reader) *CredentialStore {
-	return &CredentialStore{reader: cache, secrets: newSecretData(api, DefaultMaxCachedSecrets), ready: make(chan struct{})}
+	return &CredentialStore{reader: cache, secrets: newSecretData(api, defaultMaxCachedSecrets), ready: make(chan struct{})}
 }
 
 // markReady opens the store; called once the bindings are seeded.

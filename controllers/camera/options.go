@@ -24,7 +24,7 @@ type Options struct {
 	// server's CPU or the client's QPS limit is reached.
 	MaxConcurrentReconciles int
 	// MaxCachedSecrets bounds the Secrets whose data is kept in memory (default
-	// DefaultMaxCachedSecrets); set it above the number of Secrets Cameras name.
+	// defaultMaxCachedSecrets); set it above the number of Secrets Cameras name.
 	MaxCachedSecrets int
 	// AuthFailureEventInterval is the least time between two AuthenticationFailed Events
 	// on one Camera (default 1m); a device retrying a wrong password must not flood the
@@ -50,43 +50,45 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultKeepaliveStatusInterval  = 5 * time.Minute
-	DefaultQueryTimeout             = 30 * time.Second
-	DefaultQueryRetryInterval       = time.Minute
-	DefaultMaxConcurrentQueries     = 16
-	DefaultMaxConcurrentReconciles  = 32
-	DefaultAuthFailureEventInterval = time.Minute
-	DefaultEventsPerSecond          = 50
-	DefaultEventBurst               = 500
+	defaultKeepaliveStatusInterval  = 5 * time.Minute
+	defaultQueryTimeout             = 30 * time.Second
+	defaultQueryRetryInterval       = time.Minute
+	defaultMaxConcurrentQueries     = 16
+	defaultMaxConcurrentReconciles  = 32
+	defaultAuthFailureEventInterval = time.Minute
+	defaultEventsPerSecond          = 50
+	defaultEventBurst               = 500
 )
 
-func (o Options) withDefaults() Options {
+// WithDefaults returns o with every zero field at its default: the one place the
+// controller's defaults are written (the operator's flags take theirs from here).
+func (o Options) WithDefaults() Options {
 	if o.KeepaliveStatusInterval <= 0 {
-		o.KeepaliveStatusInterval = DefaultKeepaliveStatusInterval
+		o.KeepaliveStatusInterval = defaultKeepaliveStatusInterval
 	}
 	if o.QueryTimeout <= 0 {
-		o.QueryTimeout = DefaultQueryTimeout
+		o.QueryTimeout = defaultQueryTimeout
 	}
 	if o.QueryRetryInterval <= 0 {
-		o.QueryRetryInterval = DefaultQueryRetryInterval
+		o.QueryRetryInterval = defaultQueryRetryInterval
 	}
 	if o.MaxConcurrentQueries <= 0 {
-		o.MaxConcurrentQueries = DefaultMaxConcurrentQueries
+		o.MaxConcurrentQueries = defaultMaxConcurrentQueries
 	}
 	if o.MaxConcurrentReconciles <= 0 {
-		o.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
+		o.MaxConcurrentReconciles = defaultMaxConcurrentReconciles
 	}
 	if o.MaxCachedSecrets <= 0 {
-		o.MaxCachedSecrets = DefaultMaxCachedSecrets
+		o.MaxCachedSecrets = defaultMaxCachedSecrets
 	}
 	if o.AuthFailureEventInterval <= 0 {
-		o.AuthFailureEventInterval = DefaultAuthFailureEventInterval
+		o.AuthFailureEventInterval = defaultAuthFailureEventInterval
 	}
 	if o.EventsPerSecond <= 0 {
-		o.EventsPerSecond = DefaultEventsPerSecond
+		o.EventsPerSecond = defaultEventsPerSecond
 	}
 	if o.EventBurst <= 0 {
-		o.EventBurst = DefaultEventBurst
+		o.EventBurst = defaultEventBurst
 	}
 	if o.ControllerName == "" {
 		o.ControllerName = devices.DefaultControllerName

@@ -22,7 +22,7 @@ import (
 func startQuerier(t *testing.T, srv *sipd.Server, clock *testutil.Clock, opts Options) (*querier, chan string) {
 	t.Helper()
 	opts.now = clock.Now
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	notify := make(chan string, 16)
 	q := newQuerier(srv, opts, func(id string) { notify <- id }, logr.Discard())
 	ctx, cancel := context.WithCancel(context.Background())

@@ -15,8 +15,8 @@ import (
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 )
 
-// DefaultMaxCachedSecrets bounds the Secrets whose data the operator keeps.
-const DefaultMaxCachedSecrets = 1 << 17
+// defaultMaxCachedSecrets bounds the Secrets whose data the operator keeps.
+const defaultMaxCachedSecrets = 1 << 17
 
 // secretData holds the data of the Secrets that Cameras reference, and of those only.
 // The informer caches Secret metadata alone (see SetupWithManager), so an unrelated

@@ -34,7 +34,7 @@ import (
 // to the registrar as its sipd.Notifier). All of it runs only on the elected leader,
 // like reg itself. Call it before mgr.Start.
 func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *devices.Changes, opts Options) error {
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("camera")
 	if err := addIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err

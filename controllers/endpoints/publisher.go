@@ -52,8 +52,13 @@ type Config struct {
 	Resync time.Duration
 }
 
-// DefaultResync is Config.Resync's default.
-const DefaultResync = 30 * time.Second
+// WithDefaults returns e with its zero fields at their defaults.
+func (e Config) WithDefaults() Config {
+	if e.Resync <= 0 {
+		e.Resync = 30 * time.Second
+	}
+	return e
+}
 
 // Timing of the writes, beyond Resync.
 const (
@@ -118,9 +123,7 @@ func AddRegistrar(mgr manager.Manager, srv registrar, endpoints Config) error {
 	if err := endpoints.Validate(); err != nil {
 		return err
 	}
-	if endpoints.Resync <= 0 {
-		endpoints.Resync = DefaultResync
-	}
+	endpoints = endpoints.WithDefaults()
 	return mgr.Add(&endpointPublisher{
 		ep:     endpoints,
 		srv:    srv,

@@ -13,7 +13,7 @@ import (
 
 func TestDecideStream(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	opts := Options{}.withDefaults()
+	opts := Options{}.WithDefaults()
 	regAt := now.Add(-time.Hour)
 	binding := &sipd.Binding{DeviceID: "34020000001180000001", Owner: "uid-nvr", RegisteredAt: regAt.Add(300 * time.Millisecond)}
 	camera := func(mut ...func(*gbv1.Camera)) *gbv1.Camera {
@@ -93,7 +93,7 @@ func TestDecideStream(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	opts := Options{RetryMin: time.Second, RetryMax: 10 * time.Second}.withDefaults()
+	opts := Options{RetryMin: time.Second, RetryMax: 10 * time.Second}.WithDefaults()
 	for n, want := range map[int32]time.Duration{1: time.Second, 2: 2 * time.Second, 4: 8 * time.Second, 5: 10 * time.Second, 40: 10 * time.Second} {
 		if got := backoff(n, opts); got != want {
 			t.Errorf("backoff(%d) = %v, want %v", n, got, want)

@@ -46,16 +46,18 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultMaxStreamsPerCamera     = 8
-	DefaultMaxConcurrentReconciles = 32
-	DefaultMaxPendingChanges       = 4096
-	DefaultByeTimeout              = 5 * time.Second
-	DefaultRetryMin                = time.Second
-	DefaultRetryMax                = time.Minute
-	DefaultCheckInterval           = 30 * time.Second
+	defaultMaxStreamsPerCamera     = 8
+	defaultMaxConcurrentReconciles = 32
+	defaultMaxPendingChanges       = 4096
+	defaultByeTimeout              = 5 * time.Second
+	defaultRetryMin                = time.Second
+	defaultRetryMax                = time.Minute
+	defaultCheckInterval           = 30 * time.Second
 )
 
-func (o Options) withDefaults() Options {
+// WithDefaults returns o with every zero field at its default: the one place the
+// controller's defaults are written (the operator's flags take theirs from here).
+func (o Options) WithDefaults() Options {
 	setInt := func(v *int, def int) {
 		if *v <= 0 {
 			*v = def
@@ -66,13 +68,13 @@ func (o Options) withDefaults() Options {
 			*v = def
 		}
 	}
-	setInt(&o.MaxStreamsPerCamera, DefaultMaxStreamsPerCamera)
-	setInt(&o.MaxPendingChanges, DefaultMaxPendingChanges)
-	setInt(&o.MaxConcurrentReconciles, DefaultMaxConcurrentReconciles)
-	setDur(&o.ByeTimeout, DefaultByeTimeout)
-	setDur(&o.RetryMin, DefaultRetryMin)
-	setDur(&o.RetryMax, DefaultRetryMax)
-	setDur(&o.CheckInterval, DefaultCheckInterval)
+	setInt(&o.MaxStreamsPerCamera, defaultMaxStreamsPerCamera)
+	setInt(&o.MaxPendingChanges, defaultMaxPendingChanges)
+	setInt(&o.MaxConcurrentReconciles, defaultMaxConcurrentReconciles)
+	setDur(&o.ByeTimeout, defaultByeTimeout)
+	setDur(&o.RetryMin, defaultRetryMin)
+	setDur(&o.RetryMax, defaultRetryMax)
+	setDur(&o.CheckInterval, defaultCheckInterval)
 	if o.ControllerName == "" {
 		o.ControllerName = devices.DefaultControllerName
 	}

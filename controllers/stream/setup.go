@@ -36,7 +36,7 @@ const indexStreamCamera = "spec.cameraRef.name"
 // it after the Camera controller's Setup and before mgr.Start.
 func Setup(mgr ctrl.Manager, reg Registrar, changes *devices.Changes, opts Options) error {
 	opts.Realm = reg.Realm()
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("stream")
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &gbv1.Stream{}, indexStreamCamera, func(o client.Object) []string {
 		st, ok := o.(*gbv1.Stream)

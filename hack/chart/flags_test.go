@@ -1,90 +1,57 @@
 package chart
 
 import (
-	"bufio"
-	"os/exec"
+	"encoding/json"
+	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
 
-// operatorFlag is one flag of the manager binary, read from its -h output.
-type operatorFlag struct {
-	name, typ, def string
-}
-
-// operatorFlags builds the manager and parses the usage Go's flag package prints.
-func operatorFlags(t *testing.T) []operatorFlag {
+// operatorFlags are the manager's flags and their defaults, as testdata/defaults.json
+// pins them (the manager's TestDefaults keeps that file true).
+func operatorFlags(t *testing.T) map[string]string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "manager")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the manager: %v\n%s", err, out)
+	raw, err := os.ReadFile(filepath.Join(root, "testdata", "defaults.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	// -h prints the usage and exits without touching a cluster.
-	out, _ := exec.Command(bin, "-h").CombinedOutput()
-	flagLine := regexp.MustCompile(`^  -([a-z0-9-]+)(?: (\S+))?$`)
-	defaultRe := regexp.MustCompile(`\(default (.*)\)$`)
-	var flags []operatorFlag
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		line := sc.Text()
-		if m := flagLine.FindStringSubmatch(line); m != nil {
-			typ := m[2]
-			if typ == "" {
-				typ = "bool"
-			}
-			flags = append(flags, operatorFlag{name: m[1], typ: typ})
-			continue
-		}
-		if len(flags) > 0 && strings.HasPrefix(line, "    \t") {
-			if m := defaultRe.FindStringSubmatch(line); m != nil {
-				def := m[1]
-				if s, err := strconv.Unquote(def); err == nil {
-					def = s
-				}
-				flags[len(flags)-1].def = def
-			}
-		}
+	var d struct {
+		Flags map[string]string `json:"flags"`
 	}
-	if len(flags) < 10 {
-		t.Fatalf("found only %d flags in the manager's usage:\n%s", len(flags), out)
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
 	}
-	return flags
+	if len(d.Flags) < 10 {
+		t.Fatalf("found only %d flags in testdata/defaults.json", len(d.Flags))
+	}
+	return d.Flags
 }
 
 // TestChartPassesEveryOperatorFlag keeps values.yaml complete: every flag of the manager
-// is set by the chart, and the chart's defaults are the binary's, except where the
-// chart deliberately differs (it elects a leader and names its own namespace).
+// is set by the chart, and the chart's defaults are the binary's (testdata/defaults.json),
+// except where the chart deliberately differs (it elects a leader and names its own
+// namespace).
 func TestChartPassesEveryOperatorFlag(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the operator")
-	}
 	chartDiffers := map[string]bool{"leader-elect": true, "leader-election-namespace": true, "sip-realm": true,
 		"sip-service": true, "pod-name": true, "pod-namespace": true, "pod-ip": true}
 	args := flagValues(t, manager(t, deployment(t, render(t))).Args)
 	flags := operatorFlags(t)
-	known := map[string]bool{}
-	for _, f := range flags {
-		known[f.name] = true
-		got, ok := args[f.name]
+	for name, def := range flags {
+		got, ok := args[name]
 		if !ok {
-			t.Errorf("the chart does not pass --%s: expose it in values.yaml", f.name)
+			t.Errorf("the chart does not pass --%s: expose it in values.yaml", name)
 			continue
 		}
-		if chartDiffers[f.name] {
+		if chartDiffers[name] {
 			continue
 		}
-		if !sameValue(f.typ, got, f.def) {
-			t.Errorf("--%s: chart default %q, binary default %q", f.name, got, f.def)
+		if !sameValue(got, def) {
+			t.Errorf("--%s: chart default %q, binary default %q", name, got, def)
 		}
 	}
 	for name := range args {
-		if !known[name] {
+		if _, known := flags[name]; !known {
 			t.Errorf("the chart passes --%s, which the manager does not have", name)
 		}
 	}
@@ -94,14 +61,12 @@ func TestChartPassesEveryOperatorFlag(t *testing.T) {
 	}
 }
 
-func sameValue(typ, a, b string) bool {
-	if typ == "duration" {
-		da, errA := time.ParseDuration(a)
-		db, errB := time.ParseDuration(b)
-		return errA == nil && errB == nil && da == db
-	}
-	if typ == "bool" && b == "" {
-		b = "false"
+// sameValue compares a flag value with a default: as durations when both are.
+func sameValue(a, b string) bool {
+	da, errA := time.ParseDuration(a)
+	db, errB := time.ParseDuration(b)
+	if errA == nil && errB == nil {
+		return da == db
 	}
 	return a == b
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,7 +134,7 @@ func checkRegistered(t *testing.T, c gbv1.Camera, transport string, want expecte
 		t.Fatalf("%s: channelCount %d with %d channels, want %d", c.Name, st.ChannelCount, len(st.Channels), len(want.catalog))
 	}
 	for i, ch := range st.Channels {
-		if ch != want.catalog[i] {
+		if !reflect.DeepEqual(ch, want.catalog[i]) {
 			t.Errorf("%s: channel %d is %+v, want %+v", c.Name, i, ch, want.catalog[i])
 		}
 	}
