@@ -85,7 +85,7 @@ unit: ## Run the tests that need no control plane, sipp, kamailio, podman or ffp
 	cd hack/image && go test -short -count=1 ./...
 
 .PHONY: test
-test: verify-generated fmt-check vet envtest kube-controller-manager helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
+test: verify-generated fmt-check vet lint envtest kube-controller-manager helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
 	assets="$$(hack/envtest/assets.sh $(LOCALBIN))" && \
 	  KUBEBUILDER_ASSETS="$$assets" KUBECTL="$$assets/kubectl" HELM="$(HELM)" \
 	  KUBE_CONTROLLER_MANAGER="$(ENVTEST_DIR)/kube-controller-manager" \
