@@ -19,7 +19,7 @@ GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 # Packages whose tests need a control plane (kube-apiserver and etcd), kubectl, helm,
 # podman or a build of the operator: `make unit` leaves them out. In the others, -short
 # skips the tests that run ffprobe or kamailio, and -skip those that run sipp (TestSipp*).
-INTEGRATION_PKGS := ./api/... ./controllers/... ./hack/chart/... ./internal/localcluster/... ./test/e2e/... ./test/ha/... ./test/image/...
+INTEGRATION_PKGS := ./api/... ./controllers ./controllers/endpoints/... ./hack/chart/... ./internal/localcluster/... ./test/e2e/... ./test/ha/... ./test/image/...
 UNIT_PKGS = $(filter-out $(shell go list $(INTEGRATION_PKGS)),$(shell go list ./...))
 
 GOOS := $(shell go env GOOS)

@@ -204,7 +204,7 @@ func TestStreamComesBack(t *testing.T) {
 
 	addr := op.addr()
 	op.stop(t)
-	op = startOperator(t, operatorConfig{namespaces: []string{ns}, leaseNamespace: ns, listen: addr, streams: &fastStreams})
+	startOperator(t, operatorConfig{namespaces: []string{ns}, leaseNamespace: ns, listen: addr, streams: &fastStreams}) // stopped by its cleanup
 	playsAgain("after an operator restart")
 }
 

@@ -141,7 +141,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	var logOut io.Writer = io.Discard
+	logOut := io.Writer(io.Discard)
 	if os.Getenv("CONTROLLERS_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}

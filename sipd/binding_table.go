@@ -58,9 +58,9 @@ type deviceEntry struct {
 
 var errTableFull = errors.New("sipd: device table full")
 
-func newBindingTable(max int, holdoff time.Duration, gauge prometheus.Gauge) *bindingTable {
+func newBindingTable(maxDevices int, holdoff time.Duration, gauge prometheus.Gauge) *bindingTable {
 	return &bindingTable{
-		devices: make(map[string]*deviceEntry), max: max, holdoff: holdoff, gauge: gauge,
+		devices: make(map[string]*deviceEntry), max: maxDevices, holdoff: holdoff, gauge: gauge,
 		sources: make(map[netip.AddrPort]int),
 		expiry: entryHeap{
 			at:    func(e *deviceEntry) time.Time { return e.binding.ExpiresAt },

@@ -13,13 +13,13 @@ import (
 // maxReasonLen bounds a device's reason phrase as the registrar passes it on.
 const maxReasonLen = 128
 
-// deviceText returns a copy of s cut to at most max bytes, on a character boundary.
-func deviceText(s string, max int) string {
-	if len(s) > max {
-		for max > 0 && !utf8.RuneStart(s[max]) {
-			max--
+// deviceText returns a copy of s cut to at most limit bytes, on a character boundary.
+func deviceText(s string, limit int) string {
+	if len(s) > limit {
+		for limit > 0 && !utf8.RuneStart(s[limit]) {
+			limit--
 		}
-		s = s[:max]
+		s = s[:limit]
 	}
 	return strings.Clone(s)
 }

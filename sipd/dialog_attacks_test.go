@@ -102,7 +102,7 @@ func answerSDP(port int) string {
 }
 
 // inviteAsync runs Invite in the background; wait returns its outcome.
-func inviteAsync(s *sipd.Server, ctx context.Context, id string) (wait func() (sipd.Dialog, error)) {
+func inviteAsync(ctx context.Context, s *sipd.Server, id string) (wait func() (sipd.Dialog, error)) {
 	var d sipd.Dialog
 	var err error
 	var wg sync.WaitGroup
@@ -120,7 +120,7 @@ func inviteAsync(s *sipd.Server, ctx context.Context, id string) (wait func() (s
 func TestInviteAnswerWithoutToIsDropped(t *testing.T) {
 	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	dev := newRawUAS(t, s, devID)
-	wait := inviteAsync(s, testCtx(t), devID)
+	wait := inviteAsync(testCtx(t), s, devID)
 	inv := dev.next(sip.INVITE)
 	dev.answer(responseText(inv, "100", "Trying", "-", "", ""))
 	dev.answer(responseText(inv, "200", "OK", "-", "Content-Type: application/sdp\r\n", answerSDP(15060)))
@@ -140,7 +140,7 @@ func TestInviteAnswerWithoutToIsDropped(t *testing.T) {
 func TestInviteAnswerFromElsewhereIsIgnored(t *testing.T) {
 	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	dev := newRawUAS(t, s, devID)
-	wait := inviteAsync(s, testCtx(t), devID)
+	wait := inviteAsync(testCtx(t), s, devID)
 	inv := dev.next(sip.INVITE)
 	dev.answer(responseText(inv, "100", "Trying", "", "", ""))
 
@@ -169,7 +169,7 @@ func TestInviteAnswerFromElsewhereIsIgnored(t *testing.T) {
 func TestRFC2543AnswerMakesDialog(t *testing.T) {
 	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	dev := newRawUAS(t, s, devID)
-	wait := inviteAsync(s, testCtx(t), devID)
+	wait := inviteAsync(testCtx(t), s, devID)
 	inv := dev.next(sip.INVITE)
 	dev.answer(responseText(inv, "200", "OK", "", "Content-Type: application/sdp\r\nContact: <sip:"+devID+"@"+dev.conn.LocalAddr().String()+">\r\n", answerSDP(15060)))
 	d, err := wait()
@@ -206,7 +206,7 @@ func TestProceedingInviteIsCancelled(t *testing.T) {
 	dev := newRawUAS(t, s, devID)
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 	defer cancel()
-	wait := inviteAsync(s, ctx, devID)
+	wait := inviteAsync(ctx, s, devID)
 	inv := dev.next(sip.INVITE)
 	dev.answer(responseText(inv, "100", "Trying", "", "", ""))
 	if _, err := wait(); !errors.Is(err, context.DeadlineExceeded) {
@@ -235,13 +235,13 @@ func TestInvitesPerDeviceBounded(t *testing.T) {
 	fine := newRawUAS(t, s, other)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	first, second := inviteAsync(s, ctx, devID), inviteAsync(s, ctx, devID)
+	first, second := inviteAsync(ctx, s, devID), inviteAsync(ctx, s, devID)
 	slow.next(sip.INVITE)
 	slow.next(sip.INVITE)
 	if _, err := s.Invite(ctx, sipd.DeviceRef{ID: devID}, "", sdp.Session{Addr: "127.0.0.1", Port: 9}); !errors.Is(err, sipd.ErrTooManyInvites) {
 		t.Errorf("third INVITE to the same device: %v, want ErrTooManyInvites", err)
 	}
-	otherInvite := inviteAsync(s, ctx, other)
+	otherInvite := inviteAsync(ctx, s, other)
 	fine.next(sip.INVITE)
 	cancel()
 	_, _ = first()
@@ -254,7 +254,7 @@ func TestInvitesPerDeviceBounded(t *testing.T) {
 func TestDeviceReasonPhraseBounded(t *testing.T) {
 	s := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(nil))
 	dev := newRawUAS(t, s, devID)
-	wait := inviteAsync(s, testCtx(t), devID)
+	wait := inviteAsync(testCtx(t), s, devID)
 	inv := dev.next(sip.INVITE)
 	dev.answer(responseText(inv, "486", strings.Repeat("Busy ", 8000), "b", "", ""))
 	_, err := wait()

@@ -127,7 +127,7 @@ func (s *Server) confirm(d Dialog, dst source, res *sip.Response, release func()
 func dialogFromAnswer(d Dialog, res *sip.Response) (Dialog, error) {
 	tag, _ := paramValue(res.To().Params, "tag")
 	if len(tag) > maxRemoteTagLen {
-		return d, fmt.Errorf("To tag of %d bytes, at most %d kept", len(tag), maxRemoteTagLen)
+		return d, fmt.Errorf("the To tag of %d bytes, at most %d kept", len(tag), maxRemoteTagLen)
 	}
 	d.RemoteTag = strings.Clone(tag)
 	if c := res.Contact(); c != nil {

@@ -15,8 +15,8 @@ type inviteSlots struct {
 	max, each int
 }
 
-func newInviteSlots(max, each int) *inviteSlots {
-	return &inviteSlots{perDevice: make(map[string]int), max: max, each: each}
+func newInviteSlots(total, each int) *inviteSlots {
+	return &inviteSlots{perDevice: make(map[string]int), max: total, each: each}
 }
 
 // take reserves a slot for an INVITE to deviceID; false at a bound. release gives it

@@ -29,8 +29,8 @@ type dialogTable struct {
 	abandoned map[string]*abandonedInvite
 }
 
-func newDialogTable(max int) *dialogTable {
-	return &dialogTable{m: make(map[string]*liveDialog), ended: make(map[string]time.Time), abandoned: make(map[string]*abandonedInvite), max: max}
+func newDialogTable(maxDialogs int) *dialogTable {
+	return &dialogTable{m: make(map[string]*liveDialog), ended: make(map[string]time.Time), abandoned: make(map[string]*abandonedInvite), max: maxDialogs}
 }
 
 // reserve fails when the table is full, before an INVITE is sent.

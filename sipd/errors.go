@@ -7,12 +7,12 @@ import "errors"
 // dialog.go), and ErrTooManyTransactions with the client transactions.
 
 var (
-	// ErrNotRegistered: the device has no live binding to send a query over.
+	// ErrNotRegistered means the device has no live binding to send a query over.
 	ErrNotRegistered = errors.New("sipd: device not registered")
-	// ErrUnreachable: the device's TCP connection is gone, or the query could not be sent.
+	// ErrUnreachable means the device's TCP connection is gone, or the query could not be sent.
 	ErrUnreachable = errors.New("sipd: device unreachable")
-	// ErrStopped: the server is not running.
+	// ErrStopped means the server is not running.
 	ErrStopped = errors.New("sipd: server not running")
-	// ErrTimeout: the device did not answer in time (Timer B or F).
+	// ErrTimeout means the device did not answer in time (Timer B or F).
 	ErrTimeout = errors.New("sipd: no answer from the device")
 )

@@ -53,8 +53,8 @@ type queryTable struct {
 	stopped bool
 }
 
-func newQueryTable(max int) *queryTable {
-	return &queryTable{pending: make(map[queryKey]*pendingQuery), max: max}
+func newQueryTable(maxQueries int) *queryTable {
+	return &queryTable{pending: make(map[queryKey]*pendingQuery), max: maxQueries}
 }
 
 func (t *queryTable) add(deviceID, cmd, remoteIP string, limits catalogLimits) (*pendingQuery, error) {

@@ -15,7 +15,7 @@ type DeviceRef struct {
 	Owner string
 }
 
-// ErrNotOwner: the device's live registration was accepted with another owner's
+// ErrNotOwner means the device's live registration was accepted with another owner's
 // credentials.
 var ErrNotOwner = errors.New("sipd: the device's registration belongs to another owner")
 

@@ -40,7 +40,7 @@ type authParams struct {
 	username, realm, nonce, uri, response, algorithm, cnonce, qop, nc, opaque string
 }
 
-var errAuthIncomplet = errors.New("Authorization lacks username, realm, nonce, uri or response")
+var errAuthIncomplet = errors.New("the Authorization lacks username, realm, nonce, uri or response")
 
 // parseAuthorization parses an Authorization header into the fields the registrar
 // checks, by digestparam's rules, without building a map.

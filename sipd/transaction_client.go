@@ -31,7 +31,7 @@ const (
 	txResponses = 8
 )
 
-// ErrTooManyTransactions: MaxTransactions client transactions are already in flight.
+// ErrTooManyTransactions means MaxTransactions client transactions are already in flight.
 var ErrTooManyTransactions = errors.New("sipd: too many requests in flight")
 
 // txKey identifies a client transaction: its branch and method.
@@ -54,8 +54,8 @@ type clientTxs struct {
 	max int
 }
 
-func newClientTxs(max int) *clientTxs {
-	return &clientTxs{m: make(map[txKey]*clientTx), max: max}
+func newClientTxs(maxTxs int) *clientTxs {
+	return &clientTxs{m: make(map[txKey]*clientTx), max: maxTxs}
 }
 
 // add registers a transaction for key toward dst.

@@ -31,8 +31,8 @@ type intake struct {
 	closed bool
 }
 
-func newIntake(max int) *intake {
-	in := &intake{max: max, first: newFairQueue(), rest: newFairQueue()}
+func newIntake(maxQueued int) *intake {
+	in := &intake{max: maxQueued, first: newFairQueue(), rest: newFairQueue()}
 	in.cond.L = &in.mu
 	return in
 }

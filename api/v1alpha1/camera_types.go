@@ -440,5 +440,5 @@ type CameraList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Camera{}, &CameraList{})
+	register(&Camera{}, &CameraList{})
 }

@@ -315,5 +315,5 @@ type CameraCommandList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&CameraCommand{}, &CameraCommandList{})
+	register(&CameraCommand{}, &CameraCommandList{})
 }

@@ -217,5 +217,5 @@ type RecordingQueryList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&RecordingQuery{}, &RecordingQueryList{})
+	register(&RecordingQuery{}, &RecordingQueryList{})
 }

@@ -332,5 +332,5 @@ type StreamList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Stream{}, &StreamList{})
+	register(&Stream{}, &StreamList{})
 }

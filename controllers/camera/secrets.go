@@ -42,8 +42,8 @@ type secretEntry struct {
 	data            map[string][]byte
 }
 
-func newSecretData(api client.Reader, max int) *secretData {
-	return &secretData{api: api, max: max, entries: make(map[types.NamespacedName]*list.Element)}
+func newSecretData(api client.Reader, limit int) *secretData {
+	return &secretData{api: api, max: limit, entries: make(map[types.NamespacedName]*list.Element)}
 }
 
 // cached returns the data of key as last read, for the SIP path: no API call, no check

@@ -172,10 +172,10 @@ func (p *endpointPublisher) Start(ctx context.Context) error {
 	}
 
 	want := SliceFor(p.ep, port)
-	srvErr, srvFailed := p.publishUntilDone(ctx, srvDone, want)
+	srvStopped, srvErr := p.publishUntilDone(ctx, srvDone, want)
 	p.withdraw(ctx)
 	stopSrv()
-	if srvFailed {
+	if srvStopped {
 		return registrarStopped(srvErr)
 	}
 	return <-srvDone
@@ -191,21 +191,21 @@ func registrarStopped(err error) error {
 
 // publishUntilDone asserts want now and every Resync (sooner after a failure) until ctx
 // is done or the registrar stops, in which case it returns the registrar's result.
-func (p *endpointPublisher) publishUntilDone(ctx context.Context, srvDone <-chan error, want *discoveryv1.EndpointSlice) (srvErr error, srvFailed bool) {
+func (p *endpointPublisher) publishUntilDone(ctx context.Context, srvDone <-chan error, want *discoveryv1.EndpointSlice) (srvStopped bool, srvErr error) {
 	next := time.NewTimer(0)
 	defer next.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, false
+			return false, nil
 		case err := <-srvDone:
-			return err, true
+			return true, err
 		case <-next.C:
 		}
 		wait := p.ep.Resync
 		if err := p.assert(ctx, want); err != nil {
 			if ctx.Err() != nil {
-				return nil, false
+				return false, nil
 			}
 			p.logger.Error(err, "publishing this pod as the SIP Service's endpoint", "retryIn", publishRetry)
 			wait = publishRetry

@@ -50,7 +50,7 @@ const (
 	defaultMaxConcurrentReconciles = 32
 	defaultMaxPendingChanges       = 4096
 	defaultByeTimeout              = 5 * time.Second
-	defaultRetryMin                = time.Second
+	defaultRetryFloor              = time.Second
 	defaultRetryMax                = time.Minute
 	defaultCheckInterval           = 30 * time.Second
 )
@@ -72,7 +72,7 @@ func (o Options) WithDefaults() Options {
 	setInt(&o.MaxPendingChanges, defaultMaxPendingChanges)
 	setInt(&o.MaxConcurrentReconciles, defaultMaxConcurrentReconciles)
 	setDur(&o.ByeTimeout, defaultByeTimeout)
-	setDur(&o.RetryMin, defaultRetryMin)
+	setDur(&o.RetryMin, defaultRetryFloor)
 	setDur(&o.RetryMax, defaultRetryMax)
 	setDur(&o.CheckInterval, defaultCheckInterval)
 	if o.ControllerName == "" {

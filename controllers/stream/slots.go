@@ -23,8 +23,8 @@ func newStreamSlots() *streamSlots {
 }
 
 // claim gives stream a slot of cam unless cam's Streams holding one, or a dialog
-// (live, as the cache sees them), already number max. It returns how many do.
-func (s *streamSlots) claim(cam, stream types.UID, live []types.UID, max int) (int, bool) {
+// (live, as the cache sees them), already number limit. It returns how many do.
+func (s *streamSlots) claim(cam, stream types.UID, live []types.UID, limit int) (int, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	holders := s.byCamera[cam]
@@ -37,7 +37,7 @@ func (s *streamSlots) claim(cam, stream types.UID, live []types.UID, max int) (i
 			busy++
 		}
 	}
-	if busy >= max {
+	if busy >= limit {
 		return busy, false
 	}
 	if holders == nil {

@@ -14,7 +14,7 @@ import (
 // counting the dialogs the cache shows and the INVITEs other reconciles are making;
 // another Camera's Streams are not affected, and a released slot is free again.
 func TestStreamSlots(t *testing.T) {
-	const max = 3
+	const limit = 3
 	s := newStreamSlots()
 	var granted sync.Map
 	var wg sync.WaitGroup
@@ -23,7 +23,7 @@ func TestStreamSlots(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			uid := types.UID("stream-" + string(rune('a'+i)))
-			if _, ok := s.claim("cam", uid, []types.UID{"playing"}, max); ok {
+			if _, ok := s.claim("cam", uid, []types.UID{"playing"}, limit); ok {
 				granted.Store(uid, true)
 			}
 		}()
@@ -31,21 +31,21 @@ func TestStreamSlots(t *testing.T) {
 	wg.Wait()
 	n := 0
 	granted.Range(func(any, any) bool { n++; return true })
-	if n != max-1 {
-		t.Errorf("%d of 20 concurrent INVITEs granted beside 1 playing Stream, bound %d", n, max)
+	if n != limit-1 {
+		t.Errorf("%d of 20 concurrent INVITEs granted beside 1 playing Stream, bound %d", n, limit)
 	}
-	if _, ok := s.claim("other", "x", nil, max); !ok {
+	if _, ok := s.claim("other", "x", nil, limit); !ok {
 		t.Error("another Camera's Stream refused")
 	}
 	granted.Range(func(k, _ any) bool {
 		s.release(k.(types.UID))
 		return false
 	})
-	if _, ok := s.claim("cam", "late", []types.UID{"playing"}, max); !ok {
+	if _, ok := s.claim("cam", "late", []types.UID{"playing"}, limit); !ok {
 		t.Error("no slot after a release")
 	}
 	// A Stream already holding a slot, and seen playing by the cache, is counted once.
-	if busy, ok := s.claim("cam", "late", []types.UID{"playing", "late"}, max); !ok || busy != max-1 {
+	if busy, ok := s.claim("cam", "late", []types.UID{"playing", "late"}, limit); !ok || busy != limit-1 {
 		t.Errorf("re-claim of a held slot: busy %d ok %v", busy, ok)
 	}
 }

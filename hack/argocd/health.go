@@ -86,7 +86,7 @@ func Evaluate(script string, obj map[string]any, openLibs bool) (HealthStatus, e
 	return hs, nil
 }
 
-// ErrInvalidStatus: the script returned a status Argo CD does not know.
+// ErrInvalidStatus means the script returned a status Argo CD does not know.
 var ErrInvalidStatus = errors.New("not an Argo CD health status")
 
 // toLua converts a decoded object the way Argo CD's decodeValue does: maps become

@@ -176,8 +176,19 @@ func checkInvariants(t *testing.T, objs []*unstructured.Unstructured) {
 // checkOperatorDeployment checks one operator Deployment and the objects it relies on.
 func checkOperatorDeployment(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
 	t.Helper()
-	pod := d.Spec.Template
 	c := manager(t, d)
+	checkSelector(t, objs, d)
+	checkSecurityContext(t, d.Spec.Template.Spec.SecurityContext, c.SecurityContext)
+	flags := flagValues(t, c.Args)
+	checkPorts(t, c, flags)
+	checkServices(t, objs, d, c, flags)
+	checkBindings(t, objs, d.Spec.Template.Spec.ServiceAccountName)
+}
+
+// checkSelector: the Deployment selects its own pods and no other Deployment's.
+func checkSelector(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment) {
+	t.Helper()
+	pod := d.Spec.Template
 	sel, err := labels.ValidatedSelectorFromSet(d.Spec.Selector.MatchLabels)
 	if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
 		t.Errorf("the Deployment's selector %v does not select its pods %v", d.Spec.Selector.MatchLabels, pod.Labels)
@@ -191,9 +202,12 @@ func checkOperatorDeployment(t *testing.T, objs []*unstructured.Unstructured, d 
 			t.Errorf("the selector of %s also selects the pods of %s", d.Name, other.GetName())
 		}
 	}
+}
 
-	// Security: nonroot, read-only root filesystem, no capabilities, RuntimeDefault seccomp.
-	psc, sc := pod.Spec.SecurityContext, c.SecurityContext
+// checkSecurityContext: nonroot, read-only root filesystem, no capabilities,
+// RuntimeDefault seccomp.
+func checkSecurityContext(t *testing.T, psc *corev1.PodSecurityContext, sc *corev1.SecurityContext) {
+	t.Helper()
 	switch {
 	case psc == nil || sc == nil:
 		t.Fatal("no securityContext")
@@ -208,9 +222,13 @@ func checkOperatorDeployment(t *testing.T, objs []*unstructured.Unstructured, d 
 	case sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0:
 		t.Error("capabilities are not drop ALL")
 	}
+}
 
-	// Probes: liveness /healthz, readiness /readyz (true on every healthy replica), both
-	// on the port the health-probe flag binds.
+// checkPorts: liveness /healthz and readiness /readyz (true on every healthy replica)
+// on the port the health-probe flag binds; metrics and SIP ports match their flags; the
+// container asks for resources.
+func checkPorts(t *testing.T, c corev1.Container, flags map[string]string) {
+	t.Helper()
 	probes := containerPort(c, "probes")
 	if probes == nil {
 		t.Fatal("no probes port")
@@ -224,7 +242,6 @@ func checkOperatorDeployment(t *testing.T, objs []*unstructured.Unstructured, d 
 			t.Errorf("%s probe %+v, want GET %s on port probes", p.name, p.probe, p.path)
 		}
 	}
-	flags := flagValues(t, c.Args)
 	if want := ":" + itoa(probes.ContainerPort); flags["health-probe-bind-address"] != want {
 		t.Errorf("--health-probe-bind-address=%s but the probes port is %d", flags["health-probe-bind-address"], probes.ContainerPort)
 	}
@@ -241,15 +258,20 @@ func checkOperatorDeployment(t *testing.T, objs []*unstructured.Unstructured, d 
 	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
 		t.Error("no resource requests")
 	}
+}
 
-	// The metrics Service selects the operator's pods and targets a port they have.
-	metrics := find(objs, "Service", "")
-	for _, u := range metrics {
+// checkServices: the metrics Service selects the operator's pods and targets a port
+// they have. The SIP Service is the one --sip-service names; it selects no pods: the
+// leader writes its EndpointSlice, whose ports have the Service ports' names, from the
+// pod's identity the downward API gives it.
+func checkServices(t *testing.T, objs []*unstructured.Unstructured, d *appsv1.Deployment, c corev1.Container, flags map[string]string) {
+	t.Helper()
+	for _, u := range find(objs, "Service", "") {
 		svc := decode[corev1.Service](t, u)
 		if svc.Name == flags["sip-service"] || strings.HasSuffix(svc.Name, "-sip") {
 			continue
 		}
-		if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(pod.Labels)) || len(svc.Spec.Selector) == 0 {
+		if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(d.Spec.Template.Labels)) || len(svc.Spec.Selector) == 0 {
 			t.Errorf("Service %s does not select the operator's pods", svc.Name)
 		}
 		for _, p := range svc.Spec.Ports {
@@ -259,8 +281,6 @@ func checkOperatorDeployment(t *testing.T, objs []*unstructured.Unstructured, d 
 			}
 		}
 	}
-	// The SIP Service is the one --sip-service names. It selects no pods: the leader
-	// writes its EndpointSlice, whose ports have the Service ports' names.
 	sip := decode[corev1.Service](t, one(t, objs, "Service", flags["sip-service"]))
 	if len(sip.Spec.Selector) != 0 {
 		t.Errorf("SIP Service %s selects pods %v: every replica is Ready, so it would send devices to standbys", sip.Name, sip.Spec.Selector)
@@ -278,14 +298,18 @@ func checkOperatorDeployment(t *testing.T, objs []*unstructured.Unstructured, d 
 		}
 	}
 	wantFlags(t, c, map[string]string{"pod-name": "$(POD_NAME)", "pod-namespace": "$(POD_NAMESPACE)", "pod-ip": "$(POD_IP)"})
+}
 
-	// RBAC subjects are the ServiceAccount the pods run as, in the release namespace.
+// checkBindings: RBAC subjects are the ServiceAccount the pods run as, in the release
+// namespace.
+func checkBindings(t *testing.T, objs []*unstructured.Unstructured, serviceAccount string) {
+	t.Helper()
 	for _, kind := range []string{"RoleBinding", "ClusterRoleBinding"} {
 		for _, u := range find(objs, kind, "") {
 			b := decode[rbacv1.RoleBinding](t, u)
 			if len(b.Subjects) != 1 || b.Subjects[0].Kind != "ServiceAccount" ||
-				b.Subjects[0].Name != pod.Spec.ServiceAccountName || b.Subjects[0].Namespace != releaseNamespace {
-				t.Errorf("%s %s binds %+v, not the pods' ServiceAccount %s", kind, b.Name, b.Subjects, pod.Spec.ServiceAccountName)
+				b.Subjects[0].Name != serviceAccount || b.Subjects[0].Namespace != releaseNamespace {
+				t.Errorf("%s %s binds %+v, not the pods' ServiceAccount %s", kind, b.Name, b.Subjects, serviceAccount)
 			}
 		}
 	}

@@ -323,7 +323,7 @@ func parseTree(text []byte) (*element, error) {
 		// RawToken: tag matching is checked below, ignoring case (<SN>1</sn> is fine);
 		// Token in non-strict mode would silently "repair" mismatched tags instead.
 		tok, err := d.RawToken()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			if root == nil {
 				return nil, fmt.Errorf("%w: no root element", ErrMalformed)
 			}

@@ -127,11 +127,11 @@ func (r Request) checkHeaders(scaleOK func(float64) bool) error {
 			return errors.New("PauseTime on a PLAY")
 		}
 		if r.Scale != 0 && !scaleOK(r.Scale) {
-			return fmt.Errorf("Scale %v", r.Scale)
+			return fmt.Errorf("unsupported Scale %v", r.Scale)
 		}
 	case Pause, Teardown:
 		if r.Scale != 0 || r.Range != nil {
-			return fmt.Errorf("Scale or Range on a %s", r.Method)
+			return fmt.Errorf("a Scale or Range on a %s", r.Method)
 		}
 		if r.Method == Teardown && r.PauseTime != nil {
 			return errors.New("PauseTime on a TEARDOWN")

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -94,7 +94,8 @@ func startKamailio(ctx context.Context, bin, dir string, children int, ids []str
 	}
 	go func() { k.done <- k.cmd.Wait() }()
 	if err := k.waitRegistering(ctx, ids[0], passwordOf(ids[0]), 10*time.Second); err != nil {
-		return nil, errors.Join(err, k.stop())
+		k.stop()
+		return nil, err
 	}
 	return k, nil
 }
@@ -127,16 +128,18 @@ func (k *kamailio) waitRegistering(ctx context.Context, id, password string, tim
 }
 
 // stop ends Kamailio's process group (its PID is the group's ID) and waits for it.
-func (k *kamailio) stop() error {
+func (k *kamailio) stop() {
 	pid := k.cmd.Process.Pid
 	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	var err error
 	select {
-	case <-k.done:
+	case err = <-k.done:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-k.done
+		err = <-k.done
 	}
-	return nil
+	// Ended by the signal is how it is meant to end: the status only helps a debug run.
+	slog.Debug("kamailio ended", "status", err)
 }
 
 // freeUDPPort returns a UDP port of 127.0.0.1 free a moment ago.

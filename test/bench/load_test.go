@@ -17,7 +17,7 @@ func startRegistrar(t *testing.T, pw string) *sipd.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stop() })
+	t.Cleanup(stop)
 	return srv
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/sipd"
@@ -12,9 +13,18 @@ import (
 // measurements drive when they leave out the operator and its API server.
 
 // startRegistrarAlone runs sipd on 127.0.0.1 with store until stop. No Notifier: the
-// device changes the operator's controllers would hear of go nowhere.
-func startRegistrarAlone(ctx context.Context, store sipd.CredentialStore) (srv *sipd.Server, stop func() error, err error) {
-	return sipdtest.Start(ctx, sipd.Config{}, store)
+// device changes the operator's controllers would hear of go nowhere. stop logs how the
+// server ended if it failed: a measurement is over by then.
+func startRegistrarAlone(ctx context.Context, store sipd.CredentialStore) (srv *sipd.Server, stop func(), err error) {
+	srv, stopServer, err := sipdtest.Start(ctx, sipd.Config{}, store)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, func() {
+		if err := stopServer(); err != nil {
+			slog.Warn("stopping the registrar", "err", err)
+		}
+	}, nil
 }
 
 // fleetIDs returns n device IDs counted up from first, as camsim numbers a fleet.

@@ -144,17 +144,6 @@ func (t *tracker) modifiedCount() int64 {
 	return t.modified
 }
 
-// snapshot copies the current views.
-func (t *tracker) snapshot() map[string]camView {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := make(map[string]camView, len(t.cams))
-	for k, v := range t.cams {
-		out[k] = v.camView
-	}
-	return out
-}
-
 // waitFor waits until cond holds for every Camera named in names, and returns when the
 // API started showing it: the arrival of the last of the events that made it hold. It
 // gives up after timeout, saying how many were still missing.

@@ -56,7 +56,9 @@ func setup(t *testing.T) *env {
 	start := time.Now()
 	e.cp, err = localcluster.StartControlPlane(filepath.Join(e.dir, "cluster"), assets)
 	if err != nil {
-		<-built
+		if berr := <-built; berr != nil {
+			t.Log(berr)
+		}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -122,12 +124,6 @@ func (e *env) launchOperator(t *testing.T, out io.Writer, sipAddr, probeAddr str
 	}
 	waitServing(t, op, sipAddr, probeAddr)
 	return op
-}
-
-// waitOperatorReady waits until the operator's registrar serves again.
-func (e *env) waitOperatorReady(t *testing.T) {
-	t.Helper()
-	waitServing(t, e.op, e.sipAddr, e.probeAddr)
 }
 
 // waitServing waits until op answers 200 on /readyz and its registrar accepts TCP

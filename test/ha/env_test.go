@@ -56,7 +56,9 @@ func setup(t *testing.T) *env {
 	start := time.Now()
 	cp, err := localcluster.StartControlPlane(filepath.Join(dir, "cluster"), assets)
 	if err != nil {
-		<-built
+		if berr := <-built; berr != nil {
+			t.Log(berr)
+		}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

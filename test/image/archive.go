@@ -44,8 +44,8 @@ type Manifest struct {
 	Layers        []Descriptor `json:"layers"`
 }
 
-// ImageConfig is the part of an image's configuration a runtime acts on.
-type ImageConfig struct {
+// Config is the part of an image's configuration a runtime acts on.
+type Config struct {
 	Created      time.Time `json:"created"`
 	OS           string    `json:"os"`
 	Architecture string    `json:"architecture"`
@@ -86,7 +86,7 @@ type Archive struct {
 	Entries        []tar.Header // the tarball's own entries, in order
 	Index          Index
 	Manifest       Manifest
-	Config         ImageConfig
+	Config         Config
 	DockerManifest []DockerManifest
 	// Files is the image's filesystem by path (without the leading slash), the layers
 	// applied in order; Layers holds each layer's entries apart.

@@ -45,8 +45,8 @@ func (cs *calls) get(callID string) *call {
 	return cs.m[callID]
 }
 
-// add stores c unless its device already plays max streams.
-func (cs *calls) add(c *call, max int) bool {
+// add stores c unless its device already plays limit streams.
+func (cs *calls) add(c *call, limit int) bool {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	n := 0
@@ -55,7 +55,7 @@ func (cs *calls) add(c *call, max int) bool {
 			n++
 		}
 	}
-	if n >= max {
+	if n >= limit {
 		return false
 	}
 	if cs.m == nil {
