@@ -36,6 +36,9 @@ type Registrar interface {
 	DialogEnded(callID string) bool
 	// Realm is the registrar's SIP domain ID, part of generated SSRCs.
 	Realm() string
+	// Ready is closed once the registrar serves: it listens only once it leads and has
+	// seeded its registrations.
+	Ready() <-chan struct{}
 }
 
 var _ Registrar = (*sipd.Server)(nil)
@@ -66,6 +69,14 @@ type reconciler struct {
 
 // Reconcile implements reconcile.Reconciler for a Stream's namespace/name.
 func (r *reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	// Before the registrar serves, a BYE or an INVITE fails at once: a dialog made
+	// before a restart would be forgotten without its BYE, and the device, invited
+	// again, would send its media twice.
+	select {
+	case <-r.reg.Ready():
+	case <-ctx.Done():
+		return ctrl.Result{}, ctx.Err()
+	}
 	st, err := r.stream(ctx, req.NamespacedName)
 	if st == nil || err != nil {
 		return ctrl.Result{}, err
@@ -121,7 +132,7 @@ func (r *reconciler) unrecorded(ctx context.Context, orig, st *gbv1.Stream, cam 
 		return
 	}
 	ctrl.LoggerFrom(ctx).Info("status write failed after the INVITE; ending the dialog", "callID", d.CallID)
-	r.bye(ctx, st, cam)
+	_ = r.bye(ctx, st, cam) // stopping: nothing recorded the dialog; the device's timeout ends it
 	r.slots.release(st.UID)
 }
 
@@ -141,8 +152,8 @@ func (r *reconciler) gather(st *gbv1.Stream, cam *gbv1.Camera) streamObservation
 
 // act carries the plan out on st's status.
 func (r *reconciler) act(ctx context.Context, st *gbv1.Stream, o streamObservation, plan streamPlan) {
-	if plan.bye {
-		r.bye(ctx, st, o.camera)
+	if plan.bye && !r.bye(ctx, st, o.camera) {
+		return // the registrar is stopping: the next leader ends the dialog
 	}
 	if plan.forget {
 		st.Status.Dialog, st.Status.StartedAt = nil, nil
@@ -176,8 +187,8 @@ func (r *reconciler) finalize(ctx context.Context, st *gbv1.Stream, cam *gbv1.Ca
 	if !controllerutil.ContainsFinalizer(st, streamFinalizer) {
 		return nil
 	}
-	if st.Status.Dialog != nil {
-		r.bye(ctx, st, cam)
+	if st.Status.Dialog != nil && !r.bye(ctx, st, cam) {
+		return sipd.ErrStopped // the finalizer stays for the next leader's BYE
 	}
 	r.ssrcs.release(st.UID)
 	r.slots.release(st.UID)
@@ -187,8 +198,10 @@ func (r *reconciler) finalize(ctx context.Context, st *gbv1.Stream, cam *gbv1.Ca
 }
 
 // bye ends the recorded dialog and forgets it; a BYE without a 200 is recorded. cam,
-// when known, is the Camera whose registration the BYE may go through.
-func (r *reconciler) bye(ctx context.Context, st *gbv1.Stream, cam *gbv1.Camera) {
+// when known, is the Camera whose registration the BYE may go through. When the
+// registrar is stopping, the dialog stays in status for the next leader to end, and
+// bye reports false.
+func (r *reconciler) bye(ctx context.Context, st *gbv1.Stream, cam *gbv1.Camera) bool {
 	d := st.Status.Dialog
 	ctx, cancel := context.WithTimeout(ctx, r.opts.ByeTimeout)
 	defer cancel()
@@ -201,12 +214,16 @@ func (r *reconciler) bye(ctx context.Context, st *gbv1.Stream, cam *gbv1.Camera)
 		CallID: d.CallID, LocalTag: d.LocalTag, RemoteTag: d.RemoteTag, CSeq: uint32(d.CSeq),
 		RemoteTarget: d.RemoteTarget, Transport: string(d.Transport), RemoteAddr: d.RemoteAddr,
 	})
+	if errors.Is(err, sipd.ErrStopped) {
+		return false
+	}
 	st.Status.LastByeError = ""
 	if err != nil {
 		st.Status.LastByeError = devices.Clean(err.Error(), maxConditionMessage)
 		ctrl.LoggerFrom(ctx).Info("BYE got no 200; the dialog is forgotten", "callID", d.CallID, "error", err)
 	}
 	st.Status.Dialog, st.Status.StartedAt = nil, nil
+	return true
 }
 
 // deviceOfDialog is the device the dialog was made with: the BYE must go where the
