@@ -17,7 +17,8 @@ import (
 // applies what it is given to its own schedule at once: a new keepalive interval counts
 // from the last keepalive, a new lifetime applies from the next REGISTER.
 
-// basicSettings are the parameters a DeviceConfig can change, guarded by Device.mu.
+// basicSettings are the parameters a DeviceConfig can change, guarded by Device.mu. A
+// device holds them only once a DeviceConfig came; until then they are its Config's.
 type basicSettings struct {
 	name      string // "" keeps the generated name
 	expires   time.Duration
@@ -36,7 +37,14 @@ const (
 func (d *Device) settings() basicSettings {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.basic
+	return d.settingsLocked()
+}
+
+func (d *Device) settingsLocked() basicSettings {
+	if d.basic != nil {
+		return *d.basic
+	}
+	return basicSettings{expires: d.cfg.Expires, keepalive: d.cfg.KeepaliveInterval, maxMiss: d.cfg.KeepaliveMaxMiss}
 }
 
 // KeepaliveInterval is the device's keepalive period now (Config.KeepaliveInterval until
@@ -106,18 +114,20 @@ func (d *Device) applyConfig(p *manscdp.BasicParam) error {
 		return fmt.Errorf("sim: HeartBeatCount %d out of range", p.HeartBeatCount)
 	}
 	d.mu.Lock()
+	s := d.settingsLocked()
 	if p.Name != "" {
-		d.basic.name = p.Name
+		s.name = p.Name
 	}
 	if interval > 0 {
-		d.basic.keepalive = interval
+		s.keepalive = interval
 	}
 	if expires > 0 {
-		d.basic.expires = expires
+		s.expires = expires
 	}
 	if p.HeartBeatCount > 0 {
-		d.basic.maxMiss = p.HeartBeatCount
+		s.maxMiss = p.HeartBeatCount
 	}
+	d.basic = &s
 	d.mu.Unlock()
 	// Whatever runs the device's life recomputes its next keepalive now.
 	d.wake()

@@ -34,15 +34,16 @@ func (d *Device) catalogAt(t time.Time) []manscdp.CatalogItem {
 // period is the number of the period of length n that t falls in, counted from the
 // device's creation.
 func (d *Device) period(n time.Duration, t time.Time) int64 {
-	if t.Before(d.born) {
+	since := t.UnixNano() - d.born
+	if since < 0 {
 		return 0
 	}
-	return int64(t.Sub(d.born) / n)
+	return since / int64(n)
 }
 
 // boundary is when period k of length n begins.
 func (d *Device) boundary(n time.Duration, k int64) time.Time {
-	return d.born.Add(time.Duration(k) * n)
+	return time.Unix(0, d.born+k*int64(n))
 }
 
 // flapEvent is the item of flap boundary k: the first channel, OFF or ON.

@@ -19,17 +19,19 @@ import (
 
 // gbPlatform is the tests' platform for what sipd's registrar has no client side for
 // yet (DeviceStatus, ConfigDownload, DeviceControl, DeviceConfig, RecordInfo, SUBSCRIBE,
-// playback INVITE and INFO): a sipgo user agent on 127.0.0.1 over UDP that is the
-// registrar the device registers with (200 to every REGISTER, with a Date, no digest)
-// and the platform that sends it requests. Every request a device sends it (REGISTER,
-// MESSAGE, NOTIFY, BYE) is answered and kept, to be taken by the test in order.
+// playback INVITE and INFO): a sipgo user agent on 127.0.0.1, over UDP or TCP, that is
+// the registrar the device registers with (200 to every REGISTER, with a Date, no
+// digest) and the platform that sends it requests. Every request a device sends it
+// (REGISTER, MESSAGE, NOTIFY, BYE) is answered and kept, to be taken by the test in
+// order. Over TCP its requests go over the connection the device registered on.
 type gbPlatform struct {
-	t      *testing.T
-	ua     *sipgo.UserAgent
-	client *sipgo.Client
-	conn   net.PacketConn
-	sn     atomic.Int64
-	cseq   atomic.Uint32
+	t         *testing.T
+	ua        *sipgo.UserAgent
+	client    *sipgo.Client
+	transport string // "UDP" or "TCP"
+	local     string // the platform's ip:port
+	sn        atomic.Int64
+	cseq      atomic.Uint32
 
 	mu           sync.Mutex
 	inbox        []inbound
@@ -46,18 +48,13 @@ type inbound struct {
 
 const platformID = sim.DefaultServerID
 
-func newGBPlatform(t *testing.T) *gbPlatform {
+func newGBPlatform(t *testing.T) *gbPlatform { return newGBPlatformOver(t, "udp") }
+
+func newGBPlatformOver(t *testing.T, transport string) *gbPlatform {
 	t.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &gbPlatform{t: t, conn: conn, arrived: make(chan struct{}, 1), notifyStatus: sip.StatusOK}
+	p := &gbPlatform{t: t, transport: strings.ToUpper(transport), arrived: make(chan struct{}, 1), notifyStatus: sip.StatusOK}
+	var err error
 	p.ua, err = sipgo.NewUA(sipgo.WithUserAgent("gbplatform"), sipgo.WithUserAgentHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.client, err = sipgo.NewClient(p.ua, sipgo.WithClientConnectionAddr(conn.LocalAddr().String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,15 +71,34 @@ func newGBPlatform(t *testing.T) *gbPlatform {
 		p.keep(code)(req, tx)
 	})
 	srv.OnBye(p.keep(sip.StatusOK))
+	t.Cleanup(func() { p.ua.Close() })
+	if p.transport == "TCP" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		p.local = ln.Addr().String()
+		if p.client, err = sipgo.NewClient(p.ua); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = p.ua.TransportLayer().ServeTCP(ln) }()
+		return p
+	}
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	p.local = conn.LocalAddr().String()
+	if p.client, err = sipgo.NewClient(p.ua, sipgo.WithClientConnectionAddr(p.local)); err != nil {
+		t.Fatal(err)
+	}
 	go func() { _ = p.ua.TransportLayer().ServeUDP(conn) }()
-	t.Cleanup(func() {
-		conn.Close()
-		p.ua.Close()
-	})
 	// ServeUDP puts the socket in sipgo's pool from its goroutine; requests sent before
 	// would open a socket of their own, whose answers nobody reads.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if c := p.ua.TransportLayer().Pool("udp").Get(conn.LocalAddr().String()); c != nil {
+		if c := p.ua.TransportLayer().Pool("udp").Get(p.local); c != nil {
 			c.TryClose()
 			break
 		}
@@ -93,7 +109,7 @@ func newGBPlatform(t *testing.T) *gbPlatform {
 	return p
 }
 
-func (p *gbPlatform) addr() string { return p.conn.LocalAddr().String() }
+func (p *gbPlatform) addr() string { return p.local }
 
 // answerNotifies makes the platform answer the devices' NOTIFYs with code.
 func (p *gbPlatform) answerNotifies(code int) {
@@ -220,7 +236,7 @@ func (p *gbPlatform) newRequest(method sip.RequestMethod, dev *sim.Device, targe
 	maxFwd := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&maxFwd)
 	req.SetDestination(dev.Endpoint().LocalAddr())
-	req.SetTransport("UDP")
+	req.SetTransport(p.transport)
 	return req
 }
 
@@ -356,7 +372,7 @@ func newPlatformDevice(t *testing.T, p *gbPlatform, cfg sim.Config) *sim.Device 
 	if cfg.ID == "" {
 		cfg.ID = "34020000001320000001"
 	}
-	cfg.Server, cfg.LocalIP = p.addr(), "127.0.0.1"
+	cfg.Server, cfg.LocalIP, cfg.Transport = p.addr(), "127.0.0.1", p.transport
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 3 * time.Second
 	}

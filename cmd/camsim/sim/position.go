@@ -21,7 +21,7 @@ const (
 
 // position is where the device is at t.
 func (d *Device) position(t time.Time) manscdp.MobilePosition {
-	angle := 2 * math.Pi * float64(t.Sub(d.born)%positionLap) / float64(positionLap)
+	angle := 2 * math.Pi * float64((t.UnixNano()-d.born)%int64(positionLap)) / float64(positionLap)
 	lapKm := 2 * math.Pi * positionRadiusDegrees * 111 // a degree of latitude is some 111 km
 	return manscdp.MobilePosition{
 		DeviceID:  d.cfg.ID,

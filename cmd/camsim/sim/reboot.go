@@ -14,9 +14,10 @@ import (
 
 // reboot takes the device down now and brings it back after the reboot delay.
 func (d *Device) reboot(unregister bool) {
-	d.mu.Lock()
-	d.rebootAt = time.Now().Add(d.cfg.Control.RebootDelay)
-	d.mu.Unlock()
+	st := d.state()
+	st.mu.Lock()
+	st.rebootAt = time.Now().Add(d.cfg.Control.RebootDelay)
+	st.mu.Unlock()
 	d.log.Info("rebooting", "for", d.cfg.Control.RebootDelay, "unregister", unregister)
 	d.stopStreams()
 	d.endSubscriptions()
@@ -34,9 +35,13 @@ func (d *Device) reboot(unregister bool) {
 
 // rebootingUntil reports whether the device is rebooting, and until when.
 func (d *Device) rebootingUntil() (time.Time, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.rebootAt, !d.rebootAt.IsZero()
+	st := d.stateIfAny()
+	if st == nil {
+		return time.Time{}, false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.rebootAt, !st.rebootAt.IsZero()
 }
 
 // rebooting reports whether the device is down for a reboot now.
@@ -46,9 +51,11 @@ func (d *Device) rebooting() bool {
 }
 
 func (d *Device) endReboot() {
-	d.mu.Lock()
-	d.rebootAt = time.Time{}
-	d.mu.Unlock()
+	if st := d.stateIfAny(); st != nil {
+		st.mu.Lock()
+		st.rebootAt = time.Time{}
+		st.mu.Unlock()
+	}
 }
 
 // newRegistrationDialog starts the next registration on a new Call-ID, as a device

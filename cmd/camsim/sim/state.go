@@ -13,7 +13,7 @@ import (
 
 // What a device remembers beyond its registration: PTZ positions and presets per
 // channel, armed and recording flags, the alarms raised and not reset, the last command
-// taken, its subscriptions and its alarm timer. It is made on the first control,
+// taken, its subscriptions, its alarm timer and a reboot under way. It is made on the first control,
 // subscription or alarm, so that a fleet of devices that only register and keep alive
 // pays one pointer each for it. Everything in it is bounded by the device's channels
 // and Subscriptions.Max.
@@ -33,6 +33,7 @@ type deviceState struct {
 	ptz         map[string]*ptzState     // per channel (or device) ID controlled
 	subs        map[string]*subscription // by Call-ID, at most Subscriptions.Max
 	alarms      *alarmRaiser             // running while alarms are raised
+	rebootAt    time.Time                // while rebooting: when the device comes back
 	closed      bool                     // the device was closed: start nothing more
 }
 
