@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,5 +252,33 @@ func TestTextStateLine(t *testing.T) {
 	want := "device 34020000001320000001: preset goto 3; armed true, recording false, alarming x, 34020000001320000001 pan 64.0 tilt -1.5 zoom 0.0, keepalive 1m0s, 0 subscriptions, 0 streams\n"
 	if out.String() != want {
 		t.Errorf("line\n%q, want\n%q", out.String(), want)
+	}
+}
+
+// TestDocsListEveryFlag: docs/camsim.md names every flag camsim has, and no other.
+func TestDocsListEveryFlag(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/camsim.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	run([]string{"--help"}, &stdout, &stderr)
+	flags := map[string]bool{}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if name, ok := strings.CutPrefix(line, "  -"); ok {
+			name, _, _ = strings.Cut(name, " ")
+			flags[name] = true
+			if !bytes.Contains(doc, []byte("`--"+name+"`")) {
+				t.Errorf("--%s is not in docs/camsim.md", name)
+			}
+		}
+	}
+	if len(flags) < 30 {
+		t.Fatalf("read %d flags from --help:\n%s", len(flags), stderr.String())
+	}
+	for _, m := range regexp.MustCompile("`--([a-z0-9-]+)").FindAllSubmatch(doc, -1) {
+		if !flags[string(m[1])] {
+			t.Errorf("docs/camsim.md names --%s, which camsim does not have", m[1])
+		}
 	}
 }
