@@ -94,10 +94,8 @@ func (d *Device) channelIndex(id string) (int, bool) {
 	if d.cfg.Channels == 0 && id == d.cfg.ID {
 		return 0, true
 	}
-	for i := range d.cfg.Channels {
-		if ChannelID(d.cfg.ID, d.cfg.Channels, i) == id {
-			return i, true
-		}
+	if i, ok := channelNumber(d.cfg.ID, d.cfg.Channels, id); ok {
+		return i, true
 	}
 	if sc := d.cfg.Subscriptions; sc.CatalogChurn > 0 && id == addedChannelID(d.cfg.ID) && d.period(sc.CatalogChurn, time.Now())%2 == 1 {
 		return max(d.cfg.Channels, 1), true

@@ -714,6 +714,37 @@ func ChannelID(nvrID string, n, i int) string {
 	return fmt.Sprintf("%s%s131%s%06d", p.Center, p.Industry, p.Network, (serial*n+i+1)%1000000)
 }
 
+// channelNumber is ChannelID's inverse: the i for which ChannelID(nvrID, n, i) is id.
+// It parses id rather than trying every channel, so that finding the device of a
+// request among a fleet's thousands of NVRs costs a parse per device, not one per
+// channel.
+func channelNumber(nvrID string, n int, id string) (int, bool) {
+	if n <= 0 {
+		return 0, false
+	}
+	p, err := gbid.Parse(nvrID)
+	if err != nil {
+		rest, ok := strings.CutPrefix(id, nvrID+"-")
+		k, err := strconv.Atoi(rest)
+		if !ok || err != nil || k < 1 || k > n || strconv.Itoa(k) != rest {
+			return 0, false
+		}
+		return k - 1, true
+	}
+	c, err := gbid.Parse(id)
+	if err != nil || c.Center != p.Center || c.Industry != p.Industry || c.Type != "131" || c.Network != p.Network {
+		return 0, false
+	}
+	serial, _ := strconv.Atoi(p.Serial)
+	got, _ := strconv.Atoi(c.Serial)
+	const serials = 1000000
+	i := ((got-serial*n-1)%serials + serials) % serials
+	if i >= n {
+		return 0, false
+	}
+	return i, true
+}
+
 func tail(s string, n int) string {
 	if len(s) <= n {
 		return s

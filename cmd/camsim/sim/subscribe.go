@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -126,7 +127,8 @@ type subscription struct {
 	filter              *manscdp.AlarmQueryBody
 	interval            time.Duration
 
-	sendMu sync.Mutex // NOTIFYs go one at a time, in CSeq order
+	sendMu     sync.Mutex  // NOTIFYs go one at a time, in CSeq order
+	refreshing atomic.Bool // a refresh's NOTIFY is on its way: a refresh flood costs one goroutine
 
 	mu        sync.Mutex // guards the fields below
 	cseq      uint32
@@ -178,21 +180,33 @@ func (d *Device) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s := d.newSubscription(req, kind, m)
 	if expires == 0 {
-		// A fetch (RFC 6665 §4.4.3): answered, then ended at once.
+		// A fetch (RFC 6665 §4.4.3): answered, then ended at once. Its NOTIFY takes a
+		// slot of the endpoint's answers, so that a flood of fetches is refused, not
+		// served by a goroutine each.
+		select {
+		case d.ep.answering <- struct{}{}:
+		default:
+			respond(tx, req, sip.StatusServiceUnavailable, "Busy")
+			return
+		}
 		_ = tx.Respond(s.response(req, 0, m))
-		go s.finish("terminated;reason=timeout")
+		go func() {
+			defer func() { <-d.ep.answering }()
+			s.finish("terminated;reason=timeout")
+		}()
 		return
 	}
+	// The expiry timer exists before the subscription can be found: a refresh racing
+	// the answer resets it.
+	s.expiresAt = time.Now().Add(expires)
+	s.expiry = time.AfterFunc(expires, func() { s.finish("terminated;reason=timeout") })
 	if !d.addSubscription(s) {
+		s.expiry.Stop()
 		res := sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Too Many Subscriptions", nil)
 		res.AppendHeader(sip.NewHeader("Retry-After", "60"))
 		_ = tx.Respond(res)
 		return
 	}
-	s.mu.Lock()
-	s.expiresAt = time.Now().Add(expires)
-	s.expiry = time.AfterFunc(expires, func() { s.finish("terminated;reason=timeout") })
-	s.mu.Unlock()
 	_ = tx.Respond(s.response(req, expires, m))
 	d.log.Info("subscribed", "kind", kind, "event", s.event, "expires", expires, "callID", callID)
 	d.changed()
@@ -269,7 +283,7 @@ func (s *subscription) renew(req *sip.Request, tx sip.ServerTransaction, expires
 	}
 	s.mu.Lock()
 	ended := s.ended
-	if !ended && expires > 0 {
+	if !ended && expires > 0 && s.expiry != nil {
 		s.expiresAt = time.Now().Add(expires)
 		s.expiry.Reset(expires)
 	}
@@ -281,18 +295,24 @@ func (s *subscription) renew(req *sip.Request, tx sip.ServerTransaction, expires
 	_ = tx.Respond(s.response(req, expires, m))
 	if expires == 0 {
 		s.d.log.Info("unsubscribed", "kind", s.kind, "callID", s.callID)
-		go s.finish("terminated")
+		if s.stop() { // once, however many unsubscribes race
+			go s.farewell("terminated")
+		}
 		return
 	}
 	s.d.log.Debug("subscription refreshed", "kind", s.kind, "expires", expires)
+	if !s.refreshing.CompareAndSwap(false, true) {
+		return // the NOTIFY of an earlier refresh is still to go: it tells the same
+	}
 	go func() {
+		defer s.refreshing.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), s.d.cfg.RequestTimeout)
 		defer cancel()
 		var body []byte
 		if s.kind == subPosition {
 			body = s.positionBody()
 		}
-		s.notify(ctx, body)
+		_ = s.notify(ctx, body)
 	}()
 }
 
@@ -485,9 +505,13 @@ func (s *subscription) send(ctx context.Context, state string, body []byte) erro
 
 // finish ends s and says so with a NOTIFY in state (terminated, with its reason).
 func (s *subscription) finish(state string) {
-	if !s.stop() {
-		return
+	if s.stop() {
+		s.farewell(state)
 	}
+}
+
+// farewell sends the NOTIFY that ends s, which stop ended.
+func (s *subscription) farewell(state string) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.d.cfg.RequestTimeout)
 	defer cancel()
 	if err := s.send(ctx, state, nil); err != nil {
