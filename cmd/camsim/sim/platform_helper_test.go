@@ -125,8 +125,8 @@ func (p *gbPlatform) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		res.AppendHeader(sip.NewHeader("Expires", h.Value()))
 	}
 	res.AppendHeader(sip.NewHeader("Date", time.Now().In(sim.ChinaStandardTime).Format("2006-01-02T15:04:05.000")))
-	_ = tx.Respond(res)
 	p.store(req, nil)
+	_ = tx.Respond(res)
 }
 
 // keep answers a request with code and keeps it.
@@ -136,8 +136,10 @@ func (p *gbPlatform) keep(code int) sipgo.RequestHandler {
 		if len(req.Body()) > 0 {
 			m, _ = manscdp.Decode(req.Body(), "")
 		}
-		_ = tx.Respond(sip.NewResponseFromRequest(req, code, "Status "+strconv.Itoa(code), nil))
+		// Kept before the answer: a device waiting for it sends its next request only
+		// then, so the inbox keeps the device's order.
 		p.store(req, m)
+		_ = tx.Respond(sip.NewResponseFromRequest(req, code, "Status "+strconv.Itoa(code), nil))
 	}
 }
 

@@ -166,6 +166,12 @@ func (d *Device) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Subscription Does Not Exist")
 		return
 	}
+	if d.subscription(callID) != nil {
+		// Another From tag on a live dialog's Call-ID: not a refresh, and a second
+		// subscription under one Call-ID would escape the count of them.
+		respond(tx, req, sip.StatusBadRequest, "Call-ID In Use")
+		return
+	}
 	kind, m, err := subscriptionKind(req)
 	switch {
 	case errors.Is(err, errBadEvent):
@@ -577,12 +583,13 @@ func (d *Device) subscription(callID string) *subscription {
 	return st.subs[callID]
 }
 
-// addSubscription stores s unless the device holds Subscriptions.Max already.
+// addSubscription stores s unless the device holds Subscriptions.Max already or its
+// Call-ID is taken.
 func (d *Device) addSubscription(s *subscription) bool {
 	st := d.state()
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.closed || len(st.subs) >= d.cfg.Subscriptions.Max {
+	if _, taken := st.subs[s.callID]; taken || st.closed || len(st.subs) >= d.cfg.Subscriptions.Max {
 		return false
 	}
 	st.subs[s.callID] = s

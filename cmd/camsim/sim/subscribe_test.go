@@ -162,7 +162,8 @@ func TestSubscriptionExpires(t *testing.T) {
 
 // TestSubscriptionRefused: a device configured like old firmware refuses every
 // SUBSCRIBE with the configured status; a SUBSCRIBE for an event the device does not
-// know gets 489; an in-dialog SUBSCRIBE of no dialog gets 481.
+// know gets 489; an in-dialog SUBSCRIBE of no dialog gets 481; a new one on a live
+// dialog's Call-ID gets 400.
 func TestSubscriptionRefused(t *testing.T) {
 	for _, code := range []int{489, 501} {
 		p := newGBPlatform(t)
@@ -182,6 +183,16 @@ func TestSubscriptionRefused(t *testing.T) {
 	stray := &dialog{target: dev.ID(), callID: newCallID(), fromTag: "x", toTag: "nosuch", cseq: 1}
 	if res := p.resubscribe(dev, stray, "Catalog", 60); res.StatusCode != sip.StatusCallTransactionDoesNotExists {
 		t.Errorf("in-dialog SUBSCRIBE of no dialog answered %d, want 481", res.StatusCode)
+	}
+	// A new SUBSCRIBE reusing a live dialog's Call-ID under another From tag makes no
+	// second subscription.
+	_, live := p.subscribe(dev, "Catalog", 60, manscdp.EncodeCatalogQuery(p.nextSN(), dev.ID()))
+	reuse := &dialog{target: dev.ID(), callID: live.callID, fromTag: "other", cseq: 1}
+	if res := p.do(p.subscribeRequest(dev, reuse, "Catalog", 60, manscdp.EncodeCatalogQuery(p.nextSN(), dev.ID()))); res.StatusCode != sip.StatusBadRequest {
+		t.Errorf("a second subscription on a live Call-ID answered %d, want 400", res.StatusCode)
+	}
+	if n := len(dev.Subscriptions()); n != 1 {
+		t.Errorf("%d subscriptions, want 1", n)
 	}
 }
 
