@@ -83,9 +83,9 @@ type DeviceState struct {
 	Alarming []string `json:"alarming,omitempty"`
 	// KeepaliveInterval and KeepaliveMaxMiss are the keepalive schedule now; Expires the
 	// registration lifetime asked for (a DeviceConfig changes them).
-	KeepaliveInterval time.Duration `json:"keepalive_interval"`
+	KeepaliveInterval time.Duration `json:"keepalive_interval_ns"`
 	KeepaliveMaxMiss  int           `json:"keepalive_max_miss"`
-	Expires           time.Duration `json:"expires"`
+	Expires           time.Duration `json:"expires_ns"`
 	// PTZ holds the channels that took a PTZ or preset command, by channel ID.
 	PTZ map[string]PTZState `json:"ptz,omitempty"`
 	// Subscriptions are the live subscriptions.
