@@ -1,13 +1,17 @@
 // Command camsim simulates GB/T 28181 devices toward a SIP registrar: one device, or a
 // fleet with --count for load. It registers with digest authentication, refreshes,
-// sends keepalives, answers DeviceInfo and Catalog queries, and unregisters on SIGINT or
-// SIGTERM. --once registers every device once, prints the figures and unregisters (the
-// benchmark mode). By default a progress line goes to stderr and the summary to stdout
-// as text, for people; --output json writes both to stdout as JSON lines (sim.Report),
-// for programs.
+// sends keepalives, answers queries (DeviceInfo, Catalog, DeviceStatus, ConfigDownload,
+// PresetQuery, RecordInfo) and controls (DeviceControl, DeviceConfig), takes
+// subscriptions, plays live video, recordings and downloads, and unregisters on SIGINT
+// or SIGTERM. --once registers every device once, prints the figures and unregisters
+// (the benchmark mode). By default a progress line goes to stderr and the summary to
+// stdout as text, for people; --output json writes both to stdout as JSON lines
+// (sim.Report), for programs, with a line of kind "device" each time a device's state
+// changes (a control, a subscription, an alarm). docs/camsim.md describes every flag.
 //
 //	go run ./cmd/camsim --server 127.0.0.1:5060 --id 34020000001320000001 --password secret
 //	go run ./cmd/camsim --count 10000 --once --output json --rate 12000 --password secret
+//	go run ./cmd/camsim --password secret --record-span 24h --alarm-interval 30s --catalog-flap 20s
 package main
 
 import (
@@ -20,8 +24,10 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // --timezone works where the system has no zone database
 
 	"github.com/emiago/sipgo/sip"
 
@@ -50,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		duration = fs.Duration("duration", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
 		progress = fs.Duration("progress", time.Second, "interval of the progress reports (0: none)")
 		logLevel = fs.String("log-level", "warn", "log level: debug, info, warn, error")
+		timezone = fs.String("timezone", "Asia/Shanghai", "zone of the device clock and of the MANSCDP times it reads and writes")
 	)
 	fs.StringVar(&dc.Server, "server", "127.0.0.1:5060", "registrar host:port")
 	fs.StringVar(&dc.Transport, "transport", "udp", "udp or tcp")
@@ -72,6 +79,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&dc.CatalogPage, "catalog-page", 20, "catalog items per Response MESSAGE")
 	fs.StringVar(&dc.Charset, "charset", "gb2312", "body charset: gb2312 or utf-8")
 	fs.DurationVar(&dc.Media.ByeAfter, "bye-after", 0, "end each live video stream with a BYE after this long (0: never)")
+	fs.IntVar(&dc.Media.MaxStreams, "max-streams", 4, "live video, playback and download streams a device plays at once; more INVITEs get 486")
+	fs.BoolVar(&dc.WVPCompat, "wvp-compat", false, "answer INVITEs like a simulator built for WVP-GB28181-pro: To without a tag, a=recvonly, a 20-digit y=")
+	fs.DurationVar(&dc.Control.RebootDelay, "reboot-delay", 3*time.Second, "how long a reboot (TeleBoot, --reboot-on-config) keeps a device down before it registers again")
+	fs.BoolVar(&dc.Control.RebootOnConfig, "reboot-on-config", false, "answer a DeviceConfig with nothing but its 200, apply it and reboot, like some vendors")
+	fs.IntVar(&dc.Subscriptions.Refuse, "subscribe-refuse", 0, "answer every SUBSCRIBE with this status, like old devices (489, 501; 0: accept)")
+	fs.IntVar(&dc.Subscriptions.Max, "max-subscriptions", 8, "live subscriptions a device keeps; more get 503")
+	fs.DurationVar(&dc.Subscriptions.MaxExpires, "subscription-max-expires", time.Hour, "longest subscription a device grants")
+	fs.DurationVar(&dc.Subscriptions.CatalogFlap, "catalog-flap", 0, "take the first channel OFF and back ON every other period of this length, notifying catalog subscribers (0: never)")
+	fs.DurationVar(&dc.Subscriptions.CatalogChurn, "catalog-churn", 0, "add a channel in one period of this length and remove it in the next, notifying catalog subscribers (0: never)")
+	fs.DurationVar(&dc.Alarms.Interval, "alarm-interval", 0, "raise an alarm this often while armed (GuardCmd SetGuard), by NOTIFY to alarm subscribers or else by MESSAGE (0: never)")
+	fs.BoolVar(&dc.Alarms.WithoutGuard, "alarm-without-guard", false, "raise alarms without being armed, like some devices")
+	fs.DurationVar(&dc.Records.Span, "record-span", 0, "hold recordings of every channel over the last span of the device clock, for RecordInfo, playback and download (0: none)")
+	fs.DurationVar(&dc.Records.Segment, "record-segment", 30*time.Minute, "length of one recording")
+	fs.DurationVar(&dc.Records.Gap, "record-gap", 0, "pause between two recordings")
+	fs.IntVar(&dc.Records.Page, "record-page", 8, "RecordInfo items per Response MESSAGE")
+	fs.StringVar(&dc.Records.Order, "record-order", "in", "order of a RecordInfo answer's parts: in, reverse or shuffle")
+	fs.IntVar(&dc.Records.DropPart, "record-drop-part", 0, "leave out this part (from 1) of every RecordInfo answer that has it (0: none)")
+	fs.IntVar(&dc.Records.MaxItems, "record-max-items", 1000, "most items of one RecordInfo answer")
 	fs.IntVar(&fc.Count, "count", 1, "number of devices (IDs counted up from --id)")
 	fs.IntVar(&fc.Endpoints, "endpoints", 64, "local sockets/connections the devices are spread over")
 	fs.IntVar(&fc.Workers, "workers", 256, "SIP exchanges in flight at once")
@@ -89,12 +114,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	asJSON := *output == "json"
 	var level slog.Level
+	var err error
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintf(stderr, "camsim: --log-level: %v\n", err)
 		return 2
 	}
+	if dc.Location, err = time.LoadLocation(*timezone); err != nil {
+		fmt.Fprintf(stderr, "camsim: --timezone: %v\n", err)
+		return 2
+	}
+	stdout, stderr = &lockedWriter{w: stdout}, &lockedWriter{w: stderr}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	dc.Logger = logger
+	if asJSON {
+		dc.OnState = jsonState(stdout)
+	} else {
+		dc.OnState = textState(stderr)
+	}
 
 	fc.Device = dc
 	fleet, err := sim.NewFleet(fc)
@@ -194,6 +230,62 @@ func textProgress(w io.Writer) func(sim.Report, bool) {
 			fmt.Fprintf(w, "\r\033[K%s", line)
 		} else {
 			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+// lockedWriter serialises the lines that progress reports, device states and logs
+// write from their goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// textState writes a line for people on w each time a device's state changes: what it
+// was told, and where it stands.
+func textState(w io.Writer) func(sim.DeviceState) {
+	tty := isTerminal(w)
+	return func(s sim.DeviceState) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "device %s: %s; armed %v, recording %v", s.ID, s.LastCommand, s.Armed, s.Recording)
+		if len(s.Alarming) > 0 {
+			fmt.Fprintf(&b, ", alarming %s", strings.Join(s.Alarming, ","))
+		}
+		ids := make([]string, 0, len(s.PTZ))
+		for id := range s.PTZ {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			p := s.PTZ[id]
+			fmt.Fprintf(&b, ", %s pan %.1f tilt %.1f zoom %.1f", id, p.Pan, p.Tilt, p.Zoom)
+			if p.Moving() {
+				b.WriteString(" moving")
+			}
+			if len(p.Presets) > 0 {
+				fmt.Fprintf(&b, " presets %d", len(p.Presets))
+			}
+		}
+		fmt.Fprintf(&b, ", keepalive %v, %d subscriptions, %d streams", s.KeepaliveInterval, len(s.Subscriptions), s.Streams)
+		line := b.String()
+		if tty {
+			line = "\r\033[K" + line // over the progress line, which the next report redraws
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// jsonState writes each device state as a JSON line of kind "device" on w.
+func jsonState(w io.Writer) func(sim.DeviceState) {
+	return func(s sim.DeviceState) {
+		if err := sim.WriteReport(w, sim.Report{Kind: sim.ReportDevice, At: time.Now(), Device: &s}); err != nil {
+			fmt.Fprintf(os.Stderr, "camsim: %v\n", err)
 		}
 	}
 }

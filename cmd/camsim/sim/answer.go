@@ -15,7 +15,8 @@ import (
 const headerAllowance = 700
 
 // handleMessage answers a MESSAGE the registrar sent to this device: 200 OK at once, then,
-// for a query, the device's own Response MESSAGE(s), as GB/T 28181 devices do.
+// for a query or a control, the device's own Response MESSAGE(s), as GB/T 28181 devices
+// do.
 func (d *Device) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 	ct := ""
 	if h := req.ContentType(); h != nil {
@@ -27,7 +28,7 @@ func (d *Device) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusBadRequest, "Bad MANSCDP Body")
 		return
 	}
-	if m.Root != "Query" {
+	if m.Root != "Query" && m.Root != "Control" {
 		respond(tx, req, sip.StatusOK, "OK")
 		return
 	}
@@ -45,6 +46,12 @@ func (d *Device) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if m.Root == "Control" {
+		if err := d.handleControl(ctx, m); err != nil {
+			d.log.Info("answering a control failed", "cmdType", m.CmdType, "sn", m.SN, "error", err)
+		}
+		return
+	}
 	switch m.CmdType {
 	case "DeviceInfo":
 		body, err := manscdp.EncodeDeviceInfoResponse(m.SN, d.Info(), d.cfg.Charset)
@@ -55,13 +62,15 @@ func (d *Device) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 	case "Catalog":
 		d.answered("Catalog", m.SN, d.sendCatalog(ctx, m.SN))
 	case "DeviceStatus":
-		body, err := manscdp.Encode("Response", "DeviceStatus", m.SN, d.cfg.ID, []manscdp.Field{
-			{Name: "Result", Value: "OK"}, {Name: "Online", Value: "ONLINE"}, {Name: "Status", Value: "OK"},
-		}, d.cfg.Charset)
-		if err == nil {
-			err = d.sendMessage(ctx, body)
-		}
-		d.answered("DeviceStatus", m.SN, err)
+		d.answered("DeviceStatus", m.SN, d.answerDeviceStatus(ctx, m))
+	case "ConfigDownload":
+		d.answered("ConfigDownload", m.SN, d.answerConfigDownload(ctx, m))
+	case "PresetQuery":
+		d.answered("PresetQuery", m.SN, d.answerPresetQuery(ctx, m))
+	case "RecordInfo":
+		d.answered("RecordInfo", m.SN, d.answerRecordInfo(ctx, m))
+	case "MobilePosition":
+		d.answered("MobilePosition", m.SN, d.answerPositionQuery(ctx, m))
 	default:
 		d.log.Debug("query not simulated", "cmdType", m.CmdType)
 	}
@@ -80,14 +89,23 @@ func (d *Device) answered(cmd string, sn int, err error) {
 // for the registrar's 200 before the next, all with the query's SN and the total SumNum.
 func (d *Device) sendCatalog(ctx context.Context, sn int) error {
 	all := d.Catalog()
-	items := all
+	return d.sendCatalogParts(all, func(part []manscdp.CatalogItem) ([]byte, error) {
+		return manscdp.EncodeCatalogResponse(sn, d.cfg.ID, len(all), part, d.cfg.Charset)
+	}, func(body []byte) error {
+		return d.sendMessage(ctx, body)
+	})
+}
+
+// sendCatalogParts cuts items into parts of at most CatalogPage items, encodes each and
+// sends it. Over UDP a part is halved until its body fits sipgo's datagram limit with
+// the headers a request carries.
+func (d *Device) sendCatalogParts(items []manscdp.CatalogItem, encode func([]manscdp.CatalogItem) ([]byte, error), send func([]byte) error) error {
 	for len(items) > 0 {
 		n := min(d.cfg.CatalogPage, len(items))
 		var body []byte
 		for {
 			var err error
-			body, err = manscdp.EncodeCatalogResponse(sn, d.cfg.ID, len(all), items[:n], d.cfg.Charset)
-			if err != nil {
+			if body, err = encode(items[:n]); err != nil {
 				return err
 			}
 			if d.ep.transport != "UDP" || n == 1 || len(body)+headerAllowance <= sip.UDPMTUSize-200 {
@@ -95,7 +113,7 @@ func (d *Device) sendCatalog(ctx context.Context, sn int) error {
 			}
 			n = (n + 1) / 2
 		}
-		if err := d.sendMessage(ctx, body); err != nil {
+		if err := send(body); err != nil {
 			return err
 		}
 		items = items[n:]

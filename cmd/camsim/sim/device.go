@@ -55,8 +55,28 @@ type Config struct {
 	CatalogPage int
 	// Charset of the bodies the device sends: "gb2312" (default) or "utf-8".
 	Charset string
-	// Media configures live video (see invite.go).
+	// Media configures live video, playback and download (see invite.go, playback.go).
 	Media MediaConfig
+	// WVPCompat makes the 200 OK to an INVITE look like a simulator built for
+	// WVP-GB28181-pro: To without a tag, a=recvonly in the SDP answer and a 20-digit y=.
+	WVPCompat bool
+	// Location is the zone of the device's clock and of the MANSCDP times it reads and
+	// writes (default China Standard Time, as GB/T 28181 platforms assume).
+	Location *time.Location
+	// Control configures how the device takes controls: reboots (see control.go).
+	Control ControlConfig
+	// Subscriptions configures the device's answers to SUBSCRIBE and its catalog events
+	// (see subscribe.go).
+	Subscriptions SubscriptionConfig
+	// Alarms configures the alarms the device raises (see alarm.go).
+	Alarms AlarmConfig
+	// Records configures the device's recordings: its timeline and RecordInfo answers
+	// (see records.go). Without a span the device has no recordings.
+	Records RecordConfig
+	// OnState, when set, is called with the device's state after each control,
+	// configuration, subscription change or alarm it takes, for a user to watch (camsim
+	// prints it). It is called from the goroutine answering the platform: keep it quick.
+	OnState func(DeviceState)
 
 	// Endpoint is the socket to use, shared with other devices; nil makes the device
 	// open its own toward Server over Transport from LocalIP (see EndpointConfig).
@@ -128,6 +148,21 @@ func (c *Config) setDefaults() error {
 	default:
 		return fmt.Errorf("sim: unsupported charset %q (gb2312 or utf-8)", c.Charset)
 	}
+	if c.Location == nil {
+		c.Location = ChinaStandardTime
+	}
+	if err := c.Control.setDefaults(); err != nil {
+		return err
+	}
+	if err := c.Subscriptions.setDefaults(); err != nil {
+		return err
+	}
+	if err := c.Alarms.setDefaults(); err != nil {
+		return err
+	}
+	if err := c.Records.setDefaults(); err != nil {
+		return err
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -158,13 +193,22 @@ type Device struct {
 	registered bool
 	expiresAt  time.Time
 	granted    time.Duration
-	regLocal   string // local address the registration was made from
+	regLocal   string         // local address the registration was made from
+	basic      *basicSettings // what a DeviceConfig set; nil: the Config's values
+	waker      waker          // what runs the device's life (Run, Fleet), to reschedule it
+
+	// born is when the device was made, in Unix ns: the epoch of its catalog events and
+	// its drive (a time.Time would cost a fleet 16 bytes more a device).
+	born        int64
+	clockOffset atomic.Int64 // the device clock's lead over this machine's, in ns (clock.go)
+	extra       extraState   // controls, subscriptions, alarms, reboots: made on first use
 
 	sn      atomic.Int64  // SN of the device's own Notify bodies
 	msgSeq  atomic.Uint32 // CSeq of out-of-dialog MESSAGEs
 	queries atomic.Int64  // queries answered
 
 	life lifecycle // used by Run and Fleet only
+	slot fleetSlot // a Fleet's schedule of the device, guarded by the schedule
 }
 
 // NewDevice creates a device (and its own Endpoint when cfg.Endpoint is nil). It sends
@@ -181,6 +225,7 @@ func NewDevice(cfg Config) (*Device, error) {
 		callID:  newToken(16) + "@camsim",
 		fromTag: newToken(8),
 		cseq:    1,
+		born:    time.Now().UnixNano(),
 	}
 	if d.ep == nil {
 		ep, err := NewEndpoint(EndpointConfig{Server: cfg.Server, Transport: cfg.Transport, LocalIP: cfg.LocalIP, Logger: cfg.Logger})
@@ -204,12 +249,21 @@ func (d *Device) ID() string { return d.cfg.ID }
 // Endpoint is the socket the device uses.
 func (d *Device) Endpoint() *Endpoint { return d.ep }
 
-// Info is what the device answers to a DeviceInfo query.
-func (d *Device) Info() manscdp.DeviceInfo { return deviceInfo(d.cfg) }
+// Info is what the device answers to a DeviceInfo query: its name is the one a
+// DeviceConfig last set, if any.
+func (d *Device) Info() manscdp.DeviceInfo {
+	info := deviceInfo(d.cfg)
+	if name := d.settings().name; name != "" {
+		info.DeviceName = name
+	}
+	return info
+}
 
-// Catalog is the device's whole catalog, as it answers a Catalog query. It is built
-// when asked, so that a fleet of NVRs does not hold every channel in memory.
-func (d *Device) Catalog() []manscdp.CatalogItem { return catalog(d.cfg) }
+// Catalog is the device's whole catalog, as it answers a Catalog query now: with
+// Subscriptions.CatalogFlap its first channel is OFF every other period, with
+// CatalogChurn an added channel comes and goes (catalogevents.go). It is built when
+// asked, so that a fleet of NVRs does not hold every channel in memory.
+func (d *Device) Catalog() []manscdp.CatalogItem { return d.catalogAt(time.Now()) }
 
 // QueriesAnswered counts the queries the device answered.
 func (d *Device) QueriesAnswered() int64 { return d.queries.Load() }
@@ -225,6 +279,7 @@ func (d *Device) Registered() bool {
 // It does not unregister; call Unregister first for a clean goodbye.
 func (d *Device) Close() error {
 	d.stopStreams()
+	d.closeExtra()
 	d.ep.remove(d)
 	if d.ownEP {
 		return d.ep.Close()
@@ -275,7 +330,7 @@ var ErrNoAlgorithm = errors.New("sim: registrar offers no challenge in the confi
 // 200 OK. It returns *StatusError for a final failure answer and wraps ErrTimeout when
 // the registrar stays silent.
 func (d *Device) Register(ctx context.Context) (Registration, error) {
-	return d.register(ctx, d.cfg.Expires)
+	return d.register(ctx, d.settings().expires)
 }
 
 // Unregister ends the registration (REGISTER with Expires: 0, authenticated).
@@ -335,6 +390,7 @@ func (d *Device) registerLocked(ctx context.Context, expires time.Duration) (Reg
 			reg.Expires = grantedExpires(res, expires)
 			if h := res.GetHeader("Date"); h != nil {
 				reg.Date = h.Value()
+				d.setClock(reg.Date)
 			}
 			d.mu.Lock()
 			d.registered = expires > 0
@@ -342,6 +398,9 @@ func (d *Device) registerLocked(ctx context.Context, expires time.Duration) (Reg
 			d.expiresAt = time.Now().Add(reg.Expires)
 			d.regLocal = local
 			d.mu.Unlock()
+			if expires > 0 {
+				d.registeredNow()
+			}
 			return reg, nil
 
 		case code == sip.StatusUnauthorized || code == sip.StatusProxyAuthRequired:
@@ -531,23 +590,13 @@ func (d *Device) Keepalive(ctx context.Context) error {
 
 // sendMessage sends a MANSCDP MESSAGE to the platform and waits for its 200.
 func (d *Device) sendMessage(ctx context.Context, body []byte) error {
+	return d.sendRequest(ctx, d.newMessage(body))
+}
+
+// sendRequest sends one of the device's requests to the platform and waits for its 2xx.
+func (d *Device) sendRequest(ctx context.Context, req *sip.Request) error {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.RequestTimeout)
 	defer cancel()
-	platform := sip.Uri{Scheme: "sip", User: d.cfg.ServerID, Host: d.cfg.Domain}
-	req := sip.NewRequest(sip.MESSAGE, platform)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: d.cfg.ID, Host: d.cfg.Domain}, Params: sip.NewParams()}
-	from.Params.Add("tag", newToken(8))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: platform, Params: sip.NewParams()})
-	callID := sip.CallIDHeader(newToken(16) + "@camsim")
-	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.msgSeq.Add(1), MethodName: sip.MESSAGE})
-	maxFwd := sip.MaxForwardsHeader(70)
-	req.AppendHeader(&maxFwd)
-	req.AppendHeader(sip.NewHeader("User-Agent", d.ep.cfg.UserAgent))
-	ct := sip.ContentTypeHeader("Application/MANSCDP+xml")
-	req.AppendHeader(&ct)
-	req.SetBody(body)
 	res, err := d.ep.do(ctx, req)
 	if err != nil {
 		return err
@@ -556,6 +605,36 @@ func (d *Device) sendMessage(ctx context.Context, body []byte) error {
 		return nil
 	}
 	return statusError(res)
+}
+
+// platformURI is sip:<platform ID>@<domain>, where the device's MESSAGEs go.
+func (d *Device) platformURI() sip.Uri {
+	return sip.Uri{Scheme: "sip", User: d.cfg.ServerID, Host: d.cfg.Domain}
+}
+
+// newMessage is an out-of-dialog MANSCDP MESSAGE to the platform.
+func (d *Device) newMessage(body []byte) *sip.Request {
+	platform := d.platformURI()
+	req := sip.NewRequest(sip.MESSAGE, platform)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: d.cfg.ID, Host: d.cfg.Domain}, Params: sip.NewParams()}
+	from.Params.Add("tag", newToken(8))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: platform, Params: sip.NewParams()})
+	callID := sip.CallIDHeader(newToken(16) + "@camsim")
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.msgSeq.Add(1), MethodName: sip.MESSAGE})
+	d.commonHeaders(req)
+	ct := sip.ContentTypeHeader("Application/MANSCDP+xml")
+	req.AppendHeader(&ct)
+	req.SetBody(body)
+	return req
+}
+
+// commonHeaders adds what every request of the device carries.
+func (d *Device) commonHeaders(req *sip.Request) {
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	req.AppendHeader(sip.NewHeader("User-Agent", d.ep.cfg.UserAgent))
 }
 
 // deviceInfo and catalog build what the device answers. Names are Chinese so that
@@ -601,12 +680,12 @@ func channelItem(cfg Config, id string, i int, civil string) manscdp.CatalogItem
 	}
 	return manscdp.CatalogItem{
 		DeviceID:     id,
-		Name:         fmt.Sprintf("通道%d %s", i+1, channelNames[i%len(channelNames)]),
+		Name:         channelName(i),
 		Manufacturer: "camsim 模拟器",
 		Model:        "SIM-CAM",
 		Owner:        "Owner",
 		CivilCode:    civil,
-		Address:      "模拟路 " + strconv.Itoa(i+1) + " 号",
+		Address:      channelAddress(i),
 		Parental:     0,
 		ParentID:     parent,
 		RegisterWay:  1,
@@ -614,6 +693,13 @@ func channelItem(cfg Config, id string, i int, civil string) manscdp.CatalogItem
 		Status:       "ON",
 	}
 }
+
+// channelName and channelAddress are channel i's (from 0) Name and Address.
+func channelName(i int) string {
+	return fmt.Sprintf("通道%d %s", i+1, channelNames[i%len(channelNames)])
+}
+
+func channelAddress(i int) string { return "模拟路 " + strconv.Itoa(i+1) + " 号" }
 
 // ChannelID is the ID of channel i (from 0) of an NVR with n channels: the NVR's ID with
 // the type code 131 (camera) and a serial of nvrSerial*n+i+1, which keeps the channels
@@ -626,6 +712,37 @@ func ChannelID(nvrID string, n, i int) string {
 	}
 	serial, _ := strconv.Atoi(p.Serial)
 	return fmt.Sprintf("%s%s131%s%06d", p.Center, p.Industry, p.Network, (serial*n+i+1)%1000000)
+}
+
+// channelNumber is ChannelID's inverse: the i for which ChannelID(nvrID, n, i) is id.
+// It parses id rather than trying every channel, so that finding the device of a
+// request among a fleet's thousands of NVRs costs a parse per device, not one per
+// channel.
+func channelNumber(nvrID string, n int, id string) (int, bool) {
+	if n <= 0 {
+		return 0, false
+	}
+	p, err := gbid.Parse(nvrID)
+	if err != nil {
+		rest, ok := strings.CutPrefix(id, nvrID+"-")
+		k, err := strconv.Atoi(rest)
+		if !ok || err != nil || k < 1 || k > n || strconv.Itoa(k) != rest {
+			return 0, false
+		}
+		return k - 1, true
+	}
+	c, err := gbid.Parse(id)
+	if err != nil || c.Center != p.Center || c.Industry != p.Industry || c.Type != "131" || c.Network != p.Network {
+		return 0, false
+	}
+	serial, _ := strconv.Atoi(p.Serial)
+	got, _ := strconv.Atoi(c.Serial)
+	const serials = 1000000
+	i := ((got-serial*n-1)%serials + serials) % serials
+	if i >= n {
+		return 0, false
+	}
+	return i, true
 }
 
 func tail(s string, n int) string {

@@ -133,6 +133,8 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	e.server.OnInvite(e.onInvite)
 	e.server.OnAck(e.onAck)
 	e.server.OnBye(e.onBye)
+	e.server.OnInfo(e.onInfo)
+	e.server.OnSubscribe(e.onSubscribe)
 	e.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusOK, "OK")
 	})
@@ -269,22 +271,33 @@ func classify(err error) error {
 	return err
 }
 
-// onMessage answers a MESSAGE from the registrar on behalf of the device it names.
+// onMessage answers a MESSAGE from the registrar on behalf of the device it names (or
+// the device of the channel it names).
 func (e *Endpoint) onMessage(req *sip.Request, tx sip.ServerTransaction) {
-	id := req.Recipient.User
-	d := e.device(id)
-	if d == nil {
-		if to := req.To(); to != nil {
-			id = to.Address.User
-			d = e.device(id)
-		}
-	}
+	d, id := e.deviceFor(req)
 	if d == nil {
 		e.log.Debug("MESSAGE for a device not on this endpoint", "id", id)
 		respond(tx, req, sip.StatusNotFound, "Not Found")
 		return
 	}
+	if d.rebooting() {
+		return // a booting device answers nothing
+	}
 	d.handleMessage(req, tx)
+}
+
+// onSubscribe answers a SUBSCRIBE on behalf of the device it names.
+func (e *Endpoint) onSubscribe(req *sip.Request, tx sip.ServerTransaction) {
+	d, id := e.deviceFor(req)
+	if d == nil {
+		e.log.Debug("SUBSCRIBE for a device not on this endpoint", "id", id)
+		respond(tx, req, sip.StatusNotFound, "Not Found")
+		return
+	}
+	if d.rebooting() {
+		return
+	}
+	d.handleSubscribe(req, tx)
 }
 
 func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string) {

@@ -176,7 +176,13 @@ func (f *Fleet) Run(ctx context.Context, unregisterTimeout time.Duration) {
 	now := time.Now()
 	for _, d := range f.devices {
 		heap.Push(&s.h, entry{at: now, d: d})
+		d.setWaker(s)
 	}
+	defer func() {
+		for _, d := range f.devices {
+			d.setWaker(nil)
+		}
+	}()
 	jobs := make(chan *Device)
 	var wg sync.WaitGroup
 	for range f.cfg.Workers {
@@ -196,11 +202,20 @@ func (f *Fleet) Run(ctx context.Context, unregisterTimeout time.Duration) {
 	f.UnregisterAll(uctx)
 }
 
-// schedule is the fleet's timer heap: one entry per device not being stepped.
+// schedule is the fleet's timer heap: one entry per device not being stepped. A device
+// knows its place in it (fleetSlot), so that waking it (a new keepalive interval, a
+// reboot) moves its one entry instead of adding a second, which could have two workers
+// step it at once.
 type schedule struct {
 	mu   sync.Mutex
 	h    entries
 	wake chan struct{}
+}
+
+// fleetSlot is a device's place in a Fleet's schedule, guarded by the schedule's mutex.
+type fleetSlot struct {
+	index int  // in the heap; meaningful only while the entry there holds the device
+	woken bool // woken while being stepped: due again as soon as it is pushed back
 }
 
 type entry struct {
@@ -212,8 +227,15 @@ type entries []entry
 
 func (h entries) Len() int           { return len(h) }
 func (h entries) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h entries) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *entries) Push(x any)        { *h = append(*h, x.(entry)) }
+func (h entries) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].d.slot.index, h[j].d.slot.index = i, j
+}
+func (h *entries) Push(x any) {
+	e := x.(entry)
+	e.d.slot.index = len(*h)
+	*h = append(*h, e)
+}
 func (h *entries) Pop() any {
 	old := *h
 	e := old[len(old)-1]
@@ -223,12 +245,33 @@ func (h *entries) Pop() any {
 
 func (s *schedule) push(at time.Time, d *Device) {
 	s.mu.Lock()
+	if d.slot.woken {
+		at, d.slot.woken = time.Now(), false
+	}
 	heap.Push(&s.h, entry{at: at, d: d})
 	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *schedule) signal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
+}
+
+// wakeDevice makes d due now: its entry moves to the front, or, while a worker steps
+// it, it is due again as soon as the worker pushes it back.
+func (s *schedule) wakeDevice(d *Device) {
+	s.mu.Lock()
+	if i := d.slot.index; i < len(s.h) && s.h[i].d == d {
+		s.h[i].at = time.Now()
+		heap.Fix(&s.h, i)
+	} else {
+		d.slot.woken = true
+	}
+	s.mu.Unlock()
+	s.signal()
 }
 
 // dispatch hands due devices to the workers until ctx ends.

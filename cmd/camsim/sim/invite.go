@@ -3,7 +3,10 @@ package sim
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -27,6 +30,9 @@ type call struct {
 	channel string
 	offer   sdp.Session
 	ssrc    uint32
+	pr      playRequest
+	pb      *playback     // nil for live video
+	cseq    atomic.Uint32 // CSeq of the device's own requests in the dialog
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // stops the media; nil until the ACK
@@ -73,7 +79,8 @@ func (cs *calls) remove(c *call) {
 	}
 }
 
-// deviceFor finds the device a request is addressed to: by its ID or one of its channels.
+// deviceFor finds the device a request is addressed to: by its ID or one of its
+// channels, in the Request-URI or else the To header.
 func (e *Endpoint) deviceFor(req *sip.Request) (*Device, string) {
 	id := req.Recipient.User
 	if id == "" {
@@ -84,13 +91,16 @@ func (e *Endpoint) deviceFor(req *sip.Request) (*Device, string) {
 	if d := e.device(id); d != nil {
 		return d, id
 	}
+	if to := req.To(); to != nil && to.Address.User != id {
+		if d := e.device(to.Address.User); d != nil {
+			return d, to.Address.User
+		}
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	for _, d := range e.devices {
-		for i := range d.cfg.Channels {
-			if ChannelID(d.cfg.ID, d.cfg.Channels, i) == id {
-				return d, id
-			}
+		if _, ok := d.channelIndex(id); ok {
+			return d, id
 		}
 	}
 	return nil, id
@@ -102,6 +112,9 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if d == nil {
 		respond(tx, req, sip.StatusNotFound, "Not Found")
 		return
+	}
+	if d.rebooting() {
+		return // a booting device answers nothing
 	}
 	respond(tx, req, sip.StatusTrying, "Trying")
 	offer, err := sdp.Parse(req.Body())
@@ -116,7 +129,24 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusBadRequest, "Bad SSRC")
 		return
 	}
-	c := &call{d: d, callID: req.CallID().Value(), invite: req, toTag: newToken(8), channel: channel, offer: offer, ssrc: ssrc}
+	pr, err := parsePlayRequest(req.Body())
+	if err != nil {
+		d.log.Info("INVITE with a bad playback request", "error", err)
+		respond(tx, req, sip.StatusBadRequest, "Bad Playback Range")
+		return
+	}
+	c := &call{d: d, callID: req.CallID().Value(), invite: req, toTag: newToken(8), channel: channel, offer: offer, ssrc: ssrc, pr: pr}
+	if d.cfg.WVPCompat {
+		c.toTag = "" // an RFC 2543 answer: the dialog is Call-ID and the platform's tag
+	}
+	if pr.kind != sessionPlay {
+		if !d.hasRecording(channel, pr.start, pr.end) {
+			d.log.Info("no recording in the range asked", "kind", pr.kind, "channel", channel, "start", pr.start, "end", pr.end)
+			respond(tx, req, sip.StatusNotFound, "No Recording In Range")
+			return
+		}
+		c.pb = newPlayback(pr)
+	}
 	if old := e.calls.get(c.callID); old != nil {
 		// A retransmitted INVITE whose 200 was lost: answer it the same way.
 		c = old
@@ -130,14 +160,25 @@ func (e *Endpoint) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // answer is the 200 OK carrying the device's SDP.
 func (c *call) answer(e *Endpoint) *sip.Response {
 	local := c.d.ep.localIP
-	mine := sdp.Session{User: c.channel, Name: "Play", Addr: local, Port: 15060, TCP: c.offer.TCP, Direction: "sendonly", SSRC: c.offer.SSRC, Format: "v/2/4/25/1/4096a///"}
+	mine := sdp.Session{User: c.channel, Name: c.pr.kind, Addr: local, Port: 15060, TCP: c.offer.TCP, Direction: "sendonly", SSRC: c.offer.SSRC, Format: "v/2/4/25/1/4096a///"}
 	if c.offer.TCP {
 		mine.Setup = "active"
 	}
-	res := sip.NewResponseFromRequest(c.invite, sip.StatusOK, "OK", mine.Marshal())
+	if c.d.cfg.WVPCompat {
+		mine.Direction, mine.SSRC = "recvonly", wvpSSRC(c.channel, c.offer.SSRC)
+	}
+	body := mine.Marshal()
+	if c.pb != nil {
+		// The answer names the range it plays, as devices echo it.
+		body = []byte(strings.Replace(string(body), "t=0 0\r\n",
+			"t="+strconv.FormatInt(c.pr.start.Unix(), 10)+" "+strconv.FormatInt(c.pr.end.Unix(), 10)+"\r\n", 1))
+	}
+	res := sip.NewResponseFromRequest(c.invite, sip.StatusOK, "OK", body)
 	if to := res.To(); to != nil {
 		to.Params = sip.NewParams()
-		to.Params.Add("tag", c.toTag)
+		if c.toTag != "" {
+			to.Params.Add("tag", c.toTag)
+		}
 	}
 	addr, _ := e.contactAddr(context.Background())
 	contact := sip.Uri{Scheme: "sip", User: c.channel}
@@ -179,7 +220,11 @@ func (c *call) play(ctx context.Context, e *Endpoint) {
 	if err != nil {
 		c.d.log.Info("media connection failed", "to", c.offer.Addr, "port", c.offer.Port, "error", err)
 	} else {
-		_, err := playClip(ctx, w, c.ssrc)
+		if c.pb != nil {
+			err = c.pb.stream(ctx, w, c.ssrc, func() { c.mediaStatus(e) })
+		} else {
+			_, err = playClip(ctx, w, c.ssrc)
+		}
 		_ = w.Close()
 		if err != nil {
 			c.d.log.Info("media stopped", "error", err)
@@ -219,13 +264,15 @@ func (c *call) bye(ctx context.Context, e *Endpoint) error {
 	}
 	req := sip.NewRequest(sip.BYE, target)
 	from := &sip.FromHeader{Address: c.invite.To().Address, Params: sip.NewParams()}
-	from.Params.Add("tag", c.toTag)
+	if c.toTag != "" {
+		from.Params.Add("tag", c.toTag)
+	}
 	req.AppendHeader(from)
 	to := &sip.ToHeader{Address: c.invite.From().Address, Params: c.invite.From().Params.Clone()}
 	req.AppendHeader(to)
 	callID := sip.CallIDHeader(c.callID)
 	req.AppendHeader(&callID)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.BYE})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: c.cseq.Add(1), MethodName: sip.BYE})
 	maxFwd := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&maxFwd)
 	req.AppendHeader(sip.NewHeader("User-Agent", e.cfg.UserAgent))
@@ -252,7 +299,16 @@ func (e *Endpoint) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	respond(tx, req, sip.StatusOK, "OK")
 }
 
-// Streams is the number of live video calls the device is in.
+// wvpSSRC is the 20-digit y= of a WVP-built simulator's answer: the channel's GB ID, or
+// the offered SSRC padded with zeros for a channel without one.
+func wvpSSRC(channel, offered string) string {
+	if len(channel) == 20 && strings.Trim(channel, "0123456789") == "" {
+		return channel
+	}
+	return (offered + strings.Repeat("0", 20))[:20]
+}
+
+// Streams is the number of live video, playback and download calls the device is in.
 func (d *Device) Streams() int { return len(d.mine()) }
 
 // errNoCall is returned by HangUp when the device is in no call.

@@ -12,10 +12,45 @@ import (
 type lifecycle struct {
 	// regAt is when the next REGISTER is due: the refresh, or the retry after a failure.
 	// Zero means now.
-	regAt         time.Time
-	nextKeepalive time.Time
+	regAt time.Time
+	// lastKeepalive is when the keepalive cycle last restarted (a keepalive, or the
+	// registration): the next is due one interval later, whatever the interval is by then.
+	lastKeepalive time.Time
 	failures      int // consecutive failed registrations, for the backoff
 	missed        int // consecutive unanswered keepalives
+}
+
+// waker is what runs a device's life (Run, or a Fleet's schedule): told that the
+// device's schedule changed (a new keepalive interval, a reboot), it steps the device
+// again now rather than at the time it last computed.
+type waker interface {
+	wakeDevice(d *Device)
+}
+
+func (d *Device) setWaker(w waker) {
+	d.mu.Lock()
+	d.waker = w
+	d.mu.Unlock()
+}
+
+// wake asks whatever runs the device's life to step it again now.
+func (d *Device) wake() {
+	d.mu.Lock()
+	w := d.waker
+	d.mu.Unlock()
+	if w != nil {
+		w.wakeDevice(d)
+	}
+}
+
+// runWaker wakes Run's loop.
+type runWaker chan struct{}
+
+func (w runWaker) wakeDevice(*Device) {
+	select {
+	case w <- struct{}{}:
+	default:
+	}
 }
 
 // step does whatever is due for the device now (register, refresh, keepalive) and
@@ -24,6 +59,14 @@ type lifecycle struct {
 func (d *Device) step(ctx context.Context, gate func(context.Context) error) time.Time {
 	l := &d.life
 	now := time.Now()
+	if back, rebooting := d.rebootingUntil(); rebooting {
+		if now.Before(back) {
+			return back
+		}
+		// Back from a reboot: register afresh, as a device does at power-on.
+		d.endReboot()
+		l.regAt, l.failures, l.missed = now, 0, 0
+	}
 	if d.ep.transport == "TCP" && d.Registered() && d.ep.LocalAddr() != d.registeredFrom() {
 		// The connection was lost and re-dialled: the registrar must learn the new one,
 		// or its queries would go to the dead connection. pjsip devices do the same.
@@ -46,13 +89,14 @@ func (d *Device) step(ctx context.Context, gate func(context.Context) error) tim
 		default:
 			l.failures, l.missed = 0, 0
 			l.regAt = now.Add(refreshDelay(reg.Expires))
-			l.nextKeepalive = now.Add(d.cfg.KeepaliveInterval)
+			l.lastKeepalive = now
 		}
 	}
-	if d.Registered() && !now.Before(l.nextKeepalive) {
+	settings := d.settings()
+	if d.Registered() && !now.Before(l.lastKeepalive.Add(settings.keepalive)) {
 		err := d.Keepalive(ctx)
 		now = time.Now()
-		l.nextKeepalive = now.Add(d.cfg.KeepaliveInterval)
+		l.lastKeepalive = now
 		switch {
 		case err == nil:
 			l.missed = 0
@@ -66,7 +110,7 @@ func (d *Device) step(ctx context.Context, gate func(context.Context) error) tim
 			l.regAt = now
 		default:
 			l.missed++
-			if l.missed >= d.cfg.KeepaliveMaxMiss {
+			if l.missed >= settings.maxMiss {
 				d.log.Info("keepalives unanswered, registering again", "missed", l.missed)
 				d.forget()
 				l.regAt, l.missed = now, 0
@@ -74,8 +118,12 @@ func (d *Device) step(ctx context.Context, gate func(context.Context) error) tim
 		}
 	}
 	next := l.regAt
-	if d.Registered() && l.nextKeepalive.Before(next) {
-		next = l.nextKeepalive
+	if ka := l.lastKeepalive.Add(d.settings().keepalive); d.Registered() && ka.Before(next) {
+		next = ka
+	}
+	if back, rebooting := d.rebootingUntil(); rebooting && next.Before(back) {
+		// A reboot began during this step: nothing happens until the device is back.
+		next = back
 	}
 	return next
 }
@@ -86,6 +134,9 @@ func (d *Device) step(ctx context.Context, gate func(context.Context) error) tim
 func (d *Device) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	wake := make(runWaker, 1)
+	d.setWaker(wake)
+	defer d.setWaker(nil)
 	for {
 		next := d.step(ctx, nil)
 		timer.Reset(time.Until(next))
@@ -93,6 +144,7 @@ func (d *Device) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return d.goodbye()
 		case <-timer.C:
+		case <-wake:
 		}
 	}
 }

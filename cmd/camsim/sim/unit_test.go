@@ -186,6 +186,28 @@ func TestChannelID(t *testing.T) {
 	}
 }
 
+// TestChannelNumber: channelNumber finds every channel ChannelID names, on GB and
+// non-GB NVRs, and claims no other ID (the NVR's own, the next NVR's channels, other
+// regions and types).
+func TestChannelNumber(t *testing.T) {
+	for _, nvr := range []string{"34020000001180000001", "34020000001180999999", "1018"} {
+		for _, n := range []int{1, 45, 3000} {
+			for i := range n {
+				if got, ok := channelNumber(nvr, n, ChannelID(nvr, n, i)); !ok || got != i {
+					t.Fatalf("channelNumber(%s, %d, ChannelID(.., %d)) = %d, %v", nvr, n, i, got, ok)
+				}
+			}
+			next, _ := NextID(nvr, 1)
+			for _, other := range []string{nvr, ChannelID(nvr, n+1, n), ChannelID("34020000001180000001", 45, 0)[:19] + "x",
+				"34020000011310000002", "35020000001310000002", "34020000001320000002", "1018-0", "1018-01", ChannelID(next, n, 0)} {
+				if i, ok := channelNumber(nvr, n, other); ok && ChannelID(nvr, n, i) != other {
+					t.Errorf("channelNumber(%s, %d, %s) = %d, which is %s", nvr, n, other, i, ChannelID(nvr, n, i))
+				}
+			}
+		}
+	}
+}
+
 func TestHistogram(t *testing.T) {
 	var h histogram
 	if h.quantile(0.5) != 0 {
