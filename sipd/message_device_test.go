@@ -120,8 +120,10 @@ func TestDeviceQueries(t *testing.T) {
 			wantCmd: "ConfigDownload", wantTarget: devID,
 		},
 		{
-			name:    "DeviceConfig accepted",
-			call:    func(ctx context.Context, s *sipd.Server) error { return s.ConfigureBasic(ctx, dev, manscdp.BasicConfig{HeartBeatInterval: 30}) },
+			name: "DeviceConfig accepted",
+			call: func(ctx context.Context, s *sipd.Server) error {
+				return s.ConfigureBasic(ctx, dev, manscdp.BasicConfig{HeartBeatInterval: 30})
+			},
 			device:  deviceSide{responses: result("DeviceConfig", true)},
 			wantCmd: "DeviceConfig", wantTarget: devID,
 		},
