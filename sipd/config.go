@@ -102,6 +102,11 @@ type Config struct {
 	// MaxCatalogItems * 256 bytes, 16 MiB: an item's fields take about 100); items past
 	// it are ignored, and the query ends partial.
 	MaxCatalogBytes int
+	// MaxRecordItems bounds the items one RecordInfo query collects (default 65536),
+	// and so its parts (at most as many: each carries an item or is ignored) and the
+	// text of its items (256 bytes per item on average); past a bound the query ends
+	// partial, as a catalog's does.
+	MaxRecordItems int
 	// QueryTimeout bounds a query whose context has no deadline (default 30s).
 	QueryTimeout time.Duration
 	// MaxInvites bounds the live video INVITEs in flight (default 64), and
@@ -252,6 +257,7 @@ func (cfg Config) WithDefaults() (Config, error) {
 	setInt(&cfg.MaxCatalogItems, 1<<16)
 	setInt(&cfg.MaxCatalogParts, cfg.MaxCatalogItems)
 	setInt(&cfg.MaxCatalogBytes, cfg.MaxCatalogItems*256)
+	setInt(&cfg.MaxRecordItems, 1<<16)
 	setDur(&cfg.QueryTimeout, 30*time.Second)
 	setInt(&cfg.MaxInvites, defaultMaxInvites)
 	setInt(&cfg.MaxInvitesPerDevice, 4)

@@ -31,8 +31,11 @@
 //     binding_silence.go and binding_sweep.go NAT rebinding, silence watches, expiry.
 //   - message_*.go: MESSAGE. message_handler.go routes it; message_sender.go checks the
 //     sender, message_manscdp.go decodes the body, message_keepalive.go records
-//     keepalives, message_query.go, message_query_table.go and message_catalog.go
-//     send queries and collect their answers.
+//     keepalives; message_query.go sends a query or command and waits for its
+//     answer, message_query_table.go matches Responses to it, message_answer.go
+//     assembles them (one MESSAGE, or parts counted by SumNum); message_catalog.go,
+//     message_device.go (DeviceStatus, ConfigDownload, DeviceConfig, DeviceControl,
+//     PresetQuery) and message_record.go (RecordInfo) are the typed queries.
 //   - transaction_client.go: the one client transaction under every request the
 //     registrar sends (retransmission with T1/T2, Timer B/F, response matching);
 //     request_outgoing.go what those requests share.

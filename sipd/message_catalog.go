@@ -1,74 +1,56 @@
 package sipd
 
 import (
-	"hash/maphash"
-
-	"github.com/emiago/sipgo/sip"
+	"context"
+	"errors"
+	"fmt"
 
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 
-// A catalog arrives in parts, one MESSAGE each, that the registrar joins while the
-// query waits. Everything a part leaves behind is bounded by catalogLimits: the number
-// of parts, each remembered by an 8-byte hash of its Call-ID and CSeq (for spotting
-// retransmissions), however long the device makes them; the number of items; and the
-// bytes of their text. Past a bound the part is answered 200 and ignored, and the
-// query ends partial rather than hold more.
+// The Catalog: the channels of a device, in parts (message_answer.go) bounded by
+// MaxCatalogItems, MaxCatalogParts and MaxCatalogBytes.
 
-// catalogLimits bounds one catalog query.
-type catalogLimits struct {
-	items, parts, bytes int
+// QueryCatalog asks a registered device for its Catalog and joins the response parts by
+// SN until SumNum items arrived. When ctx ends first it returns the items received so
+// far with ErrPartialCatalog. It acts only through a binding dev.Owner holds.
+func (s *Server) QueryCatalog(ctx context.Context, dev DeviceRef) (*manscdp.Catalog, error) {
+	a := &catalogAnswer{parts[manscdp.CatalogItem]{limits: s.catalogLimits(), size: catalogItemBytes}}
+	err := s.query(ctx, dev, exchange{
+		cmd:    "Catalog",
+		target: dev.ID,
+		body:   func(sn int) ([]byte, error) { return manscdp.EncodeQuery("Catalog", sn, dev.ID), nil },
+		answer: a,
+	})
+	c := &manscdp.Catalog{DeviceID: dev.ID, SumNum: a.sumNum, Items: a.items}
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, errIncomplete):
+		s.log.Info("catalog incomplete", "device", dev.ID, "received", len(c.Items), "sumNum", c.SumNum)
+		return c, fmt.Errorf("%w: %d of %d items from %s", ErrPartialCatalog, len(c.Items), c.SumNum, dev.ID)
+	}
+	return nil, err
 }
 
-func (s *Server) catalogLimits() catalogLimits {
-	return catalogLimits{items: s.cfg.MaxCatalogItems, parts: s.cfg.MaxCatalogParts, bytes: s.cfg.MaxCatalogBytes}
+// catalogAnswer joins the parts of a Catalog.
+type catalogAnswer struct {
+	parts[manscdp.CatalogItem]
 }
 
-// partSeed keys catalogPartID: random per process, so that a device cannot choose
-// Call-IDs that collide and make the registrar drop another part as a duplicate.
-var partSeed = maphash.MakeSeed()
-
-// catalogPartID identifies one catalog part, whatever its retransmissions, by a hash of
-// its Call-ID and CSeq number.
-func catalogPartID(req *sip.Request) uint64 {
-	var h maphash.Hash
-	h.SetSeed(partSeed)
-	h.WriteString(string(*req.CallID()))
-	n := req.CSeq().SeqNo
-	h.Write([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
-	return h.Sum64()
+func (a *catalogAnswer) add(msg *manscdp.Message, partID uint64) bool {
+	if msg.Catalog == nil {
+		return false
+	}
+	return a.parts.add(partID, msg.Catalog.SumNum, msg.Catalog.Items)
 }
 
-// addCatalogPart adds a part's items within the limits; q.mu must be held.
-func (q *pendingQuery) addCatalogPart(part *manscdp.Catalog, partID uint64) deliverResult {
-	if _, dup := q.parts[partID]; dup || len(q.parts) >= q.limits.parts {
-		return deliveredCatalogPart
-	}
-	if q.parts == nil {
-		q.parts = make(map[uint64]struct{})
-	}
-	q.parts[partID] = struct{}{}
-	if part.SumNum > 0 {
-		q.catalog.SumNum = part.SumNum
-	}
-	for _, it := range part.Items {
-		size := itemBytes(&it)
-		if len(q.catalog.Items) >= q.limits.items || q.heldBytes+size > q.limits.bytes {
-			break
-		}
-		q.catalog.Items = append(q.catalog.Items, it)
-		q.heldBytes += size
-	}
-	if len(q.catalog.Items) >= q.catalog.SumNum || len(q.catalog.Items) >= q.limits.items {
-		q.completed = true
-		close(q.done)
-		return deliveredCatalogDone
-	}
-	return deliveredCatalogPart
+func (s *Server) catalogLimits() partLimits {
+	return partLimits{items: s.cfg.MaxCatalogItems, parts: s.cfg.MaxCatalogParts, bytes: s.cfg.MaxCatalogBytes}
 }
 
-// itemBytes is the text an item holds.
-func itemBytes(it *manscdp.CatalogItem) int {
+// catalogItemBytes is the text an item holds.
+func catalogItemBytes(it *manscdp.CatalogItem) int {
 	return len(it.DeviceID) + len(it.Name) + len(it.Manufacturer) + len(it.Model) + len(it.Owner) +
 		len(it.CivilCode) + len(it.Address) + len(it.ParentID) + len(it.Status)
 }

@@ -73,9 +73,8 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 			key = deviceID
 		}
 		// A part retransmitted over UDP must not be counted twice.
-		partID := catalogPartID(req)
 		// The querier hears of the answer from its own call and signals the controllers.
-		if s.queries.deliver(key, deviceID, src.addr.Addr().String(), msg, partID) == deliveredNone {
+		if !s.queries.deliver(key, deviceID, src.addr.Addr().String(), msg, partID(req)) {
 			s.log.Debug("response without a waiting query", "device", deviceID, "cmd", msg.CmdType, "sn", msg.SN)
 		}
 	default:

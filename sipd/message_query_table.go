@@ -9,7 +9,7 @@ import (
 
 // The outstanding queries, bounded by MaxQueries, by the device and the SN their
 // Response MESSAGE will carry: deliver hands a Response from the device's address to
-// its query (a DeviceInfo completes it, a Catalog part adds to it, message_catalog.go).
+// its query's answer (message_answer.go), which says when it is complete.
 
 // queryKey identifies a query by the device and the SN its Response will carry.
 type queryKey struct {
@@ -21,18 +21,16 @@ type pendingQuery struct {
 	key      queryKey
 	cmd      string
 	remoteIP string
-	limits   catalogLimits
 	done     chan struct{} // closed when the answer is complete
 	failed   chan error    // the transaction failed (cap 1)
 
+	// accepted: the device answered the MESSAGE 2xx; a Response may still be missing.
+	accepted atomic.Bool
+
 	mu        sync.Mutex
 	completed bool
-	info      *manscdp.DeviceInfo
-	catalog   manscdp.Catalog
-	// parts holds the catalogPartIDs seen (see message_catalog.go).
-	parts map[uint64]struct{}
-	// heldBytes is the text of the items collected.
-	heldBytes int
+	// answer collects the Responses of the query's CmdType (message_answer.go).
+	answer answer
 }
 
 // fail reports a failure to the query's waiter.
@@ -57,7 +55,7 @@ func newQueryTable(maxQueries int) *queryTable {
 	return &queryTable{pending: make(map[queryKey]*pendingQuery), max: maxQueries}
 }
 
-func (t *queryTable) add(deviceID, cmd, remoteIP string, limits catalogLimits) (*pendingQuery, error) {
+func (t *queryTable) add(deviceID, cmd, remoteIP string, a answer) (*pendingQuery, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.stopped {
@@ -73,8 +71,7 @@ func (t *queryTable) add(deviceID, cmd, remoteIP string, limits catalogLimits) (
 		if _, busy := t.pending[k]; busy {
 			continue
 		}
-		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, limits: limits, done: make(chan struct{}), failed: make(chan error, 1)}
-		q.catalog.DeviceID = deviceID
+		q := &pendingQuery{key: k, cmd: cmd, remoteIP: remoteIP, answer: a, done: make(chan struct{}), failed: make(chan error, 1)}
 		t.pending[k] = q
 		return q, nil
 	}
@@ -88,10 +85,10 @@ func (t *queryTable) remove(q *pendingQuery) {
 	}
 }
 
-type deliverResult int
-
-// deliver hands a Response body to the query waiting for (deviceID, SN).
-func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message, partID uint64) deliverResult {
+// deliver hands a Response body, from srcIP, to the query waiting for (deviceID, SN):
+// the device or channel the body names, or else the sender. It reports whether a
+// query took it.
+func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message, partID uint64) bool {
 	t.mu.Lock()
 	q := t.pending[queryKey{deviceID: bodyID, sn: msg.SN}]
 	if q == nil && fromID != bodyID {
@@ -99,23 +96,25 @@ func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message,
 	}
 	t.mu.Unlock()
 	if q == nil || q.cmd != msg.CmdType || q.remoteIP != srcIP {
-		return deliveredNone
+		return false
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.completed {
-		return deliveredNone
+		return false
 	}
-	switch {
-	case msg.DeviceInfo != nil:
-		q.info = msg.DeviceInfo
+	if q.answer.add(msg, partID) {
 		q.completed = true
 		close(q.done)
-		return deliveredInfo
-	case msg.Catalog != nil:
-		return q.addCatalogPart(msg.Catalog, partID)
 	}
-	return deliveredNone
+	return true
+}
+
+// result reads the answer collected so far under q's lock.
+func (q *pendingQuery) result(read func(answer)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	read(q.answer)
 }
 
 // closeAll refuses new queries at shutdown; the waiters wake on Server.stopping.

@@ -79,6 +79,16 @@ type DragZoom struct {
 	LengthX, LengthY     int
 }
 
+// AnsweredWithResult reports whether a device answers cmd with a Response carrying a
+// Result, beyond the MESSAGE's 200: RecordCmd, GuardCmd, AlarmCmd and HomePosition.
+func AnsweredWithResult(cmd ControlCommand) bool {
+	switch cmd.(type) {
+	case RecordCmd, GuardCmd, ResetAlarm, HomePosition:
+		return true
+	}
+	return false
+}
+
 // controlPriorityDefault is the ControlPriority written for PTZ: the lowest, so that
 // an operator at a higher-priority console wins.
 const controlPriorityDefault = 5
