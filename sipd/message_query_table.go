@@ -110,13 +110,6 @@ func (t *queryTable) deliver(bodyID, fromID, srcIP string, msg *manscdp.Message,
 	return true
 }
 
-// result reads the answer collected so far under q's lock.
-func (q *pendingQuery) result(read func(answer)) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	read(q.answer)
-}
-
 // closeAll refuses new queries at shutdown; the waiters wake on Server.stopping.
 func (t *queryTable) closeAll() {
 	t.mu.Lock()

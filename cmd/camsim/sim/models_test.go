@@ -21,7 +21,7 @@ func TestRecordTimeline(t *testing.T) {
 	// 1,800,000,000 is a multiple of the 15-minute period: segments start at now-60m,
 	// -45m, -30m and -15m and last 10 minutes.
 	now := time.Unix(1_800_000_000, 0)
-	min := func(m int) time.Time { return now.Add(time.Duration(m) * time.Minute) }
+	at := func(m int) time.Time { return now.Add(time.Duration(m) * time.Minute) }
 	type seg struct {
 		start, end int
 		kind       string
@@ -34,17 +34,17 @@ func TestRecordTimeline(t *testing.T) {
 		limit    int
 		want     []seg
 	}{
-		{name: "the whole span", cfg: c, from: min(-120), to: now, now: now, limit: 100,
+		{name: "the whole span", cfg: c, from: at(-120), to: now, now: now, limit: 100,
 			want: []seg{{-60, -50, "time"}, {-45, -35, "time"}, {-30, -20, "time"}, {-15, -5, "alarm"}}},
-		{name: "a gap", cfg: c, from: min(-34), to: min(-31), now: now, limit: 100},
-		{name: "overlapping two", cfg: c, from: min(-36), to: min(-25), now: now, limit: 100,
+		{name: "a gap", cfg: c, from: at(-34), to: at(-31), now: now, limit: 100},
+		{name: "overlapping two", cfg: c, from: at(-36), to: at(-25), now: now, limit: 100,
 			want: []seg{{-45, -35, "time"}, {-30, -20, "time"}}},
-		{name: "limited", cfg: c, from: min(-120), to: now, now: now, limit: 2,
+		{name: "limited", cfg: c, from: at(-120), to: now, now: now, limit: 2,
 			want: []seg{{-60, -50, "time"}, {-45, -35, "time"}}},
-		{name: "the segment running is not a file yet", cfg: c, from: min(-20), to: min(10), now: min(3), limit: 100,
+		{name: "the segment running is not a file yet", cfg: c, from: at(-20), to: at(10), now: at(3), limit: 100,
 			want: []seg{{-15, -5, "alarm"}}},
-		{name: "no span, no recordings", cfg: RecordConfig{Segment: time.Minute}, from: min(-120), to: now, now: now, limit: 100},
-		{name: "backwards range", cfg: c, from: now, to: min(-60), now: now, limit: 100},
+		{name: "no span, no recordings", cfg: RecordConfig{Segment: time.Minute}, from: at(-120), to: now, now: now, limit: 100},
+		{name: "backwards range", cfg: c, from: now, to: at(-60), now: now, limit: 100},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,8 +53,8 @@ func TestRecordTimeline(t *testing.T) {
 				t.Fatalf("%d segments %+v, want %+v", len(got), got, tt.want)
 			}
 			for i, w := range tt.want {
-				if !got[i].start.Equal(min(w.start)) || !got[i].end.Equal(min(w.end)) || got[i].kind != w.kind {
-					t.Errorf("segment %d = %v-%v %s, want %v-%v %s", i, got[i].start, got[i].end, got[i].kind, min(w.start), min(w.end), w.kind)
+				if !got[i].start.Equal(at(w.start)) || !got[i].end.Equal(at(w.end)) || got[i].kind != w.kind {
+					t.Errorf("segment %d = %v-%v %s, want %v-%v %s", i, got[i].start, got[i].end, got[i].kind, at(w.start), at(w.end), w.kind)
 				}
 			}
 		})

@@ -341,14 +341,22 @@ func (s *subscription) begin() {
 		s.scheduleCatalogLocked()
 		s.mu.Unlock()
 	case subAlarm:
-		s.notify(ctx, nil)
+		s.logFailed("alarm", s.notify(ctx, nil))
 	case subPosition:
-		s.notify(ctx, s.positionBody())
+		s.logFailed("position", s.notify(ctx, s.positionBody()))
 		s.mu.Lock()
 		if !s.ended {
 			s.events = time.AfterFunc(s.interval, s.positionTick)
 		}
 		s.mu.Unlock()
+	}
+}
+
+// logFailed logs a first NOTIFY that failed: the platform sees the subscription
+// without its first state, and retries or lets it expire.
+func (s *subscription) logFailed(event string, err error) {
+	if err != nil {
+		s.d.log.Info("first NOTIFY failed", "event", event, "error", err)
 	}
 }
 

@@ -51,6 +51,40 @@ func TestCatalogSubscription(t *testing.T) {
 		return in
 	}
 
+	expectWholeCatalog(t, inDialog)
+
+	expectCatalogEvents(t, dev, nvr, inDialog)
+
+	if res := p.resubscribe(dev, dl, "Catalog", 120); res.StatusCode != sip.StatusOK || hdr(res.GetHeader("Expires")) != "120" {
+		t.Fatalf("refresh answered %d, Expires %q", res.StatusCode, hdr(res.GetHeader("Expires")))
+	}
+	if exp := dev.Subscriptions()[0].Expires; time.Until(exp) < 100*time.Second {
+		t.Errorf("after the refresh the subscription runs out at %v", exp)
+	}
+
+	if res := p.resubscribe(dev, dl, "Catalog", 0); res.StatusCode != sip.StatusOK || hdr(res.GetHeader("Expires")) != "0" {
+		t.Fatalf("unsubscribe answered %d, Expires %q", res.StatusCode, hdr(res.GetHeader("Expires")))
+	}
+	// Events may be in flight; the terminated NOTIFY comes, and then nothing.
+	for {
+		in := inDialog("terminated NOTIFY")
+		if state, _ := subscriptionState(in.req); state == "terminated" {
+			break
+		}
+	}
+	p.expectNone("NOTIFY after the end", time.Second, isNotify(dl.callID))
+	if got := dev.Subscriptions(); len(got) != 0 {
+		t.Errorf("subscriptions after the end: %+v", got)
+	}
+	if res := p.resubscribe(dev, dl, "Catalog", 60); res.StatusCode != sip.StatusCallTransactionDoesNotExists {
+		t.Errorf("refreshing an ended subscription answered %d, want 481", res.StatusCode)
+	}
+}
+
+// expectWholeCatalog reads the first NOTIFY, active with an expiry, and the parts of
+// the whole catalog it starts.
+func expectWholeCatalog(t *testing.T, inDialog func(string) inbound) {
+	t.Helper()
 	first := inDialog("first NOTIFY")
 	if state, params := subscriptionState(first.req); state != "active" || params["expires"] == "" {
 		t.Errorf("Subscription-State %q", hdr(first.req.GetHeader("Subscription-State")))
@@ -66,8 +100,12 @@ func TestCatalogSubscription(t *testing.T) {
 		}
 		got += len(part.msg.Catalog.Items)
 	}
+}
 
-	// Events: the flap's OFF then ON of channel 1, the churn's ADD then DEL.
+// expectCatalogEvents reads NOTIFYs until the flap's OFF then ON of nvr's first
+// channel and the churn's ADD then DEL of one channel came.
+func expectCatalogEvents(t *testing.T, dev *sim.Device, nvr string, inDialog func(string) inbound) {
+	t.Helper()
 	seen := map[string]bool{}
 	flapChannel, added := sim.ChannelID(nvr, 2, 0), ""
 	deadline := time.Now().Add(5 * time.Second)
@@ -101,30 +139,6 @@ func TestCatalogSubscription(t *testing.T) {
 		t.Errorf("events seen %v, want ON, OFF, ADD and DEL", seen)
 	}
 
-	if res := p.resubscribe(dev, dl, "Catalog", 120); res.StatusCode != sip.StatusOK || hdr(res.GetHeader("Expires")) != "120" {
-		t.Fatalf("refresh answered %d, Expires %q", res.StatusCode, hdr(res.GetHeader("Expires")))
-	}
-	if exp := dev.Subscriptions()[0].Expires; time.Until(exp) < 100*time.Second {
-		t.Errorf("after the refresh the subscription runs out at %v", exp)
-	}
-
-	if res := p.resubscribe(dev, dl, "Catalog", 0); res.StatusCode != sip.StatusOK || hdr(res.GetHeader("Expires")) != "0" {
-		t.Fatalf("unsubscribe answered %d, Expires %q", res.StatusCode, hdr(res.GetHeader("Expires")))
-	}
-	// Events may be in flight; the terminated NOTIFY comes, and then nothing.
-	for {
-		in := inDialog("terminated NOTIFY")
-		if state, _ := subscriptionState(in.req); state == "terminated" {
-			break
-		}
-	}
-	p.expectNone("NOTIFY after the end", time.Second, isNotify(dl.callID))
-	if got := dev.Subscriptions(); len(got) != 0 {
-		t.Errorf("subscriptions after the end: %+v", got)
-	}
-	if res := p.resubscribe(dev, dl, "Catalog", 60); res.StatusCode != sip.StatusCallTransactionDoesNotExists {
-		t.Errorf("refreshing an ended subscription answered %d, want 481", res.StatusCode)
-	}
 }
 
 func containsItem(items []manscdp.CatalogItem, id string) bool {
