@@ -22,13 +22,16 @@ var ErrPartialRecordInfo = errors.New("sipd: partial RecordInfo")
 const recordItemBytes = 256
 
 // QueryRecordInfo asks a registered device for the recordings q describes, its times
-// written in loc (the device's zone), and joins the answer's parts by SN until SumNum
+// written in loc (the device's zone; nil: Config.Location), and joins the answer's parts by SN until SumNum
 // items arrived. When ctx ends first, or the items reach MaxRecordItems before SumNum,
 // it returns what it holds with ErrPartialRecordInfo. Items are as the device sent
 // them, in the order they arrived. It acts only through a binding dev.Owner holds.
 func (s *Server) QueryRecordInfo(ctx context.Context, dev DeviceRef, q manscdp.RecordQuery, loc *time.Location) (*manscdp.RecordInfo, error) {
 	if q.DeviceID == "" {
 		q.DeviceID = dev.ID
+	}
+	if loc == nil {
+		loc = s.cfg.Location
 	}
 	n := s.cfg.MaxRecordItems
 	a := &recordAnswer{parts: parts[manscdp.RecordItem]{limits: partLimits{items: n, parts: n, bytes: n * recordItemBytes}, size: recordItemSize}}

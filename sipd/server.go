@@ -185,3 +185,7 @@ func (s *Server) TCPAddr() string {
 
 // Realm is the registrar's SIP domain ID; generated SSRCs carry part of it.
 func (s *Server) Realm() string { return s.cfg.Realm }
+
+// Location is the devices' time zone (Config.Location): the zone of the Date header
+// they set their clocks from, and so of the local times their MANSCDP bodies carry.
+func (s *Server) Location() *time.Location { return s.cfg.Location }
