@@ -12,11 +12,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/devices"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
+	"github.com/gb28181/camera-operator/controllers/fleet"
 	"github.com/gb28181/camera-operator/controllers/stream"
 	"github.com/gb28181/camera-operator/sipd"
 )
@@ -78,6 +80,9 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	if err := stream.Setup(mgr, srv, changes, cfg.Stream); err != nil {
 		return nil, fmt.Errorf("setting up the Stream controller: %w", err)
 	}
+	if err := fleet.Register(mgr, cfg.Camera.Shard, metrics.Registry); err != nil {
+		return nil, fmt.Errorf("registering the fleet gauges: %w", err)
+	}
 	ready, err := addProbes(mgr, srv, cfg.LeaderElection)
 	if err != nil {
 		return nil, err
@@ -105,7 +110,7 @@ func ManagerOptions(shard string, namespaces []string) ctrl.Options {
 			opts.DefaultNamespaces[n] = cache.Config{}
 		}
 	}
-	return ctrl.Options{Scheme: scheme, Cache: opts, LeaderElectionID: devices.LeaseName(shard)}
+	return ctrl.Options{Scheme: scheme, Cache: opts, LeaderElectionID: devices.LeaseName(shard), NewClient: newCountingClient}
 }
 
 // addProbes adds /healthz and /readyz. Readiness means this process is healthy, not

@@ -18,6 +18,8 @@ type metrics struct {
 	notifications  prometheus.Counter
 	shed           prometheus.Counter
 	dropped        prometheus.Counter
+	queueDelay     prometheus.Observer
+	tcpConns       prometheus.Gauge
 }
 
 // Results of a REGISTER, the label values of sipd_registrations_total.
@@ -81,27 +83,31 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Name: "sipd_messages_dropped_total",
 		Help: "SIP messages dropped as unparseable or oversized.",
 	})
-	collectors := []prometheus.Collector{registrations, authFailures, active, keepalives, notifies, latency, notifications, shed, dropped}
+	queueDelay := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "sipd_udp_queue_delay_seconds",
+		Help:    "Time a UDP datagram waited between the socket and a worker.",
+		Buckets: []float64{1e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.2, 0.4},
+	})
+	tcpConns := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "sipd_tcp_connections",
+		Help: "Open TCP connections from devices.",
+	})
 	if reg != nil {
-		for i, c := range collectors {
-			if err := reg.Register(c); err != nil {
-				var are prometheus.AlreadyRegisteredError
-				if !errors.As(err, &are) {
-					return nil, err
-				}
-				// A second Server in one process (tests, restarts) shares the series.
-				collectors[i] = are.ExistingCollector
-			}
+		var errs []error
+		registrations = registered(reg, registrations, &errs)
+		authFailures = registered(reg, authFailures, &errs)
+		active = registered(reg, active, &errs)
+		keepalives = registered(reg, keepalives, &errs)
+		notifies = registered(reg, notifies, &errs)
+		latency = registered(reg, latency, &errs)
+		notifications = registered(reg, notifications, &errs)
+		shed = registered(reg, shed, &errs)
+		dropped = registered(reg, dropped, &errs)
+		queueDelay = registered(reg, queueDelay, &errs)
+		tcpConns = registered(reg, tcpConns, &errs)
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
 		}
-		registrations = collectors[0].(*prometheus.CounterVec)
-		authFailures = collectors[1].(*prometheus.CounterVec)
-		active = collectors[2].(prometheus.Gauge)
-		keepalives = collectors[3].(prometheus.Counter)
-		notifies = collectors[4].(prometheus.Counter)
-		latency = collectors[5].(*prometheus.HistogramVec)
-		notifications = collectors[6].(prometheus.Counter)
-		shed = collectors[7].(prometheus.Counter)
-		dropped = collectors[8].(prometheus.Counter)
 	}
 	m := &metrics{
 		registrations:  map[string]prometheus.Counter{},
@@ -113,6 +119,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		notifications:  notifications,
 		shed:           shed,
 		dropped:        dropped,
+		queueDelay:     queueDelay,
+		tcpConns:       tcpConns,
 	}
 	for _, r := range []string{resRegistered, resRefreshed, resUnregistered, resChallenged, resStale, resForbidden, resNotFound, resUnavailable, resBadRequest, resTooBrief} {
 		m.registrations[r] = registrations.WithLabelValues(r)
@@ -128,3 +136,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 
 func (m *metrics) registration(result string) { m.registrations[result].Inc() }
 func (m *metrics) authFailure(reason string)  { m.authFailures[reason].Inc() }
+
+// registered registers c with reg and returns it, or returns the collector of the same
+// description already registered there: a second Server in one process (tests,
+// restarts) shares the series. A failure is appended to errs.
+func registered[C prometheus.Collector](reg prometheus.Registerer, c C, errs *[]error) C {
+	err := reg.Register(c)
+	if err == nil {
+		return c
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing
+		}
+	}
+	*errs = append(*errs, err)
+	return c
+}

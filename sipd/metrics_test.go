@@ -2,10 +2,12 @@ package sipd_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	itest "github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
@@ -72,5 +74,52 @@ func metricValue(t testing.TB, reg prometheus.Gatherer, name string, labels map[
 		return sum
 	}
 	t.Fatalf("metric %s missing", name)
+	return 0
+}
+
+// TestTransportMetrics: sipd_tcp_connections follows the devices' TCP connections, and
+// every UDP datagram handled is observed in sipd_udp_queue_delay_seconds.
+func TestTransportMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := sipdtest.StartT(t, sipd.Config{Registerer: reg}, devStore())
+	tcp := device(t, s, "tcp", devID, devPW)
+	if res, err := tcp.Register(testCtx(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("%v %v", res, err)
+	}
+	if got := metricValue(t, reg, "sipd_tcp_connections", nil); got != 1 {
+		t.Errorf("sipd_tcp_connections = %v with one device on TCP, want 1", got)
+	}
+	tcp.Close()
+	itest.EventuallyTrue(t, 5*time.Second, "the closed connection uncounted", func() bool {
+		return metricValue(t, reg, "sipd_tcp_connections", nil) == 0
+	})
+
+	udp := device(t, s, "udp", devID, devPW)
+	if res, err := udp.Register(testCtx(t)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("%v %v", res, err)
+	}
+	// The REGISTER and its authenticated retry: two datagrams through the queue.
+	if n := histogramCount(t, reg, "sipd_udp_queue_delay_seconds"); n < 2 {
+		t.Errorf("sipd_udp_queue_delay_seconds counted %d datagrams, want at least 2", n)
+	}
+}
+
+// histogramCount is the sample count of the histogram called name in reg.
+func histogramCount(t testing.TB, reg prometheus.Gatherer, name string) uint64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			var n uint64
+			for _, m := range mf.GetMetric() {
+				n += m.GetHistogram().GetSampleCount()
+			}
+			return n
+		}
+	}
+	t.Fatalf("no metric %s", name)
 	return 0
 }

@@ -91,7 +91,7 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 		table:    newBindingTable(cfg.MaxDevices, cfg.KeepaliveHoldoff, m.activeBindings),
 		ready:    make(chan struct{}),
 		stopping: make(chan struct{}),
-		conns:    newTCPConns(cfg.MaxTCPConns, cfg.MaxTCPConnsPerAddr),
+		conns:    newTCPConns(cfg.MaxTCPConns, cfg.MaxTCPConnsPerAddr, m.tcpConns),
 	}
 	s.parser.MaxMessageLength = cfg.MaxMessageSize
 	s.queries = newQueryTable(cfg.MaxQueries)

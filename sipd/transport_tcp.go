@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The TCP transport: connections bounded in all and per IP address (tcpConns), one
@@ -188,6 +190,8 @@ type tcpConns struct {
 	perAddr    map[netip.Addr]int
 	maxConns   int
 	maxPerAddr int
+	// open counts the connections in m, for sipd_tcp_connections.
+	open prometheus.Gauge
 }
 
 var (
@@ -195,8 +199,8 @@ var (
 	errTooManyConnsPerAddr = errors.New("too many open TCP connections from this address")
 )
 
-func newTCPConns(maxConns, maxPerAddr int) *tcpConns {
-	return &tcpConns{m: make(map[netip.AddrPort]*tcpConn), perAddr: make(map[netip.Addr]int), maxConns: maxConns, maxPerAddr: maxPerAddr}
+func newTCPConns(maxConns, maxPerAddr int, open prometheus.Gauge) *tcpConns {
+	return &tcpConns{m: make(map[netip.AddrPort]*tcpConn), perAddr: make(map[netip.Addr]int), maxConns: maxConns, maxPerAddr: maxPerAddr, open: open}
 }
 
 func (t *tcpConns) add(c *tcpConn) error {
@@ -217,6 +221,7 @@ func (t *tcpConns) add(c *tcpConn) error {
 	}
 	t.m[c.remote] = c
 	t.perAddr[ip]++
+	t.open.Inc()
 	return nil
 }
 
@@ -227,6 +232,7 @@ func (t *tcpConns) remove(c *tcpConn) {
 		return
 	}
 	delete(t.m, c.remote)
+	t.open.Dec()
 	ip := c.remote.Addr()
 	if t.perAddr[ip] <= 1 {
 		delete(t.perAddr, ip)

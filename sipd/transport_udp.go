@@ -93,7 +93,9 @@ func (s *Server) handleUDP(in *intake) {
 		if !ok {
 			return
 		}
-		if time.Since(d.received) > s.cfg.MaxQueueDelay {
+		waited := time.Since(d.received)
+		s.metrics.queueDelay.Observe(waited.Seconds())
+		if waited > s.cfg.MaxQueueDelay {
 			s.metrics.shed.Inc()
 			s.logShedding("dropping a datagram that waited too long for a worker", d.src)
 			continue
