@@ -16,6 +16,11 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT_VERSION ?= $(shell cd hack/lint && go list -m -f '{{.Version}}' github.com/golangci/golangci-lint/v2)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
+# promtool, built from the Go module proxy at the Prometheus version hack/monitoring/go.mod
+# pins: it checks and unit-tests the chart's alert rules.
+PROMTOOL_VERSION ?= $(shell cd hack/monitoring && go list -m -f '{{.Version}}' github.com/prometheus/prometheus)
+PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMTOOL_VERSION)
+
 # Packages whose tests need a control plane (kube-apiserver and etcd), kubectl, helm,
 # podman or a build of the operator: `make unit` leaves them out. In the others, -short
 # skips the tests that run ffprobe or kamailio, and -skip those that run sipp (TestSipp*).
@@ -52,6 +57,10 @@ help: ## Display this help.
 manifests: controller-gen ## Generate the CRD and RBAC manifests from the API types and markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
 
+.PHONY: monitoring
+monitoring: ## Generate the fleet dashboard's JSON and the list of the metrics it and the alert rules query (hack/monitoring).
+	cd hack/monitoring && go run ./cmd/gen -root ../..
+
 .PHONY: generate
 generate: controller-gen ## Generate the DeepCopy methods of the API types.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
@@ -70,27 +79,31 @@ fmt-check: ## Fail, listing them, when Go files are not gofmt-formatted (bin/ ex
 	  if [ -n "$$unformatted" ]; then echo "not gofmt-formatted (run make fmt):"; echo "$$unformatted"; exit 1; fi
 
 .PHONY: vet
-vet: ## Run go vet against the code (and the image builder's module).
+vet: ## Run go vet against the code (and the image builder's and monitoring generator's modules).
 	go vet ./...
 	cd hack/image && go vet ./...
+	cd hack/monitoring && go vet ./...
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint (.golangci.yml) over the operator's module and the image builder's.
+lint: golangci-lint ## Run golangci-lint (.golangci.yml) over the operator's module, the image builder's and the monitoring generator's.
 	$(GOLANGCI_LINT) run ./...
 	cd hack/image && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...
+	cd hack/monitoring && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...
 
 .PHONY: unit
 unit: ## Run the tests that need no control plane, sipp, kamailio, podman or ffprobe (-short), in under a minute.
 	go test -short -count=1 -skip '^TestSipp' $(UNIT_PKGS)
 	cd hack/image && go test -short -count=1 ./...
+	cd hack/monitoring && go test -short -count=1 ./...
 
 .PHONY: test
-test: verify-generated fmt-check vet lint envtest kube-controller-manager helm ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
+test: verify-generated fmt-check vet lint envtest kube-controller-manager helm promtool ## Run all tests against a real kube-apiserver and etcd (builds them the first time).
 	assets="$$(hack/envtest/assets.sh $(LOCALBIN))" && \
 	  KUBEBUILDER_ASSETS="$$assets" KUBECTL="$$assets/kubectl" HELM="$(HELM)" \
 	  KUBE_CONTROLLER_MANAGER="$(ENVTEST_DIR)/kube-controller-manager" \
 	  go test ./... -count=1 -timeout 40m -coverprofile cover.out
 	cd hack/image && go test ./... -count=1
+	cd hack/monitoring && PROMTOOL="$(PROMTOOL)" go test ./... -count=1
 
 .PHONY: dev
 dev: build envtest ## Start a local control plane, install the CRDs and run the operator with SIP on 127.0.0.1:5060.
@@ -143,6 +156,11 @@ envtest: ## Build kube-apiserver, etcd and kubectl (KUBE_VERSION) from Go module
 .PHONY: kube-controller-manager
 kube-controller-manager: ## Build kube-controller-manager (KUBE_VERSION) into bin/k8s, once: the HA test runs its Deployment controller.
 	@hack/envtest/build.sh $(LOCALBIN) kube-controller-manager >/dev/null
+
+.PHONY: promtool
+promtool: $(PROMTOOL) ## Build promtool from the Go module proxy into bin/ (once).
+$(PROMTOOL):
+	@hack/monitoring/build-promtool.sh $(LOCALBIN) >/dev/null
 
 .PHONY: golangci-lint
 golangci-lint: $(GOLANGCI_LINT) ## Build golangci-lint from the Go module proxy into bin/ (once).

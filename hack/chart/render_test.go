@@ -381,7 +381,7 @@ func checkDefaults(t *testing.T, objs []*unstructured.Unstructured) {
 	if crd.GetAnnotations()["helm.sh/resource-policy"] != "keep" {
 		t.Error("the CRD is not kept on uninstall")
 	}
-	for _, kind := range []string{"ServiceMonitor", "ConfigMap"} {
+	for _, kind := range []string{"ServiceMonitor", "ConfigMap", "PrometheusRule"} {
 		if n := len(find(objs, kind, "")); n != 0 {
 			t.Errorf("%d %s by default", n, kind)
 		}
@@ -455,9 +455,11 @@ func checkNamespacedNodePort(t *testing.T, objs []*unstructured.Unstructured) {
 		t.Error("the ServiceMonitor also selects the SIP Service")
 	}
 	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
-	if len(endpoints) != 1 || endpoints[0].(map[string]any)["port"] != "metrics" || endpoints[0].(map[string]any)["interval"] != "30s" {
-		t.Errorf("ServiceMonitor endpoints %v", endpoints)
+	if len(endpoints) != 1 || endpoints[0].(map[string]any)["port"] != "metrics" || endpoints[0].(map[string]any)["interval"] != "30s" ||
+		endpoints[0].(map[string]any)["honorLabels"] != true {
+		t.Errorf("ServiceMonitor endpoints %v: want port metrics every 30s, honouring the fleet gauges' namespace label", endpoints)
 	}
+	checkMonitoring(t, objs)
 
 	cm := decode[corev1.ConfigMap](t, one(t, objs, "ConfigMap", "camera-operator-argocd-cm"))
 	if got := cm.Data[argocd.HealthKey]; got != argocd.HealthLua {

@@ -20,6 +20,7 @@ func TestEndToEnd(t *testing.T) {
 		{"RegisterOverUDPAndTCP", testRegister},
 		{"Streams", testStreams},
 		{"Shards", testShards},
+		{"Metrics", testMetrics},
 		{"WrongPassword", testWrongPassword},
 		{"OperatorKilled", testOperatorKilled},
 		{"APIServerDown", testAPIServerDown},

@@ -22,8 +22,9 @@ type shard struct {
 }
 
 // startShard runs an operator with --shard=name and leader election on, its Lease in ns,
-// beside the suite's unsharded operator. It is stopped when the test ends.
-func (e *env) startShard(t *testing.T, ns, name string) *shard {
+// beside the suite's unsharded operator, plus extra flags (later ones win). It is
+// stopped when the test ends.
+func (e *env) startShard(t *testing.T, ns, name string, extra ...string) *shard {
 	t.Helper()
 	logPath := filepath.Join(e.dir, "operator-"+name+".log")
 	out, err := os.Create(logPath)
@@ -31,12 +32,13 @@ func (e *env) startShard(t *testing.T, ns, name string) *shard {
 		t.Fatal(err)
 	}
 	s := &shard{name: name, sipAddr: freeSIPAddr(t)}
-	s.op = e.launchOperator(t, out, s.sipAddr, freeTCPAddr(t),
-		"--shard="+name,
+	args := append([]string{
+		"--shard=" + name,
 		"--metrics-bind-address=0",
 		"--leader-elect",
-		"--leader-election-namespace="+ns,
-	)
+		"--leader-election-namespace=" + ns,
+	}, extra...)
+	s.op = e.launchOperator(t, out, s.sipAddr, freeTCPAddr(t), args...)
 	t.Cleanup(func() {
 		s.op.Stop(localcluster.StopTimeout)
 		if t.Failed() {
