@@ -61,6 +61,12 @@ manifests: controller-gen ## Generate the CRD and RBAC manifests from the API ty
 monitoring: ## Generate the fleet dashboard's JSON and the list of the metrics it and the alert rules query (hack/monitoring).
 	cd hack/monitoring && go run ./cmd/gen -root ../..
 
+.PHONY: dashboard-picture
+dashboard-picture: envtest ## Run a 2,000-camera bench recording the operator's metrics, and draw the dashboard's panels from it (docs/images/dashboard.png).
+	go run ./test/bench --cameras 2000 --no-sipp --go-bench=false --record-metrics $(LOCALBIN)/bench/metrics.rec --out $(LOCALBIN)/bench/picture.json
+	mkdir -p docs/images
+	cd hack/monitoring && go run ./cmd/render -in $(LOCALBIN)/bench/metrics.rec -out $(CURDIR)/docs/images/dashboard.png
+
 .PHONY: generate
 generate: controller-gen ## Generate the DeepCopy methods of the API types.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."

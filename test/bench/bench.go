@@ -55,6 +55,8 @@ type bench struct {
 
 	ids, names []string // device IDs and Camera names, in fleet order
 	deviceKA   time.Duration
+	// recording records the operator's metrics (--record-metrics).
+	recording *recorder
 }
 
 func newBench(o opts, r *results) (*bench, error) {
@@ -165,6 +167,11 @@ func (b *bench) start(ctx context.Context) error {
 		return err
 	}
 	b.r.Setup.OperatorReadySeconds = ready.Seconds()
+	if b.o.recordMetrics != "" {
+		if b.recording, err = recordMetrics("http://"+b.op.metricsAddr+"/metrics", b.o.recordMetrics, recordInterval); err != nil {
+			return err
+		}
+	}
 	time.Sleep(2 * time.Second) // let start-up allocations settle before the baseline
 	mem, err := b.op.memory(ctx)
 	if err != nil {
@@ -192,6 +199,11 @@ func (b *bench) start(ctx context.Context) error {
 
 // teardown stops the watch, the operator and the control plane.
 func (b *bench) teardown() {
+	if b.recording != nil {
+		if err := b.recording.end(); err != nil {
+			slog.Warn("writing the metrics recording", "error", err)
+		}
+	}
 	if b.stopWatch != nil {
 		b.stopWatch()
 		<-b.watchDone

@@ -50,6 +50,9 @@ type opts struct {
 	endpoints       int
 	workers         int
 	operatorArgs    []string
+	// recordMetrics, when set, is where the operator's metrics are recorded during the
+	// live phases (record.go).
+	recordMetrics string
 
 	// The side-by-side comparison with Kamailio (compare.go), which runs alone.
 	compareKamailio bool
@@ -81,6 +84,7 @@ func parseFlags(args []string) (opts, error) {
 	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback: the registrar alone, with a lean client")
 	fs.IntVar(&o.endpoints, "endpoints", 64, "camsim's sockets per fleet")
 	fs.IntVar(&o.workers, "workers", 256, "camsim's SIP exchanges in flight per fleet")
+	fs.StringVar(&o.recordMetrics, "record-metrics", "", "record the operator's /metrics every 2s of the live phases into this file, for hack/monitoring's render (make dashboard-picture)")
 	fs.Func("operator-arg", "a further flag of the operator, such as --max-concurrent-reconciles=16 (repeatable)", func(v string) error {
 		o.operatorArgs = append(o.operatorArgs, v)
 		return nil
