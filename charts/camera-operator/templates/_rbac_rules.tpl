@@ -20,20 +20,39 @@
 - apiGroups:
   - gb28181.io
   resources:
-  - cameras
+  - cameracommands
   verbs:
+  - delete
   - get
   - list
+  - patch
+  - update
   - watch
 - apiGroups:
   - gb28181.io
   resources:
+  - cameracommands/finalizers
+  - streams/finalizers
+  verbs:
+  - update
+- apiGroups:
+  - gb28181.io
+  resources:
+  - cameracommands/status
   - cameras/status
   - streams/status
   verbs:
   - get
   - patch
   - update
+- apiGroups:
+  - gb28181.io
+  resources:
+  - cameras
+  verbs:
+  - get
+  - list
+  - watch
 - apiGroups:
   - gb28181.io
   resources:
@@ -44,12 +63,6 @@
   - patch
   - update
   - watch
-- apiGroups:
-  - gb28181.io
-  resources:
-  - streams/finalizers
-  verbs:
-  - update
 {{- end }}
 
 {{- define "camera-operator.sipEndpointRules" -}}
