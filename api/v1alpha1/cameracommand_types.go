@@ -279,13 +279,15 @@ type CameraCommandStatus struct {
 	Result string `json:"result,omitempty"`
 
 	// sentAt is when the command was sent, answeredAt when the device answered;
-	// stoppedAt when the stop that follows a move was answered.
+	// stoppedAt when the stop that follows a move was answered. They are kept to the
+	// microsecond: a move's stop is due at sentAt + duration, also for an operator that
+	// restarted or took over meanwhile.
 	// +optional
-	SentAt *metav1.Time `json:"sentAt,omitempty"`
+	SentAt *metav1.MicroTime `json:"sentAt,omitempty"`
 	// +optional
-	AnsweredAt *metav1.Time `json:"answeredAt,omitempty"`
+	AnsweredAt *metav1.MicroTime `json:"answeredAt,omitempty"`
 	// +optional
-	StoppedAt *metav1.Time `json:"stoppedAt,omitempty"`
+	StoppedAt *metav1.MicroTime `json:"stoppedAt,omitempty"`
 
 	// completionTime is when the command finished, succeeded or failed.
 	// +optional

@@ -16,6 +16,8 @@ var t0 = time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 
 func at(d time.Duration) *metav1.Time { t := metav1.NewTime(t0.Add(d)); return &t }
 
+func microAt(d time.Duration) *metav1.MicroTime { t := metav1.NewMicroTime(t0.Add(d)); return &t }
+
 // fixture is a command created at t0 for Camera "ipc", whose device is registered.
 type fixture struct {
 	cmd     *gbv1.CameraCommand
@@ -93,6 +95,8 @@ func TestDecide(t *testing.T) {
 			want: plan{action: actFail, reason: gbv1.ReasonInvalidCommand, message: `not a valid device control: alarm type "x" is not a number`}},
 		{name: "a move sent, not due: wait for it", spec: moveSpec, now: 1500 * time.Millisecond, mutate: func(f *fixture) { sent(f, 0, true) },
 			want: plan{action: actNothing, requeue: 500 * time.Millisecond}},
+		{name: "a move sent within a second: due to the microsecond", spec: moveSpec, now: 2500 * time.Millisecond, mutate: func(f *fixture) { sent(f, 900*time.Millisecond, true) },
+			want: plan{action: actNothing, requeue: 400 * time.Millisecond}},
 		{name: "a move due: stop", spec: moveSpec, now: 2 * time.Second, mutate: func(f *fixture) { sent(f, 0, true) },
 			want: plan{action: actStop}},
 		{name: "a move overdue after a restart: stop at once", spec: moveSpec, now: 10 * time.Minute, mutate: func(f *fixture) { sent(f, 0, true) },
@@ -105,7 +109,7 @@ func TestDecide(t *testing.T) {
 			want: plan{action: actRelease}},
 		{name: "a move deleted after its stop: let it go", spec: moveSpec, now: 3 * time.Second, mutate: func(f *fixture) {
 			sent(f, 0, true)
-			f.cmd.Status.StoppedAt = at(2 * time.Second)
+			f.cmd.Status.StoppedAt = microAt(2 * time.Second)
 			deleting(f)
 		}, want: plan{action: actRelease}},
 		{name: "another command found Sent: interrupted", spec: rebootSpec, mutate: func(f *fixture) { sent(f, 0, false) },
@@ -139,9 +143,9 @@ func TestDecide(t *testing.T) {
 }
 
 func sent(f *fixture, d time.Duration, answered bool) {
-	f.cmd.Status.Phase, f.cmd.Status.SentAt = gbv1.CommandSent, at(d)
+	f.cmd.Status.Phase, f.cmd.Status.SentAt = gbv1.CommandSent, microAt(d)
 	if answered {
-		f.cmd.Status.AnsweredAt = at(d)
+		f.cmd.Status.AnsweredAt = microAt(d)
 	}
 	f.cmd.Finalizers = []string{stopFinalizer}
 }

@@ -171,7 +171,7 @@ func (r *reconciler) send(ctx context.Context, o observation) (ctrl.Result, erro
 		}
 	}
 	orig := c.DeepCopy()
-	sentAt := metav1.NewTime(r.opts.now())
+	sentAt := metav1.NewMicroTime(r.opts.now())
 	c.Status.Command, c.Status.SentAt, c.Status.AnsweredAt, c.Status.StoppedAt, c.Status.Result = ctl.text, &sentAt, nil, nil, ""
 	report(c, gbv1.CommandSent, gbv1.ReasonSent, fmt.Sprintf("sent to %s", target(c, cam)))
 	if err := r.writeStatus(ctx, orig, c); err != nil {
@@ -181,10 +181,10 @@ func (r *reconciler) send(ctx context.Context, o observation) (ctrl.Result, erro
 	r.tellCamera(cam, c)
 
 	orig = c.DeepCopy()
-	sentAt = metav1.NewTime(r.opts.now())
+	sentAt = metav1.NewMicroTime(r.opts.now())
 	err := r.control(ctx, cam, channelOf(c, cam), ctl.cmd)
 	out := outcomeOf(err, ctl.text)
-	now := metav1.NewTime(r.opts.now())
+	now := metav1.NewMicroTime(r.opts.now())
 	c.Status.SentAt = &sentAt
 	switch out.result {
 	case interrupted:
@@ -217,12 +217,11 @@ func (r *reconciler) send(ctx context.Context, o observation) (ctrl.Result, erro
 		report(c, gbv1.CommandSent, gbv1.ReasonSent, fmt.Sprintf("%s is moving; the stop goes at %s", target(c, cam), due.UTC().Format(time.RFC3339Nano)))
 		return ctrl.Result{RequeueAfter: max(due.Sub(r.opts.now()), time.Millisecond)}, r.written(ctx, orig, c, cam)
 	}
-	r.complete(c, gbv1.CommandSucceeded, gbv1.ReasonDone, fmt.Sprintf("%s carried out %s", target(c, cam), ctl.text))
-	if err := r.written(ctx, orig, c, cam); err != nil {
-		return ctrl.Result{}, err
-	}
+	// The device holds the preset now: whoever lists presets may ask, whatever becomes
+	// of the status write.
 	r.presetsChanged(ctl, cam.Spec.DeviceID)
-	return ctrl.Result{}, nil
+	r.complete(c, gbv1.CommandSucceeded, gbv1.ReasonDone, fmt.Sprintf("%s carried out %s", target(c, cam), ctl.text))
+	return ctrl.Result{}, r.written(ctx, orig, c, cam)
 }
 
 // bounded takes a slot of MaxInFlight and a token of the Camera's bucket, or reports
@@ -261,7 +260,7 @@ func (r *reconciler) stopAfterFailure(ctx context.Context, c *gbv1.CameraCommand
 	if err != nil {
 		return "; the stop sent after it failed too: " + err.Error()
 	}
-	now := metav1.NewTime(r.opts.now())
+	now := metav1.NewMicroTime(r.opts.now())
 	c.Status.StoppedAt = &now
 	return "; the stop was sent after it"
 }
@@ -280,7 +279,7 @@ func (r *reconciler) stop(ctx context.Context, o observation) (ctrl.Result, erro
 	}
 	out := outcomeOf(err, "the stop")
 	orig := c.DeepCopy()
-	now := metav1.NewTime(r.opts.now())
+	now := metav1.NewMicroTime(r.opts.now())
 	switch {
 	case out.result == interrupted:
 		return ctrl.Result{}, err // the next leader stops it
