@@ -77,6 +77,18 @@ func waitCommandGone(t *testing.T, c client.Client, ns, name string, timeout tim
 	})
 }
 
+// waitReleased waits until a finished command holds no finalizer: a move's is removed
+// right after its last status write.
+func waitReleased(t *testing.T, c client.Client, ns, name string) {
+	t.Helper()
+	testutil.Eventually(t, 5*time.Second, name+" released", func() error {
+		if f := getCommand(t, c, ns, name).Finalizers; len(f) != 0 {
+			return fmt.Errorf("finalizers %v", f)
+		}
+		return nil
+	})
+}
+
 // staysPut checks that the channel does not move, and stays where it is for half a
 // second.
 func staysPut(t *testing.T, dev *sim.Device, channel string) sim.PTZState {
@@ -217,9 +229,7 @@ func TestCommandEachKind(t *testing.T) {
 		if calls := presets.calls(); len(calls) != s.presetCalls || slices.ContainsFunc(calls, func(c string) bool { return c != id }) {
 			t.Errorf("%s: PresetWatcher told %v, want %d calls for %s", s.name, calls, s.presetCalls, id)
 		}
-		if len(cmd.Finalizers) != 0 {
-			t.Errorf("%s: finalizers %v left on a finished command", s.name, cmd.Finalizers)
-		}
+		waitReleased(t, c, ns, s.name)
 	}
 	waitCamera(t, c, ns, "ipc", 10*time.Second, inState(gbv1.StateUnregistered, "", ""))
 
@@ -275,10 +285,16 @@ func TestCommandMoveThenStop(t *testing.T) {
 	dev := streamCamera(t, c, op, ns, "ipc", id, sim.Config{})
 
 	createCommand(t, c, ns, "move", "ipc", gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Pan: 32, Tilt: -16, Duration: &metav1.Duration{Duration: 2 * time.Second}}})
-	sent := waitCommand(t, c, ns, "move", gbv1.CommandSent, gbv1.ReasonSent)
-	if !dev.PTZ(id).Moving() || len(sent.Finalizers) != 1 {
-		t.Errorf("while Sent: device %+v, finalizers %v; want moving and the stop finalizer", dev.PTZ(id), sent.Finalizers)
-	}
+	testutil.Eventually(t, 10*time.Second, "the move answered", func() error {
+		sent := getCommand(t, c, ns, "move")
+		if sent.Status.AnsweredAt == nil {
+			return fmt.Errorf("phase %q", sent.Status.Phase)
+		}
+		if sent.Status.Phase != gbv1.CommandSent || !dev.PTZ(id).Moving() || len(sent.Finalizers) != 1 {
+			t.Fatalf("during the move: phase %q, device %+v, finalizers %v; want Sent, moving and the stop finalizer", sent.Status.Phase, dev.PTZ(id), sent.Finalizers)
+		}
+		return nil
+	})
 	cmd := waitCommand(t, c, ns, "move", gbv1.CommandSucceeded, gbv1.ReasonDone)
 	p := staysPut(t, dev, id)
 	if !near(p.Pan, 64) || !near(p.Tilt, -32) {
@@ -287,9 +303,7 @@ func TestCommandMoveThenStop(t *testing.T) {
 	if moved := cmd.Status.StoppedAt.Sub(cmd.Status.SentAt.Time); moved < 2*time.Second || moved > 2500*time.Millisecond {
 		t.Errorf("the stop went %v after the move, want 2s", moved)
 	}
-	if len(cmd.Finalizers) != 0 {
-		t.Errorf("finalizers %v left", cmd.Finalizers)
-	}
+	waitReleased(t, c, ns, "move")
 	t.Logf("moved to %+v in %v", p.PTZPosition, cmd.Status.StoppedAt.Sub(cmd.Status.SentAt.Time))
 }
 

@@ -87,10 +87,10 @@ func decideSent(o observation) plan {
 		return plan{action: actFail, reason: gbv1.ReasonInterrupted,
 			message: "the operator stopped after sending the command and before the device answered; it is not sent again"}
 	}
-	if due := stopDue(c, o.control); o.now.Before(due) {
-		return plan{action: actNothing, requeue: due.Sub(o.now)}
+	if early := stopDue(c, o.control).Add(-stopLead); o.now.Before(early) {
+		return plan{action: actNothing, requeue: early.Sub(o.now)}
 	}
-	return plan{action: actStop} // due, or overdue after a restart: at once
+	return plan{action: actStop} // due (the act waits out the lead), or overdue after a restart: at once
 }
 
 // decidePending: a command not sent yet. Its Camera must exist, own its device, be
@@ -147,6 +147,12 @@ const defaultTTL = 10 * time.Minute
 func moveUnstopped(c *gbv1.CameraCommand, ctl control) bool {
 	return ctl.move > 0 && c.Status.SentAt != nil && c.Status.StoppedAt == nil
 }
+
+// stopLead is how long before a move's stop is due its reconcile starts: the reconcile
+// reads the command and its Camera first, which on a busy API server takes a good part
+// of a tenth of a second, then waits for the due time and sends. The move then lasts
+// its duration, not its duration plus a reconcile.
+const stopLead = 250 * time.Millisecond
 
 // stopDue is when a sent move's stop goes: sentAt + duration. status.sentAt tells a
 // restarted operator, or a new leader, when that is.

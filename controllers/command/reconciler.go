@@ -271,6 +271,11 @@ func (r *reconciler) stopAfterFailure(ctx context.Context, c *gbv1.CameraCommand
 func (r *reconciler) stop(ctx context.Context, o observation) (ctrl.Result, error) {
 	c, ctl, cam := o.cmd, o.control, o.camera
 	deleting := !c.DeletionTimestamp.IsZero()
+	if !deleting {
+		if err := r.sleepUntil(ctx, stopDue(c, ctl)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	var err error
 	if cam == nil {
 		err = fmt.Errorf("%w: Camera %q does not exist", sipd.ErrNotRegistered, c.Spec.CameraRef.Name)
@@ -311,6 +316,23 @@ func (r *reconciler) stop(ctx context.Context, o observation) (ctrl.Result, erro
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, r.release(ctx, c)
+}
+
+// sleepUntil waits for t (at most stopLead away: decideSent starts the stop's reconcile
+// that much early), or until ctx ends.
+func (r *reconciler) sleepUntil(ctx context.Context, t time.Time) error {
+	wait := t.Sub(r.opts.now())
+	if wait <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(min(wait, stopLead))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // control sends one DeviceControl to cam's device, through a binding cam owns, within
