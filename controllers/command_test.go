@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -275,7 +276,9 @@ func lastCommand(dev *sim.Device, want string) func() error {
 }
 
 // TestCommandMoveThenStop: a move of 2 s at pan 32, tilt -16 turns the camera by about
-// 64 and -32, then the operator's stop holds it there.
+// 64 and -32, then the operator's stop holds it there. The command is written as a user
+// writes YAML, with a zero speed spelled out (zoom: 0), which the operator's own
+// serialization of the spec would leave out: its finalizer must not touch the spec.
 func TestCommandMoveThenStop(t *testing.T) {
 	t.Parallel()
 	c := controlPlane(t)
@@ -284,7 +287,17 @@ func TestCommandMoveThenStop(t *testing.T) {
 	const id = "34020000001320000702"
 	dev := streamCamera(t, c, op, ns, "ipc", id, sim.Config{})
 
-	createCommand(t, c, ns, "move", "ipc", gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Pan: 32, Tilt: -16, Duration: &metav1.Duration{Duration: 2 * time.Second}}})
+	move := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": gbv1.GroupVersion.String(), "kind": "CameraCommand",
+		"metadata": map[string]any{"namespace": ns, "name": "move"},
+		"spec": map[string]any{
+			"cameraRef": map[string]any{"name": "ipc"},
+			"ptz":       map[string]any{"pan": int64(32), "tilt": int64(-16), "zoom": int64(0), "duration": "2s"},
+		},
+	}}
+	if err := c.Create(context.Background(), move); err != nil {
+		t.Fatal(err)
+	}
 	testutil.Eventually(t, 10*time.Second, "the move answered", func() error {
 		sent := getCommand(t, c, ns, "move")
 		if sent.Status.AnsweredAt == nil {

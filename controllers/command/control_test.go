@@ -32,6 +32,11 @@ func TestControlOf(t *testing.T) {
 			text: "PTZCmd A50F01100000A065", move: time.Second},
 		{name: "down and zoom out", spec: gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Tilt: -35, Zoom: -1, Duration: seconds(time.Second)}},
 			text: "PTZCmd A50F01240023100C", move: time.Second, wantCmd: ptzControl(manscdp.PTZMove{Tilt: -35, Zoom: -1})},
+		// The examples of docs/commands.md.
+		{name: "docs: left at 40", spec: gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Pan: -40, Duration: seconds(2 * time.Second)}},
+			text: "PTZCmd A50F0102280000DF", move: 2 * time.Second},
+		{name: "docs: right, down and zoom in", spec: gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Pan: 32, Tilt: -16, Zoom: 4, Duration: seconds(2 * time.Second)}},
+			text: "PTZCmd A50F01152010403A", move: 2 * time.Second},
 		{name: "stop", spec: gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Stop: true}}, text: "PTZCmd A50F0100000000B5", wantCmd: stopControl},
 		{name: "preset goto 1", spec: gbv1.CameraCommandSpec{Preset: &gbv1.PresetCommand{Action: "Goto", Index: 1}}, text: "PTZCmd A50F018200010038"},
 		{name: "preset set 1", spec: gbv1.CameraCommandSpec{Preset: &gbv1.PresetCommand{Action: "Set", Index: 1}}, text: "PTZCmd A50F018100010037", presets: true},

@@ -165,8 +165,8 @@ func (r *reconciler) send(ctx context.Context, o observation) (ctrl.Result, erro
 		return res, nil
 	}
 	defer r.flights.release()
-	if ctl.move > 0 && controllerutil.AddFinalizer(c, stopFinalizer) {
-		if err := r.client.Update(ctx, c); err != nil {
+	if ctl.move > 0 {
+		if err := r.patchFinalizers(ctx, c, controllerutil.AddFinalizer); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -345,10 +345,19 @@ func (r *reconciler) control(ctx context.Context, cam *gbv1.Camera, channel stri
 
 // release removes the stop finalizer, if present.
 func (r *reconciler) release(ctx context.Context, c *gbv1.CameraCommand) error {
-	if !controllerutil.RemoveFinalizer(c, stopFinalizer) {
+	return client.IgnoreNotFound(r.patchFinalizers(ctx, c, controllerutil.RemoveFinalizer))
+}
+
+// patchFinalizers adds or removes the stop finalizer (change) with a patch of the
+// metadata alone. An update would send the spec back as this client serializes it,
+// without the zero fields a user may have written (tilt: 0), and the API server would
+// refuse it as a change of the spec.
+func (r *reconciler) patchFinalizers(ctx context.Context, c *gbv1.CameraCommand, change func(client.Object, string) bool) error {
+	orig := c.DeepCopy()
+	if !change(c, stopFinalizer) {
 		return nil
 	}
-	return client.IgnoreNotFound(r.client.Update(ctx, c))
+	return r.client.Patch(ctx, c, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
 }
 
 // complete ends the command in phase (Succeeded or Failed).
