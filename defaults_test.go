@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gb28181/camera-operator/controllers/camera"
+	"github.com/gb28181/camera-operator/controllers/command"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
 	"github.com/gb28181/camera-operator/controllers/stream"
 	"github.com/gb28181/camera-operator/sipd"
@@ -60,6 +61,7 @@ func renderDefaults(t *testing.T) defaults {
 	d.Settings["sipd.Config"] = fields(sip)
 	d.Settings["camera.Options"] = fields(camera.Options{}.WithDefaults())
 	d.Settings["stream.Options"] = fields(stream.Options{}.WithDefaults())
+	d.Settings["command.Options"] = fields(command.Options{}.WithDefaults())
 	d.Settings["endpoints.Config"] = fields(endpoints.Config{}.WithDefaults())
 	return d
 }

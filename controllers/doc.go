@@ -6,6 +6,7 @@
 //	  devices/              the device-change signal, the device index, elect, shards
 //	  camera/               Camera status: registrations, queries, seeding, Secrets
 //	  stream/               Streams: live video by INVITE/ACK/BYE
+//	  command/              CameraCommands: PTZ, presets, reboots and other device controls
 //	  endpoints/            the leader's EndpointSlice of the SIP Service
 //
 // Each controller package has a doc.go saying what it owns, a reconciler that gathers,

@@ -16,6 +16,7 @@ import (
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers/camera"
+	"github.com/gb28181/camera-operator/controllers/command"
 	"github.com/gb28181/camera-operator/controllers/devices"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
 	"github.com/gb28181/camera-operator/controllers/fleet"
@@ -25,7 +26,7 @@ import (
 
 // Config is the whole operator: its registrar and each of its controllers. Zero values
 // take each part's defaults, which that part owns (sipd.Config, camera.Options,
-// stream.Options, endpoints.Config).
+// stream.Options, command.Options, endpoints.Config).
 type Config struct {
 	// SIP configures the registrar. Setup sets its ListenAfter (the seeding of its
 	// bindings) and its Notifier (the device-change signal); a Notifier set here is told
@@ -34,6 +35,9 @@ type Config struct {
 	// Camera and Stream tune the controllers.
 	Camera camera.Options
 	Stream stream.Options
+	// Command tunes the CameraCommand controller (its bounds, and the PresetWatcher told
+	// of preset changes).
+	Command command.Options
 	// Endpoints names the selector-less SIP Service the leader points at its own pod
 	// (empty Service: none).
 	Endpoints endpoints.Config
@@ -56,8 +60,9 @@ type Operator struct {
 // and the device-change signal, the registrar on them (run by the leader, through the
 // SIP endpoint publisher when one is configured), the Camera controller (which seeds
 // the registrar and opens the store), the Stream controller (told of device changes
-// before the registrar starts), and the health and readiness checks. The manager must
-// have been made with ManagerOptions' cache and scheme. Call it once, before mgr.Start.
+// before the registrar starts), the CameraCommand controller, and the health and
+// readiness checks. The manager must have been made with ManagerOptions' cache and
+// scheme. Call it once, before mgr.Start.
 func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	store := camera.NewCredentialStore(mgr)
 	changes := devices.NewChanges()
@@ -79,6 +84,9 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	}
 	if err := stream.Setup(mgr, srv, changes, cfg.Stream); err != nil {
 		return nil, fmt.Errorf("setting up the Stream controller: %w", err)
+	}
+	if err := command.Setup(mgr, srv, cfg.Command); err != nil {
+		return nil, fmt.Errorf("setting up the CameraCommand controller: %w", err)
 	}
 	if err := fleet.Register(mgr, cfg.Camera.Shard, metrics.Registry); err != nil {
 		return nil, fmt.Errorf("registering the fleet gauges: %w", err)

@@ -167,12 +167,15 @@ type ResetAlarmCommand struct {
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=7
 	Method int32 `json:"method,omitempty"`
+	// type is the alarm type as the device reports it (status.alarms[].type), a number.
 	// +optional
 	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:Pattern=`^[0-9]{1,9}$`
 	Type string `json:"type,omitempty"`
 }
 
 // HomePositionCommand sets the home position.
+// +kubebuilder:validation:XValidation:rule="!self.enabled || has(self.presetIndex)",message="an enabled home position needs its presetIndex"
 type HomePositionCommand struct {
 	// enabled turns the return to home on or off.
 	Enabled bool `json:"enabled"`
@@ -236,6 +239,12 @@ const (
 	ReasonDone            = "Done"
 	ReasonDeviceRefused   = "DeviceRefused"
 	ReasonTooManyCommands = "TooManyCommands"
+	// ReasonInterrupted: the operator stopped (a restart, a new leader) after sending
+	// the command and before the device answered; the outcome is unknown, and the
+	// command is not sent again.
+	ReasonInterrupted = "Interrupted"
+	// ReasonInvalidCommand: the spec makes no DeviceControl the standard allows.
+	ReasonInvalidCommand = "InvalidCommand"
 	// ReasonCameraNotFound, ReasonCameraNotRegistered, ReasonCameraConflict, ReasonTimeout
 	// and ReasonChannelNotFound are shared with Streams.
 )
@@ -246,7 +255,9 @@ type CameraCommandStatus struct {
 	// +optional
 	Phase CameraCommandPhase `json:"phase,omitempty"`
 
-	// command names the command, for the printer column (PTZ, Preset, Reboot, ...).
+	// command is what was sent: the DeviceControl element and its value
+	// ("PTZCmd A50F0101200000D6", "TeleBoot Boot", "RecordCmd Record", ...). A move's
+	// stop (PTZCmd A50F0100000000B5) follows it.
 	// +optional
 	Command string `json:"command,omitempty"`
 
@@ -260,19 +271,23 @@ type CameraCommandStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// result is the device's Result (OK, ERROR).
+	// result is the device's Result (OK, ERROR) for the commands it answers with one
+	// (RecordCmd, AlarmCmd, HomePosition); Accepted for those GB/T 28181 answers with the
+	// MESSAGE's 200 alone (PTZCmd, TeleBoot, IFameCmd, DragZoom).
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	Result string `json:"result,omitempty"`
 
 	// sentAt is when the command was sent, answeredAt when the device answered;
-	// stoppedAt when the stop that follows a move was answered.
+	// stoppedAt when the stop that follows a move was answered. They are kept to the
+	// microsecond: a move's stop is due at sentAt + duration, also for an operator that
+	// restarted or took over meanwhile.
 	// +optional
-	SentAt *metav1.Time `json:"sentAt,omitempty"`
+	SentAt *metav1.MicroTime `json:"sentAt,omitempty"`
 	// +optional
-	AnsweredAt *metav1.Time `json:"answeredAt,omitempty"`
+	AnsweredAt *metav1.MicroTime `json:"answeredAt,omitempty"`
 	// +optional
-	StoppedAt *metav1.Time `json:"stoppedAt,omitempty"`
+	StoppedAt *metav1.MicroTime `json:"stoppedAt,omitempty"`
 
 	// completionTime is when the command finished, succeeded or failed.
 	// +optional

@@ -148,6 +148,10 @@ func TestCameraCommandAPI(t *testing.T) {
 			s.PTZ = &gbv1.PTZCommand{Pan: 1, Duration: &metav1.Duration{Duration: 2 * time.Minute}}
 		}, "duration must be"},
 		{"preset 0", func(s *gbv1.CameraCommandSpec) { s.Preset = &gbv1.PresetCommand{Action: "Set", Index: 0} }, "spec.preset.index"},
+		{"home position without its preset", func(s *gbv1.CameraCommandSpec) { s.HomePosition = &gbv1.HomePositionCommand{Enabled: true} }, "needs its presetIndex"},
+		{"home position off", func(s *gbv1.CameraCommandSpec) { s.HomePosition = &gbv1.HomePositionCommand{} }, ""},
+		{"alarm type a word", func(s *gbv1.CameraCommandSpec) { s.ResetAlarm = &gbv1.ResetAlarmCommand{Method: 5, Type: "motion"} }, "spec.resetAlarm.type"},
+		{"alarm type a number", func(s *gbv1.CameraCommandSpec) { s.ResetAlarm = &gbv1.ResetAlarmCommand{Method: 5, Type: "2"} }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := command(ns, fmt.Sprintf("cmd-%d", i), tc.mutate)

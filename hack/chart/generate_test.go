@@ -78,8 +78,9 @@ func TestChartCRDIsConfigCRD(t *testing.T) {
 	}
 }
 
-// TestChartRBACIsConfigRBAC checks the rendered rules equal the generated manager roles
-// and the leader-election role of config/rbac, cluster-wide and per watched namespace.
+// TestChartRBACIsConfigRBAC checks the rendered rules equal the generated manager roles,
+// the leader-election role and the users' commander role of config/rbac, cluster-wide
+// and per watched namespace.
 func TestChartRBACIsConfigRBAC(t *testing.T) {
 	manager, err := ReadRules(filepath.Join(root, RoleSource), "ClusterRole")
 	if err != nil {
@@ -90,6 +91,10 @@ func TestChartRBACIsConfigRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	endpoints, err := ReadRules(filepath.Join(root, RoleSource), "Role")
+	if err != nil {
+		t.Fatal(err)
+	}
+	commander, err := ReadRules(filepath.Join(root, CommanderSource), "ClusterRole")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +111,9 @@ func TestChartRBACIsConfigRBAC(t *testing.T) {
 	}
 	if diff := cmp.Diff(endpoints, rules(one(t, objs, "Role", "camera-operator-sip-endpoints"))); diff != "" {
 		t.Errorf("the chart's SIP endpoint Role differs from the Role of %s:\n%s", RoleSource, diff)
+	}
+	if diff := cmp.Diff(commander, rules(one(t, objs, "ClusterRole", "camera-operator-commander"))); diff != "" {
+		t.Errorf("the chart's commander ClusterRole differs from %s:\n%s", CommanderSource, diff)
 	}
 
 	objs = render(t, "hack/chart/testdata/values/namespaced-nodeport.yaml")

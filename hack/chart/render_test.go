@@ -368,6 +368,7 @@ func checkDefaults(t *testing.T, objs []*unstructured.Unstructured) {
 	one(t, objs, "ServiceAccount", "camera-operator")
 	one(t, objs, "ClusterRole", "camera-operator-manager")
 	one(t, objs, "ClusterRoleBinding", "camera-operator-manager")
+	checkCommander(t, one(t, objs, "ClusterRole", "camera-operator-commander"), true)
 	if le := one(t, objs, "Role", "camera-operator-leader-election"); le.GetNamespace() != releaseNamespace {
 		t.Errorf("leader-election Role in %s", le.GetNamespace())
 	}
@@ -411,9 +412,15 @@ func checkNamespacedNodePort(t *testing.T, objs []*unstructured.Unstructured) {
 	if d.Spec.Template.Labels["team"] != "video" || d.Spec.Template.Annotations["example.com/scrape"] != "false" {
 		t.Errorf("pod metadata %+v", d.Spec.Template.ObjectMeta)
 	}
-	if n := len(find(objs, "ClusterRole", "")) + len(find(objs, "ClusterRoleBinding", "")); n != 0 {
-		t.Errorf("%d cluster-wide RBAC objects with watchNamespaces set", n)
+	// The operator holds no cluster-wide permission; the users' commander role is a
+	// ClusterRole bound per namespace, and binds nothing itself.
+	if n := len(find(objs, "ClusterRoleBinding", "")); n != 0 {
+		t.Errorf("%d ClusterRoleBindings with watchNamespaces set", n)
 	}
+	if roles := find(objs, "ClusterRole", ""); len(roles) != 1 || roles[0].GetName() != "camera-operator-commander" {
+		t.Errorf("%d ClusterRoles with watchNamespaces set, want only the users' commander role", len(roles))
+	}
+	checkCommander(t, one(t, objs, "ClusterRole", "camera-operator-commander"), false)
 	for _, ns := range []string{"site-a", "site-b"} {
 		var found bool
 		for _, r := range find(objs, "Role", "camera-operator-manager") {
@@ -507,6 +514,9 @@ func checkHostNetworkLoadBalancer(t *testing.T, objs []*unstructured.Unstructure
 		t.Error("metrics Service rendered while disabled")
 	}
 	one(t, objs, "ClusterRoleBinding", "gb-registrar-manager")
+	if n := len(find(objs, "ClusterRole", "gb-registrar-commander")); n != 0 {
+		t.Error("the commander ClusterRole rendered with rbac.commander.create false")
+	}
 	svc := decode[corev1.Service](t, one(t, objs, "Service", "gb-registrar-sip"))
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || svc.Spec.ExternalTrafficPolicy != corev1.ServiceExternalTrafficPolicyLocal ||
 		svc.Spec.LoadBalancerClass == nil || *svc.Spec.LoadBalancerClass != "example.com/udp-lb" ||
@@ -555,5 +565,22 @@ func checkShards(t *testing.T, objs []*unstructured.Unstructured) {
 	}
 	if len(find(objs, "Service", "camera-operator-sip")) != 0 {
 		t.Error("an unsharded SIP Service is rendered beside the shards")
+	}
+}
+
+// checkCommander: the users' commander ClusterRole carries the labels that aggregate it
+// into admin and edit exactly when aggregated, and no binding of the chart names it (a
+// user binds it per namespace). Its rules are checked against config/rbac by
+// TestChartRBACIsConfigRBAC.
+func checkCommander(t *testing.T, u *unstructured.Unstructured, aggregated bool) {
+	t.Helper()
+	role := decode[rbacv1.ClusterRole](t, u)
+	for _, l := range []string{"rbac.authorization.k8s.io/aggregate-to-admin", "rbac.authorization.k8s.io/aggregate-to-edit"} {
+		if got := role.Labels[l] == "true"; got != aggregated {
+			t.Errorf("commander ClusterRole: label %s=%q, want aggregated %v", l, role.Labels[l], aggregated)
+		}
+	}
+	if len(role.Rules) == 0 {
+		t.Error("commander ClusterRole without rules")
 	}
 }

@@ -30,6 +30,12 @@ var ptzVectors = []struct {
 	{"up-right, address 0", "A50F000923230003", PTZCmd{Instruction: PTZMove{Pan: 35, Tilt: 35}}, "7608_netcam firmware comment"},
 	{"up-left, address 0", "A50F000A23230004", PTZCmd{Instruction: PTZMove{Pan: -35, Tilt: 35}}, "7608_netcam firmware comment"},
 	{"stop, address 0", "A50F0000000000B4", PTZCmd{Instruction: PTZMove{}}, "7608_netcam firmware comment"},
+	{"left at 180", "A50F0102B400006B", NewPTZCmd(PTZMove{Pan: -180}), "an eXosip GB28181 platform's control table"},
+	{"right at 180", "A50F0101B400006A", NewPTZCmd(PTZMove{Pan: 180}), "an eXosip GB28181 platform's control table"},
+	{"up at 180", "A50F010800B40071", NewPTZCmd(PTZMove{Tilt: 180}), "an eXosip GB28181 platform's control table"},
+	{"down at 180", "A50F010400B4006D", NewPTZCmd(PTZMove{Tilt: -180}), "an eXosip GB28181 platform's control table"},
+	{"zoom out at 10", "A50F01200000A075", NewPTZCmd(PTZMove{Zoom: -10}), "an eXosip GB28181 platform's control table"},
+	{"right at 8", "A50F0101080000BE", NewPTZCmd(PTZMove{Pan: 8}), "a Rust GB28181 stack's DeviceControl test"},
 	// Computed from Annex A.3 (byte layout in ptz.go), one per instruction.
 	{"focus far at 16", "A50F014110000006", NewPTZCmd(PTZFocusIris{Focus: 16}), "Annex A.3"},
 	{"iris close at 32", "A50F01480020001D", NewPTZCmd(PTZFocusIris{Iris: -32}), "Annex A.3"},
@@ -82,6 +88,8 @@ func TestParsePTZCmd(t *testing.T) {
 		// WVP's newer front-end code sends both speeds whatever the direction: a tilt
 		// speed without a tilt bit moves nothing.
 		{name: "speed without its direction bit", in: "A50F0101202000F6", want: NewPTZCmd(PTZMove{Pan: 32})},
+		// The same, as a Rust platform's PTZ test sends a left turn.
+		{name: "left with a tilt speed and no tilt bit", in: "A50F0102201000E7", want: NewPTZCmd(PTZMove{Pan: -32})},
 		{name: "direction at speed 0 moves at the slowest speed", in: "A50F0101000000B6", want: NewPTZCmd(PTZMove{Pan: 1})},
 		{name: "another version with its check nibble", in: "A5100100000000B6", want: NewPTZCmd(PTZMove{})},
 		{name: "empty", in: "", wantErr: ErrPTZCmd},

@@ -19,6 +19,7 @@ func TestEndToEnd(t *testing.T) {
 	}{
 		{"RegisterOverUDPAndTCP", testRegister},
 		{"Streams", testStreams},
+		{"Commands", testCommands},
 		{"Shards", testShards},
 		{"Metrics", testMetrics},
 		{"WrongPassword", testWrongPassword},

@@ -1,0 +1,99 @@
+package command
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+)
+
+// The CameraCommand controller's permissions. It reads Cameras (the Camera controller's
+// markers grant that) and writes only commands: their status, their finalizer, and their
+// deletion after the TTL.
+//
+// +kubebuilder:rbac:groups=gb28181.io,resources=cameracommands,verbs=get;list;watch;update;patch;delete
+// +kubebuilder:rbac:groups=gb28181.io,resources=cameracommands/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=gb28181.io,resources=cameracommands/finalizers,verbs=update
+
+// indexCommandCamera indexes CameraCommands by the Camera they name.
+const indexCommandCamera = "spec.cameraRef.name"
+
+// maxRequeuedPerCamera bounds the commands of one Camera looked at again when the
+// Camera changes or one of its commands does: the oldest unfinished ones, which are
+// the ones that can go next, or whose wait for the Camera may have ended.
+const maxRequeuedPerCamera = 32
+
+// Setup wires the CameraCommand controller into mgr: device controls of Cameras through
+// reg. Like the registrar, it runs only on the elected leader. Call it after the Camera
+// controller's Setup and before mgr.Start.
+func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
+	opts = opts.WithDefaults()
+	logger := mgr.GetLogger().WithName("command")
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &gbv1.CameraCommand{}, indexCommandCamera, func(o client.Object) []string {
+		c, ok := o.(*gbv1.CameraCommand)
+		if !ok || c.Spec.CameraRef.Name == "" {
+			return nil
+		}
+		return []string{c.Spec.CameraRef.Name}
+	}); err != nil {
+		return fmt.Errorf("index %s: %w", indexCommandCamera, err)
+	}
+	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts,
+		buckets: newCameraBuckets(opts.CommandsPerSecond, opts.CommandBurst), flights: newInFlight(opts.MaxInFlight),
+		recorder: mgr.GetEventRecorder(opts.ControllerName)}
+	reader := mgr.GetCache()
+	nextOf := func(ctx context.Context, ns, camera string) []reconcile.Request {
+		return nextCommands(ctx, reader, ns, camera)
+	}
+	err := builder.ControllerManagedBy(mgr).
+		Named("cameracommand").
+		For(&gbv1.CameraCommand{}).
+		// A command that finishes or goes lets the next of its Camera go.
+		Watches(&gbv1.CameraCommand{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			c, ok := o.(*gbv1.CameraCommand)
+			if !ok {
+				return nil
+			}
+			return nextOf(ctx, c.Namespace, c.Spec.CameraRef.Name)
+		})).
+		// A Camera that registers (or appears) lets its waiting commands go.
+		Watches(&gbv1.Camera{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return nextOf(ctx, o.GetNamespace(), o.GetName())
+		})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		WithLogConstructor(func(req *reconcile.Request) logr.Logger {
+			if req == nil {
+				return logger
+			}
+			return logger.WithValues("cameracommand", req.NamespacedName.String())
+		}).
+		Complete(r)
+	if err != nil {
+		return fmt.Errorf("build the CameraCommand controller: %w", err)
+	}
+	return nil
+}
+
+// nextCommands lists the oldest unfinished commands of a Camera, at most
+// maxRequeuedPerCamera.
+func nextCommands(ctx context.Context, r client.Reader, ns, camera string) []reconcile.Request {
+	var list gbv1.CameraCommandList
+	if err := r.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexCommandCamera: camera}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil
+	}
+	next := oldestUnfinished(list.Items, maxRequeuedPerCamera)
+	reqs := make([]reconcile.Request, 0, len(next))
+	for _, c := range next {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
+	}
+	return reqs
+}
