@@ -1,6 +1,7 @@
 package sipd
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -34,4 +35,40 @@ func (s *Server) warnOrDebug(l *logThrottle, now time.Time) func(msg string, arg
 		return s.log.Warn
 	}
 	return s.log.Debug
+}
+
+// lineBudget lets through at most perSecond lines a second, in bursts of up to burst,
+// and counts the ones it held back since the last it let through. It serves the lines
+// of events that are normal but can come in storms, such as new registrations when a
+// fleet comes back: each is worth a line, ten thousand a second are not.
+type lineBudget struct {
+	mu         sync.Mutex
+	perSecond  float64
+	burst      float64
+	tokens     float64
+	last       time.Time
+	heldBack   int
+}
+
+// newLineBudget returns a budget that starts full.
+func newLineBudget(perSecond, burst float64) *lineBudget {
+	return &lineBudget{perSecond: perSecond, burst: burst, tokens: burst}
+}
+
+// take reports whether a line may be written now, and how many were held back since
+// the last one was.
+func (b *lineBudget) take(now time.Time) (ok bool, heldBack int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.perSecond)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		b.heldBack++
+		return false, 0
+	}
+	b.tokens--
+	heldBack, b.heldBack = b.heldBack, 0
+	return true, heldBack
 }

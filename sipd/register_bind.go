@@ -13,6 +13,16 @@ import (
 // and the 200 answers with GB/T 28181's Date header. A retransmission is answered from
 // what the original was answered (register_replay.go), without applying it again.
 
+// registrationLogRate and registrationLogBurst bound the Info lines of new
+// registrations: every one of a few devices, a sample of a fleet re-registering at
+// thousands a second (each line costs microseconds of the SIP path's CPU). Each line
+// says how many went unlogged before it; sipd_registrations_total counts them all, and
+// Debug has every one.
+const (
+	registrationLogRate  = 20
+	registrationLogBurst = 200
+)
+
 // gbDateLayout is the Date format GB/T 28181 devices set their clocks from: local
 // time, no zone, milliseconds.
 const gbDateLayout = "2006-01-02T15:04:05.000"
@@ -158,7 +168,11 @@ func (s *Server) register(req *sip.Request, src source, contact *sip.ContactHead
 		s.metrics.registration(resRefreshed)
 	} else {
 		s.metrics.registration(resRegistered)
-		s.log.Info("device registered", "device", deviceID, "source", b.RemoteAddr, "transport", b.Transport, "expires", granted)
+		if ok, heldBack := s.registeredLog.take(now); ok {
+			s.log.Info("device registered", "device", deviceID, "source", b.RemoteAddr, "transport", b.Transport, "expires", granted, "unloggedBefore", heldBack)
+		} else {
+			s.log.Debug("device registered", "device", deviceID, "source", b.RemoteAddr, "transport", b.Transport, "expires", granted)
+		}
 	}
 	switch {
 	case outcome.quiet:

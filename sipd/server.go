@@ -45,6 +45,8 @@ type Server struct {
 	overlongLog, movedLog, oversizeLog logThrottle
 	// shedLog throttles the log of shed load.
 	shedLog logThrottle
+	// registeredLog bounds the Info lines of new registrations (registrationLogRate).
+	registeredLog *lineBudget
 
 	// Precomputed header values of the hot path.
 	opaque         string
@@ -94,6 +96,7 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 		conns:    newTCPConns(cfg.MaxTCPConns, cfg.MaxTCPConnsPerAddr, m.tcpConns),
 	}
 	s.parser.MaxMessageLength = cfg.MaxMessageSize
+	s.registeredLog = newLineBudget(registrationLogRate, registrationLogBurst)
 	s.queries = newQueryTable(cfg.MaxQueries)
 	s.txs = newClientTxs(cfg.MaxTransactions)
 	s.dialogs, s.invites = newDialogTable(cfg.MaxDialogs), newInviteSlots(cfg.MaxInvites, cfg.MaxInvitesPerDevice)
