@@ -72,7 +72,10 @@ func (s *Server) Control(ctx context.Context, dev DeviceRef, channelID string, c
 	}
 	body := func(sn int) ([]byte, error) { return manscdp.EncodeDeviceControl(sn, channelID, cmd) }
 	if !manscdp.AnsweredWithResult(cmd) {
-		return s.query(ctx, dev, exchange{cmd: "DeviceControl", target: channelID, body: body})
+		if err := s.query(ctx, dev, exchange{cmd: "DeviceControl", target: channelID, body: body}); err != nil {
+			return fmt.Errorf("sipd: DeviceControl of %s: %w", channelID, err)
+		}
+		return nil
 	}
 	msg, err := s.queryOne(ctx, dev, channelID, "DeviceControl", body)
 	if err != nil {

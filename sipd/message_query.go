@@ -30,7 +30,7 @@ var (
 
 // errIncomplete marks a query that ended (its context, or the server) before its
 // answer was complete: what arrived is in the answer.
-var errIncomplete = errors.New("sipd: answer incomplete")
+var errIncomplete = errors.New("no complete answer in time")
 
 // QueryError is a device's non-2xx answer to a query MESSAGE.
 type QueryError struct {
@@ -115,7 +115,8 @@ func (s *Server) query(ctx context.Context, dev DeviceRef, ex exchange) error {
 		return err
 	case <-ctx.Done():
 		if q.accepted.Load() {
-			return fmt.Errorf("%w: %w: %w", errIncomplete, ErrNoAnswer, ctx.Err())
+			// The device took the MESSAGE and sent no Response.
+			return fmt.Errorf("%w (%w): %w", errIncomplete, ErrNoAnswer, ctx.Err())
 		}
 		return fmt.Errorf("%w: %w", errIncomplete, ctx.Err())
 	case <-s.stopping:
