@@ -5,7 +5,8 @@
 //	controllers/            Setup(mgr, Config): the wiring order; ManagerOptions: the cache
 //	  devices/              the device-change signal, the device index, elect, shards
 //	  camera/               Camera status: registrations, queries, seeding, Secrets
-//	  stream/               Streams: live video by INVITE/ACK/BYE
+//	  stream/               Streams: live video by INVITE/ACK/BYE, playback and download
+//	  recording/            RecordingQueries: a device's recordings by RecordInfo
 //	  endpoints/            the leader's EndpointSlice of the SIP Service
 //
 // Each controller package has a doc.go saying what it owns, a reconciler that gathers,

@@ -17,13 +17,14 @@ import (
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/devices"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
+	"github.com/gb28181/camera-operator/controllers/recording"
 	"github.com/gb28181/camera-operator/controllers/stream"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
 // Config is the whole operator: its registrar and each of its controllers. Zero values
 // take each part's defaults, which that part owns (sipd.Config, camera.Options,
-// stream.Options, endpoints.Config).
+// stream.Options, recording.Options, endpoints.Config).
 type Config struct {
 	// SIP configures the registrar. Setup sets its ListenAfter (the seeding of its
 	// bindings) and its Notifier (the device-change signal); a Notifier set here is told
@@ -32,6 +33,9 @@ type Config struct {
 	// Camera and Stream tune the controllers.
 	Camera camera.Options
 	Stream stream.Options
+	// Recording tunes the RecordingQuery controller; its Location defaults to the
+	// registrar's (SIP.Location).
+	Recording recording.Options
 	// Endpoints names the selector-less SIP Service the leader points at its own pod
 	// (empty Service: none).
 	Endpoints endpoints.Config
@@ -54,7 +58,8 @@ type Operator struct {
 // and the device-change signal, the registrar on them (run by the leader, through the
 // SIP endpoint publisher when one is configured), the Camera controller (which seeds
 // the registrar and opens the store), the Stream controller (told of device changes
-// before the registrar starts), and the health and readiness checks. The manager must
+// before the registrar starts), the RecordingQuery controller, and the health and
+// readiness checks. The manager must
 // have been made with ManagerOptions' cache and scheme. Call it once, before mgr.Start.
 func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	store := camera.NewCredentialStore(mgr)
@@ -77,6 +82,9 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	}
 	if err := stream.Setup(mgr, srv, changes, cfg.Stream); err != nil {
 		return nil, fmt.Errorf("setting up the Stream controller: %w", err)
+	}
+	if err := recording.Setup(mgr, srv, cfg.Recording); err != nil {
+		return nil, fmt.Errorf("setting up the RecordingQuery controller: %w", err)
 	}
 	ready, err := addProbes(mgr, srv, cfg.LeaderElection)
 	if err != nil {

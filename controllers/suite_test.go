@@ -33,6 +33,7 @@ import (
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
+	"github.com/gb28181/camera-operator/controllers/recording"
 	"github.com/gb28181/camera-operator/controllers/stream"
 	"github.com/gb28181/camera-operator/internal/controllertest"
 	"github.com/gb28181/camera-operator/internal/testutil"
@@ -85,6 +86,7 @@ type operatorConfig struct {
 	// leaseNamespace turns leader election on, with a Lease there.
 	leaseNamespace string
 	streams        *stream.Options // the Stream controller's options (default fastStreams)
+	recordings     recording.Options
 	// restConfig replaces the control plane's (to count requests).
 	restConfig *rest.Config
 	// endpoints, when enabled, has the leader publish the SIP Service's EndpointSlice.
@@ -159,6 +161,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 		},
 		Camera:         oc.opts,
 		Stream:         streams,
+		Recording:      oc.recordings,
 		Endpoints:      oc.endpoints,
 		LeaderElection: oc.leaseNamespace != "",
 	})

@@ -51,6 +51,10 @@ func (s *Server) QueryRecordInfo(ctx context.Context, dev DeviceRef, q manscdp.R
 	return nil, err
 }
 
+// Location is the zone of the devices' clocks (Config.Location): the zone of the Date
+// header they set their clocks from, in which RecordInfo times are written and read.
+func (s *Server) Location() *time.Location { return s.cfg.Location }
+
 // recordAnswer joins the parts of a RecordInfo answer.
 type recordAnswer struct {
 	parts[manscdp.RecordItem]

@@ -29,11 +29,21 @@
   - gb28181.io
   resources:
   - cameras/status
+  - recordingqueries/status
   - streams/status
   verbs:
   - get
   - patch
   - update
+- apiGroups:
+  - gb28181.io
+  resources:
+  - recordingqueries
+  verbs:
+  - delete
+  - get
+  - list
+  - watch
 - apiGroups:
   - gb28181.io
   resources:
