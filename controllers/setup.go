@@ -105,7 +105,17 @@ func ManagerOptions(shard string, namespaces []string) ctrl.Options {
 	utilruntime.Must(gbv1.AddToScheme(scheme))
 	opts := cache.Options{
 		DefaultTransform: camera.CacheTransform,
-		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: devices.ShardSelector(shard)}},
+		ByObject: map[client.Object]cache.ByObject{
+			&gbv1.Camera{}: {Label: devices.ShardSelector(shard)},
+			// Finished queries' answers stay out of memory (recording.CacheTransform).
+			&gbv1.RecordingQuery{}: {Transform: func(obj any) (any, error) {
+				obj, err := camera.CacheTransform(obj)
+				if err != nil {
+					return obj, err
+				}
+				return recording.CacheTransform(obj)
+			}},
+		},
 	}
 	if len(namespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}

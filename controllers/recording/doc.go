@@ -13,6 +13,9 @@
 // the span and a summary (items.go), Complete, Partial or Failed. It records an Event
 // per change of phase or reason (events.go).
 //
+// Its cached copies hold no items or coverage (cachetransform.go): finished queries'
+// answers stay in the API server, not in the operator's memory.
+//
 // It owns the bounds of queries in flight, per Camera and in all (slots.go): a query
 // holds a reconcile worker while it waits, so the workers are the bound in all plus a
 // few for the queries that are not sent. It acts on a device only through a
