@@ -18,6 +18,7 @@ import (
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/command"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
+	"github.com/gb28181/camera-operator/controllers/recording"
 	"github.com/gb28181/camera-operator/controllers/stream"
 	"github.com/gb28181/camera-operator/sipd"
 )
@@ -62,6 +63,7 @@ func renderDefaults(t *testing.T) defaults {
 	d.Settings["camera.Options"] = fields(camera.Options{}.WithDefaults())
 	d.Settings["stream.Options"] = fields(stream.Options{}.WithDefaults())
 	d.Settings["command.Options"] = fields(command.Options{}.WithDefaults())
+	d.Settings["recording.Options"] = fields(recording.Options{Location: sip.Location}.WithDefaults())
 	d.Settings["endpoints.Config"] = fields(endpoints.Config{}.WithDefaults())
 	return d
 }

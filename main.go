@@ -68,7 +68,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.sipListen, "sip-listen", sip.ListenAddr, "host:port the SIP registrar listens on, over UDP and TCP.")
 	fs.StringVar(&o.sipID, "sip-id", sip.ServerID, "The platform's own GB ID (type code 200, SIP server).")
 	fs.StringVar(&o.sipRealm, "sip-realm", "", "Digest realm (default: the first 10 digits of --sip-id).")
-	fs.StringVar(&o.sipTimezone, "sip-timezone", sip.Location.String(), "Zone of the Date header of REGISTER answers; devices set their clock from it.")
+	fs.StringVar(&o.sipTimezone, "sip-timezone", sip.Location.String(), "Zone of the devices' clocks: the Date header of REGISTER answers, which devices set their clock from, and the times of recordings (RecordInfo).")
 	fs.DurationVar(&o.sipMinExpires, "sip-min-expires", sip.MinExpires, "Shortest registration granted; shorter requests get 423.")
 	fs.DurationVar(&o.sipMaxExpires, "sip-max-expires", sip.MaxExpires, "Longest registration granted; longer requests are clamped.")
 	fs.DurationVar(&o.sipDefaultExpires, "sip-default-expires", sip.DefaultExpires, "Registration granted when a device asks for none.")

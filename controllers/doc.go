@@ -7,6 +7,8 @@
 //	  camera/               Camera status: registrations, queries, seeding, Secrets
 //	  stream/               Streams: live video by INVITE/ACK/BYE
 //	  command/              CameraCommands: PTZ, presets, reboots and other device controls
+//	  stream/               Streams: live video by INVITE/ACK/BYE, playback and download
+//	  recording/            RecordingQueries: a device's recordings by RecordInfo
 //	  endpoints/            the leader's EndpointSlice of the SIP Service
 //
 // Each controller package has a doc.go saying what it owns, a reconciler that gathers,

@@ -20,13 +20,14 @@ import (
 	"github.com/gb28181/camera-operator/controllers/devices"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
 	"github.com/gb28181/camera-operator/controllers/fleet"
+	"github.com/gb28181/camera-operator/controllers/recording"
 	"github.com/gb28181/camera-operator/controllers/stream"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
 // Config is the whole operator: its registrar and each of its controllers. Zero values
 // take each part's defaults, which that part owns (sipd.Config, camera.Options,
-// stream.Options, command.Options, endpoints.Config).
+// stream.Options, command.Options, recording.Options, endpoints.Config).
 type Config struct {
 	// SIP configures the registrar. Setup sets its ListenAfter (the seeding of its
 	// bindings) and its Notifier (the device-change signal); a Notifier set here is told
@@ -38,6 +39,9 @@ type Config struct {
 	// Command tunes the CameraCommand controller (its bounds, and the PresetWatcher told
 	// of preset changes).
 	Command command.Options
+	// Recording tunes the RecordingQuery controller; its Location defaults to the
+	// registrar's (SIP.Location).
+	Recording recording.Options
 	// Endpoints names the selector-less SIP Service the leader points at its own pod
 	// (empty Service: none).
 	Endpoints endpoints.Config
@@ -60,9 +64,9 @@ type Operator struct {
 // and the device-change signal, the registrar on them (run by the leader, through the
 // SIP endpoint publisher when one is configured), the Camera controller (which seeds
 // the registrar and opens the store), the Stream controller (told of device changes
-// before the registrar starts), the CameraCommand controller, and the health and
-// readiness checks. The manager must have been made with ManagerOptions' cache and
-// scheme. Call it once, before mgr.Start.
+// before the registrar starts), the CameraCommand and RecordingQuery controllers, the
+// fleet gauges, and the health and readiness checks. The manager must have been made
+// with ManagerOptions' cache and scheme. Call it once, before mgr.Start.
 func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	store := camera.NewCredentialStore(mgr)
 	changes := devices.NewChanges()
@@ -88,6 +92,9 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	if err := command.Setup(mgr, srv, cfg.Command); err != nil {
 		return nil, fmt.Errorf("setting up the CameraCommand controller: %w", err)
 	}
+	if err := recording.Setup(mgr, srv, cfg.Recording); err != nil {
+		return nil, fmt.Errorf("setting up the RecordingQuery controller: %w", err)
+	}
 	if err := fleet.Register(mgr, cfg.Camera.Shard, metrics.Registry); err != nil {
 		return nil, fmt.Errorf("registering the fleet gauges: %w", err)
 	}
@@ -110,7 +117,17 @@ func ManagerOptions(shard string, namespaces []string) ctrl.Options {
 	utilruntime.Must(gbv1.AddToScheme(scheme))
 	opts := cache.Options{
 		DefaultTransform: camera.CacheTransform,
-		ByObject:         map[client.Object]cache.ByObject{&gbv1.Camera{}: {Label: devices.ShardSelector(shard)}},
+		ByObject: map[client.Object]cache.ByObject{
+			&gbv1.Camera{}: {Label: devices.ShardSelector(shard)},
+			// Finished queries' answers stay out of memory (recording.CacheTransform).
+			&gbv1.RecordingQuery{}: {Transform: func(obj any) (any, error) {
+				obj, err := camera.CacheTransform(obj)
+				if err != nil {
+					return obj, err
+				}
+				return recording.CacheTransform(obj)
+			}},
+		},
 	}
 	if len(namespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}

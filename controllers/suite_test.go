@@ -34,6 +34,7 @@ import (
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/command"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
+	"github.com/gb28181/camera-operator/controllers/recording"
 	"github.com/gb28181/camera-operator/controllers/stream"
 	"github.com/gb28181/camera-operator/internal/controllertest"
 	"github.com/gb28181/camera-operator/internal/testutil"
@@ -87,6 +88,7 @@ type operatorConfig struct {
 	leaseNamespace string
 	streams        *stream.Options // the Stream controller's options (default fastStreams)
 	commands       command.Options // the CameraCommand controller's options
+	recordings     recording.Options
 	// restConfig replaces the control plane's (to count requests).
 	restConfig *rest.Config
 	// endpoints, when enabled, has the leader publish the SIP Service's EndpointSlice.
@@ -162,6 +164,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 		Camera:         oc.opts,
 		Stream:         streams,
 		Command:        oc.commands,
+		Recording:      oc.recordings,
 		Endpoints:      oc.endpoints,
 		LeaderElection: oc.leaseNamespace != "",
 	})

@@ -30,8 +30,8 @@ type Dialog struct {
 	// CallID, LocalTag (the platform's From tag) and RemoteTag (the device's To tag)
 	// identify the dialog (RFC 3261 §12).
 	CallID, LocalTag, RemoteTag string
-	// CSeq is the highest CSeq the platform used in the dialog (the INVITE's); the BYE
-	// takes the next one.
+	// CSeq is the highest CSeq the platform used in the dialog (the INVITE's, then each
+	// INFO's); the next request takes one above it.
 	CSeq uint32
 	// RemoteTarget is the device's Contact URI from the 200 OK: the Request-URI of the
 	// BYE.
@@ -41,6 +41,9 @@ type Dialog struct {
 	Transport, RemoteAddr string
 	// Answer is the device's SDP: where its media comes from, its y= SSRC.
 	Answer sdp.Session
+	// Session is the offer's s=: sdp.NamePlay for live video, sdp.NamePlayback or
+	// sdp.NameDownload for a recording (dialog_playback.go).
+	Session string
 }
 
 // Errors of the media dialogs.

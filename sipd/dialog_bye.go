@@ -20,12 +20,13 @@ func (s *Server) Bye(ctx context.Context, d Dialog) error {
 	default:
 		return ErrStopped
 	}
+	cseq := s.dialogs.nextCSeq(d) // above the INFOs' too
 	s.dialogs.remove(d.CallID)
 	dst, err := s.dialogSource(d)
 	if err != nil {
 		return fmt.Errorf("BYE %s: %w", d.CallID, err)
 	}
-	req := s.inDialog(d, dst, sip.BYE, d.CSeq+1)
+	req := s.inDialog(d, dst, sip.BYE, cseq)
 	branch, _ := paramValue(req.Via().Params, "branch")
 	out, err := s.transact(ctx, sip.BYE, branch, requestBytes(req), dst)
 	if err != nil {

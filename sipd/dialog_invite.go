@@ -21,7 +21,8 @@ import (
 //	  Contact: <sip:<platform>@<our ip:port>>  Content-Type: APPLICATION/SDP
 
 // Invite starts live video of channelID (dev.ID itself when empty) on the registered
-// device dev toward offer's address, port and transport, with offer.SSRC as y=. It acts
+// device dev toward offer's address, port and transport, with offer.SSRC as y=; with
+// offer.Name Playback or Download, a recording of it (dialog_playback.go). It acts
 // only through a binding dev.Owner holds (ErrNotOwner otherwise). It returns the
 // confirmed dialog once the device answered 200 and the ACK was sent. A non-2xx answer
 // is a *DialogError; no answer is ErrTimeout; the bounds are ErrTooManyInvites and
@@ -35,6 +36,10 @@ func (s *Server) Invite(ctx context.Context, dev DeviceRef, channelID string, of
 	}
 	if channelID == "" {
 		channelID = dev.ID
+	}
+	offer, err := s.mediaOffer(channelID, offer)
+	if err != nil {
+		return Dialog{}, err
 	}
 	release, ok := s.invites.take(dev.ID)
 	if !ok {
@@ -58,12 +63,11 @@ func (s *Server) Invite(ctx context.Context, dev DeviceRef, channelID string, of
 	if err != nil {
 		return Dialog{}, err
 	}
-	d := Dialog{DeviceID: dev.ID, Owner: dev.Owner, ChannelID: channelID, CallID: randHex(12), LocalTag: randHex(6), CSeq: 1, Transport: b.Transport, RemoteAddr: b.RemoteAddr}
+	d := Dialog{DeviceID: dev.ID, Owner: dev.Owner, ChannelID: channelID, CallID: randHex(12), LocalTag: randHex(6), CSeq: 1, Transport: b.Transport, RemoteAddr: b.RemoteAddr, Session: offer.Name}
 	dst, err := s.dialogSource(d)
 	if err != nil {
 		return Dialog{}, fmt.Errorf("%w: %s", err, dev.ID)
 	}
-	offer.User, offer.Name, offer.Direction = s.cfg.ServerID, "Play", "recvonly"
 	inv, branch := s.buildInvite(d, dst, offer)
 	out, err := s.transact(ctx, sip.INVITE, branch, requestBytes(inv), dst)
 	if err != nil {

@@ -27,10 +27,14 @@ type dialogTable struct {
 	ended map[string]time.Time
 	// abandoned holds INVITEs given up on, for a late 200 (dialog_abandoned.go).
 	abandoned map[string]*abandonedInvite
+	// completed remembers the playbacks whose device said it reached the end of the
+	// file (message_mediastatus.go).
+	completed map[string]time.Time
 }
 
 func newDialogTable(maxDialogs int) *dialogTable {
-	return &dialogTable{m: make(map[string]*liveDialog), ended: make(map[string]time.Time), abandoned: make(map[string]*abandonedInvite), max: maxDialogs}
+	return &dialogTable{m: make(map[string]*liveDialog), ended: make(map[string]time.Time), abandoned: make(map[string]*abandonedInvite),
+		completed: make(map[string]time.Time), max: maxDialogs}
 }
 
 // reserve fails when the table is full, before an INVITE is sent.

@@ -1,10 +1,11 @@
 // Package sipd is the operator's GB/T 28181 SIP registrar: the wire. It owns the SIP
 // listeners (UDP and TCP on one port), digest authentication and its stateless nonces,
 // the brute-force limiter, the table of live registrations (bindings), keepalives, and
-// the MANSCDP queries sent to registered devices, and the live video (点播) dialogs it
-// makes with them: INVITE, ACK and BYE. Messages are parsed and represented with
-// github.com/emiago/sipgo; the listeners are its own and stateless (see transport.go),
-// so that no table outside traffic can grow is left unbounded.
+// the MANSCDP queries sent to registered devices, and the media dialogs it makes with
+// them, live video (点播) and the playback and download of recordings: INVITE, ACK, INFO
+// and BYE. Messages are parsed and represented with github.com/emiago/sipgo; the
+// listeners are its own and stateless (see transport.go), so that no table outside
+// traffic can grow is left unbounded.
 //
 // It imports nothing from Kubernetes. The controllers feed it credentials through the
 // CredentialStore interface, seed its bindings from Camera status at start-up, and learn
@@ -35,14 +36,17 @@
 //     answer, message_query_table.go matches Responses to it, message_answer.go
 //     assembles them (one MESSAGE, or parts counted by SumNum); message_catalog.go,
 //     message_device.go (DeviceStatus, ConfigDownload, DeviceConfig, DeviceControl,
-//     PresetQuery) and message_record.go (RecordInfo) are the typed queries.
+//     PresetQuery) and message_record.go (RecordInfo) are the typed queries;
+//     message_mediastatus.go takes the end of a playback (MediaStatus 121).
 //   - transaction_client.go: the one client transaction under every request the
 //     registrar sends (retransmission with T1/T2, Timer B/F, response matching);
 //     request_outgoing.go what those requests share.
-//   - dialog*.go: live video. dialog.go the Dialog type, dialog_invite.go INVITE,
-//     dialog_request.go ACK, CANCEL and in-dialog requests, dialog_bye.go BYE either
-//     way, dialog_table.go the live dialogs, dialog_invite_slots.go the bounds of
-//     INVITEs in flight, dialog_abandoned.go late answers to abandoned INVITEs.
+//   - dialog*.go: live video, playback and download. dialog.go the Dialog type,
+//     dialog_invite.go INVITE, dialog_playback.go the offer of a recording,
+//     dialog_info.go the INFO that steers a playback (MANSRTSP), dialog_request.go ACK,
+//     CANCEL and in-dialog requests, dialog_bye.go BYE either way, dialog_table.go the
+//     live dialogs, dialog_invite_slots.go the bounds of INVITEs in flight,
+//     dialog_abandoned.go late answers to abandoned INVITEs.
 //   - credentials.go, notify.go, owner.go, errors.go: the seams with the controllers
 //     and the errors they see; metrics.go, recover.go, logthrottle.go, devicetext.go
 //     and fnv.go what every layer uses.

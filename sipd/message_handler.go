@@ -10,8 +10,8 @@ import (
 
 // The MESSAGE method: body bounds, the sender's binding (message_sender.go), MANSCDP
 // decoding (message_manscdp.go), then routing by root element: a Keepalive Notify to
-// message_keepalive.go, other Notifies answered, a Response to its query
-// (message_query_table.go).
+// message_keepalive.go, a MediaStatus Notify to message_mediastatus.go, other Notifies
+// answered, a Response to its query (message_query_table.go).
 
 // handleMessage serves the MESSAGEs devices send: keepalives and other Notifies, and
 // the Responses to the registrar's queries. MESSAGEs are not digest-authenticated in
@@ -57,13 +57,19 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 		}
 		// Like a keepalive, a notification is heard only from where the device is
 		// registered. Nothing in a Camera's status depends on one, so it signals no
-		// change: a flood of forged notifications costs the API path nothing.
+		// change: a flood of forged notifications costs the API path nothing. A
+		// MediaStatus that ends a playback the device holds signals its device
+		// (message_mediastatus.go).
 		if !s.table.boundAt(deviceID, src) {
 			s.reply(req, src, 404, "Not Found (Register Again)")
 			return
 		}
 		s.metrics.notifies.Inc()
 		s.log.Debug("Notify from device", "device", deviceID, "cmd", msg.CmdType)
+		switch msg.CmdType {
+		case "MediaStatus":
+			s.mediaStatus(req, src, deviceID, msg)
+		}
 		s.reply(req, src, 200, "OK")
 	case "Response":
 		// Answer first: the device waits for the 200 before sending the next part.

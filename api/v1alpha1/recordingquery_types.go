@@ -92,6 +92,9 @@ const (
 	ReasonAnswered     = "Answered"
 	ReasonPartial      = "Partial"
 	ReasonNoAnswer     = "NoAnswer"
+	// ReasonTooManyQueries: queries of the Camera, or of the operator, are at their
+	// bound; the query waits Pending.
+	ReasonTooManyQueries = "TooManyQueries"
 	// ReasonCameraNotFound, ReasonCameraNotRegistered, ReasonCameraConflict and
 	// ReasonRejected (the device answered 4xx/5xx) are shared with Streams.
 )

@@ -169,6 +169,8 @@ const (
 	ReasonTooManyStreams  = "TooManyStreams"
 	ReasonSSRCConflict    = "SSRCConflict"
 	ReasonInviting        = "Inviting"
+	// ReasonCompleted: a Playback or Download reached the end of its recording.
+	ReasonCompleted = "Completed"
 )
 
 // StreamDialog is the SIP dialog of a playing Stream: what the operator needs to end it
@@ -206,7 +208,8 @@ type StreamStatus struct {
 
 	// conditions: Ready is True while the stream plays; its reason says why not
 	// otherwise (CameraNotFound, CameraNotRegistered, CameraConflict, ChannelNotFound, Rejected,
-	// Timeout, Unreachable, EndedByDevice, Suspended, TooManyStreams, SSRCConflict).
+	// Timeout, Unreachable, EndedByDevice, Suspended, TooManyStreams, SSRCConflict,
+	// Completed).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

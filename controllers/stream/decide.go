@@ -21,9 +21,10 @@ type streamObservation struct {
 	// binding is the device's live registration, nil when it has none.
 	binding *sipd.Binding
 	// dialogLive: the registrar holds the dialog status records. endedByDevice: the
-	// device ended it with a BYE.
-	dialogLive, endedByDevice bool
-	now                       time.Time
+	// device ended it with a BYE. dialogCompleted: the device said the recording it
+	// plays reached its end (MediaStatus 121).
+	dialogLive, endedByDevice, dialogCompleted bool
+	now                                        time.Time
 }
 
 // streamPlan is what to do: end the recorded dialog, invite, or only report.
@@ -33,6 +34,9 @@ type streamPlan struct {
 	bye, forget bool
 	// invite sends a new INVITE (after bye or forget).
 	invite bool
+	// complete records the end of the recording (after bye); steer applies the
+	// playback controls the spec asks for to the live dialog (playback.go).
+	complete, steer bool
 	// state, reason and message are reported when not inviting (inviting reports its
 	// own outcome).
 	state           gbv1.StreamState
@@ -48,6 +52,13 @@ type streamPlan struct {
 func decideStream(o streamObservation, opts Options) streamPlan {
 	st := o.stream
 	hasDialog := st.Status.Dialog != nil
+	switch {
+	case completed(st):
+		// A finished recording is not played again, whatever happens to its Camera.
+		return streamPlan{bye: hasDialog, state: gbv1.StreamCompleted, reason: gbv1.ReasonCompleted, message: completedMessage}
+	case hasDialog && o.dialogCompleted:
+		return streamPlan{bye: true, complete: true, state: gbv1.StreamCompleted, reason: gbv1.ReasonCompleted, message: completedMessage}
+	}
 	switch {
 	case st.Spec.Suspend:
 		return streamPlan{bye: hasDialog, state: gbv1.StreamStopped, reason: gbv1.ReasonStreamSuspended, message: "spec.suspend is true"}
@@ -75,13 +86,16 @@ func decideStream(o streamObservation, opts Options) streamPlan {
 		case !sameTarget(st, o.camera):
 			return streamPlan{bye: true, invite: true}
 		}
-		return streamPlan{state: gbv1.StreamPlaying, reason: gbv1.ReasonPlaying, message: playingMessage(st), requeue: opts.CheckInterval}
+		return streamPlan{steer: needsSteering(st), state: gbv1.StreamPlaying, reason: gbv1.ReasonPlaying, message: playingMessage(st), requeue: opts.CheckInterval}
 	}
 	if next := st.Status.NextAttemptAt; next != nil && o.now.Before(next.Time) {
 		return streamPlan{state: st.Status.State, reason: readyReason(st), message: readyMessage(st), requeue: next.Time.Sub(o.now)}
 	}
 	return streamPlan{invite: true}
 }
+
+// completedMessage is the Ready message of a Completed Stream.
+const completedMessage = "the device reached the end of the recording (MediaStatus 121)"
 
 // ownsDevice: nothing says cam does not own its device: it is not in Conflict, and the
 // device's live registration, if any, was accepted with cam's credentials. A Stream acts

@@ -104,19 +104,19 @@ func TestBackoff(t *testing.T) {
 func TestSSRCBook(t *testing.T) {
 	const realm = "3402000000"
 	b := newSSRCBook()
-	a, err := b.claim("a", "", realm)
+	a, err := b.claim("a", "", realm, false)
 	if err != nil || len(a) != 10 || a[:6] != "020000" {
 		t.Fatalf("generated %q, %v", a, err)
 	}
-	if again, _ := b.claim("a", "", realm); again != a {
+	if again, _ := b.claim("a", "", realm, false); again != a {
 		t.Errorf("a re-claims %q, had %q", again, a)
 	}
-	if _, err := b.claim("b", a, realm); err == nil {
+	if _, err := b.claim("b", a, realm, false); err == nil {
 		t.Error("b took a's ssrc")
 	}
 	// A generated SSRC never collides: fill the book from b's starting point on.
 	for i := range 100 {
-		other, err := b.claim(types.UID(rune('c'+i)), "", realm)
+		other, err := b.claim(types.UID(rune('c'+i)), "", realm, false)
 		if err != nil || other == a {
 			t.Fatalf("claim %d: %q, %v", i, other, err)
 		}
@@ -126,7 +126,7 @@ func TestSSRCBook(t *testing.T) {
 		t.Error("hold does not keep an ssrc to its holder")
 	}
 	b.release("a")
-	if got, err := b.claim("b", a, realm); err != nil || got != a {
+	if got, err := b.claim("b", a, realm, false); err != nil || got != a {
 		t.Errorf("released ssrc not free: %q, %v", got, err)
 	}
 }

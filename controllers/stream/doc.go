@@ -1,5 +1,7 @@
 // Package stream is the Stream controller, the only writer of Stream status: live video
-// (点播) of a Camera's channel by INVITE/ACK/BYE through the registrar, keyed by Stream
+// (点播) of a Camera's channel by INVITE/ACK/BYE through the registrar, and the playback
+// or download of its recordings (playback.go: the offer, the INFOs that steer a
+// playback from its spec, steer.go, and the end the device announces), keyed by Stream
 // name, with a finalizer that sends the BYE.
 //
 // A reconcile gathers the Stream (from the cache, or from the API server when the

@@ -6,7 +6,7 @@ import (
 
 // A Stream's Events tell its story in `kubectl describe stream`: one per change of its
 // state or Ready reason, with the reason as the Event's reason (Playing, EndedByDevice,
-// Rejected, Timeout, ...). Checks that change nothing record nothing, so a playing
+// Rejected, Timeout, Completed, ...), and one per playback control (steer.go). Checks that change nothing record nothing, so a playing
 // Stream costs no Events, and a Stream retrying with backoff one per attempt at most.
 
 // actionInvite and actionBye are the Events' actions.
@@ -28,7 +28,7 @@ func (r *reconciler) tell(orig, st *gbv1.Stream) {
 	switch st.Status.State {
 	case gbv1.StreamFailed, gbv1.StreamWaitingForCamera:
 		eventType = "Warning"
-	case gbv1.StreamStopped:
+	case gbv1.StreamStopped, gbv1.StreamCompleted:
 		action = actionBye
 	case gbv1.StreamInviting:
 		return // the outcome follows at once

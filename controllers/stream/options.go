@@ -22,6 +22,9 @@ type Options struct {
 	// ByeTimeout bounds the wait for the answer to a BYE (default 5s); past it the
 	// dialog is forgotten and status.lastByeError says so.
 	ByeTimeout time.Duration
+	// ControlTimeout bounds the wait for the answer to one playback control, an INFO
+	// (default 5s); past it status.playback.lastError says so.
+	ControlTimeout time.Duration
 	// RetryMin and RetryMax bound the backoff between failed INVITEs of a Stream
 	// (defaults 1s and 1m): RetryMin doubled for each failure in a row.
 	RetryMin, RetryMax time.Duration
@@ -50,6 +53,7 @@ const (
 	defaultMaxConcurrentReconciles = 32
 	defaultMaxPendingChanges       = 4096
 	defaultByeTimeout              = 5 * time.Second
+	defaultControlTimeout          = 5 * time.Second
 	defaultRetryFloor              = time.Second
 	defaultRetryMax                = time.Minute
 	defaultCheckInterval           = 30 * time.Second
@@ -72,6 +76,7 @@ func (o Options) WithDefaults() Options {
 	setInt(&o.MaxPendingChanges, defaultMaxPendingChanges)
 	setInt(&o.MaxConcurrentReconciles, defaultMaxConcurrentReconciles)
 	setDur(&o.ByeTimeout, defaultByeTimeout)
+	setDur(&o.ControlTimeout, defaultControlTimeout)
 	setDur(&o.RetryMin, defaultRetryFloor)
 	setDur(&o.RetryMax, defaultRetryMax)
 	setDur(&o.CheckInterval, defaultCheckInterval)

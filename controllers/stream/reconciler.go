@@ -21,6 +21,7 @@ import (
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers/devices"
 	"github.com/gb28181/camera-operator/sipd"
+	"github.com/gb28181/camera-operator/sipd/mansrtsp"
 	"github.com/gb28181/camera-operator/sipd/sdp"
 )
 
@@ -32,8 +33,13 @@ type Registrar interface {
 	// UID) holds.
 	Invite(ctx context.Context, dev sipd.DeviceRef, channelID string, offer sdp.Session) (sipd.Dialog, error)
 	Bye(ctx context.Context, d sipd.Dialog) error
+	// Info steers a playback within its dialog, returning the dialog with the CSeq it
+	// used.
+	Info(ctx context.Context, d sipd.Dialog, req mansrtsp.Request) (sipd.Dialog, error)
 	DialogLive(callID string) bool
 	DialogEnded(callID string) bool
+	// DialogCompleted: the device said the recording of the dialog reached its end.
+	DialogCompleted(callID string) bool
 	// Realm is the registrar's SIP domain ID, part of generated SSRCs.
 	Realm() string
 	// Ready is closed once the registrar serves: it listens only once it leads and has
@@ -139,6 +145,9 @@ func (r *reconciler) unrecorded(ctx context.Context, orig, st *gbv1.Stream, cam 
 // gather is the registrar's view of cam's device (cam nil: the Camera does not exist).
 func (r *reconciler) gather(st *gbv1.Stream, cam *gbv1.Camera) streamObservation {
 	o := streamObservation{stream: st, now: r.opts.now(), camera: cam}
+	if d := st.Status.Dialog; d != nil && isRecording(st) {
+		o.dialogCompleted = r.reg.DialogCompleted(d.CallID)
+	}
 	if cam == nil {
 		return o
 	}
@@ -155,20 +164,41 @@ func (r *reconciler) act(ctx context.Context, st *gbv1.Stream, o streamObservati
 	if plan.bye && !r.bye(ctx, st, o.camera) {
 		return // the registrar is stopping: the next leader ends the dialog
 	}
+	if plan.complete {
+		complete(st, o.now)
+	}
 	if plan.forget {
 		st.Status.Dialog, st.Status.StartedAt = nil, nil
 	}
 	if plan.invite {
 		r.invite(ctx, st, o)
+		if st.Status.Dialog != nil && needsSteering(st) {
+			r.steerOrForget(ctx, st, o)
+		}
 		return
 	}
-	if plan.state == gbv1.StreamStopped {
+	if plan.state == gbv1.StreamStopped || plan.state == gbv1.StreamCompleted {
 		r.ssrcs.release(st.UID)
+	}
+	if plan.steer && !r.steerOrForget(ctx, st, o) {
+		return
 	}
 	if plan.failed {
 		r.fail(st, o.now)
 	}
 	report(st, plan.state, plan.reason, plan.message)
+}
+
+// steerOrForget steers st's playback; when the device no longer has the dialog it
+// forgets it, counts a failure and reports why, and returns false.
+func (r *reconciler) steerOrForget(ctx context.Context, st *gbv1.Stream, o streamObservation) bool {
+	if r.steer(ctx, st, o.camera) != dialogGone {
+		return true
+	}
+	st.Status.Dialog, st.Status.StartedAt = nil, nil
+	r.fail(st, o.now)
+	report(st, gbv1.StreamFailed, gbv1.ReasonEndedByDevice, "the device no longer has the dialog (481 to an INFO)")
+	return false
 }
 
 // requeue is when to look at st again: at its next attempt, or the periodic check.
@@ -205,15 +235,8 @@ func (r *reconciler) bye(ctx context.Context, st *gbv1.Stream, cam *gbv1.Camera)
 	d := st.Status.Dialog
 	ctx, cancel := context.WithTimeout(ctx, r.opts.ByeTimeout)
 	defer cancel()
-	owner := ""
-	if cam != nil {
-		owner = string(cam.UID)
-	}
-	err := r.reg.Bye(ctx, sipd.Dialog{
-		DeviceID: deviceOfDialog(st), Owner: owner, ChannelID: st.Status.ChannelID,
-		CallID: d.CallID, LocalTag: d.LocalTag, RemoteTag: d.RemoteTag, CSeq: uint32(d.CSeq),
-		RemoteTarget: d.RemoteTarget, Transport: string(d.Transport), RemoteAddr: d.RemoteAddr,
-	})
+	// The BYE goes where the INVITE went, even if the Camera changed since.
+	err := r.reg.Bye(ctx, dialogOf(st, cam))
 	if errors.Is(err, sipd.ErrStopped) {
 		return false
 	}
@@ -226,10 +249,6 @@ func (r *reconciler) bye(ctx context.Context, st *gbv1.Stream, cam *gbv1.Camera)
 	return true
 }
 
-// deviceOfDialog is the device the dialog was made with: the BYE must go where the
-// INVITE went even if the Camera changed since.
-func deviceOfDialog(st *gbv1.Stream) string { return st.Status.Dialog.DeviceID }
-
 // invite claims an SSRC, checks the per-Camera bound, and sends the INVITE.
 func (r *reconciler) invite(ctx context.Context, st *gbv1.Stream, o streamObservation) {
 	cam := o.camera
@@ -239,7 +258,7 @@ func (r *reconciler) invite(ctx context.Context, st *gbv1.Stream, o streamObserv
 		return
 	}
 	r.holdLiveSSRCs(ctx)
-	ssrc, err := r.ssrcs.claim(st.UID, st.Spec.SSRC, r.opts.Realm)
+	ssrc, err := r.ssrcs.claim(st.UID, st.Spec.SSRC, r.opts.Realm, isRecording(st))
 	if err != nil {
 		r.fail(st, o.now)
 		report(st, gbv1.StreamFailed, gbv1.ReasonSSRCConflict, fmt.Sprintf("ssrc %s: %v", st.Spec.SSRC, err))
@@ -251,6 +270,7 @@ func (r *reconciler) invite(ctx context.Context, st *gbv1.Stream, o streamObserv
 		report(st, gbv1.StreamFailed, gbv1.ReasonUnreachable, err.Error())
 		return
 	}
+	offer = recordingOffer(st, offer)
 	channel := channelOf(st, cam)
 	st.Status.SSRC, st.Status.ChannelID, st.Status.Destination = ssrc, channel, destinationText(st.Spec.Destination)
 	report(st, gbv1.StreamInviting, gbv1.ReasonInviting, "INVITE sent to "+cam.Spec.DeviceID)
@@ -277,8 +297,9 @@ func (r *reconciler) invite(ctx context.Context, st *gbv1.Stream, o streamObserv
 	}
 	st.Status.MediaAddr, st.Status.MediaPort = dlg.Answer.Addr, int32(dlg.Answer.Port)
 	st.Status.StartedAt, st.Status.RegisteredAt, st.Status.NextAttemptAt = &now, &registeredAt, nil
+	st.Status.Playback = invitedPlayback(st)
 	report(st, gbv1.StreamPlaying, gbv1.ReasonPlaying, playingMessage(st))
-	ctrl.LoggerFrom(ctx).Info("stream playing", "callID", dlg.CallID, "ssrc", ssrc, "destination", st.Status.Destination)
+	ctrl.LoggerFrom(ctx).Info("stream playing", "callID", dlg.CallID, "ssrc", ssrc, "destination", st.Status.Destination, "mode", modeOf(st))
 }
 
 // inviteFailed reports why an INVITE failed and schedules the next one.

@@ -10,8 +10,9 @@ import (
 )
 
 // A generated SSRC has the GB/T 28181 form: 10 decimal digits, the first 0 for live
-// video, then digits 4-8 of the realm (3402000000 gives 20000), then a 4-digit number
-// unique among this operator's live Streams. The number starts from a hash of the
+// video and 1 for the playback or download of a recording (history), then digits 4-8 of
+// the realm (3402000000 gives 20000), then a 4-digit number unique among this
+// operator's live Streams of that kind. The number starts from a hash of the
 // Stream's UID, so a Stream keeps its SSRC across re-INVITEs as long as no other takes
 // it, and moves to the next free one otherwise. With 10000 numbers per realm, at most
 // 10000 Streams can play at once.
@@ -35,9 +36,14 @@ var errSSRCTaken = fmt.Errorf("ssrc held by another stream")
 // errSSRCsExhausted: all 10000 generated SSRCs of the realm are in use.
 var errSSRCsExhausted = fmt.Errorf("every generated ssrc is in use")
 
-// claim gives uid the SSRC wanted (when set) or a generated one, releasing what uid
-// held before.
-func (b *ssrcBook) claim(uid types.UID, wanted, realm string) (string, error) {
+// claim gives uid the SSRC wanted (when set) or a generated one, its first digit 1 for a
+// history (playback or download) stream and 0 for live video, releasing what uid held
+// before.
+func (b *ssrcBook) claim(uid types.UID, wanted, realm string, history bool) (string, error) {
+	kind := "0"
+	if history {
+		kind = "1"
+	}
 	domain := ssrcDomain(realm)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -48,14 +54,14 @@ func (b *ssrcBook) claim(uid types.UID, wanted, realm string) (string, error) {
 		b.set(uid, wanted)
 		return wanted, nil
 	}
-	if held, ok := b.byUID[uid]; ok && held[1:6] == domain {
+	if held, ok := b.byUID[uid]; ok && held[:1] == kind && held[1:6] == domain {
 		return held, nil
 	}
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(uid))
 	start := int(h.Sum32() % 10000)
 	for i := range 10000 {
-		ssrc := fmt.Sprintf("0%s%04d", domain, (start+i)%10000)
+		ssrc := fmt.Sprintf("%s%s%04d", kind, domain, (start+i)%10000)
 		if holder, ok := b.bySSRC[ssrc]; !ok || holder == uid {
 			b.set(uid, ssrc)
 			return ssrc, nil

@@ -2,7 +2,7 @@
 // listens on 127.0.0.1 over UDP, or over TCP as the passive side of TCP/RTP/AVP (RFC 4571
 // framing), counts the RTP packets carrying one SSRC, and keeps their payloads in arrival
 // order, which for a device's MPEG-PS stream is the Program Stream itself. Probe asks
-// ffprobe what that stream holds.
+// ffprobe what that stream holds, VideoPTS (pts.go) the timestamps of its video.
 package rtprecv
 
 import (

@@ -7,6 +7,6 @@
 //	Scale: 2.0           Range: npt=120-         Range: npt=now-       PauseTime: now
 //	(speed)              (seek to 120 s)         (resume)              (pause)
 //
-// The platform encodes them; the simulator decodes them. Like package manscdp, it has no
-// SIP or Kubernetes imports.
+// The platform encodes them and decodes the device's status in the answer (response.go);
+// the simulator decodes them. Like package manscdp, it has no SIP or Kubernetes imports.
 package mansrtsp

@@ -1,20 +1,23 @@
-// Package sdp writes and reads the small SDP bodies of GB/T 28181 live video (点播): the
-// platform's offer naming where the media goes, and the device's answer naming where it
-// comes from. It knows only the lines those bodies use:
+// Package sdp writes and reads the small SDP bodies of GB/T 28181 media sessions: live
+// video (点播), and the playback and download of a recording; the platform's offer naming
+// where the media goes, and the device's answer naming where it comes from. It knows
+// only the lines those bodies use:
 //
 //	v=0
 //	o=<user> 0 0 IN IP4 <addr>
-//	s=Play
+//	s=Play                                   (Playback or Download for a recording)
+//	u=<channel>:0                            (Playback and Download: the channel)
 //	c=IN IP4 <addr>
-//	t=0 0
+//	t=0 0                                    (Playback and Download: <start> <end>, Unix seconds)
 //	m=video <port> RTP/AVP 96 98 97          (TCP/RTP/AVP over TCP, RFC 4571)
 //	a=recvonly                               (sendonly in the answer)
 //	a=setup:passive                          (TCP only: the offerer listens)
 //	a=connection:new                         (TCP only)
+//	a=downloadspeed:4                        (Download only: times real time)
 //	a=rtpmap:96 PS/90000
 //	a=rtpmap:98 H264/90000
 //	a=rtpmap:97 MPEG4/90000
-//	y=0200000001                             (the SSRC, 10 decimal digits)
+//	y=0200000001                             (the SSRC, 10 decimal digits; 1 first for a recording)
 //
 // Parse is lenient about order, unknown lines and line endings, as devices vary; it fails
 // only when an answer lacks what a media session needs (an address and a port).
@@ -31,8 +34,13 @@ import (
 type Session struct {
 	// User is the o= user name: the sender's GB ID.
 	User string
-	// Name is the s= line: "Play" for live video.
+	// Name is the s= line: Play (live video, the default), Playback or Download.
 	Name string
+	// URI is the u= line, "<channel>:0" for a Playback or Download; "" writes none.
+	URI string
+	// Start and End are the t= line: the recording's span in Unix seconds for a
+	// Playback or Download, 0 0 for live video.
+	Start, End int64
 	// Addr and Port are where the media goes (offer) or comes from (answer).
 	Addr string
 	Port int
@@ -46,7 +54,17 @@ type Session struct {
 	SSRC string
 	// Format is the f= line devices add to describe the stream, as sent.
 	Format string
+	// DownloadSpeed is a=downloadspeed of a Download: how many times faster than real
+	// time the device is asked to send; 0 writes none.
+	DownloadSpeed int
 }
+
+// The session names of the s= line.
+const (
+	NamePlay     = "Play"
+	NamePlayback = "Playback"
+	NameDownload = "Download"
+)
 
 // payloads are the RTP payload types the platform offers, PS first as GB/T 28181
 // requires of every device.
@@ -64,13 +82,16 @@ func (s Session) Marshal() []byte {
 	}
 	name := s.Name
 	if name == "" {
-		name = "Play"
+		name = NamePlay
 	}
 	line("v=0")
 	line("o=%s 0 0 IN %s %s", s.User, ipVersion(s.Addr), s.Addr)
 	line("s=%s", name)
+	if s.URI != "" {
+		line("u=%s", s.URI)
+	}
 	line("c=IN %s %s", ipVersion(s.Addr), s.Addr)
-	line("t=0 0")
+	line("t=%d %d", s.Start, s.End)
 	proto, pts := "RTP/AVP", ""
 	if s.TCP {
 		proto = "TCP/RTP/AVP"
@@ -89,6 +110,9 @@ func (s Session) Marshal() []byte {
 		}
 		line("a=setup:%s", setup)
 		line("a=connection:new")
+	}
+	if s.DownloadSpeed > 0 {
+		line("a=downloadspeed:%d", s.DownloadSpeed)
 	}
 	for _, p := range payloads {
 		line("a=rtpmap:%d %s", p.pt, p.codec)
@@ -143,6 +167,10 @@ func Parse(body []byte) (Session, error) {
 			}
 		case 's':
 			s.Name = v
+		case 'u':
+			s.URI = v
+		case 't':
+			s.Start, s.End = parseTimes(v)
 		case 'c':
 			if f := strings.Fields(v); len(f) == 3 {
 				if inMedia {
@@ -164,12 +192,7 @@ func Parse(body []byte) (Session, error) {
 			s.Port = port
 			s.TCP = strings.HasPrefix(strings.ToUpper(f[2]), "TCP/")
 		case 'a':
-			switch {
-			case v == "recvonly" || v == "sendonly" || v == "sendrecv" || v == "inactive":
-				s.Direction = v
-			case strings.HasPrefix(v, "setup:"):
-				s.Setup = strings.TrimPrefix(v, "setup:")
-			}
+			s.attribute(v)
 		case 'y':
 			s.SSRC = strings.TrimSpace(v)
 		case 'f':
@@ -180,10 +203,43 @@ func Parse(body []byte) (Session, error) {
 	if mediaAddr != "" {
 		s.Addr = mediaAddr
 	}
-	s.User, s.Name, s.Addr, s.Setup = keep(s.User), keep(s.Name), keep(s.Addr), keep(s.Setup)
+	s.User, s.Name, s.URI, s.Addr, s.Setup = keep(s.User), keep(s.Name), keep(s.URI), keep(s.Addr), keep(s.Setup)
 	s.Direction, s.SSRC, s.Format = keep(s.Direction), keep(s.SSRC), keep(s.Format)
 	if s.Addr == "" || !inMedia {
 		return s, ErrIncomplete
 	}
 	return s, nil
+}
+
+// attribute reads an a= line the session keeps: the direction, the TCP setup role, a
+// download's speed.
+func (s *Session) attribute(v string) {
+	switch {
+	case v == "recvonly" || v == "sendonly" || v == "sendrecv" || v == "inactive":
+		s.Direction = v
+	case strings.HasPrefix(v, "setup:"):
+		s.Setup = strings.TrimPrefix(v, "setup:")
+	case strings.HasPrefix(v, "downloadspeed:"):
+		if n, err := strconv.Atoi(strings.TrimPrefix(v, "downloadspeed:")); err == nil && n > 0 && n <= maxDownloadSpeed {
+			s.DownloadSpeed = n
+		}
+	}
+}
+
+// maxDownloadSpeed bounds the a=downloadspeed Parse keeps; devices offer up to 16 or 32.
+const maxDownloadSpeed = 256
+
+// parseTimes reads a t= line's start and stop; what does not parse as two non-negative
+// numbers reads as 0 0, the unbounded session of live video.
+func parseTimes(v string) (start, end int64) {
+	f := strings.Fields(v)
+	if len(f) != 2 {
+		return 0, 0
+	}
+	a, err1 := strconv.ParseInt(f[0], 10, 64)
+	b, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil || a < 0 || b < 0 {
+		return 0, 0
+	}
+	return a, b
 }

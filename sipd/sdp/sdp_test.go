@@ -96,3 +96,74 @@ func heapInUse() int64 {
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
 }
+
+// TestPlaybackOffer: a Playback or Download offer carries what GB/T 28181 §9.8/§9.9 asks
+// beside a live one: s=Playback or s=Download, u=<channel>:0 after s=, t= with the
+// recording's span in Unix seconds, and a=downloadspeed for a Download; Parse reads
+// them back.
+func TestPlaybackOffer(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		s     Session
+		want  []string
+		never []string
+	}{
+		{"playback", Session{User: "34020000002000000001", Name: NamePlayback, URI: "34020000001310000001:0", Addr: "10.0.0.5", Port: 30000, Direction: "recvonly", SSRC: "1200000001", Start: 1796342400, End: 1796344200},
+			[]string{"s=Playback\r\nu=34020000001310000001:0\r\nc=IN IP4 10.0.0.5\r\nt=1796342400 1796344200\r\n", "y=1200000001\r\n"},
+			[]string{"downloadspeed"}},
+		{"download", Session{User: "34020000002000000001", Name: NameDownload, URI: "34020000001310000001:0", Addr: "10.0.0.5", Port: 30000, TCP: true, Setup: "passive", Direction: "recvonly", SSRC: "1200000002", Start: 1796342400, End: 1796344200, DownloadSpeed: 4},
+			[]string{"s=Download\r\nu=34020000001310000001:0\r\n", "t=1796342400 1796344200\r\n", "a=downloadspeed:4\r\n", "m=video 30000 TCP/RTP/AVP 96 98 97\r\n"},
+			nil},
+		{"live", Session{User: "34020000002000000001", Addr: "10.0.0.5", Port: 30000, Direction: "recvonly", SSRC: "0200000001"},
+			[]string{"s=Play\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n"},
+			[]string{"u=", "downloadspeed"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := string(tc.s.Marshal())
+			for _, want := range tc.want {
+				if !strings.Contains(body, want) {
+					t.Errorf("offer lacks %q:\n%s", want, body)
+				}
+			}
+			for _, never := range tc.never {
+				if strings.Contains(body, never) {
+					t.Errorf("offer has %q:\n%s", never, body)
+				}
+			}
+			got, err := Parse([]byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.s
+			if want.Name == "" {
+				want.Name = NamePlay
+			}
+			if got != want {
+				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestParsePlaybackLines: what devices write in the playback lines is read leniently:
+// a t= that is not two numbers is the unbounded 0 0, and an absurd download speed is
+// not kept.
+func TestParsePlaybackLines(t *testing.T) {
+	for _, tc := range []struct {
+		body       string
+		start, end int64
+		speed      int
+	}{
+		{"c=IN IP4 1.1.1.1\nt=1 2\nm=video 5000 RTP/AVP 96\na=downloadspeed:8\n", 1, 2, 8},
+		{"c=IN IP4 1.1.1.1\nt=now later\nm=video 5000 RTP/AVP 96\na=downloadspeed:-1\n", 0, 0, 0},
+		{"c=IN IP4 1.1.1.1\nt=-5 9\nm=video 5000 RTP/AVP 96\na=downloadspeed:99999999999\n", 0, 0, 0},
+	} {
+		s, err := Parse([]byte(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Start != tc.start || s.End != tc.end || s.DownloadSpeed != tc.speed {
+			t.Errorf("%q: t=%d %d speed %d, want %d %d %d", tc.body, s.Start, s.End, s.DownloadSpeed, tc.start, tc.end, tc.speed)
+		}
+	}
+}

@@ -81,7 +81,7 @@ func parseFlags(args []string) (opts, error) {
 	fs.BoolVar(&o.noSipp, "no-sipp", false, "skip the sipp load")
 	fs.BoolVar(&o.burstsOnly, "bursts-only", false, "measure only the registration bursts and their API catch-up, every size alike (quick, for work on the status path)")
 	fs.IntVar(&o.heapBindings, "heap-bindings", 0, "bindings of the in-process registrar heap measurement (default: the largest size)")
-	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback: the registrar alone, with a lean client")
+	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback (the registrar alone, with a lean client) and BenchmarkRecordInfoAssembly")
 	fs.IntVar(&o.endpoints, "endpoints", 64, "camsim's sockets per fleet")
 	fs.IntVar(&o.workers, "workers", 256, "camsim's SIP exchanges in flight per fleet")
 	fs.StringVar(&o.recordMetrics, "record-metrics", "", "record the operator's /metrics every 2s of the live phases into this file, for hack/monitoring's render (make dashboard-picture)")
@@ -219,6 +219,12 @@ func run(ctx context.Context, o opts, r *results) error {
 			err = errors.Join(err, fmt.Errorf("go benchmark: %w", gerr))
 		} else {
 			r.GoBench = &g
+		}
+		slog.Info("running sipd's BenchmarkRecordInfoAssembly")
+		if x, xerr := runRecordInfoBench(ctx); xerr != nil {
+			err = errors.Join(err, fmt.Errorf("RecordInfo benchmark: %w", xerr))
+		} else {
+			r.RecordInfo = &x
 		}
 	}
 	return err

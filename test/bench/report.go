@@ -47,6 +47,9 @@ type results struct {
 	Capacity *shardCapacity    `json:"shard_capacity,omitempty"`
 	Skipped  map[string]string `json:"skipped,omitempty"`
 	Errors   []string          `json:"errors,omitempty"`
+
+	// RecordInfo is sipd's RecordInfo assembly benchmark (recordinfo.go).
+	RecordInfo *recordInfoResult `json:"recordinfo_assembly,omitempty"`
 }
 
 // settings are the knobs of the run.
@@ -263,6 +266,9 @@ func (r *results) print(w io.Writer) {
 	}
 	if h := r.Heap; h != nil {
 		fmt.Fprintf(w, "registrar heap: %.0f bytes per binding (%d bindings)\n", h.BytesPerBinding, h.Bindings)
+	}
+	if x := r.RecordInfo; x != nil {
+		x.print(w)
 	}
 	if r.Capacity != nil {
 		r.Capacity.print(w)

@@ -20,6 +20,7 @@ func TestEndToEnd(t *testing.T) {
 		{"RegisterOverUDPAndTCP", testRegister},
 		{"Streams", testStreams},
 		{"Commands", testCommands},
+		{"Recordings", testRecordings},
 		{"Shards", testShards},
 		{"Metrics", testMetrics},
 		{"WrongPassword", testWrongPassword},

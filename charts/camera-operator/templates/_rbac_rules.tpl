@@ -40,6 +40,7 @@
   resources:
   - cameracommands/status
   - cameras/status
+  - recordingqueries/status
   - streams/status
   verbs:
   - get
@@ -50,6 +51,15 @@
   resources:
   - cameras
   verbs:
+  - get
+  - list
+  - watch
+- apiGroups:
+  - gb28181.io
+  resources:
+  - recordingqueries
+  verbs:
+  - delete
   - get
   - list
   - watch
