@@ -42,12 +42,12 @@ func (s *Server) warnOrDebug(l *logThrottle, now time.Time) func(msg string, arg
 // of events that are normal but can come in storms, such as new registrations when a
 // fleet comes back: each is worth a line, ten thousand a second are not.
 type lineBudget struct {
-	mu         sync.Mutex
-	perSecond  float64
-	burst      float64
-	tokens     float64
-	last       time.Time
-	heldBack   int
+	mu        sync.Mutex
+	perSecond float64
+	burst     float64
+	tokens    float64
+	last      time.Time
+	heldBack  int
 }
 
 // newLineBudget returns a budget that starts full.
