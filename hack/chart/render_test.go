@@ -389,6 +389,30 @@ func checkDefaults(t *testing.T, objs []*unstructured.Unstructured) {
 	}
 }
 
+// checkServiceMonitor: the ServiceMonitor carries the labels asked for, selects the
+// metrics Service and not the SIP one (whose labels are sipLabels), and scrapes its
+// metrics port at the interval asked for, honouring the fleet gauges' labels.
+func checkServiceMonitor(t *testing.T, objs []*unstructured.Unstructured, sipLabels map[string]string) {
+	t.Helper()
+	metrics := one(t, objs, "Service", "camera-operator-metrics")
+	sm := one(t, objs, "ServiceMonitor", "camera-operator")
+	if sm.GetLabels()["release"] != "prometheus" {
+		t.Errorf("ServiceMonitor labels %v", sm.GetLabels())
+	}
+	matchLabels, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
+	if !labels.SelectorFromSet(matchLabels).Matches(labels.Set(metrics.GetLabels())) {
+		t.Errorf("the ServiceMonitor selector %v does not select the metrics Service %v", matchLabels, metrics.GetLabels())
+	}
+	if labels.SelectorFromSet(matchLabels).Matches(labels.Set(sipLabels)) {
+		t.Error("the ServiceMonitor also selects the SIP Service")
+	}
+	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+	if len(endpoints) != 1 || endpoints[0].(map[string]any)["port"] != "metrics" || endpoints[0].(map[string]any)["interval"] != "30s" ||
+		endpoints[0].(map[string]any)["honorLabels"] != true {
+		t.Errorf("ServiceMonitor endpoints %v: want port metrics every 30s, honouring the fleet gauges' namespace label", endpoints)
+	}
+}
+
 func checkNamespacedNodePort(t *testing.T, objs []*unstructured.Unstructured) {
 	d := deployment(t, objs)
 	c := manager(t, d)
@@ -449,23 +473,7 @@ func checkNamespacedNodePort(t *testing.T, objs []*unstructured.Unstructured) {
 		t.Errorf("node ports %v", nodePorts)
 	}
 
-	metrics := one(t, objs, "Service", "camera-operator-metrics")
-	sm := one(t, objs, "ServiceMonitor", "camera-operator")
-	if sm.GetLabels()["release"] != "prometheus" {
-		t.Errorf("ServiceMonitor labels %v", sm.GetLabels())
-	}
-	matchLabels, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
-	if !labels.SelectorFromSet(matchLabels).Matches(labels.Set(metrics.GetLabels())) {
-		t.Errorf("the ServiceMonitor selector %v does not select the metrics Service %v", matchLabels, metrics.GetLabels())
-	}
-	if labels.SelectorFromSet(matchLabels).Matches(labels.Set(svc.Labels)) {
-		t.Error("the ServiceMonitor also selects the SIP Service")
-	}
-	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
-	if len(endpoints) != 1 || endpoints[0].(map[string]any)["port"] != "metrics" || endpoints[0].(map[string]any)["interval"] != "30s" ||
-		endpoints[0].(map[string]any)["honorLabels"] != true {
-		t.Errorf("ServiceMonitor endpoints %v: want port metrics every 30s, honouring the fleet gauges' namespace label", endpoints)
-	}
+	checkServiceMonitor(t, objs, svc.Labels)
 	checkMonitoring(t, objs)
 
 	cm := decode[corev1.ConfigMap](t, one(t, objs, "ConfigMap", "camera-operator-argocd-cm"))
