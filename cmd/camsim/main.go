@@ -81,6 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&dc.Media.ByeAfter, "bye-after", 0, "end each live video stream with a BYE after this long (0: never)")
 	fs.IntVar(&dc.Media.MaxStreams, "max-streams", 4, "live video, playback and download streams a device plays at once; more INVITEs get 486")
 	fs.BoolVar(&dc.WVPCompat, "wvp-compat", false, "answer INVITEs like a simulator built for WVP-GB28181-pro: To without a tag, a=recvonly, a 20-digit y=")
+	fs.DurationVar(&dc.ClockSkew, "clock-skew", 0, "keep the device clock this far ahead of the registrar's Date (negative: behind), like a device whose clock setting failed")
 	fs.DurationVar(&dc.Control.RebootDelay, "reboot-delay", 3*time.Second, "how long a reboot (TeleBoot, --reboot-on-config) keeps a device down before it registers again")
 	fs.BoolVar(&dc.Control.RebootOnConfig, "reboot-on-config", false, "answer a DeviceConfig with nothing but its 200, apply it and reboot, like some vendors")
 	fs.IntVar(&dc.Subscriptions.Refuse, "subscribe-refuse", 0, "answer every SUBSCRIBE with this status, like old devices (489, 501; 0: accept)")

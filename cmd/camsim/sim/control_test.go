@@ -64,6 +64,26 @@ func TestDeviceStatus(t *testing.T) {
 	}
 }
 
+// TestDeviceStatusClockSkew: a device with ClockSkew answers DeviceStatus with its clock
+// that far off the registrar's.
+func TestDeviceStatusClockSkew(t *testing.T) {
+	p := newGBPlatform(t)
+	const skew = -90 * time.Second
+	dev := newPlatformDevice(t, p, sim.Config{ClockSkew: skew})
+	sn := p.nextSN()
+	m := p.ask(dev, dev.ID(), sn, "DeviceStatus", manscdp.EncodeDeviceStatusQuery(sn, dev.ID()))
+	if m.DeviceStatus == nil {
+		t.Fatal("DeviceStatus answer without a status")
+	}
+	clock, err := manscdp.ParseTime(m.DeviceStatus.DeviceTime, sim.ChinaStandardTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off := time.Until(clock); (off - skew).Abs() > 2*time.Second {
+		t.Errorf("DeviceTime %q is %v off this machine's clock, want %v", m.DeviceStatus.DeviceTime, off, skew)
+	}
+}
+
 // TestConfigDownload: the BasicParam answer carries the device's own settings.
 func TestConfigDownload(t *testing.T) {
 	p := newGBPlatform(t)
