@@ -45,6 +45,9 @@ type Config struct {
 type Operator struct {
 	// Registrar is the SIP registrar, for its addresses.
 	Registrar *sipd.Server
+	// Cameras is the Camera controller, which other controllers tell what they changed
+	// on a device (PresetsChanged).
+	Cameras *camera.Controller
 
 	credentials *camera.CredentialStore
 	ready       healthz.Checker
@@ -72,7 +75,8 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	if err := endpoints.AddRegistrar(mgr, srv, cfg.Endpoints); err != nil {
 		return nil, err
 	}
-	if err := camera.Setup(mgr, srv, store, changes, cfg.Camera); err != nil {
+	cameras, err := camera.Setup(mgr, srv, store, changes, cfg.Camera)
+	if err != nil {
 		return nil, fmt.Errorf("setting up the Camera controller: %w", err)
 	}
 	if err := stream.Setup(mgr, srv, changes, cfg.Stream); err != nil {
@@ -82,7 +86,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Operator{Registrar: srv, credentials: store, ready: ready}, nil
+	return &Operator{Registrar: srv, Cameras: cameras, credentials: store, ready: ready}, nil
 }
 
 // ManagerOptions are the manager options the controllers rely on: a scheme with the
