@@ -170,6 +170,21 @@ func TestDeviceConfigRebootsWithoutAnswer(t *testing.T) {
 	}
 }
 
+// TestDeviceConfigIgnored: with IgnoreConfig the device answers a DeviceConfig OK and
+// keeps its settings.
+func TestDeviceConfigIgnored(t *testing.T) {
+	p := newGBPlatform(t)
+	dev := newPlatformDevice(t, p, sim.Config{KeepaliveInterval: 45 * time.Second, Control: sim.ControlConfig{IgnoreConfig: true}})
+	sn := p.nextSN()
+	body, _ := manscdp.EncodeDeviceConfig(sn, dev.ID(), manscdp.BasicConfig{HeartBeatInterval: 5, HeartBeatCount: 2})
+	if m := p.ask(dev, dev.ID(), sn, "DeviceConfig", body); m.Result != "OK" {
+		t.Fatalf("DeviceConfig answered %q", m.Result)
+	}
+	if st := dev.State(); st.KeepaliveInterval != 45*time.Second || st.KeepaliveMaxMiss != 3 {
+		t.Errorf("settings %v x %d after an ignored DeviceConfig, want 45s x 3", st.KeepaliveInterval, st.KeepaliveMaxMiss)
+	}
+}
+
 // TestTeleBoot: TeleBoot is answered OK, then the device unregisters, is deaf for the
 // reboot delay, and registers again.
 func TestTeleBoot(t *testing.T) {
