@@ -139,7 +139,7 @@ func decideConfigure(want manscdp.BasicConfig, have *manscdp.BasicParam, last co
 			fmt.Sprintf("the device keeps %s, as spec.keepalive asks", asked), gen}
 	case last.failed && last.settings == want && have != nil:
 		return false, &configOutcome{metav1.ConditionFalse, gbv1.ReasonConfigDrift,
-			fmt.Sprintf("the device keeps %s, not %s as spec.keepalive asks; it did not take them when they were written, and they are not written again until spec.keepalive changes",
+			fmt.Sprintf("the device keeps %s; spec.keepalive asks %s. It did not take them when they were written, and they are not written again until spec.keepalive changes",
 				describeSettings(have.HeartBeatInterval, have.HeartBeatCount), asked), gen}
 	case last.failed && last.settings == want:
 		return false, &configOutcome{metav1.ConditionFalse, gbv1.ReasonConfigFailed,

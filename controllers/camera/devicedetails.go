@@ -53,18 +53,17 @@ func removeCondition(st *gbv1.CameraStatus, typ string) {
 }
 
 // withoutDeviceLiveness puts back into m, a status about to be written, old's values of
-// what changes with every DeviceStatus and ConfigDownload answer though nothing else
-// did: when they were asked, the device's time and a clock offset still within the
-// bound (the ClockSynchronized condition changes when it is not). A refresh that brings
-// nothing new thus costs no status write of its own.
+// what changes with every DeviceStatus answer though nothing else did: when it was
+// asked, the device's time and a clock offset still within the bound (the
+// ClockSynchronized condition changes when it is not). A refresh that brings nothing new
+// thus costs no status write of its own. status.deviceConfig, read once per
+// registration, is written as it comes: its queriedAt says the settings are this
+// registration's.
 func withoutDeviceLiveness(old, m *gbv1.CameraStatus) {
 	if o, n := old.DeviceStatus, m.DeviceStatus; o != nil && n != nil &&
 		o.DeviceTime != nil && n.DeviceTime != nil && o.ClockOffset != nil && n.ClockOffset != nil {
 		n.DeviceTime, n.ClockOffset, n.QueriedAt = o.DeviceTime.DeepCopy(), o.ClockOffset.DeepCopy(), o.QueriedAt
 	} else if o != nil && n != nil {
-		n.QueriedAt = o.QueriedAt
-	}
-	if o, n := old.DeviceConfig, m.DeviceConfig; o != nil && n != nil {
 		n.QueriedAt = o.QueriedAt
 	}
 }

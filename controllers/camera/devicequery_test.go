@@ -289,6 +289,39 @@ func TestQuerierAsksTheDeviceItself(t *testing.T) {
 	if n := dev.QueriesAnswered() - answered; n != 2 {
 		t.Errorf("%d queries answered for PresetsChanged, want the 2 PresetQueries", n)
 	}
+	q.consumed(id, q.result(id))
+
+	// The refresh asks DeviceStatus again, not the settings or the presets.
+	clock.Advance(time.Hour)
+	answered = dev.QueriesAnswered()
+	if next := q.due(want); !next.IsZero() {
+		t.Fatalf("refresh not due: %v", next)
+	}
+	idle(t, q, id)
+	if d = q.result(id).detail; d == nil || d.status == nil || d.basic != nil || d.presets != nil || d.guard != nil {
+		t.Errorf("refresh brought %+v, want the DeviceStatus only", d)
+	}
+	if n := dev.QueriesAnswered() - answered; n != 3 {
+		t.Errorf("%d queries answered at the refresh, want DeviceInfo, Catalog and DeviceStatus", n)
+	}
+
+	// A new registration, though the status holds a catalog of the same second: this
+	// querier asked that catalog of the registration before, so all is asked again.
+	q.consumed(id, q.result(id))
+	again := want
+	again.registeredAt, again.queriedAt = regAt.Add(time.Millisecond), regAt
+	answered = dev.QueriesAnswered()
+	if next := q.due(again); !next.IsZero() {
+		t.Fatalf("new registration not due: %v", next)
+	}
+	idle(t, q, id)
+	if d = q.result(id).detail; d == nil || d.status == nil || d.basic == nil || d.guard == nil || d.presets == nil {
+		t.Errorf("new registration brought %+v, want everything", d)
+	}
+	if n := dev.QueriesAnswered() - answered; n != 6 {
+		t.Errorf("%d queries answered for the new registration, want 6 (DeviceInfo, Catalog, DeviceStatus, ConfigDownload, 2 PresetQuery)", n)
+	}
+
 	c.PresetsChanged("34020000001180000092") // unknown: nothing to ask, no record made
 	q.mu.Lock()
 	n := len(q.devices)

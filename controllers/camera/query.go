@@ -131,8 +131,10 @@ func (q *querier) due(w queryWant) time.Time {
 		return time.Time{}
 	}
 	newRegistration := !s.registeredAt.Equal(w.registeredAt)
-	if newRegistration && w.catalog && !w.queriedAt.IsZero() {
-		// Queried by the previous leader: due at its refresh.
+	if newRegistration && w.catalog && !w.queriedAt.IsZero() && s.registeredAt.IsZero() {
+		// Queried by the previous leader: due at its refresh. (A querier that knows an
+		// earlier registration asked it itself: the status's catalog, of the same
+		// second perhaps, is of that one.)
 		s.registeredAt, s.nextAt, newRegistration = w.registeredAt, w.queriedAt.Add(refresh), false
 		s.detail.takeOver(w.detail, w.registeredAt)
 	} else if newRegistration {
