@@ -19,6 +19,7 @@ func TestEndToEnd(t *testing.T) {
 	}{
 		{"RegisterOverUDPAndTCP", testRegister},
 		{"Streams", testStreams},
+		{"Device", testDevice},
 		{"Shards", testShards},
 		{"WrongPassword", testWrongPassword},
 		{"OperatorKilled", testOperatorKilled},
