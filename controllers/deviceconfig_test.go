@@ -82,7 +82,7 @@ func TestConfigureDeviceKeepalive(t *testing.T) {
 	var tookCount configCounter
 	good := deviceCamera(t, c, op, ns, "takes", takes, sim.Config{OnState: tookCount.onState}, configureKeepalive(20*time.Second, 2))
 	registerDevice(t, c, good, ns, "takes")
-	cam := waitCamera(t, c, ns, "takes", 15*time.Second, func(cam *gbv1.Camera) error {
+	waitCamera(t, c, ns, "takes", 15*time.Second, func(cam *gbv1.Camera) error {
 		if _, err := hasCondition(cam, gbv1.ConditionDeviceConfigured, metav1.ConditionTrue, gbv1.ReasonConfigured); err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func TestConfigureDeviceKeepalive(t *testing.T) {
 	bad := deviceCamera(t, c, op, ns, "ignores", ignores, sim.Config{OnState: ignoredCount.onState, Control: sim.ControlConfig{IgnoreConfig: true}},
 		configureKeepalive(20*time.Second, 2))
 	registerDevice(t, c, bad, ns, "ignores")
-	cam = waitCamera(t, c, ns, "ignores", 15*time.Second, func(cam *gbv1.Camera) error {
+	cam := waitCamera(t, c, ns, "ignores", 15*time.Second, func(cam *gbv1.Camera) error {
 		_, err := hasCondition(cam, gbv1.ConditionDeviceConfigured, metav1.ConditionFalse, gbv1.ReasonConfigDrift)
 		return err
 	})

@@ -130,7 +130,7 @@ type DeviceConfig struct {
 	QueriedAt metav1.Time `json:"queriedAt"`
 }
 
-// ConditionGuardApplied, with spec.guard, says whether the device acknowledged the
+// ConditionGuardApplied is set with spec.guard: it says whether the device acknowledged the
 // guard state (GuardCmd) sent after its registration or the spec's change; False says
 // why not (refused, no answer). status.guard is what it last acknowledged.
 const ConditionGuardApplied = "GuardApplied"

@@ -223,37 +223,70 @@ func idle(t *testing.T, q *querier, id string) {
 	})
 }
 
-// TestQuerierAsksTheDeviceItself: against the real registrar and a camsim NVR, a
-// registration's job brings the device's status, its keepalive settings, its guard
-// acknowledged and the presets of its channels; a PresetsChanged brings a new preset.
-func TestQuerierAsksTheDeviceItself(t *testing.T) {
-	const id = "34020000001180000091"
-	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))
-	dev, err := sim.NewDevice(sim.Config{ID: id, Password: "pw", Server: srv.UDPAddr(), LocalIP: "127.0.0.1", Channels: 2,
+// detailRig is a querier in front of the real registrar and a camsim NVR of two
+// channels that keeps alive every 45s with 4 missed, whose second channel has preset 3.
+type detailRig struct {
+	srv      *sipd.Server
+	dev      *sim.Device
+	q        *querier
+	clock    *testutil.Clock
+	want     queryWant
+	ch0, ch1 string
+}
+
+func newDetailRig(t *testing.T, id string) *detailRig {
+	t.Helper()
+	r := &detailRig{srv: sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))}
+	var err error
+	r.dev, err = sim.NewDevice(sim.Config{ID: id, Password: "pw", Server: r.srv.UDPAddr(), LocalIP: "127.0.0.1", Channels: 2,
 		KeepaliveInterval: 45 * time.Second, KeepaliveMaxMiss: 4, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = dev.Close() })
-	if _, err := dev.Register(ctxT(t)); err != nil {
+	t.Cleanup(func() { _ = r.dev.Close() })
+	if _, err := r.dev.Register(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	ref := sipd.DeviceRef{ID: id}
-	ch := sim.ChannelID(id, 2, 1)
-	if err := srv.Control(ctxT(t), ref, ch, manscdp.PTZControl{Cmd: manscdp.NewPTZCmd(manscdp.PresetSet{Index: 3})}); err != nil {
-		t.Fatal(err)
-	}
-
-	clock := testutil.NewClock(t0)
-	q := startDetailQuerier(t, srv, clock, Options{DeviceQueryTimeout: 2 * time.Second})
-	regAt := srv.Device(id).Binding.RegisteredAt
+	r.ch0, r.ch1 = sim.ChannelID(id, 2, 0), sim.ChannelID(id, 2, 1)
+	r.setPreset(t, 3)
+	r.clock = testutil.NewClock(t0)
+	r.q = startDetailQuerier(t, r.srv, r.clock, Options{DeviceQueryTimeout: 2 * time.Second})
 	w := enabledWant()
 	w.guard = gbv1.GuardArmed
-	w.channels = func() []string { return []string{sim.ChannelID(id, 2, 0), ch} } // the status's, once written
-	want := queryWant{dev: ref, registeredAt: regAt, refresh: time.Hour, catalog: true, detail: w}
-	q.due(want)
-	idle(t, q, id)
-	d := q.result(id).detail
+	w.channels = func() []string { return []string{r.ch0, r.ch1} } // the status's, once written
+	r.want = queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: r.srv.Device(id).Binding.RegisteredAt, refresh: time.Hour, catalog: true, detail: w}
+	return r
+}
+
+// setPreset stores a preset of the second channel, as a CameraCommand would.
+func (r *detailRig) setPreset(t *testing.T, index int) {
+	t.Helper()
+	cmd := manscdp.PTZControl{Cmd: manscdp.NewPTZCmd(manscdp.PresetSet{Index: index})}
+	if err := r.srv.Control(ctxT(t), sipd.DeviceRef{ID: r.dev.ID()}, r.ch1, cmd); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run schedules w and waits for its job; it returns the details and the queries the
+// device answered for them, and releases the details as a status write would.
+func (r *detailRig) run(t *testing.T, w queryWant) (*detailResult, int64) {
+	t.Helper()
+	before := r.dev.QueriesAnswered()
+	if next := r.q.due(w); !next.IsZero() {
+		t.Fatalf("nothing due: next at %v", next)
+	}
+	idle(t, r.q, r.dev.ID())
+	res := r.q.result(r.dev.ID())
+	r.q.consumed(r.dev.ID(), res)
+	return res.detail, r.dev.QueriesAnswered() - before
+}
+
+// TestQuerierAsksTheDeviceItself: against the real registrar and a camsim NVR, a
+// registration's job brings the device's status, its keepalive settings, its guard
+// acknowledged and the presets of its channels.
+func TestQuerierAsksTheDeviceItself(t *testing.T) {
+	r := newDetailRig(t, "34020000001180000091")
+	d, _ := r.run(t, r.want)
 	if d == nil || d.status == nil || d.basic == nil || d.guard == nil {
 		t.Fatalf("detail result %+v", d)
 	}
@@ -263,71 +296,68 @@ func TestQuerierAsksTheDeviceItself(t *testing.T) {
 	if d.basic.HeartBeatInterval != 45 || d.basic.HeartBeatCount != 4 {
 		t.Errorf("settings %+v, want 45s x 4", d.basic)
 	}
-	if d.guard.err != "" || !dev.Armed() {
-		t.Errorf("guard %+v, device armed %v", d.guard, dev.Armed())
+	if d.guard.err != "" || !r.dev.Armed() {
+		t.Errorf("guard %+v, device armed %v", d.guard, r.dev.Armed())
 	}
-	if p := d.presets[ch]; len(p) != 1 || p[0].ID != 3 {
-		t.Errorf("presets %+v, want preset 3 of %s", d.presets, ch)
+	if p := d.presets[r.ch1]; len(p) != 1 || p[0].ID != 3 {
+		t.Errorf("presets %+v, want preset 3 of %s", d.presets, r.ch1)
 	}
-	if _, ok := d.presets[sim.ChannelID(id, 2, 0)]; !ok {
+	if _, ok := d.presets[r.ch0]; !ok {
 		t.Errorf("the other channel's (empty) presets were not asked: %+v", d.presets)
 	}
-	q.consumed(id, q.result(id))
+}
 
-	// A preset set later shows after PresetsChanged, without a DeviceInfo or Catalog query.
-	if err := srv.Control(ctxT(t), ref, ch, manscdp.PTZControl{Cmd: manscdp.NewPTZCmd(manscdp.PresetSet{Index: 7})}); err != nil {
-		t.Fatal(err)
-	}
-	answered := dev.QueriesAnswered()
-	c := &Controller{queries: q, notify: func(string) { q.due(want) }}
-	c.PresetsChanged(id)
-	idle(t, q, id)
-	d = q.result(id).detail
-	if d == nil || len(d.presets[ch]) != 2 || d.status != nil || d.basic != nil {
+// TestQuerierPresetsChanged: a preset set later shows after PresetsChanged, without a
+// DeviceInfo or Catalog query; PresetsChanged of a device the querier does not know
+// makes no record.
+func TestQuerierPresetsChanged(t *testing.T) {
+	r := newDetailRig(t, "34020000001180000092")
+	r.run(t, r.want)
+	r.setPreset(t, 7)
+	c := &Controller{queries: r.q, notify: func(string) { r.q.due(r.want) }}
+	before := r.dev.QueriesAnswered()
+	c.PresetsChanged(r.dev.ID())
+	idle(t, r.q, r.dev.ID())
+	d := r.q.result(r.dev.ID()).detail
+	if d == nil || len(d.presets[r.ch1]) != 2 || d.status != nil || d.basic != nil {
 		t.Fatalf("after PresetsChanged: %+v, want the two presets only", d)
 	}
-	if n := dev.QueriesAnswered() - answered; n != 2 {
+	if n := r.dev.QueriesAnswered() - before; n != 2 {
 		t.Errorf("%d queries answered for PresetsChanged, want the 2 PresetQueries", n)
 	}
-	q.consumed(id, q.result(id))
-
-	// The refresh asks DeviceStatus again, not the settings or the presets.
-	clock.Advance(time.Hour)
-	answered = dev.QueriesAnswered()
-	if next := q.due(want); !next.IsZero() {
-		t.Fatalf("refresh not due: %v", next)
+	c.PresetsChanged("34020000001180000099")
+	r.q.mu.Lock()
+	n := len(r.q.devices)
+	r.q.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d device records after PresetsChanged of an unknown device, want 1", n)
 	}
-	idle(t, q, id)
-	if d = q.result(id).detail; d == nil || d.status == nil || d.basic != nil || d.presets != nil || d.guard != nil {
+}
+
+// TestQuerierRefreshAndReregistration: the refresh asks DeviceStatus again, not the
+// settings, guard or presets; a new registration asks everything, even when the status
+// holds a catalog of the same second (this querier asked it, of the registration before).
+func TestQuerierRefreshAndReregistration(t *testing.T) {
+	r := newDetailRig(t, "34020000001180000093")
+	r.run(t, r.want)
+
+	r.clock.Advance(time.Hour)
+	d, n := r.run(t, r.want)
+	if d == nil || d.status == nil || d.basic != nil || d.presets != nil || d.guard != nil {
 		t.Errorf("refresh brought %+v, want the DeviceStatus only", d)
 	}
-	if n := dev.QueriesAnswered() - answered; n != 3 {
+	if n != 3 {
 		t.Errorf("%d queries answered at the refresh, want DeviceInfo, Catalog and DeviceStatus", n)
 	}
 
-	// A new registration, though the status holds a catalog of the same second: this
-	// querier asked that catalog of the registration before, so all is asked again.
-	q.consumed(id, q.result(id))
-	again := want
-	again.registeredAt, again.queriedAt = regAt.Add(time.Millisecond), regAt
-	answered = dev.QueriesAnswered()
-	if next := q.due(again); !next.IsZero() {
-		t.Fatalf("new registration not due: %v", next)
-	}
-	idle(t, q, id)
-	if d = q.result(id).detail; d == nil || d.status == nil || d.basic == nil || d.guard == nil || d.presets == nil {
+	again := r.want
+	again.registeredAt, again.queriedAt = r.want.registeredAt.Add(time.Millisecond), r.want.registeredAt
+	d, n = r.run(t, again)
+	if d == nil || d.status == nil || d.basic == nil || d.guard == nil || d.presets == nil {
 		t.Errorf("new registration brought %+v, want everything", d)
 	}
-	if n := dev.QueriesAnswered() - answered; n != 6 {
+	if n != 6 {
 		t.Errorf("%d queries answered for the new registration, want 6 (DeviceInfo, Catalog, DeviceStatus, ConfigDownload, 2 PresetQuery)", n)
-	}
-
-	c.PresetsChanged("34020000001180000092") // unknown: nothing to ask, no record made
-	q.mu.Lock()
-	n := len(q.devices)
-	q.mu.Unlock()
-	if n != 1 {
-		t.Errorf("%d device records after PresetsChanged of an unknown device, want 1", n)
 	}
 }
 
