@@ -198,7 +198,7 @@ func TestPresetsChangedAsksAgain(t *testing.T) {
 }
 
 // startDetailQuerier starts a querier whose notifications are counted, never blocking it.
-func startDetailQuerier(t *testing.T, srv *sipd.Server, clock *testutil.Clock, opts Options) *querier {
+func startDetailQuerier(t testing.TB, srv *sipd.Server, clock *testutil.Clock, opts Options) *querier {
 	t.Helper()
 	opts.now = clock.Now
 	opts = opts.WithDefaults()
@@ -211,7 +211,7 @@ func startDetailQuerier(t *testing.T, srv *sipd.Server, clock *testutil.Clock, o
 }
 
 // idle waits until the querier has nothing queued or running for id.
-func idle(t *testing.T, q *querier, id string) {
+func idle(t testing.TB, q *querier, id string) {
 	t.Helper()
 	testutil.Eventually(t, 15*time.Second, "querier idle", func() error {
 		q.mu.Lock()
@@ -234,7 +234,7 @@ type detailRig struct {
 	ch0, ch1 string
 }
 
-func newDetailRig(t *testing.T, id string) *detailRig {
+func newDetailRig(t testing.TB, id string) *detailRig {
 	t.Helper()
 	r := &detailRig{srv: sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))}
 	var err error
@@ -244,7 +244,9 @@ func newDetailRig(t *testing.T, id string) *detailRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.dev.Close() })
-	if _, err := r.dev.Register(ctxT(t)); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := r.dev.Register(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r.ch0, r.ch1 = sim.ChannelID(id, 2, 0), sim.ChannelID(id, 2, 1)
@@ -259,17 +261,19 @@ func newDetailRig(t *testing.T, id string) *detailRig {
 }
 
 // setPreset stores a preset of the second channel, as a CameraCommand would.
-func (r *detailRig) setPreset(t *testing.T, index int) {
+func (r *detailRig) setPreset(t testing.TB, index int) {
 	t.Helper()
 	cmd := manscdp.PTZControl{Cmd: manscdp.NewPTZCmd(manscdp.PresetSet{Index: index})}
-	if err := r.srv.Control(ctxT(t), sipd.DeviceRef{ID: r.dev.ID()}, r.ch1, cmd); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.srv.Control(ctx, sipd.DeviceRef{ID: r.dev.ID()}, r.ch1, cmd); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // run schedules w and waits for its job; it returns the details and the queries the
 // device answered for them, and releases the details as a status write would.
-func (r *detailRig) run(t *testing.T, w queryWant) (*detailResult, int64) {
+func (r *detailRig) run(t testing.TB, w queryWant) (*detailResult, int64) {
 	t.Helper()
 	before := r.dev.QueriesAnswered()
 	if next := r.q.due(w); !next.IsZero() {
