@@ -42,6 +42,7 @@ type options struct {
 	kubeAPIBurst                            int
 	eventsPerSecond                         float64
 	eventBurst                              int
+	maxClockOffset                          time.Duration
 	metricsAddr, probeAddr, pprofAddr       string
 	leaderElect                             bool
 	leaseDuration, renewDeadline            time.Duration
@@ -83,6 +84,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 200, "Client-side burst of API requests above --kube-api-qps, when that is set.")
 	fs.Float64Var(&o.eventsPerSecond, "events-per-second", cam.EventsPerSecond, "Budget of Kubernetes Events on all Cameras together; past it (and --event-burst), or while more than 100 devices wait for a status write, Events are dropped and counted.")
 	fs.IntVar(&o.eventBurst, "event-burst", cam.EventBurst, "Events recorded at once above --events-per-second.")
+	fs.DurationVar(&o.maxClockOffset, "max-clock-offset", cam.MaxClockOffset, "How far a device's clock may be off the operator's before its Camera's ClockSynchronized condition is False (recordings are searched by the device's clock).")
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (0 disables it).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof profiles, for diagnosing CPU and memory use (0 disables it).")
@@ -248,6 +250,8 @@ func (o options) operatorConfig(zone *time.Location, logger *slog.Logger) contro
 			EventsPerSecond:         o.eventsPerSecond,
 			EventBurst:              o.eventBurst,
 			Shard:                   o.shard,
+			MaxClockOffset:          o.maxClockOffset,
+			Location:                zone, // devices keep the time of the Date header they set their clocks from
 		},
 		Stream:         stream.Options{MaxStreamsPerCamera: o.maxStreamsPerCamera},
 		Endpoints:      o.sipEndpoints(),

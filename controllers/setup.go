@@ -55,6 +55,9 @@ type Config struct {
 type Operator struct {
 	// Registrar is the SIP registrar, for its addresses.
 	Registrar *sipd.Server
+	// Cameras is the Camera controller, which other controllers tell what they changed
+	// on a device (PresetsChanged).
+	Cameras *camera.Controller
 
 	credentials *camera.CredentialStore
 	ready       healthz.Checker
@@ -83,13 +86,19 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	if err := endpoints.AddRegistrar(mgr, srv, cfg.Endpoints); err != nil {
 		return nil, err
 	}
-	if err := camera.Setup(mgr, srv, store, changes, cfg.Camera); err != nil {
+	cameras, err := camera.Setup(mgr, srv, store, changes, cfg.Camera)
+	if err != nil {
 		return nil, fmt.Errorf("setting up the Camera controller: %w", err)
 	}
 	if err := stream.Setup(mgr, srv, changes, cfg.Stream); err != nil {
 		return nil, fmt.Errorf("setting up the Stream controller: %w", err)
 	}
-	if err := command.Setup(mgr, srv, cfg.Command); err != nil {
+	commands := cfg.Command
+	if commands.Presets == nil {
+		// A preset set or deleted by a command is asked again: status shows the new list.
+		commands.Presets = cameras
+	}
+	if err := command.Setup(mgr, srv, commands); err != nil {
 		return nil, fmt.Errorf("setting up the CameraCommand controller: %w", err)
 	}
 	if err := recording.Setup(mgr, srv, cfg.Recording); err != nil {
@@ -102,7 +111,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Operator{Registrar: srv, credentials: store, ready: ready}, nil
+	return &Operator{Registrar: srv, Cameras: cameras, credentials: store, ready: ready}, nil
 }
 
 // ManagerOptions are the manager options the controllers rely on: a scheme with the

@@ -71,6 +71,8 @@ func newNamespace(t testing.TB, c client.Client) string { return controllertest.
 type operator struct {
 	srv   *sipd.Server
 	store *camera.CredentialStore
+	// cameras is the Camera controller's handle (PresetsChanged).
+	cameras *camera.Controller
 	// notified counts the device changes the registrar signalled.
 	notified *atomic.Int64
 	// ready is the replica's readiness check (ManagerStarted).
@@ -173,7 +175,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 	}
 	srv, store, ready := wired.Registrar, wired.credentials, wired.ready
 	ctx, cancel := context.WithCancel(context.Background())
-	op := &operator{srv: srv, store: store, notified: notified, ready: ready, cancel: cancel, done: make(chan error, 1)}
+	op := &operator{srv: srv, store: store, cameras: wired.Cameras, notified: notified, ready: ready, cancel: cancel, done: make(chan error, 1)}
 	go func() { op.done <- mgr.Start(ctx) }()
 	t.Cleanup(func() { op.stop(t) })
 	return op

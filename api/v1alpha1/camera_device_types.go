@@ -129,3 +129,14 @@ type DeviceConfig struct {
 	// queriedAt is when the answer arrived.
 	QueriedAt metav1.Time `json:"queriedAt"`
 }
+
+// ConditionGuardApplied is set with spec.guard: it says whether the device acknowledged the
+// guard state (GuardCmd) sent after its registration or the spec's change; False says
+// why not (refused, no answer). status.guard is what it last acknowledged.
+const ConditionGuardApplied = "GuardApplied"
+
+// Reasons of the GuardApplied condition.
+const (
+	ReasonGuardAcknowledged = "GuardAcknowledged"
+	ReasonGuardFailed       = "GuardFailed"
+)

@@ -17,6 +17,11 @@
 //     (events.go) within a budget that yields to status writes (eventbudget.go);
 //   - the asynchronous, bounded DeviceInfo/Catalog querier (query.go), which acts only
 //     through the registration of the Camera it queries for;
+//   - what the querier asks beyond them, once per registration (devicequery.go): the
+//     device's status and clock (devicestatus.go), its keepalive settings and their
+//     writing (deviceconfig.go), its guard (guard.go) and its presets (presets.go),
+//     applied to status in devicedetails.go; and the Controller handle other
+//     controllers tell of preset changes (handle.go);
 //   - the cache transform that keeps cached Cameras small (cachetransform.go,
 //     cacheintern.go).
 package camera

@@ -40,6 +40,21 @@ type Options struct {
 	// gb28181.io/shard label with this value; the manager's cache selects them), recorded
 	// in each Camera's status.shard. Empty: the unsharded operator.
 	Shard string
+	// DeviceQueryTimeout bounds each DeviceStatus, ConfigDownload, DeviceConfig,
+	// GuardCmd and PresetQuery exchange with a device (default 10s): a device that
+	// accepts the MESSAGE and never answers costs a query slot this long, once per
+	// registration (see devicequery.go).
+	DeviceQueryTimeout time.Duration
+	// MaxClockOffset is how far a device's clock (its DeviceStatus) may be off the
+	// platform's before the ClockSynchronized condition is False (default 10s).
+	MaxClockOffset time.Duration
+	// Location is the zone of the devices' clocks, in which their MANSCDP times are
+	// read: the zone of the registrar's Date header they set them from (default
+	// Asia/Shanghai, as sipd.Config.Location).
+	Location *time.Location
+	// MaxPresetChannels bounds the channels of one device whose presets are asked
+	// (default 16): an NVR's first video channels, by ID.
+	MaxPresetChannels int
 	// ControllerName names the controller, its Events' reporting controller and its
 	// field manager (default devices.DefaultControllerName).
 	ControllerName string
@@ -58,6 +73,9 @@ const (
 	defaultAuthFailureEventInterval = time.Minute
 	defaultEventsPerSecond          = 50
 	defaultEventBurst               = 500
+	defaultDeviceQueryTimeout       = 10 * time.Second
+	defaultMaxClockOffset           = 10 * time.Second
+	defaultMaxPresetChannels        = 16
 )
 
 // WithDefaults returns o with every zero field at its default: the one place the
@@ -90,6 +108,18 @@ func (o Options) WithDefaults() Options {
 	if o.EventBurst <= 0 {
 		o.EventBurst = defaultEventBurst
 	}
+	if o.DeviceQueryTimeout <= 0 {
+		o.DeviceQueryTimeout = defaultDeviceQueryTimeout
+	}
+	if o.MaxClockOffset <= 0 {
+		o.MaxClockOffset = defaultMaxClockOffset
+	}
+	if o.Location == nil {
+		o.Location = defaultLocation()
+	}
+	if o.MaxPresetChannels <= 0 {
+		o.MaxPresetChannels = defaultMaxPresetChannels
+	}
 	if o.ControllerName == "" {
 		o.ControllerName = devices.DefaultControllerName
 	}
@@ -97,4 +127,12 @@ func (o Options) WithDefaults() Options {
 		o.now = time.Now
 	}
 	return o
+}
+
+// defaultLocation is China Standard Time, the zone GB/T 28181 devices keep.
+func defaultLocation() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600) // no zone database; Beijing has had no DST since 1991
 }

@@ -23,6 +23,8 @@ type queryResult struct {
 	info      *manscdp.DeviceInfo
 	catalog   *manscdp.Catalog
 	catalogAt time.Time
+	// detail is the device's status, settings, guard and presets (devicequery.go).
+	detail *detailResult
 }
 
 // querier runs DeviceInfo and Catalog queries off the reconcile path: a query waits up to
@@ -36,9 +38,12 @@ type querier struct {
 	timeout     time.Duration
 	retry       time.Duration
 	concurrency int
-	now         func() time.Time
-	notify      func(deviceID string) // a change of detail: the device's answers
-	log         logr.Logger
+	// detailTimeout and maxPresetChannels bound the requests of devicequery.go.
+	detailTimeout     time.Duration
+	maxPresetChannels int
+	now               func() time.Time
+	notify            func(deviceID string) // a change of detail: the device's answers
+	log               logr.Logger
 
 	mu      sync.Mutex
 	devices map[string]*queryState
@@ -61,20 +66,25 @@ type queryState struct {
 	nextAt       time.Time
 	queued       bool
 	running      bool
-	result       queryResult
+	// mainDue: the queued job queries DeviceInfo and Catalog, not only what detail asks.
+	mainDue bool
+	detail  detailState
+	result  queryResult
 }
 
 func newQuerier(reg Registrar, opts Options, notify func(deviceID string), log logr.Logger) *querier {
 	return &querier{
-		reg:         reg,
-		timeout:     opts.QueryTimeout,
-		retry:       opts.QueryRetryInterval,
-		concurrency: opts.MaxConcurrentQueries,
-		now:         opts.now,
-		notify:      notify,
-		log:         log,
-		devices:     make(map[string]*queryState),
-		kick:        make(chan struct{}, 1),
+		reg:               reg,
+		timeout:           opts.QueryTimeout,
+		retry:             opts.QueryRetryInterval,
+		concurrency:       opts.MaxConcurrentQueries,
+		detailTimeout:     opts.DeviceQueryTimeout,
+		maxPresetChannels: opts.MaxPresetChannels,
+		now:               opts.now,
+		notify:            notify,
+		log:               log,
+		devices:           make(map[string]*queryState),
+		kick:              make(chan struct{}, 1),
 	}
 }
 
@@ -92,13 +102,16 @@ type queryWant struct {
 	// nothing yet, does not query again what the status already holds, but waits for
 	// the refresh.
 	queriedAt time.Time
+	// detail is what is asked beyond DeviceInfo and Catalog (devicequery.go).
+	detail detailWant
 }
 
-// due schedules a query of w.dev when its registration is new to the querier or its
-// refresh is due, and returns when the next one will be due (zero while one is queued
-// or running: its completion triggers a reconcile anyway). The first query of a new
-// registration goes before refreshes and retries: a device that just registered is not
-// kept waiting behind the fleet's periodic queries.
+// due schedules a query of w.dev when its registration is new to the querier, its
+// refresh is due or w.detail asks something new (a changed guard, say), and returns when
+// the next one will be due (zero while one is queued or running: its completion
+// triggers a reconcile anyway). The first query of a new registration goes before
+// refreshes, retries and detail-only jobs: a device that just registered is not kept
+// waiting behind the fleet's periodic queries.
 func (q *querier) due(w queryWant) time.Time {
 	refresh := w.refresh
 	if refresh <= 0 {
@@ -113,19 +126,29 @@ func (q *querier) due(w queryWant) time.Time {
 		q.devices[w.dev.ID] = s
 	}
 	s.owner, s.refresh, s.catalog = w.dev.Owner, refresh, w.catalog
+	s.detail.remember(w.detail)
 	if s.queued || s.running {
 		return time.Time{}
 	}
 	newRegistration := !s.registeredAt.Equal(w.registeredAt)
-	if newRegistration && w.catalog && !w.queriedAt.IsZero() {
-		// Queried by the previous leader: due at its refresh.
+	if newRegistration && w.catalog && !w.queriedAt.IsZero() && s.registeredAt.IsZero() {
+		// Queried by the previous leader: due at its refresh. (A querier that knows an
+		// earlier registration asked it itself: the status's catalog, of the same
+		// second perhaps, is of that one.)
 		s.registeredAt, s.nextAt, newRegistration = w.registeredAt, w.queriedAt.Add(refresh), false
+		s.detail.takeOver(w.detail, w.registeredAt)
+	} else if newRegistration {
+		s.detail.newRegistration()
 	}
-	if !newRegistration && now.Before(s.nextAt) {
+	mainDue := newRegistration || !now.Before(s.nextAt)
+	if !mainDue && !s.detail.due() {
 		return s.nextAt
 	}
 	s.registeredAt = w.registeredAt
-	s.queued = true
+	s.queued, s.mainDue = true, mainDue
+	if s.detail.wantsPresets(mainDue) && w.detail.channels != nil {
+		s.detail.presetChannels = w.detail.channels()
+	}
 	if newRegistration {
 		q.first = append(q.first, w.dev.ID)
 	} else {
@@ -162,7 +185,7 @@ func (q *querier) result(deviceID string) queryResult {
 // querier need not keep a second copy of every device's catalog. Answers that arrived
 // after q was read are kept.
 func (q *querier) consumed(deviceID string, r queryResult) {
-	if r.info == nil && r.catalog == nil {
+	if r.info == nil && r.catalog == nil && r.detail == nil {
 		return // the common case on the reconcile path: nothing was read to release
 	}
 	q.mu.Lock()
@@ -176,6 +199,9 @@ func (q *querier) consumed(deviceID string, r queryResult) {
 	}
 	if r.catalog != nil && s.result.catalog == r.catalog {
 		s.result.catalog = nil
+	}
+	if r.detail != nil && s.result.detail == r.detail {
+		s.result.detail = nil
 	}
 }
 
@@ -237,8 +263,26 @@ func (q *querier) Start(ctx context.Context) error {
 	}
 }
 
-// run queries one device and records the answers.
+// run queries one device and records the answers: DeviceInfo and Catalog when due, then
+// what devicequery.go asks.
 func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
+	q.mu.Lock()
+	main := s.mainDue
+	q.mu.Unlock()
+	var cat *manscdp.Catalog
+	if main {
+		var ok bool
+		if cat, ok = q.runMain(ctx, deviceID, s); !ok {
+			return
+		}
+	}
+	q.runDetails(ctx, deviceID, s, main, cat)
+}
+
+// runMain queries the DeviceInfo and Catalog of one device and records the answers. It
+// returns the catalog received and whether the job goes on (false when the device was
+// forgotten meanwhile or the querier stops).
+func (q *querier) runMain(ctx context.Context, deviceID string, s *queryState) (*manscdp.Catalog, bool) {
 	log := q.log.WithValues("deviceID", deviceID)
 
 	q.mu.Lock()
@@ -255,16 +299,15 @@ func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
 		cancel()
 	}
 	if ctx.Err() != nil {
-		return // shutting down; the next leader queries again
+		return nil, false // shutting down; the next leader queries again
 	}
 
 	now := q.now()
 	q.mu.Lock()
 	if q.devices[deviceID] != s {
 		q.mu.Unlock()
-		return // forgotten meanwhile
+		return nil, false // forgotten meanwhile
 	}
-	s.running = false
 	failed := false
 	if infoErr == nil && info != nil {
 		s.result.info = info
@@ -282,6 +325,7 @@ func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
 		failed = true
 		log.Info("Catalog query returned part of the catalog", "received", len(cat.Items), "announced", cat.SumNum)
 	default:
+		cat = nil
 		failed = true
 		log.Info("Catalog query failed", "error", errorString(catErr))
 	}
@@ -291,7 +335,7 @@ func (q *querier) run(ctx context.Context, deviceID string, s *queryState) {
 		s.nextAt = now.Add(s.refresh)
 	}
 	q.mu.Unlock()
-	q.notify(deviceID)
+	return cat, true
 }
 
 func errorString(err error) string {

@@ -221,7 +221,7 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 		b := o.device.Binding
 		// The registrar sees every keepalive: it signals the device if it falls silent,
 		// so only the registration's expiry is left to look at here.
-		if r.reg.WatchSilence(cam.Spec.DeviceID, b.RegisteredAt, keepaliveDeadline(o), keepaliveTimeout(cam.Spec.Keepalive)) {
+		if r.reg.WatchSilence(cam.Spec.DeviceID, b.RegisteredAt, keepaliveDeadline(o), o.keepaliveTimeout()) {
 			next = b.ExpiresAt
 		}
 		next = earliest(next, r.queries.due(queryWant{
@@ -230,6 +230,7 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 			refresh:      catalogRefresh(cam),
 			catalog:      !cam.Spec.Catalog.Disabled,
 			queriedAt:    queriedAt(&cam.Status, b.RegisteredAt),
+			detail:       detailWantOf(cam, r.opts.MaxPresetChannels),
 		}))
 	}
 
@@ -272,6 +273,7 @@ func (r *reconciler) observe(ctx context.Context, cam *gbv1.Camera, winner *gbv1
 		old:        cam.Status,
 		shard:      r.opts.Shard,
 		creds:      resolveSecret(ctx, r.reader, r.store.secrets, cam),
+		clock:      clockOptions{location: r.opts.Location, maxOffset: r.opts.MaxClockOffset},
 	}
 	if winner.UID != cam.UID {
 		o.winner = winnerName(cam, winner)

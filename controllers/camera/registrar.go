@@ -31,6 +31,8 @@ type Registrar interface {
 	// named owner (a Camera's UID) holds.
 	QueryDeviceInfo(ctx context.Context, dev sipd.DeviceRef) (*manscdp.DeviceInfo, error)
 	QueryCatalog(ctx context.Context, dev sipd.DeviceRef) (*manscdp.Catalog, error)
+	// deviceQueries ask the device's status, settings and presets, and arm it.
+	deviceQueries
 }
 
 var _ Registrar = (*sipd.Server)(nil)

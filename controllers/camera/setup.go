@@ -32,12 +32,13 @@ import (
 // reg's bindings from Camera status (which opens store), the DeviceInfo/Catalog querier
 // and the reconciler, whose workqueue of device IDs changes feeds (hand the same changes
 // to the registrar as its sipd.Notifier). All of it runs only on the elected leader,
-// like reg itself. Call it before mgr.Start.
-func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *devices.Changes, opts Options) error {
+// like reg itself. It returns the handle through which other controllers tell it what
+// they changed on a device. Call it before mgr.Start.
+func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *devices.Changes, opts Options) (*Controller, error) {
 	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("camera")
 	if err := addIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
-		return err
+		return nil, err
 	}
 	store.changes = changes
 	store.secrets.max = opts.MaxCachedSecrets
@@ -61,7 +62,7 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		r.queries,
 	} {
 		if err := mgr.Add(run); err != nil {
-			return fmt.Errorf("add %T to the manager: %w", run, err)
+			return nil, fmt.Errorf("add %T to the manager: %w", run, err)
 		}
 	}
 
@@ -80,7 +81,7 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		}).
 		Complete(r)
 	if err != nil {
-		return fmt.Errorf("build the Camera controller: %w", err)
+		return nil, fmt.Errorf("build the Camera controller: %w", err)
 	}
-	return nil
+	return &Controller{queries: r.queries, notify: changes.NotifyDetail}, nil
 }

@@ -37,6 +37,8 @@ type observation struct {
 	creds  secretResolution
 	device sipd.DeviceState
 	query  queryResult
+	// clock says how the device's clock is read and checked (devicestatus.go).
+	clock clockOptions
 	// watchedSince is when this replica seeded the device's binding from a status that
 	// said Registered: its keepalives may have arrived at the previous leader, so the
 	// keepalive timeout counts from here at the earliest (zero when not seeded so).
@@ -85,6 +87,7 @@ func buildStatus(o observation) (gbv1.CameraStatus, time.Time) {
 	if o.winner == "" {
 		applyQueryResult(&st, o.query)
 	}
+	applyDeviceDetails(&st, &o)
 	return st, v.next
 }
 
@@ -123,7 +126,7 @@ func registeredVerdict(o observation, st *gbv1.CameraStatus) verdict {
 	}
 	v := verdict{registered: cond{metav1.ConditionTrue, gbv1.ReasonRegistered,
 		fmt.Sprintf("registered from %s over %s", st.Registration.RemoteAddr, st.Registration.Transport)}}
-	timeout := keepaliveTimeout(o.spec.Keepalive)
+	timeout := o.keepaliveTimeout()
 	deadline := keepaliveDeadline(o)
 	lastSeen := deadline.Add(-timeout)
 	if !o.now.Before(deadline) {
@@ -145,7 +148,7 @@ func registeredVerdict(o observation, st *gbv1.CameraStatus) verdict {
 func keepaliveDeadline(o observation) time.Time {
 	b := o.device.Binding
 	lastSeen := latest(b.LastKeepalive, b.RegisteredAt, b.ExpiresAt.Add(-b.Expires), o.watchedSince)
-	return lastSeen.Add(keepaliveTimeout(o.spec.Keepalive))
+	return lastSeen.Add(o.keepaliveTimeout())
 }
 
 // unboundVerdict: the device holds no live registration; what the registrar remembers
@@ -225,22 +228,6 @@ func shardName(s string) string {
 		return "(none)"
 	}
 	return strconv.Quote(s)
-}
-
-// keepaliveTimeout is how long a device may stay silent before it is Offline.
-func keepaliveTimeout(k gbv1.KeepaliveSpec) time.Duration {
-	var interval time.Duration
-	if k.Interval != nil {
-		interval = k.Interval.Duration
-	}
-	if interval <= 0 {
-		interval = defaultKeepaliveInterval
-	}
-	count := k.TimeoutCount
-	if count <= 0 {
-		count = defaultTimeoutCount
-	}
-	return interval * time.Duration(count)
 }
 
 // registrationFromBinding converts a live binding, bounding every string to what the

@@ -356,7 +356,7 @@ func TestKeepaliveTimeoutDefaults(t *testing.T) {
 		{gbv1.KeepaliveSpec{Interval: &metav1.Duration{Duration: 5 * time.Second}, TimeoutCount: 1}, 5 * time.Second},
 	}
 	for _, tc := range tests {
-		if got := keepaliveTimeout(tc.spec); got != tc.want {
+		if got := keepaliveTimeout(tc.spec, nil); got != tc.want {
 			t.Errorf("keepaliveTimeout(%+v) = %v, want %v", tc.spec, got, tc.want)
 		}
 	}

@@ -21,6 +21,7 @@ func TestEndToEnd(t *testing.T) {
 		{"Streams", testStreams},
 		{"Commands", testCommands},
 		{"Recordings", testRecordings},
+		{"Device", testDevice},
 		{"Shards", testShards},
 		{"Metrics", testMetrics},
 		{"WrongPassword", testWrongPassword},

@@ -25,7 +25,8 @@ import (
 //	DragZoomIn/Out  zoom one unit
 //
 // DeviceConfig (BasicParam) is applied (basicparam.go) and answered, unless
-// Control.RebootOnConfig makes the device reboot without a word, as some vendors do.
+// Control.RebootOnConfig makes the device reboot without a word, as some vendors do;
+// Control.IgnoreConfig keeps the device's settings whatever it answers.
 
 // ControlConfig configures how a device takes controls.
 type ControlConfig struct {
@@ -35,6 +36,9 @@ type ControlConfig struct {
 	// RebootOnConfig makes the device answer a DeviceConfig with nothing but the
 	// MESSAGE's 200, apply it and reboot, as some vendors' devices do.
 	RebootOnConfig bool
+	// IgnoreConfig makes the device take a DeviceConfig (answer OK, or reboot with
+	// RebootOnConfig) and keep its settings, as firmware that ignores the platform's does.
+	IgnoreConfig bool
 }
 
 func (c *ControlConfig) setDefaults() error {
@@ -75,7 +79,10 @@ func (d *Device) handleControl(ctx context.Context, m *manscdp.Message) error {
 		}
 		return sendErr
 	case "DeviceConfig":
-		err := d.applyConfig(m.BasicParam)
+		var err error
+		if !d.cfg.Control.IgnoreConfig {
+			err = d.applyConfig(m.BasicParam)
+		}
 		d.note(describeConfig(m.BasicParam, err))
 		d.changed()
 		if err != nil {

@@ -64,6 +64,26 @@ func TestDeviceStatus(t *testing.T) {
 	}
 }
 
+// TestDeviceStatusClockSkew: a device with ClockSkew answers DeviceStatus with its clock
+// that far off the registrar's.
+func TestDeviceStatusClockSkew(t *testing.T) {
+	p := newGBPlatform(t)
+	const skew = -90 * time.Second
+	dev := newPlatformDevice(t, p, sim.Config{ClockSkew: skew})
+	sn := p.nextSN()
+	m := p.ask(dev, dev.ID(), sn, "DeviceStatus", manscdp.EncodeDeviceStatusQuery(sn, dev.ID()))
+	if m.DeviceStatus == nil {
+		t.Fatal("DeviceStatus answer without a status")
+	}
+	clock, err := manscdp.ParseTime(m.DeviceStatus.DeviceTime, sim.ChinaStandardTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off := time.Until(clock); (off - skew).Abs() > 2*time.Second {
+		t.Errorf("DeviceTime %q is %v off this machine's clock, want %v", m.DeviceStatus.DeviceTime, off, skew)
+	}
+}
+
 // TestConfigDownload: the BasicParam answer carries the device's own settings.
 func TestConfigDownload(t *testing.T) {
 	p := newGBPlatform(t)
@@ -147,6 +167,21 @@ func TestDeviceConfigRebootsWithoutAnswer(t *testing.T) {
 	p.expectNone("DeviceConfig Response", 200*time.Millisecond, isResponse("DeviceConfig", sn))
 	if dev.KeepaliveInterval() != 30*time.Second {
 		t.Errorf("keepalive interval %v, want the configured 30s applied before the reboot", dev.KeepaliveInterval())
+	}
+}
+
+// TestDeviceConfigIgnored: with IgnoreConfig the device answers a DeviceConfig OK and
+// keeps its settings.
+func TestDeviceConfigIgnored(t *testing.T) {
+	p := newGBPlatform(t)
+	dev := newPlatformDevice(t, p, sim.Config{KeepaliveInterval: 45 * time.Second, Control: sim.ControlConfig{IgnoreConfig: true}})
+	sn := p.nextSN()
+	body, _ := manscdp.EncodeDeviceConfig(sn, dev.ID(), manscdp.BasicConfig{HeartBeatInterval: 5, HeartBeatCount: 2})
+	if m := p.ask(dev, dev.ID(), sn, "DeviceConfig", body); m.Result != "OK" {
+		t.Fatalf("DeviceConfig answered %q", m.Result)
+	}
+	if st := dev.State(); st.KeepaliveInterval != 45*time.Second || st.KeepaliveMaxMiss != 3 {
+		t.Errorf("settings %v x %d after an ignored DeviceConfig, want 45s x 3", st.KeepaliveInterval, st.KeepaliveMaxMiss)
 	}
 }
 

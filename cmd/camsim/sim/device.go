@@ -63,6 +63,10 @@ type Config struct {
 	// Location is the zone of the device's clock and of the MANSCDP times it reads and
 	// writes (default China Standard Time, as GB/T 28181 platforms assume).
 	Location *time.Location
+	// ClockSkew keeps the device's clock this far ahead of the time it sets from the
+	// registrar's Date header (negative: behind), as on a device whose clock setting
+	// failed: its DeviceStatus, alarms, positions and recordings carry the skewed clock.
+	ClockSkew time.Duration
 	// Control configures how the device takes controls: reboots (see control.go).
 	Control ControlConfig
 	// Subscriptions configures the device's answers to SUBSCRIBE and its catalog events

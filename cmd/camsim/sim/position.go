@@ -25,7 +25,7 @@ func (d *Device) position(t time.Time) manscdp.MobilePosition {
 	lapKm := 2 * math.Pi * positionRadiusDegrees * 111 // a degree of latitude is some 111 km
 	return manscdp.MobilePosition{
 		DeviceID:  d.cfg.ID,
-		Time:      manscdp.FormatTime(t.Add(time.Duration(d.clockOffset.Load())), d.cfg.Location),
+		Time:      manscdp.FormatTime(t.Add(d.clockLead()), d.cfg.Location),
 		Longitude: round6(positionCentreLongitude + positionRadiusDegrees*math.Cos(angle)),
 		Latitude:  round6(positionCentreLatitude + positionRadiusDegrees*math.Sin(angle)),
 		Speed:     math.Round(lapKm/positionLap.Hours()*10) / 10,
