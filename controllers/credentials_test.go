@@ -60,7 +60,6 @@ func TestMissingSecret(t *testing.T) {
 		t.Errorf("Ready must say the Secret is missing: %+v", cond)
 	}
 	lookupEventually(t, op.store, id, "no credentials without the Secret", wantErr(sipd.ErrNoCredentials))
-	waitKnown(t, op, id)
 	dev := newDevice(t, op, id, "pw")
 	if code := register(t, dev); code != 403 {
 		t.Errorf("REGISTER without a Secret: %d, want 403", code)

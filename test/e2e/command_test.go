@@ -20,7 +20,7 @@ import (
 //
 // Its device ID (06xx) is its own: scenarios share the operator.
 func testCommands(t *testing.T, e *env) {
-	const ns, password, id = "e2e-commands", "e2e-Pa55word", "34020000001320000601"
+	const ns, password, id = "e2e-commands", "e2e-Pa55word", "34020000001320001001"
 	e.apply(t, namespace(ns)+secret(ns, "creds", password)+camera(cameraSpec{ns: ns, name: "dome", deviceID: id, secret: "creds"}))
 	dome := e.startCamsim(t, "dome", "--id", id, "--password", password)
 	e.wait(t, ns, "jsonpath={.status.state}=Registered", 60*time.Second, "camera/dome")

@@ -32,7 +32,7 @@ spec:
 // with the settings it reads back, while the device registers no more.
 func testDevice(t *testing.T, e *env) {
 	const ns, password = "e2e-device", "e2e-Pa55word"
-	const clockOff, reboots = "34020000001320000501", "34020000001320000502"
+	const clockOff, reboots = "34020000001320000901", "34020000001320000902"
 	e.apply(t, namespace(ns)+secret(ns, "creds", password)+
 		deviceCamera(ns, "clock-off", clockOff, "creds", fmt.Sprintf("  guard: Armed\n  keepalive:\n    interval: %s\n    timeoutCount: 5\n", deviceKeepalive))+
 		deviceCamera(ns, "reboots", reboots, "creds", "  keepalive:\n    interval: 3s\n    timeoutCount: 5\n    configureDevice: true\n"))
