@@ -1,8 +1,10 @@
 // Package sipd is the operator's GB/T 28181 SIP registrar: the wire. It owns the SIP
 // listeners (UDP and TCP on one port), digest authentication and its stateless nonces,
 // the brute-force limiter, the table of live registrations (bindings), keepalives, and
-// the MANSCDP queries sent to registered devices, and the live video (点播) dialogs it
-// makes with them: INVITE, ACK and BYE. Messages are parsed and represented with
+// the MANSCDP queries sent to registered devices, the live video (点播) dialogs it
+// makes with them (INVITE, ACK and BYE), and its subscriptions to them (SUBSCRIBE and
+// their NOTIFYs) with what devices tell on their own: catalog changes, alarms and
+// positions. Messages are parsed and represented with
 // github.com/emiago/sipgo; the listeners are its own and stateless (see transport.go),
 // so that no table outside traffic can grow is left unbounded.
 //
@@ -35,7 +37,8 @@
 //     answer, message_query_table.go matches Responses to it, message_answer.go
 //     assembles them (one MESSAGE, or parts counted by SumNum); message_catalog.go,
 //     message_device.go (DeviceStatus, ConfigDownload, DeviceConfig, DeviceControl,
-//     PresetQuery) and message_record.go (RecordInfo) are the typed queries.
+//     PresetQuery) and message_record.go (RecordInfo) are the typed queries;
+//     message_alarm.go serves alarms and positions sent by MESSAGE.
 //   - transaction_client.go: the one client transaction under every request the
 //     registrar sends (retransmission with T1/T2, Timer B/F, response matching);
 //     request_outgoing.go what those requests share.
@@ -43,6 +46,12 @@
 //     dialog_request.go ACK, CANCEL and in-dialog requests, dialog_bye.go BYE either
 //     way, dialog_table.go the live dialogs, dialog_invite_slots.go the bounds of
 //     INVITEs in flight, dialog_abandoned.go late answers to abandoned INVITEs.
+//   - subscribe*.go: subscriptions (RFC 6665, GB/T 28181 §9.11). subscribe.go the
+//     Subscription type, Subscribe, RefreshSubscription and Unsubscribe,
+//     subscribe_request.go the SUBSCRIBE requests, subscribe_table.go the live ones,
+//     subscribe_notify.go the device's NOTIFYs, subscribe_events.go the Events they and
+//     alarm MESSAGEs tell the controllers (Config.Events), subscribe_parts.go what the
+//     Server holds of them.
 //   - credentials.go, notify.go, owner.go, errors.go: the seams with the controllers
 //     and the errors they see; metrics.go, recover.go, logthrottle.go, devicetext.go
 //     and fnv.go what every layer uses.
