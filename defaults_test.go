@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gb28181/camera-operator/controllers/alarms"
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
 	"github.com/gb28181/camera-operator/controllers/stream"
@@ -61,6 +62,12 @@ func renderDefaults(t *testing.T) defaults {
 	d.Settings["camera.Options"] = fields(camera.Options{}.WithDefaults())
 	d.Settings["stream.Options"] = fields(stream.Options{}.WithDefaults())
 	d.Settings["endpoints.Config"] = fields(endpoints.Config{}.WithDefaults())
+	d.Settings["camera.DeviceEventOptions"] = fields(camera.Options{}.WithDefaults().DeviceEvents)
+	sink, err := alarms.Config{}.WithDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Settings["alarms.Config"] = fields(sink)
 	return d
 }
 

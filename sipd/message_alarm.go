@@ -34,7 +34,7 @@ func (s *Server) handleDeviceNotify(req *sip.Request, src source, deviceID strin
 	}
 	s.reply(req, src, 200, "OK")
 	s.metrics.notifies.Inc()
-	ev := withBody(Event{DeviceID: b.DeviceID, Owner: b.Owner, At: now}, msg)
+	ev := withBody(Event{DeviceID: b.DeviceID, Owner: b.Owner, At: now}, msg, s.cfg.Location)
 	switch ev.Kind {
 	case EventAlarm:
 		s.answerAlarm(b, src, msg)

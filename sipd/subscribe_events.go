@@ -51,6 +51,9 @@ type Event struct {
 	Catalog  []manscdp.CatalogItem
 	Alarm    *manscdp.Alarm
 	Position *manscdp.MobilePosition
+	// Time is the alarm's or position's time, read in Config.Location, the zone devices
+	// set their clocks in; zero when the device wrote none, or nothing readable.
+	Time time.Time
 	// Reason is why a subscription ended (Subscription-State's reason, "" if none).
 	Reason string
 }

@@ -2,6 +2,7 @@ package sipd
 
 import (
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -78,22 +79,28 @@ func (s *Server) notifyEvent(ev Event, req *sip.Request, src source) Event {
 		s.infoOrDebug(&s.sub.badBodyLog, ev.At)("undecodable NOTIFY body", "device", ev.DeviceID, "source", src.addr.String(), "error", err)
 		return ev
 	}
-	return withBody(ev, msg)
+	return withBody(ev, msg, s.cfg.Location)
 }
 
 // withBody completes ev with a decoded Notify's payload: catalog items, an alarm or a
-// position; other bodies leave it as it is.
-func withBody(ev Event, msg *manscdp.Message) Event {
+// position, its time read in loc; other bodies leave it as it is.
+func withBody(ev Event, msg *manscdp.Message, loc *time.Location) Event {
+	var when string
 	switch {
 	case msg.Catalog != nil && msg.CmdType == "Catalog":
 		ev.Kind, ev.Catalog = EventCatalog, msg.Catalog.Items
 	case msg.Alarm != nil:
-		ev.Kind, ev.Alarm = EventAlarm, msg.Alarm
+		ev.Kind, ev.Alarm, when = EventAlarm, msg.Alarm, msg.Alarm.Time
 	case msg.Position != nil:
-		ev.Kind, ev.Position = EventPosition, msg.Position
+		ev.Kind, ev.Position, when = EventPosition, msg.Position, msg.Position.Time
 		if ev.Position.DeviceID == "" {
 			// Some firmware leaves it out: the dialog says whose it is.
 			ev.Position.DeviceID = ev.DeviceID
+		}
+	}
+	if when != "" {
+		if t, err := manscdp.ParseTime(when, loc); err == nil {
+			ev.Time = t
 		}
 	}
 	return ev

@@ -503,6 +503,10 @@ func TestAlarmByMessage(t *testing.T) {
 	if ev.DeviceID != devID || ev.CallID != "" || ev.Alarm.DeviceID != channel || ev.Alarm.Priority != 2 || ev.Alarm.Description != "视频丢失" {
 		t.Errorf("alarm event %+v (%+v)", ev, ev.Alarm)
 	}
+	// 08:00 in the registrar's zone, Beijing time by default.
+	if want := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC); !ev.Time.Equal(want) {
+		t.Errorf("alarm time %v, want %v", ev.Time, want)
+	}
 
 	pos := string(encoded(t)(manscdp.EncodeMobilePositionNotify(42, manscdp.MobilePosition{DeviceID: devID, Time: "2026-12-03T08:00:01", Longitude: 116.3, Latitude: 39.9}, "UTF-8")))
 	if res := p.exchange(messageText(devID, "pos1", 2, "pos-1", pos, len(pos))); res.StatusCode != 200 {

@@ -36,6 +36,9 @@ type Options struct {
 	// the API server on status, not on Events.
 	EventsPerSecond float64
 	EventBurst      int
+	// DeviceEvents tunes the subscriptions and what devices tell: alarms above all
+	// (deviceevents_options.go).
+	DeviceEvents DeviceEventOptions
 	// Shard is the name of the shard this operator serves (its Cameras carry the
 	// gb28181.io/shard label with this value; the manager's cache selects them), recorded
 	// in each Camera's status.shard. Empty: the unsharded operator.
@@ -90,6 +93,7 @@ func (o Options) WithDefaults() Options {
 	if o.EventBurst <= 0 {
 		o.EventBurst = defaultEventBurst
 	}
+	o.DeviceEvents = o.DeviceEvents.WithDefaults()
 	if o.ControllerName == "" {
 		o.ControllerName = devices.DefaultControllerName
 	}

@@ -37,6 +37,8 @@ type observation struct {
 	creds  secretResolution
 	device sipd.DeviceState
 	query  queryResult
+	// events is what the device told on its own (deviceevents.go).
+	events deviceObservation
 	// watchedSince is when this replica seeded the device's binding from a status that
 	// said Registered: its keepalives may have arrived at the previous leader, so the
 	// keepalive timeout counts from here at the earliest (zero when not seeded so).
@@ -85,6 +87,7 @@ func buildStatus(o observation) (gbv1.CameraStatus, time.Time) {
 	if o.winner == "" {
 		applyQueryResult(&st, o.query)
 	}
+	applyDeviceEvents(&st, o)
 	return st, v.next
 }
 

@@ -70,5 +70,6 @@ func withoutLiveness(old, desired *gbv1.CameraStatus) *gbv1.CameraStatus {
 	if old.CatalogUpdatedAt != nil && m.CatalogUpdatedAt != nil {
 		m.CatalogUpdatedAt = old.CatalogUpdatedAt.DeepCopy()
 	}
+	subscriptionLiveness(old, m)
 	return m
 }
