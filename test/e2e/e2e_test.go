@@ -20,6 +20,7 @@ func TestEndToEnd(t *testing.T) {
 		{"RegisterOverUDPAndTCP", testRegister},
 		{"Streams", testStreams},
 		{"Shards", testShards},
+		{"Events", testEvents},
 		{"WrongPassword", testWrongPassword},
 		{"OperatorKilled", testOperatorKilled},
 		{"APIServerDown", testAPIServerDown},
