@@ -51,6 +51,10 @@ type opts struct {
 	workers         int
 	operatorArgs    []string
 
+	// The subscriptions and alarms phase (events.go).
+	events, eventsOnly         bool
+	alarmInterval, alarmWindow time.Duration
+
 	// The side-by-side comparison with Kamailio (compare.go), which runs alone.
 	compareKamailio bool
 	compareRates    []int
@@ -79,6 +83,10 @@ func parseFlags(args []string) (opts, error) {
 	fs.BoolVar(&o.burstsOnly, "bursts-only", false, "measure only the registration bursts and their API catch-up, every size alike (quick, for work on the status path)")
 	fs.IntVar(&o.heapBindings, "heap-bindings", 0, "bindings of the in-process registrar heap measurement (default: the largest size)")
 	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback: the registrar alone, with a lean client")
+	fs.BoolVar(&o.events, "events", true, "on the largest fleet, also measure subscriptions (API writes with a channel flap per camera per hour) and alarms/s (events.go)")
+	fs.BoolVar(&o.eventsOnly, "events-only", false, "measure only the subscriptions and alarms phase, on the largest size (quick, for work on device events)")
+	fs.DurationVar(&o.alarmInterval, "events-alarm-interval", 5*time.Second, "how often each device alarms in the alarm load")
+	fs.DurationVar(&o.alarmWindow, "events-alarm-window", 30*time.Second, "how long the alarm load is measured")
 	fs.IntVar(&o.endpoints, "endpoints", 64, "camsim's sockets per fleet")
 	fs.IntVar(&o.workers, "workers", 256, "camsim's SIP exchanges in flight per fleet")
 	fs.Func("operator-arg", "a further flag of the operator, such as --max-concurrent-reconciles=16 (repeatable)", func(v string) error {
@@ -114,6 +122,9 @@ func parseFlags(args []string) (opts, error) {
 	}
 	if o.steadyWindow <= 0 {
 		o.steadyWindow = 4 * o.statusInterval
+	}
+	if o.alarmInterval < 100*time.Millisecond || o.alarmWindow < time.Second {
+		return o, errors.New("--events-alarm-interval must be at least 100ms and --events-alarm-window at least 1s")
 	}
 	if o.heapBindings <= 0 {
 		o.heapBindings = o.sizes[len(o.sizes)-1]

@@ -47,6 +47,9 @@ type results struct {
 	Capacity *shardCapacity    `json:"shard_capacity,omitempty"`
 	Skipped  map[string]string `json:"skipped,omitempty"`
 	Errors   []string          `json:"errors,omitempty"`
+
+	// Events are the subscriptions and alarms phase (events.go).
+	Events *eventsResult `json:"events,omitempty"`
 }
 
 // settings are the knobs of the run.
@@ -264,6 +267,9 @@ func (r *results) print(w io.Writer) {
 	if h := r.Heap; h != nil {
 		fmt.Fprintf(w, "registrar heap: %.0f bytes per binding (%d bindings)\n", h.BytesPerBinding, h.Bindings)
 	}
+	if r.Events != nil {
+		r.Events.print(w, r.Settings.Scale)
+	}
 	if r.Capacity != nil {
 		r.Capacity.print(w)
 	}
@@ -342,6 +348,9 @@ func (r *results) judge() {
 	if x := r.Restart; x != nil {
 		add(fmt.Sprintf("operator restart under %d devices", x.Devices), "0 keepalive failures, 0 re-registrations",
 			fmt.Sprintf("%d failures, %d re-registrations", x.KeepalivesFailed, x.ReRegistrations), x.KeepalivesFailed == 0 && x.ReRegistrations == 0, "")
+	}
+	if r.Events != nil {
+		r.Events.judge(add, r.Settings.Scale)
 	}
 	r.Targets = ts
 }
