@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -97,8 +98,9 @@ func (p *alarmPipeline) handle(ev sipd.Event) {
 	p.keep(ev.DeviceID, alarm)
 }
 
-// camera is the Camera that owns ev's device and its binding, from the cache; nil when
-// none does (it was deleted, or another took the device over).
+// camera is the Camera that owns ev's device and its binding, from the cache, with what
+// an Event and the sink need of it (its identity and device ID); nil when none does (it
+// was deleted, or another took the device over).
 func (p *alarmPipeline) camera(ev sipd.Event) *gbv1.Camera {
 	cams, err := devices.CamerasWithID(context.Background(), p.reader, ev.DeviceID)
 	if err != nil {
@@ -109,7 +111,13 @@ func (p *alarmPipeline) camera(ev sipd.Event) *gbv1.Camera {
 	if w == nil || string(w.UID) != ev.Owner {
 		return nil
 	}
-	return w.DeepCopy()
+	// Not the cached object, which is shared, nor a deep copy of it, which a storm of
+	// alarms would pay for each time.
+	return &gbv1.Camera{
+		TypeMeta:   w.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, UID: w.UID, ResourceVersion: w.ResourceVersion},
+		Spec:       gbv1.CameraSpec{DeviceID: w.Spec.DeviceID},
+	}
 }
 
 // allow takes one Event of the budget of deviceID's Camera.
