@@ -88,7 +88,9 @@ func sumCounters(ms []*dto.Metric) float64 {
 // alarm subscription's NOTIFYs, each become status.lastAlarm, a count in
 // camera_operator_alarms_total and a CloudEvent at the alarm sink naming the Camera;
 // Warning Events with reason Alarm are recorded within the Camera's budget (3 here),
-// and those past it are counted as dropped.
+// and those past it are counted as dropped. It runs alone (not in parallel), so that the
+// process-wide counters move for its alarms only: the alarms counted less those dropped
+// are the Events recorded, exactly.
 func TestAlarms(t *testing.T) {
 	for _, via := range []struct {
 		name string
@@ -99,7 +101,6 @@ func TestAlarms(t *testing.T) {
 		{"in a subscription", gbv1.SubscriptionsSpec{Alarm: &gbv1.AlarmSubscriptionSpec{}}, "34020000001320000312"},
 	} {
 		t.Run(via.name, func(t *testing.T) {
-			t.Parallel()
 			c := controlPlane(t)
 			ns := newNamespace(t, c)
 			sink := newAlarmReceiver(t)
@@ -132,15 +133,10 @@ func TestAlarms(t *testing.T) {
 				}
 			}
 			waitEvents(t, c, ns, "gate", "Alarm")
-			time.Sleep(time.Second) // Events are recorded asynchronously
-			if n := alarmOccurrences(t, c, ns, "gate"); n != 3 {
-				t.Errorf("%d Alarm Events, want 3: the Camera's budget", n)
-			}
-			if d := metricSum(t, "camera_operator_alarm_events_dropped_total") - dropped0; d < 7 {
-				t.Errorf("alarm Events dropped grew by %v, want at least 7", d)
-			}
-			if d := metricSum(t, "camera_operator_alarms_total") - alarms0; d < 10 {
-				t.Errorf("alarms counted grew by %v, want at least 10", d)
+			// The Events of a Camera's alarms make a series, whose later repeats the
+			// client writes every few minutes: the API shows at most the budget.
+			if n := alarmOccurrences(t, c, ns, "gate"); n < 1 || n > 3 {
+				t.Errorf("%d Alarm Events in the API, want 1 to 3: the Camera's budget", n)
 			}
 			// The lastAlarm keeps up with the alarms, a write a second at most.
 			waitCamera(t, c, ns, "gate", 10*time.Second, func(later *gbv1.Camera) error {
@@ -149,6 +145,15 @@ func TestAlarms(t *testing.T) {
 				}
 				return nil
 			})
+			// The device stops; every alarm it raised was counted, and all but the
+			// budget's three had their Event dropped.
+			_ = dev.Close()
+			time.Sleep(time.Second)
+			handled := metricSum(t, "camera_operator_alarms_total") - alarms0
+			dropped := metricSum(t, "camera_operator_alarm_events_dropped_total") - dropped0
+			if handled < 10 || handled-dropped != 3 {
+				t.Errorf("%v alarms counted, %v of their Events dropped: want at least 10, all but 3 dropped", handled, dropped)
+			}
 		})
 	}
 }

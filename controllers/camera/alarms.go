@@ -112,10 +112,12 @@ func (p *alarmPipeline) camera(ev sipd.Event) *gbv1.Camera {
 		return nil
 	}
 	// Not the cached object, which is shared, nor a deep copy of it, which a storm of
-	// alarms would pay for each time.
+	// alarms would pay for each time. Without a resourceVersion, which each lastAlarm
+	// write moves: the Events of one Camera's alarms then make one series (the client's
+	// event broadcaster counts the repeats and writes them every few minutes).
 	return &gbv1.Camera{
 		TypeMeta:   w.TypeMeta,
-		ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, UID: w.UID, ResourceVersion: w.ResourceVersion},
+		ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, UID: w.UID},
 		Spec:       gbv1.CameraSpec{DeviceID: w.Spec.DeviceID},
 	}
 }
