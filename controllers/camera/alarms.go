@@ -30,7 +30,9 @@ import (
 //   - goes to the AlarmSink, when there is one;
 //   - becomes status.lastAlarm: the latest alarm waits here until a reconcile writes it,
 //     and the device is signalled at most once per AlarmStatusInterval, so a storm
-//     costs a status write a second per Camera, not one per alarm.
+//     costs a status write a second per Camera, not one per alarm; while more than 100
+//     devices wait for a status write, ten times less often: like Events, lastAlarm
+//     yields to the registrations and failures of a fleet.
 
 // AlarmSink receives each alarm with its Camera; *alarms.Sink implements it. Send must
 // not block.
@@ -50,9 +52,11 @@ type alarmPipeline struct {
 	sink     AlarmSink
 	opts     DeviceEventOptions
 	now      func() time.Time
-	// signal tells the reconciler about a device after a delay (0: at once).
-	signal func(deviceID string, after time.Duration)
-	log    logr.Logger
+	// signal tells the reconciler about a device after a delay (0: at once); backlog is
+	// the number of devices waiting for it.
+	signal  func(deviceID string, after time.Duration)
+	backlog func() int
+	log     logr.Logger
 
 	mu sync.Mutex
 	// limits are the per-Camera Event budgets, by device ID: a device has one Camera,
@@ -70,10 +74,10 @@ type deviceAlarms struct {
 	signalAt time.Time
 }
 
-func newAlarmPipeline(reader client.Reader, recorder events.EventRecorder, opts Options, signal func(string, time.Duration), log logr.Logger) *alarmPipeline {
+func newAlarmPipeline(reader client.Reader, recorder events.EventRecorder, opts Options, signal func(string, time.Duration), backlog func() int, log logr.Logger) *alarmPipeline {
 	return &alarmPipeline{
 		reader: reader, recorder: recorder, sink: opts.DeviceEvents.AlarmSink, opts: opts.DeviceEvents,
-		now: opts.now, signal: signal, log: log,
+		now: opts.now, signal: signal, backlog: backlog, log: log,
 		limits: make(map[string]*rate.Limiter), devices: make(map[string]*deviceAlarms),
 	}
 }
@@ -134,10 +138,19 @@ func (p *alarmPipeline) allow(deviceID string) bool {
 	return l.AllowN(p.now(), 1)
 }
 
+// backlogAlarmSlowdown is how much less often lastAlarm is written while status writes
+// are backlogged.
+const backlogAlarmSlowdown = 10
+
 // keep makes alarm the device's latest, and signals the device within
-// AlarmStatusInterval of its last signal.
+// AlarmStatusInterval of its last signal (ten times that while status writes are
+// backlogged).
 func (p *alarmPipeline) keep(deviceID string, alarm *gbv1.Alarm) {
 	now := p.now()
+	every := p.opts.AlarmStatusInterval
+	if p.backlog() > statusBacklogForEvents {
+		every *= backlogAlarmSlowdown
+	}
 	p.mu.Lock()
 	d := p.devices[deviceID]
 	if d == nil {
@@ -146,7 +159,7 @@ func (p *alarmPipeline) keep(deviceID string, alarm *gbv1.Alarm) {
 	}
 	d.latest = alarm
 	var after time.Duration
-	switch next := d.signalAt.Add(p.opts.AlarmStatusInterval); {
+	switch next := d.signalAt.Add(every); {
 	case d.signalAt.After(now):
 		p.mu.Unlock()
 		return // a signal is on its way; it will find this alarm

@@ -22,7 +22,8 @@ func TestAlarmStatusSignals(t *testing.T) {
 	}
 	var signals []signal
 	opts := Options{now: func() time.Time { return now }}.WithDefaults()
-	p := newAlarmPipeline(nil, nil, opts, func(id string, after time.Duration) { signals = append(signals, signal{id, after}) }, logr.Discard())
+	backlog := 0
+	p := newAlarmPipeline(nil, nil, opts, func(id string, after time.Duration) { signals = append(signals, signal{id, after}) }, func() int { return backlog }, logr.Discard())
 
 	alarm := func(desc string) sipd.Event {
 		return sipd.Event{Kind: sipd.EventAlarm, DeviceID: "dev", At: now,
@@ -49,6 +50,13 @@ func TestAlarmStatusSignals(t *testing.T) {
 	p.keep("dev", alarmFromEvent(alarm("fifth")))
 	if n := len(signals); n != 3 || signals[2].after != 0 {
 		t.Errorf("signals %+v, want a third one at once after a quiet second", signals)
+	}
+	// Backlogged status writes: the next signal waits ten seconds, not one.
+	backlog = statusBacklogForEvents + 1
+	now = now.Add(100 * time.Millisecond)
+	p.keep("dev", alarmFromEvent(alarm("sixth")))
+	if n := len(signals); n != 4 || signals[3].after != 9900*time.Millisecond {
+		t.Errorf("signals %+v, want the fourth 9.9s later while backlogged", signals)
 	}
 }
 

@@ -131,7 +131,7 @@ func newDeviceEvents(mgr ctrl.Manager, reg Registrar, recorder events.EventRecor
 	e := &deviceEvents{
 		subs:     newSubscriber(subReg, opts, changes.NotifyDetail, log.WithName("subscriptions")),
 		channels: newChannelTable(),
-		alarms:   newAlarmPipeline(mgr.GetCache(), recorder, opts, changes.NotifyDetailAfter, log.WithName("alarms")),
+		alarms:   newAlarmPipeline(mgr.GetCache(), recorder, opts, changes.NotifyDetailAfter, changes.Backlog, log.WithName("alarms")),
 		signal:   changes.NotifyDetail,
 	}
 	changes.HandleEventsWith(e)

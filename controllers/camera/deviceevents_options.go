@@ -19,7 +19,7 @@ type DeviceEventOptions struct {
 	AlarmEventBurst    int
 	// AlarmStatusInterval is the least time between two writes of one Camera's
 	// status.lastAlarm (default 1s): a storm of alarms costs a status write a second,
-	// with the latest alarm.
+	// with the latest alarm; ten times that while status writes are backlogged.
 	AlarmStatusInterval time.Duration
 	// AlarmSink, when set, is handed each alarm with its Camera (controllers/alarms
 	// posts them as CloudEvents). It must not block.

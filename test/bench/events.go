@@ -44,8 +44,16 @@ type eventsResult struct {
 	// hour); Expires the scaled subscription lifetime.
 	FlapPeriod string `json:"flap_period"`
 	Expires    string `json:"subscription_expires"`
-	// WindowSeconds is the scaled hour the writes were counted over.
-	WindowSeconds    float64 `json:"window_seconds"`
+	// WindowSeconds is the scaled hour the writes were counted over; BacklogStart and
+	// BacklogEnd the devices waiting for a status write at its start and end (a backlog
+	// that grew means the writes counted fell short of what the flaps asked for).
+	WindowSeconds float64 `json:"window_seconds"`
+	BacklogStart  float64 `json:"backlog_start"`
+	BacklogEnd    float64 `json:"backlog_end"`
+	// FlapShownSeconds is how long the API took from the first Camera showing a flap to
+	// the last: every device flaps at the same moment (they were made together), so it
+	// is the time to write ten thousand changes at once (-1: not all within the window).
+	FlapShownSeconds float64 `json:"flap_shown_seconds"`
 	CameraWrites     float64 `json:"camera_write_requests"`
 	EventWrites      float64 `json:"event_write_requests"`
 	Notifies         float64 `json:"notifies_accepted"`
@@ -68,8 +76,12 @@ type alarmLoadResult struct {
 	EventsDropped       float64 `json:"events_dropped_per_second"`
 	AlarmEventsDropped  float64 `json:"alarm_events_dropped_per_second"`
 	DeviceEventsDropped float64 `json:"device_events_dropped_per_second"`
-	CameraWrites        float64 `json:"camera_writes_per_second"`
-	OperatorCPU         float64 `json:"operator_cpu_cores"`
+	// Shed are the requests the registrar answered 503 or dropped as over capacity;
+	// BacklogEnd the devices waiting for a status write at the end.
+	Shed         float64 `json:"requests_shed_per_second"`
+	BacklogEnd   float64 `json:"backlog_end"`
+	CameraWrites float64 `json:"camera_writes_per_second"`
+	OperatorCPU  float64 `json:"operator_cpu_cores"`
 }
 
 // events runs the phase with the first n Cameras, none of whose devices is registered.
@@ -155,11 +167,14 @@ func (b *bench) flapWrites(ctx context.Context, f *fleet, n int, r *eventsResult
 	cpu0, _ := b.op.cpuSeconds()
 	start := time.Now()
 	slog.Info("events: counting API writes with a channel flap per camera per hour", "for", window)
+	spread := make(chan float64, 1)
+	go func() { spread <- b.flapShown(ctx, b.names[:n], window) }()
 	sleepCtx(ctx, window)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
+	r.FlapShownSeconds = <-spread
 	api1, err := scrape(ctx, b.apiHTTP, b.apiHost+"/metrics")
 	if err != nil {
 		return err
@@ -174,10 +189,62 @@ func (b *bench) flapWrites(ctx context.Context, f *fleet, n int, r *eventsResult
 	accepted := func(l map[string]string) bool { return l["result"] == "accepted" }
 	r.WindowSeconds, r.CameraWrites, r.EventWrites = elapsed.Seconds(), cam1-cam0, ev1-ev0
 	r.Notifies = op1.sum("sipd_subscription_notifies_total", accepted) - op0.sum("sipd_subscription_notifies_total", accepted)
+	r.BacklogStart, r.BacklogEnd = backlog(op0), backlog(op1)
 	r.OperatorCPU = (cpu1 - cpu0) / elapsed.Seconds()
 	unscaled := elapsed.Seconds() * b.r.Settings.Scale
 	r.PerCameraPer5Min = (r.CameraWrites + r.EventWrites) / float64(n) / (unscaled / 300)
 	return nil
+}
+
+// backlog is the Camera controller's workqueue depth: devices waiting for a reconcile.
+func backlog(ss samples) float64 {
+	return ss.sum("workqueue_depth", func(l map[string]string) bool { return l["name"] == "camera-operator" })
+}
+
+// flapShown waits, within window, for the first of cams to show its first channel's
+// status change, then for all of them, and returns the seconds between (-1 when not
+// all changed within the window).
+func (b *bench) flapShown(ctx context.Context, cams []string, window time.Duration) float64 {
+	b.tr.mu.Lock()
+	before := make(map[string]string, len(cams))
+	for _, n := range cams {
+		before[n] = b.tr.cams[n].channel0
+	}
+	b.tr.mu.Unlock()
+	changed := func(v camView, name string) bool { return v.channel0 != before[name] }
+	deadline := time.Now().Add(window)
+	var first time.Time
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		b.tr.mu.Lock()
+		all, firstAt := true, time.Time{}
+		for _, n := range cams {
+			v := b.tr.cams[n]
+			if !changed(v.camView, n) {
+				all = false
+				continue
+			}
+			if firstAt.IsZero() || v.at.Before(firstAt) {
+				firstAt = v.at
+			}
+		}
+		b.tr.mu.Unlock()
+		if first.IsZero() && !firstAt.IsZero() {
+			first = firstAt
+		}
+		if all {
+			var last time.Time
+			b.tr.mu.Lock()
+			for _, n := range cams {
+				if at := b.tr.cams[n].at; at.After(last) {
+					last = at
+				}
+			}
+			b.tr.mu.Unlock()
+			return last.Sub(first).Seconds()
+		}
+		sleepCtx(ctx, 100*time.Millisecond)
+	}
+	return -1
 }
 
 // alarmLoad measures the alarms of fleet g, every device alarming at the configured
@@ -223,6 +290,8 @@ func (b *bench) alarmLoad(ctx context.Context, g *fleet, n int, r *eventsResult)
 	a.EventsDropped = rate("camera_operator_events_dropped_total")
 	a.AlarmEventsDropped = rate("camera_operator_alarm_events_dropped_total")
 	a.DeviceEventsDropped = rate("sipd_device_events_dropped_total")
+	a.Shed = rate("sipd_requests_shed_total")
+	a.BacklogEnd = backlog(op1)
 	a.EventWrites, a.CameraWrites = (ev1-ev0)/secs, (cam1-cam0)/secs
 	a.OperatorCPU = (cpu1 - cpu0) / secs
 	return b.op.alive()
@@ -230,11 +299,12 @@ func (b *bench) alarmLoad(ctx context.Context, g *fleet, n int, r *eventsResult)
 
 // print writes the phase's figures.
 func (r *eventsResult) print(w io.Writer, scale float64) {
-	fmt.Fprintf(w, "subscriptions: %d cameras subscribed %.1fs after the last 200; one channel flap per camera per hour (OFF, ON every %s, subscriptions of %s, time scaled ×%.0f): %.0f Camera writes, %.0f Event writes, %.0f NOTIFYs in %.0fs → %.2f writes/camera/5 min; operator %.2f cores\n",
-		r.Cameras, r.SubscribedSeconds, r.FlapPeriod, r.Expires, scale, r.CameraWrites, r.EventWrites, r.Notifies, r.WindowSeconds, r.PerCameraPer5Min, r.OperatorCPU)
+	fmt.Fprintf(w, "subscriptions: %d cameras subscribed %.1fs after the last 200; one channel flap per camera per hour (OFF, ON every %s, subscriptions of %s, time scaled ×%.0f): %.0f Camera writes, %.0f Event writes, %.0f NOTIFYs in %.0fs → %.2f writes/camera/5 min; backlog %.0f → %.0f; all %d flaps of a moment shown in %.1fs; operator %.2f cores\n",
+		r.Cameras, r.SubscribedSeconds, r.FlapPeriod, r.Expires, scale, r.CameraWrites, r.EventWrites, r.Notifies, r.WindowSeconds, r.PerCameraPer5Min,
+		r.BacklogStart, r.BacklogEnd, r.Cameras, r.FlapShownSeconds, r.OperatorCPU)
 	if a := r.Alarms; a != nil {
-		fmt.Fprintf(w, "alarms: %d devices every %.0fs (%.0f/s offered): %.0f/s handled; Events %.1f/s written, %.0f/s over the budget of all Cameras, %.0f/s over a Camera's own; %.0f/s device events dropped; %.1f Camera writes/s; operator %.2f cores\n",
-			a.Devices, a.IntervalSeconds, a.Offered, a.Handled, a.EventWrites, a.EventsDropped, a.AlarmEventsDropped, a.DeviceEventsDropped, a.CameraWrites, a.OperatorCPU)
+		fmt.Fprintf(w, "alarms: %d devices every %.0fs (%.0f/s offered): %.0f/s handled; Events %.1f/s written, %.0f/s over the budget of all Cameras, %.0f/s over a Camera's own; %.0f/s device events dropped, %.0f/s requests shed; %.1f Camera writes/s, backlog %.0f; operator %.2f cores\n",
+			a.Devices, a.IntervalSeconds, a.Offered, a.Handled, a.EventWrites, a.EventsDropped, a.AlarmEventsDropped, a.DeviceEventsDropped, a.Shed, a.CameraWrites, a.BacklogEnd, a.OperatorCPU)
 	}
 }
 

@@ -22,8 +22,10 @@ import (
 type camView struct {
 	state      gbv1.CameraState
 	remoteAddr string
-	// subscribed is the Subscribed condition's status ("" without one).
+	// subscribed is the Subscribed condition's status ("" without one); channel0 the
+	// status of its first channel.
 	subscribed metav1.ConditionStatus
+	channel0   string
 }
 
 // shown is a Camera's view and when the API started showing it (the arrival of the
@@ -110,6 +112,9 @@ func view(c *gbv1.Camera) camView {
 	}
 	if cond := meta.FindStatusCondition(c.Status.Conditions, gbv1.ConditionSubscribed); cond != nil {
 		v.subscribed = cond.Status
+	}
+	if len(c.Status.Channels) > 0 {
+		v.channel0 = c.Status.Channels[0].Status
 	}
 	return v
 }
