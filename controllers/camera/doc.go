@@ -17,6 +17,11 @@
 //     (events.go) within a budget that yields to status writes (eventbudget.go);
 //   - the asynchronous, bounded DeviceInfo/Catalog querier (query.go), which acts only
 //     through the registration of the Camera it queries for;
+//   - what devices tell on their own (deviceevents.go, the registrar's event handler):
+//     the subscriptions of spec.subscriptions, kept off the reconcile path like the
+//     queries (subscriptions.go, their status subscriptions_status.go), catalog NOTIFYs
+//     applied to status.channels (channelevents.go), and alarms as Events, a metric,
+//     status.lastAlarm and the alarm sink (alarms.go);
 //   - the cache transform that keeps cached Cameras small (cachetransform.go,
 //     cacheintern.go).
 package camera
