@@ -304,6 +304,13 @@ func (s *Server) Unsubscribe(ctx context.Context, sub Subscription) error {
 	return nil
 }
 
+// SubscriptionLive reports whether the registrar holds the subscription callID: false
+// once the device or the platform ended it, and for every subscription after a restart.
+func (s *Server) SubscriptionLive(callID string) bool {
+	e, ok := s.sub.table.match(callID, s.now())
+	return ok && !e.ending
+}
+
 // ForgetSubscription drops the registrar's record of a subscription without a word to
 // the device, whose NOTIFYs in it then get 481: for a device that registered anew (and
 // lost its subscriptions with its old registration).

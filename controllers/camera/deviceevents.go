@@ -153,3 +153,4 @@ func (noSubscriptions) RefreshSubscription(context.Context, sipd.Subscription) (
 
 func (noSubscriptions) Unsubscribe(context.Context, sipd.Subscription) error { return nil }
 func (noSubscriptions) ForgetSubscription(string)                            {}
+func (noSubscriptions) SubscriptionLive(string) bool                         { return false }

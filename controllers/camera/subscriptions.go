@@ -41,6 +41,7 @@ type subscriptionRegistrar interface {
 	RefreshSubscription(ctx context.Context, sub sipd.Subscription) (sipd.Subscription, error)
 	Unsubscribe(ctx context.Context, sub sipd.Subscription) error
 	ForgetSubscription(callID string)
+	SubscriptionLive(callID string) bool
 }
 
 var _ subscriptionRegistrar = (*sipd.Server)(nil)
@@ -607,6 +608,12 @@ func (s *subscriber) outcomeLocked(d *deviceSubscriptions, op subscriptionOp, no
 	}
 	var refused *sipd.SubscribeError
 	switch {
+	case op.err == nil && !s.reg.SubscriptionLive(op.sub.CallID):
+		// The device ended it between its 2xx and now (its NOTIFY terminated found no
+		// record to end): made again, as after any end.
+		r.live, r.state, r.reason = nil, gbv1.SubscriptionFailed, "the device ended it at once"
+		r.failures++
+		r.nextAt = now.Add(s.backoff(r.failures))
 	case op.err == nil:
 		sub := op.sub
 		r.live, r.state, r.reason, r.failures = &sub, gbv1.SubscriptionActive, "", 0

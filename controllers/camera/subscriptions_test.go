@@ -10,12 +10,18 @@ import (
 	"github.com/gb28181/camera-operator/sipd"
 )
 
-// newTestSubscriber is a subscriber whose registrar makes no subscriptions and whose
-// clock is *now: for the decisions of due and plan, which never reach the registrar.
+// newTestSubscriber is a subscriber whose clock is *now, for the decisions of due, plan
+// and the outcomes the tests record, which reach the registrar only to ask whether a
+// subscription it made is still live (it is).
 func newTestSubscriber(now *time.Time) *subscriber {
 	opts := Options{now: func() time.Time { return *now }}.WithDefaults()
-	return newSubscriber(noSubscriptions{}, opts, func(string) {}, logr.Discard())
+	return newSubscriber(stillLive{}, opts, func(string) {}, logr.Discard())
 }
+
+// stillLive makes no subscriptions, and holds every one the tests record as made.
+type stillLive struct{ noSubscriptions }
+
+func (stillLive) SubscriptionLive(string) bool { return true }
 
 // TestSubscriberSchedules walks one device through the subscriber's decisions: nothing
 // is done before it registers (Pending), everything declared is due once it does, a
@@ -100,5 +106,21 @@ func TestSubscriberForget(t *testing.T) {
 	s.forget("dev")
 	if len(s.ending) != 1 || s.ending[0].CallID != "c1" || s.devices["dev"] != nil {
 		t.Errorf("ending %+v, devices %v", s.ending, s.devices)
+	}
+}
+
+// TestSubscriptionEndedBeforeRecorded: a subscription the device ended between its 2xx
+// and the record of it (its NOTIFY terminated found nothing to end) is not taken for
+// Active: it fails, and is made again after the backoff.
+func TestSubscriptionEndedBeforeRecorded(t *testing.T) {
+	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	opts := Options{now: func() time.Time { return now }}.WithDefaults()
+	s := newSubscriber(noSubscriptions{}, opts, func(string) {}, logr.Discard())
+	s.due(subscriptionWant{dev: sipd.DeviceRef{ID: "dev", Owner: "uid"}, registeredAt: now,
+		requests: wantedSubscriptions(gbv1.SubscriptionsSpec{Catalog: &gbv1.SubscriptionSpec{}})})
+	d := s.devices["dev"]
+	s.outcomeLocked(d, subscriptionOp{kind: 0, want: d.records[0].want, sub: sipd.Subscription{CallID: "gone", ExpiresAt: now.Add(time.Hour)}}, now)
+	if r := d.records[0]; r.live != nil || r.state != gbv1.SubscriptionFailed || !r.nextAt.Equal(now.Add(5*time.Second)) {
+		t.Errorf("record %+v, want Failed and tried again in 5s", r)
 	}
 }
