@@ -106,6 +106,9 @@ func TestSubscribeCatalog(t *testing.T) {
 			if got := d.Subscriptions(); len(got) != 1 || got[0].CallID != sub.CallID || got[0].Kind != "Catalog" {
 				t.Fatalf("device subscriptions %+v", got)
 			}
+			if !s.SubscriptionLive(sub.CallID) {
+				t.Error("the registrar does not hold the subscription it made")
+			}
 
 			// The whole catalog first, over UDP in parts.
 			whole := map[string]bool{}
@@ -138,6 +141,9 @@ func TestSubscribeCatalog(t *testing.T) {
 			}
 			if got := d.Subscriptions(); len(got) != 0 {
 				t.Errorf("device subscriptions after the unsubscribe: %+v", got)
+			}
+			if s.SubscriptionLive(sub.CallID) {
+				t.Error("the registrar holds the subscription after the unsubscribe")
 			}
 			events.none(t, "end of an unsubscribed subscription", time.Second, ofKind(sipd.EventSubscriptionEnded))
 		})
