@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gb28181/camera-operator/controllers/alarms"
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/command"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
@@ -65,6 +66,12 @@ func renderDefaults(t *testing.T) defaults {
 	d.Settings["command.Options"] = fields(command.Options{}.WithDefaults())
 	d.Settings["recording.Options"] = fields(recording.Options{Location: sip.Location}.WithDefaults())
 	d.Settings["endpoints.Config"] = fields(endpoints.Config{}.WithDefaults())
+	d.Settings["camera.DeviceEventOptions"] = fields(camera.Options{}.WithDefaults().DeviceEvents)
+	sink, err := alarms.Config{}.WithDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Settings["alarms.Config"] = fields(sink)
 	return d
 }
 

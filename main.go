@@ -22,6 +22,7 @@ import (
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers"
+	"github.com/gb28181/camera-operator/controllers/alarms"
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
 	"github.com/gb28181/camera-operator/controllers/stream"
@@ -53,6 +54,8 @@ type options struct {
 	podName, podNamespace, podIP            string
 	watchNamespaces                         string
 	logLevel, logFormat                     string
+	// alarmSinkURL receives each alarm as a CloudEvent (empty: no sink).
+	alarmSinkURL string
 }
 
 // newFlagSet defines the operator's flags on o. The defaults of the registrar's and the
@@ -101,6 +104,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces whose Cameras and Secrets are served (default: all).")
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or text.")
+	// Alarms beyond Kubernetes Events.
+	fs.StringVar(&o.alarmSinkURL, "alarm-sink-url", "", "URL each device alarm is POSTed to as a CloudEvent (structured JSON), with its Camera's namespace, name and device ID (empty: none).")
 	return fs
 }
 
@@ -122,6 +127,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if err := o.sipEndpoints().Validate(); err != nil {
 		return o, err
+	}
+	if _, err := (alarms.Config{URL: o.alarmSinkURL}).WithDefaults(); err != nil {
+		return o, fmt.Errorf("--alarm-sink-url: %w", err)
 	}
 	return o, nil
 }
@@ -255,6 +263,7 @@ func (o options) operatorConfig(zone *time.Location, logger *slog.Logger) contro
 		},
 		Stream:         stream.Options{MaxStreamsPerCamera: o.maxStreamsPerCamera},
 		Endpoints:      o.sipEndpoints(),
+		Alarms:         alarms.Config{URL: o.alarmSinkURL},
 		LeaderElection: o.leaderElect,
 	}
 }

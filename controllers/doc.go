@@ -4,12 +4,13 @@
 //
 //	controllers/            Setup(mgr, Config): the wiring order; ManagerOptions: the cache
 //	  devices/              the device-change signal, the device index, elect, shards
-//	  camera/               Camera status: registrations, queries, seeding, Secrets
+//	  camera/               Camera status: registrations, queries, subscriptions, alarms, seeding, Secrets
 //	  stream/               Streams: live video by INVITE/ACK/BYE
 //	  command/              CameraCommands: PTZ, presets, reboots and other device controls
 //	  stream/               Streams: live video by INVITE/ACK/BYE, playback and download
 //	  recording/            RecordingQueries: a device's recordings by RecordInfo
 //	  endpoints/            the leader's EndpointSlice of the SIP Service
+//	  alarms/               the alarm sink: alarms as CloudEvents to a URL
 //
 // Each controller package has a doc.go saying what it owns, a reconciler that gathers,
 // decides (pure, table-tested) and writes, its Events and its unit tests. The tests here

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/alarms"
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/command"
 	"github.com/gb28181/camera-operator/controllers/devices"
@@ -45,6 +46,9 @@ type Config struct {
 	// Endpoints names the selector-less SIP Service the leader points at its own pod
 	// (empty Service: none).
 	Endpoints endpoints.Config
+	// Alarms is the alarm sink: with a URL, each alarm is also POSTed there as a
+	// CloudEvent (controllers/alarms).
+	Alarms alarms.Config
 	// LeaderElection tells Setup that the manager elects a leader: readiness then means
 	// that the process is healthy, standbys included; without it, it also means that
 	// the registrar serves.
@@ -76,6 +80,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	sipCfg := cfg.SIP
 	sipCfg.ListenAfter = store.Ready()
 	sipCfg.Notifier = changes
+	sipCfg.Events = changes
 	if cfg.SIP.Notifier != nil {
 		sipCfg.Notifier = teeNotifier{changes, cfg.SIP.Notifier}
 	}
@@ -86,7 +91,11 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	if err := endpoints.AddRegistrar(mgr, srv, cfg.Endpoints); err != nil {
 		return nil, err
 	}
-	cameras, err := camera.Setup(mgr, srv, store, changes, cfg.Camera)
+	camOpts, err := addAlarmSink(mgr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cameras, err := camera.Setup(mgr, srv, store, changes, camOpts)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the Camera controller: %w", err)
 	}
@@ -195,4 +204,22 @@ func (t teeNotifier) NotifyDetail(id string) {
 		return
 	}
 	t.second.Notify(id)
+}
+
+// addAlarmSink adds the alarm sink of cfg.Alarms to mgr, when it has a URL, and returns
+// the Camera controller's options with it.
+func addAlarmSink(mgr ctrl.Manager, cfg Config) (camera.Options, error) {
+	opts := cfg.Camera
+	if cfg.Alarms.URL == "" {
+		return opts, nil
+	}
+	sink, err := alarms.New(cfg.Alarms, cfg.SIP.Logger)
+	if err != nil {
+		return opts, err
+	}
+	if err := mgr.Add(sink); err != nil {
+		return opts, fmt.Errorf("add the alarm sink to the manager: %w", err)
+	}
+	opts.DeviceEvents.AlarmSink = sink
+	return opts, nil
 }

@@ -30,6 +30,7 @@ import (
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/controllers/alarms"
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/command"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
@@ -94,6 +95,8 @@ type operatorConfig struct {
 	restConfig *rest.Config
 	// endpoints, when enabled, has the leader publish the SIP Service's EndpointSlice.
 	endpoints endpoints.Config
+	// alarms, with a URL, posts the alarms there.
+	alarms alarms.Config
 }
 
 // startOperator starts a replica and waits until it serves.
@@ -167,6 +170,7 @@ func startStandby(t *testing.T, oc operatorConfig) *operator {
 		Command:        oc.commands,
 		Recording:      oc.recordings,
 		Endpoints:      oc.endpoints,
+		Alarms:         oc.alarms,
 		LeaderElection: oc.leaseNamespace != "",
 	})
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 
 // Config is everything an embedder sets, each bound with what happens at it;
@@ -158,6 +160,22 @@ type Config struct {
 
 	// Notifier is told which devices changed (default: nobody). It must not block.
 	Notifier Notifier
+	// Events receives what devices tell on their own: catalog changes, alarms and
+	// positions in subscriptions' NOTIFYs, alarms and positions by MESSAGE, the end of a
+	// subscription (default: nobody). See subscribe_events.go.
+	Events EventHandler
+	// MaxPendingEvents bounds the events answered but not yet handed to Events (default
+	// 4096); past it new ones are dropped and counted, the devices answered all the same.
+	MaxPendingEvents int
+	// MaxSubscriptions bounds the subscriptions the registrar holds with devices (default
+	// 65536), MaxSubscriptionsPerDevice those with one device (default 4: one per event
+	// package, and one being replaced); past either Subscribe returns
+	// ErrTooManySubscriptions.
+	MaxSubscriptions          int
+	MaxSubscriptionsPerDevice int
+	// MaxNotifyBodySize bounds the body of a device's NOTIFY (default and most
+	// manscdp.MaxBodySize, 64 KiB); a larger one gets 413.
+	MaxNotifyBodySize int
 	// KeepaliveHoldoff: after a keepalive was signalled to the Notifier, the next
 	// keepalives of the same registration are not for this long (default 1s), leaving
 	// the receiver time to answer with Server.Quiet; a device keeping alive faster than
@@ -273,6 +291,14 @@ func (cfg Config) WithDefaults() (Config, error) {
 	if cfg.Notifier == nil {
 		cfg.Notifier = discardNotifier{}
 	}
+	if cfg.Events == nil {
+		cfg.Events = discardEvents{}
+	}
+	setInt(&cfg.MaxPendingEvents, 4096)
+	setInt(&cfg.MaxSubscriptions, 1<<16)
+	setInt(&cfg.MaxSubscriptionsPerDevice, 4)
+	setInt(&cfg.MaxNotifyBodySize, manscdp.MaxBodySize)
+	cfg.MaxNotifyBodySize = min(cfg.MaxNotifyBodySize, manscdp.MaxBodySize)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

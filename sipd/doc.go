@@ -1,11 +1,12 @@
 // Package sipd is the operator's GB/T 28181 SIP registrar: the wire. It owns the SIP
 // listeners (UDP and TCP on one port), digest authentication and its stateless nonces,
 // the brute-force limiter, the table of live registrations (bindings), keepalives, and
-// the MANSCDP queries sent to registered devices, and the media dialogs it makes with
-// them, live video (点播) and the playback and download of recordings: INVITE, ACK, INFO
-// and BYE. Messages are parsed and represented with github.com/emiago/sipgo; the
-// listeners are its own and stateless (see transport.go), so that no table outside
-// traffic can grow is left unbounded.
+// the MANSCDP queries sent to registered devices, the media dialogs it makes with
+// them (live video (点播) and the playback and download of recordings: INVITE, ACK,
+// INFO and BYE), and its subscriptions to them (SUBSCRIBE and their NOTIFYs) with what
+// devices tell on their own: catalog changes, alarms and positions. Messages are parsed
+// and represented with github.com/emiago/sipgo; the listeners are its own and stateless
+// (see transport.go), so that no table outside traffic can grow is left unbounded.
 //
 // It imports nothing from Kubernetes. The controllers feed it credentials through the
 // CredentialStore interface, seed its bindings from Camera status at start-up, and learn
@@ -37,7 +38,8 @@
 //     assembles them (one MESSAGE, or parts counted by SumNum); message_catalog.go,
 //     message_device.go (DeviceStatus, ConfigDownload, DeviceConfig, DeviceControl,
 //     PresetQuery) and message_record.go (RecordInfo) are the typed queries;
-//     message_mediastatus.go takes the end of a playback (MediaStatus 121).
+//     message_mediastatus.go takes the end of a playback (MediaStatus 121);
+//     message_alarm.go serves alarms and positions sent by MESSAGE.
 //   - transaction_client.go: the one client transaction under every request the
 //     registrar sends (retransmission with T1/T2, Timer B/F, response matching);
 //     request_outgoing.go what those requests share.
@@ -47,6 +49,12 @@
 //     CANCEL and in-dialog requests, dialog_bye.go BYE either way, dialog_table.go the
 //     live dialogs, dialog_invite_slots.go the bounds of INVITEs in flight,
 //     dialog_abandoned.go late answers to abandoned INVITEs.
+//   - subscribe*.go: subscriptions (RFC 6665, GB/T 28181 §9.11). subscribe.go the
+//     Subscription type, Subscribe, RefreshSubscription and Unsubscribe,
+//     subscribe_request.go the SUBSCRIBE requests, subscribe_table.go the live ones,
+//     subscribe_notify.go the device's NOTIFYs, subscribe_events.go the Events they and
+//     alarm MESSAGEs tell the controllers (Config.Events), subscribe_parts.go what the
+//     Server holds of them.
 //   - credentials.go, notify.go, owner.go, errors.go: the seams with the controllers
 //     and the errors they see; metrics.go, recover.go, logthrottle.go, devicetext.go
 //     and fnv.go what every layer uses.

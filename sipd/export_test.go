@@ -62,3 +62,6 @@ func RemoveDialog(s *Server, callID string) { s.dialogs.remove(callID) }
 
 // DialogFromAnswer completes d from a device's 2xx as Invite does.
 func DialogFromAnswer(d Dialog, res *sip.Response) (Dialog, error) { return dialogFromAnswer(d, res) }
+
+// SubscriptionCount is the number of subscriptions s holds.
+func SubscriptionCount(s *Server) int { return s.sub.table.len() }

@@ -11,8 +11,8 @@ import (
 
 // Where a message from outside goes: handle parses it, a request is checked
 // (request_wellformed.go) and dispatched by method (REGISTER to register_handler.go,
-// MESSAGE to message_handler.go, BYE to dialog_bye.go), a response is routed to its
-// dialog or client transaction.
+// MESSAGE to message_handler.go, BYE to dialog_bye.go, NOTIFY to subscribe_notify.go),
+// a response is routed to its dialog or client transaction.
 
 // handle processes one framed message from src. It is the single entry point of
 // outside traffic, so it must never panic on input and never block on anything but
@@ -94,6 +94,9 @@ func (s *Server) handleRequest(req *sip.Request, src source) {
 		// Nothing to do: the registrar sends no INVITE answers.
 	case sip.BYE:
 		s.handleBye(req, src)
+	case sip.NOTIFY:
+		method = "NOTIFY"
+		s.handleNotify(req, src)
 	default:
 		rb := s.newResponse(req, src, 405, "Method Not Allowed")
 		rb.header("Allow", s.allowHeader)

@@ -10,8 +10,9 @@ import (
 
 // The MESSAGE method: body bounds, the sender's binding (message_sender.go), MANSCDP
 // decoding (message_manscdp.go), then routing by root element: a Keepalive Notify to
-// message_keepalive.go, a MediaStatus Notify to message_mediastatus.go, other Notifies
-// answered, a Response to its query (message_query_table.go).
+// message_keepalive.go, a MediaStatus Notify to message_mediastatus.go, an Alarm or
+// MobilePosition Notify to message_alarm.go, other Notifies answered, a Response to its
+// query (message_query_table.go).
 
 // handleMessage serves the MESSAGEs devices send: keepalives and other Notifies, and
 // the Responses to the registrar's queries. MESSAGEs are not digest-authenticated in
@@ -51,8 +52,12 @@ func (s *Server) handleMessage(req *sip.Request, src source) {
 	}
 	switch msg.Root {
 	case "Notify":
-		if msg.CmdType == "Keepalive" {
+		switch msg.CmdType {
+		case "Keepalive":
 			s.keepalive(req, src, deviceID, now)
+			return
+		case "Alarm", "MobilePosition":
+			s.handleDeviceNotify(req, src, deviceID, msg, now)
 			return
 		}
 		// Like a keepalive, a notification is heard only from where the device is

@@ -128,7 +128,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, r := range []string{failWrongPassword, failUsername, failBlocked, failSuspended, failNoCredentials} {
 		m.authFailures[r] = authFailures.WithLabelValues(r)
 	}
-	for _, meth := range []string{"REGISTER", "MESSAGE", "OPTIONS", "other"} {
+	for _, meth := range []string{"REGISTER", "MESSAGE", "OPTIONS", "NOTIFY", "other"} {
 		m.latency[meth] = latency.WithLabelValues(meth)
 	}
 	return m, nil

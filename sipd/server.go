@@ -39,6 +39,9 @@ type Server struct {
 	dialogs  *dialogTable // media dialogs (dialog_table.go)
 	invites  *inviteSlots // INVITEs in flight (dialog_invite_slots.go)
 
+	// sub holds the subscriptions and the device events (subscribe_parts.go).
+	sub *subscriptionParts
+
 	// overlongLog, movedLog and oversizeLog throttle the logs of bodies longer than
 	// their Content-Length, of MESSAGEs from another address than the registration, and
 	// of datagrams over MaxMessageSize.
@@ -100,10 +103,13 @@ func New(cfg Config, store CredentialStore) (*Server, error) {
 	s.queries = newQueryTable(cfg.MaxQueries)
 	s.txs = newClientTxs(cfg.MaxTransactions)
 	s.dialogs, s.invites = newDialogTable(cfg.MaxDialogs), newInviteSlots(cfg.MaxInvites, cfg.MaxInvitesPerDevice)
+	if s.sub, err = newSubscriptionParts(cfg); err != nil {
+		return nil, err
+	}
 	s.opaque = s.nonces.opaque(cfg.Realm)
 	s.retryAfter = fmt.Sprint(int((cfg.RetryAfter + time.Second - 1) / time.Second))
 	s.minExpiresText = fmt.Sprint(int(cfg.MinExpires / time.Second))
-	s.allowHeader = "REGISTER, MESSAGE, OPTIONS, ACK, BYE"
+	s.allowHeader = "REGISTER, MESSAGE, OPTIONS, ACK, BYE, NOTIFY"
 	return s, nil
 }
 
@@ -139,6 +145,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.goRun(func() { s.serveTCP() })
 	s.goRun(func() { s.sweep(runCtx) })
+	s.goRun(s.deliverEvents)
 
 	<-ctx.Done()
 	s.log.Info("SIP registrar stopping")

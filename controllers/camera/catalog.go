@@ -35,16 +35,7 @@ func channelsFromCatalog(c *manscdp.Catalog) (channels []gbv1.Channel, count int
 			continue
 		}
 		seen[id] = struct{}{}
-		channels = append(channels, gbv1.Channel{
-			ID:           id,
-			Name:         devices.Clean(it.Name, maxFieldLen),
-			Status:       devices.Clean(it.Status, maxFieldLen),
-			Manufacturer: devices.Clean(it.Manufacturer, maxFieldLen),
-			Model:        devices.Clean(it.Model, maxFieldLen),
-			ParentID:     devices.Clean(it.ParentID, maxIDLen),
-			CivilCode:    devices.Clean(it.CivilCode, maxFieldLen),
-			Address:      devices.Clean(it.Address, maxFieldLen),
-		})
+		channels = append(channels, channelFromItem(it))
 	}
 	slices.SortFunc(channels, func(a, b gbv1.Channel) int { return cmp.Compare(a.ID, b.ID) })
 	count = clampInt32(int64(max(len(channels), c.SumNum)))

@@ -68,9 +68,9 @@ func withoutDeviceLiveness(old, m *gbv1.CameraStatus) {
 	}
 }
 
-// deviceEvents are the Events of a change of the device conditions: one per change of
+// deviceConditionEvents are the Events of a change of the device conditions: one per change of
 // status or reason, Warning when False, its note the condition's message.
-func deviceEvents(old, cur *gbv1.CameraStatus) []cameraEvent {
+func deviceConditionEvents(old, cur *gbv1.CameraStatus) []cameraEvent {
 	var evs []cameraEvent
 	for _, typ := range deviceConditions {
 		c := meta.FindStatusCondition(cur.Conditions, typ)

@@ -22,6 +22,11 @@
 //     writing (deviceconfig.go), its guard (guard.go) and its presets (presets.go),
 //     applied to status in devicedetails.go; and the Controller handle other
 //     controllers tell of preset changes (handle.go);
+//   - what devices tell on their own (deviceevents.go, the registrar's event handler):
+//     the subscriptions of spec.subscriptions, kept off the reconcile path like the
+//     queries (subscriptions.go, their status subscriptions_status.go), catalog NOTIFYs
+//     applied to status.channels (channelevents.go), and alarms as Events, a metric,
+//     status.lastAlarm and the alarm sink (alarms.go);
 //   - the cache transform that keeps cached Cameras small (cachetransform.go,
 //     cacheintern.go).
 package camera

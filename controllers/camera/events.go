@@ -77,7 +77,7 @@ func transitionEvents(old, cur *gbv1.CameraStatus) []cameraEvent {
 		evs = append(evs, cameraEvent{corev1.EventTypeNormal, eventCatalogUpdated, actionQuery,
 			fmt.Sprintf("the device's catalog has %d items", cur.ChannelCount)})
 	}
-	evs = append(evs, deviceEvents(old, cur)...)
+	evs = append(evs, deviceConditionEvents(old, cur)...)
 	return evs
 }
 

@@ -36,6 +36,9 @@ type Options struct {
 	// the API server on status, not on Events.
 	EventsPerSecond float64
 	EventBurst      int
+	// DeviceEvents tunes the subscriptions and what devices tell: alarms above all
+	// (deviceevents_options.go).
+	DeviceEvents DeviceEventOptions
 	// Shard is the name of the shard this operator serves (its Cameras carry the
 	// gb28181.io/shard label with this value; the manager's cache selects them), recorded
 	// in each Camera's status.shard. Empty: the unsharded operator.
@@ -120,6 +123,7 @@ func (o Options) WithDefaults() Options {
 	if o.MaxPresetChannels <= 0 {
 		o.MaxPresetChannels = defaultMaxPresetChannels
 	}
+	o.DeviceEvents = o.DeviceEvents.WithDefaults()
 	if o.ControllerName == "" {
 		o.ControllerName = devices.DefaultControllerName
 	}

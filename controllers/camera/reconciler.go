@@ -47,6 +47,7 @@ type reconciler struct {
 	reg      Registrar
 	store    *CredentialStore
 	queries  *querier
+	events   *deviceEvents // subscriptions and what devices tell (deviceevents.go)
 	recorder events.EventRecorder
 	opts     Options
 	logger   logr.Logger
@@ -145,6 +146,7 @@ func (r *reconciler) claim(ctx context.Context, deviceID string, winner *gbv1.Ca
 			"deviceID", deviceID, "owner", b.Owner, "camera", client.ObjectKeyFromObject(winner), "suspended", winner.Spec.Suspend)
 		if b.Owner != string(winner.UID) {
 			r.queries.forget(deviceID)
+			r.events.forget(deviceID)
 			r.mu.Lock()
 			delete(r.watchedSince, deviceID)
 			r.mu.Unlock()
@@ -162,6 +164,7 @@ func (r *reconciler) release(deviceID string) {
 	r.mu.Unlock()
 	r.reg.Drop(deviceID)
 	r.queries.forget(deviceID)
+	r.events.forget(deviceID)
 }
 
 // retainMemos forgets the memory of Cameras that no longer claim deviceID.
@@ -233,6 +236,9 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 			detail:       detailWantOf(cam, r.opts.MaxPresetChannels),
 		}))
 	}
+	if owner {
+		next = earliest(next, r.events.due(cam, o.device.Binding, o.now))
+	}
 
 	recorded := &cam.Status
 	if needsWrite(&cam.Status, &desired, lastWrite, o.now, r.opts.KeepaliveStatusInterval) {
@@ -247,6 +253,7 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 	if owner {
 		// Written, or already in the status (what is left unwritten is liveness only).
 		r.queries.consumed(cam.Spec.DeviceID, o.query)
+		r.events.consumed(cam.Spec.DeviceID, o.events)
 		next = earliest(next, r.quiet(cam.Spec.DeviceID, o.device.Binding, recorded, &desired, lastWrite))
 		if !cam.Spec.Suspend {
 			r.reportAuthFailure(cam, m, o.device, o.now)
@@ -288,6 +295,7 @@ func (r *reconciler) observe(ctx context.Context, cam *gbv1.Camera, winner *gbv1
 	}
 	o.device = dev
 	o.query = r.queries.result(cam.Spec.DeviceID)
+	o.events = r.events.observe(cam.Spec.DeviceID, cam.UID)
 	r.mu.Lock()
 	o.watchedSince = r.watchedSince[cam.Spec.DeviceID]
 	r.mu.Unlock()

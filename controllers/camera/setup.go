@@ -55,11 +55,13 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		memos:        make(map[string][]*cameraMemo),
 		watchedSince: make(map[string]time.Time),
 	}
+	r.events = newDeviceEvents(mgr, reg, r.recorder, changes, opts, logger)
 	for _, run := range []interface {
 		Start(context.Context) error
 	}{
 		&seeder{cache: mgr.GetCache(), r: r},
 		r.queries,
+		r.events.subs,
 	} {
 		if err := mgr.Add(run); err != nil {
 			return nil, fmt.Errorf("add %T to the manager: %w", run, err)

@@ -39,6 +39,8 @@ type observation struct {
 	query  queryResult
 	// clock says how the device's clock is read and checked (devicestatus.go).
 	clock clockOptions
+	// events is what the device told on its own (deviceevents.go).
+	events deviceObservation
 	// watchedSince is when this replica seeded the device's binding from a status that
 	// said Registered: its keepalives may have arrived at the previous leader, so the
 	// keepalive timeout counts from here at the earliest (zero when not seeded so).
@@ -88,6 +90,7 @@ func buildStatus(o observation) (gbv1.CameraStatus, time.Time) {
 		applyQueryResult(&st, o.query)
 	}
 	applyDeviceDetails(&st, &o)
+	applyDeviceEvents(&st, o)
 	return st, v.next
 }
 

@@ -71,5 +71,6 @@ func withoutLiveness(old, desired *gbv1.CameraStatus) *gbv1.CameraStatus {
 		m.CatalogUpdatedAt = old.CatalogUpdatedAt.DeepCopy()
 	}
 	withoutDeviceLiveness(old, m)
+	subscriptionLiveness(old, m)
 	return m
 }

@@ -34,6 +34,8 @@ type Changes struct {
 	// also are told of every change of state too (the Stream controller); set before
 	// the registrar starts, read only afterwards.
 	also []sipd.Notifier
+	// events receives what devices tell (events.go); set before the registrar starts.
+	events sipd.EventHandler
 }
 
 // AlsoTell makes every later change of state reach n as well (the Stream controller,

@@ -1,6 +1,7 @@
 // Package devices holds what every controller of the operator needs about GB/T 28181
 // devices, whatever it reconciles: the one signal by which a device's changes reach the
-// controllers (Changes, the registrar's sipd.Notifier), the cache index of Cameras by the
+// controllers (Changes, the registrar's sipd.Notifier, which also relays what devices
+// tell on their own, its sipd.EventHandler), the cache index of Cameras by the
 // device ID they claim (AddIndex, CamerasWithID), the election of the Camera that owns a
 // device ID when several claim it (Elect), the shard a replica serves (ShardSelector,
 // LeaseName), and the cleaning of text devices write into status (Clean).

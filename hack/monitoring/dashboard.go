@@ -112,6 +112,22 @@ var Rows = []Row{
 				{`sum by (controller) (rate(controller_runtime_reconcile_errors_total{` + job + `}[$__rate_interval]))`, "errors {{controller}}"},
 			}},
 	}},
+	{Title: "Device events", Panels: []Panel{
+		{Title: "Alarms per second by priority", Unit: "reqps", Stack: true,
+			Description: "Alarms devices raised, by MESSAGE or in an alarm subscription, by priority (1 the most urgent; values a device makes up are \"other\").",
+			Queries:     []Query{{`sum by (priority) (rate(camera_operator_alarms_total{` + job + `}[$__rate_interval]))`, "priority {{priority}}"}}},
+		{Title: "Alarm delivery", Unit: "reqps",
+			Description: "Alarms the sink (--alarm-sink-url) accepted, gave up on or dropped from a full queue, and Alarm Events over a Camera's budget.",
+			Queries: []Query{
+				{`sum(rate(camera_operator_alarm_sink_sent_total{` + job + `}[$__rate_interval]))`, "sent to the sink"},
+				{`sum(rate(camera_operator_alarm_sink_failed_total{` + job + `}[$__rate_interval]))`, "failed at the sink"},
+				{`sum(rate(camera_operator_alarm_sink_dropped_total{` + job + `}[$__rate_interval]))`, "dropped before the sink"},
+				{`sum(rate(camera_operator_alarm_events_dropped_total{` + job + `}[$__rate_interval]))`, "Events over budget"},
+			}},
+		{Title: "Catalog changes dropped per second", Unit: "reqps",
+			Description: "Catalog NOTIFY items dropped because a device's pending channel changes reached the bound of a Camera's status.",
+			Queries:     []Query{{`sum(rate(camera_operator_channel_events_dropped_total{` + job + `}[$__rate_interval]))`, "dropped"}}},
+	}},
 	{Title: "Process", Panels: []Panel{
 		{Title: "Leader", Unit: "short",
 			Description: "1 for the replica that leads its shard's Lease and serves SIP; standbys show 0.",

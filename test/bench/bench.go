@@ -88,6 +88,9 @@ func (b *bench) live(ctx context.Context) error {
 		return err
 	}
 	sizes := b.o.sizes
+	if b.o.eventsOnly {
+		return b.events(ctx, sizes[len(sizes)-1])
+	}
 	if b.o.burstsOnly {
 		for _, n := range sizes {
 			if err := b.burst(ctx, n); err != nil {
@@ -103,6 +106,11 @@ func (b *bench) live(ctx context.Context) error {
 	}
 	if err := b.largest(ctx, sizes[len(sizes)-1]); err != nil {
 		return err
+	}
+	if b.o.events {
+		if err := b.events(ctx, sizes[len(sizes)-1]); err != nil {
+			return err
+		}
 	}
 	return b.sipp(ctx)
 }
@@ -279,12 +287,13 @@ func (b *bench) createCameras(ctx context.Context) error {
 	return nil
 }
 
-// startFleet runs camsim for the first n devices, registering at rate (0: at once).
-func (b *bench) startFleet(name string, n int, rate float64) (*fleet, error) {
-	return startFleet(name, b.camsimBin, filepath.Join(b.work, "logs", name+".log"),
+// startFleet runs camsim for the first n devices, registering at rate (0: at once),
+// with extra flags.
+func (b *bench) startFleet(name string, n int, rate float64, extra ...string) (*fleet, error) {
+	return startFleet(name, b.camsimBin, filepath.Join(b.work, "logs", name+".log"), append([]string{
 		"--server", b.op.sipAddr, "--id", firstDevice, "--count", strconv.Itoa(n), "--password", password,
 		"--keepalive-interval", b.deviceKA.String(), "--endpoints", strconv.Itoa(b.o.endpoints),
-		"--workers", strconv.Itoa(b.o.workers), "--rate", strconv.FormatFloat(rate, 'f', 3, 64), "--log-level", "warn")
+		"--workers", strconv.Itoa(b.o.workers), "--rate", strconv.FormatFloat(rate, 'f', 3, 64), "--log-level", "warn"}, extra...)...)
 }
 
 // registerBurst starts a fleet of n devices registering at once and measures the

@@ -54,6 +54,10 @@ type opts struct {
 	// live phases (record.go).
 	recordMetrics string
 
+	// The subscriptions and alarms phase (events.go).
+	events, eventsOnly         bool
+	alarmInterval, alarmWindow time.Duration
+
 	// The side-by-side comparison with Kamailio (compare.go), which runs alone.
 	compareKamailio bool
 	compareRates    []int
@@ -82,6 +86,10 @@ func parseFlags(args []string) (opts, error) {
 	fs.BoolVar(&o.burstsOnly, "bursts-only", false, "measure only the registration bursts and their API catch-up, every size alike (quick, for work on the status path)")
 	fs.IntVar(&o.heapBindings, "heap-bindings", 0, "bindings of the in-process registrar heap measurement (default: the largest size)")
 	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback (the registrar alone, with a lean client) and BenchmarkRecordInfoAssembly")
+	fs.BoolVar(&o.events, "events", true, "on the largest fleet, also measure subscriptions (API writes with a channel flap per camera per hour) and alarms/s (events.go)")
+	fs.BoolVar(&o.eventsOnly, "events-only", false, "measure only the subscriptions and alarms phase, on the largest size (quick, for work on device events)")
+	fs.DurationVar(&o.alarmInterval, "events-alarm-interval", 5*time.Second, "how often each device alarms in the alarm load")
+	fs.DurationVar(&o.alarmWindow, "events-alarm-window", 30*time.Second, "how long the alarm load is measured")
 	fs.IntVar(&o.endpoints, "endpoints", 64, "camsim's sockets per fleet")
 	fs.IntVar(&o.workers, "workers", 256, "camsim's SIP exchanges in flight per fleet")
 	fs.StringVar(&o.recordMetrics, "record-metrics", "", "record the operator's /metrics every 2s of the live phases into this file, for hack/monitoring's render (make dashboard-picture)")
@@ -118,6 +126,9 @@ func parseFlags(args []string) (opts, error) {
 	}
 	if o.steadyWindow <= 0 {
 		o.steadyWindow = 4 * o.statusInterval
+	}
+	if o.alarmInterval < 100*time.Millisecond || o.alarmWindow < time.Second {
+		return o, errors.New("--events-alarm-interval must be at least 100ms and --events-alarm-window at least 1s")
 	}
 	if o.heapBindings <= 0 {
 		o.heapBindings = o.sizes[len(o.sizes)-1]

@@ -50,6 +50,8 @@ type results struct {
 
 	// RecordInfo is sipd's RecordInfo assembly benchmark (recordinfo.go).
 	RecordInfo *recordInfoResult `json:"recordinfo_assembly,omitempty"`
+	// Events are the subscriptions and alarms phase (events.go).
+	Events *eventsResult `json:"events,omitempty"`
 }
 
 // settings are the knobs of the run.
@@ -270,6 +272,9 @@ func (r *results) print(w io.Writer) {
 	if x := r.RecordInfo; x != nil {
 		x.print(w)
 	}
+	if r.Events != nil {
+		r.Events.print(w, r.Settings.Scale)
+	}
 	if r.Capacity != nil {
 		r.Capacity.print(w)
 	}
@@ -348,6 +353,9 @@ func (r *results) judge() {
 	if x := r.Restart; x != nil {
 		add(fmt.Sprintf("operator restart under %d devices", x.Devices), "0 keepalive failures, 0 re-registrations",
 			fmt.Sprintf("%d failures, %d re-registrations", x.KeepalivesFailed, x.ReRegistrations), x.KeepalivesFailed == 0 && x.ReRegistrations == 0, "")
+	}
+	if r.Events != nil {
+		r.Events.judge(add, r.Settings.Scale)
 	}
 	r.Targets = ts
 }

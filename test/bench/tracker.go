@@ -8,6 +8,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
@@ -21,6 +22,10 @@ import (
 type camView struct {
 	state      gbv1.CameraState
 	remoteAddr string
+	// subscribed is the Subscribed condition's status ("" without one); channel0 the
+	// status of its first channel.
+	subscribed metav1.ConditionStatus
+	channel0   string
 }
 
 // shown is a Camera's view and when the API started showing it (the arrival of the
@@ -104,6 +109,12 @@ func view(c *gbv1.Camera) camView {
 	v := camView{state: c.Status.State}
 	if r := c.Status.Registration; r != nil {
 		v.remoteAddr = r.RemoteAddr
+	}
+	if cond := meta.FindStatusCondition(c.Status.Conditions, gbv1.ConditionSubscribed); cond != nil {
+		v.subscribed = cond.Status
+	}
+	if len(c.Status.Channels) > 0 {
+		v.channel0 = c.Status.Channels[0].Status
 	}
 	return v
 }

@@ -24,6 +24,7 @@ func TestEndToEnd(t *testing.T) {
 		{"Device", testDevice},
 		{"Shards", testShards},
 		{"Metrics", testMetrics},
+		{"Events", testEvents},
 		{"WrongPassword", testWrongPassword},
 		{"OperatorKilled", testOperatorKilled},
 		{"APIServerDown", testAPIServerDown},

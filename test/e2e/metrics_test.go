@@ -35,7 +35,8 @@ func testMetrics(t *testing.T, e *env) {
 		stream(ns, "live", "gate", "", "UDP", recv.Port()))
 	metricsAddr := freeTCPAddr(t)
 	op := e.startShard(t, ns, "metrics", "--metrics-bind-address="+metricsAddr)
-	e.startCamsim(t, "gate", "--server", op.sipAddr, "--id", id, "--password", password)
+	// Alarms too: the alarm counter has series only once a device raised one.
+	e.startCamsim(t, "gate", "--server", op.sipAddr, "--id", id, "--password", password, "--alarm-interval", "2s", "--alarm-without-guard")
 	e.wait(t, ns, "jsonpath={.status.state}=Playing", 90*time.Second, "stream/live")
 
 	want := queriedMetrics(t)
