@@ -93,13 +93,14 @@ func testShards(t *testing.T, e *env) {
 		}
 	}
 
-	// Relabel west-ipc to shard east: east serves it, west forgets its device.
+	// Relabel west-ipc to shard east: east serves it, west forgets its device. Progress
+	// is read first: the refusal may come before the Camera shows its new shard.
+	before := westSim.progress()
 	e.kubectlOK(t, "label", "camera", "west-ipc", "-n", ns, gbv1.ShardLabel+"=east", "--overwrite")
 	e.wait(t, ns, "jsonpath={.status.shard}=east", 30*time.Second, "camera/west-ipc")
 	if got := e.condition(t, ns, "west-ipc", gbv1.ConditionRegistered); got != "False/"+gbv1.ReasonShardChanged {
 		t.Errorf("west-ipc after the move: Registered %s, want False/%s", got, gbv1.ReasonShardChanged)
 	}
-	before := westSim.progress()
 	westSim.waitProgress(t, 30*time.Second, "refused by its old shard", func(p progress) bool {
 		return p.KeepalivesFailed > before.KeepalivesFailed || p.Failed > before.Failed
 	})

@@ -298,14 +298,17 @@ func (s *subscription) renew(req *sip.Request, tx sip.ServerTransaction, expires
 		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Subscription Does Not Exist")
 		return
 	}
-	_ = tx.Respond(s.response(req, expires, m))
 	if expires == 0 {
+		// Ended before the 200 goes: whoever heard the 200 finds it gone.
+		live := s.stop() // once, however many unsubscribes race
+		_ = tx.Respond(s.response(req, expires, m))
 		s.d.log.Info("unsubscribed", "kind", s.kind, "callID", s.callID)
-		if s.stop() { // once, however many unsubscribes race
+		if live {
 			go s.farewell("terminated")
 		}
 		return
 	}
+	_ = tx.Respond(s.response(req, expires, m))
 	s.d.log.Debug("subscription refreshed", "kind", s.kind, "expires", expires)
 	if !s.refreshing.CompareAndSwap(false, true) {
 		return // the NOTIFY of an earlier refresh is still to go: it tells the same
