@@ -141,6 +141,17 @@ func contentLengthLine(line []byte) (int, bool) {
 func (p *rawPeer) exchange(msg string) *sip.Response {
 	p.t.Helper()
 	p.send(msg)
+	if p.tcp == nil {
+		// As a UDP client does (RFC 3261 §17.1.2.2, T1 doubling): a loaded registrar drops
+		// a request that waited past its queue delay, and answers the retransmission.
+		for wait := 500 * time.Millisecond; wait <= 4*time.Second; wait *= 2 {
+			if res := p.answerWithin(wait); res != nil {
+				return res
+			}
+			p.send(msg)
+		}
+		p.t.Fatalf("no answer to a request sent five times over UDP: %.200q", msg)
+	}
 	raw := p.read()
 	m, err := sip.ParseMessage(raw)
 	if err != nil {
