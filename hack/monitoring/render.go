@@ -310,12 +310,14 @@ func (r *Recording) panelPlot(ctx context.Context, engine *promql.Engine, rowTit
 	p := plot.New()
 	p.Title.Text = rowTitle + ": " + panel.Title
 	p.X.Tick.Marker = plot.TimeTicks{Format: "15:04"}
+	// Every panel spans the whole recording, as Grafana's share one time range.
+	p.X.Min, p.X.Max = float64(r.Start.Unix()), float64(r.End.Unix())
 	p.Y.Min = 0
 	p.Y.Label.Text = unitLabel(panel)
 	p.Legend.Top = true
 	p.Legend.Left = true
 	if len(lines) == 0 {
-		p.Title.Text += " (no data)"
+		p.Title.Text += " (no data in this run)"
 		return p, nil
 	}
 	const shown = 6
