@@ -143,11 +143,26 @@ func TestTargetOverloaded(t *testing.T) {
 func TestJudgeRatio(t *testing.T) {
 	clean := sippCounts{Created: 10, Successful: 10, Requests: 20}
 	r := compareResult{Targets: []compareTarget{
-		{Name: kamailioTarget, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}}},
-		{Name: operatorTarget, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}, {Rate: 6000, Calls: 10, Counts: clean}}},
+		{Name: kamailioTarget, Topology: topologyDev.Name, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}}},
+		{Name: operatorTarget, Topology: topologyDev.Name, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}, {Rate: 6000, Calls: 10, Counts: clean}}},
+		{Name: kamailioTarget, Topology: topologyProduction.Name, Steps: []compareStep{{Rate: 8000, Calls: 10, Counts: clean}}},
+		{Name: operatorTarget, Topology: topologyProduction.Name, Steps: []compareStep{{Rate: 2000, Calls: 10, Counts: clean}}},
+		{Name: registrarTarget, Topology: inProcess, Steps: []compareStep{{Rate: 16000, Calls: 10, Counts: clean}}},
 	}}
 	r.judge()
-	if r.Targets[0].HighestClean != 4000 || r.Targets[1].HighestClean != 6000 || r.Ratio != 1.5 {
-		t.Errorf("highest clean %d and %d, ratio %v; want 4000, 6000, 1.5", r.Targets[0].HighestClean, r.Targets[1].HighestClean, r.Ratio)
+	want := []compareRatio{
+		{Topology: topologyDev.Name, Operator: 6000, Kamailio: 4000, Ratio: 1.5},
+		{Topology: topologyProduction.Name, Operator: 2000, Kamailio: 8000, Ratio: 0.25},
+	}
+	if len(r.Ratios) != len(want) {
+		t.Fatalf("ratios %+v, want %+v", r.Ratios, want)
+	}
+	for i := range want {
+		if r.Ratios[i] != want[i] {
+			t.Errorf("ratio %d: got %+v, want %+v", i, r.Ratios[i], want[i])
+		}
+	}
+	if r.Targets[4].HighestClean != 16000 {
+		t.Errorf("registrar alone: highest clean %d, want 16000", r.Targets[4].HighestClean)
 	}
 }
