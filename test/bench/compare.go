@@ -206,7 +206,14 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 			if t.writes {
 				before, _ = op.statusWrites(ctx)
 			}
+			var profiled func()
+			if t.writes && o.comparePprof != "" {
+				profiled = profileCPU(ctx, o.comparePprof, o.compareStep, filepath.Join(l.dir, "operator-cpu.pprof"))
+			}
 			step, err := runSippStep(ctx, l)
+			if profiled != nil {
+				profiled()
+			}
 			if err != nil {
 				step.Error = err.Error()
 				slog.Warn("side-by-side step failed", "target", t.target.Name, "rate", rate, "err", err)
