@@ -117,14 +117,14 @@ type compareOverload struct {
 	Topology  string      `json:"topology"`
 	CleanRate int         `json:"clean_rate_cps"`
 	Step      compareStep `json:"step"`
-	// Goodput is the successful registrations per second of the step's offered time,
+	// Goodput is the step's successful registrations per second (compareStep.goodput),
 	// and GoodputShare that over CleanRate (goal ≥ 0.9).
 	Goodput      float64 `json:"goodput_cps"`
 	GoodputShare float64 `json:"goodput_share_of_clean"`
 }
 
 // runOverload offers twice target's highest clean rate to the operator placed as t.
-func runOverload(ctx context.Context, op *compareOperator, load sippLoad, t topology, target *compareTarget, dir string, o opts) (*compareOverload, error) {
+func runOverload(ctx context.Context, op *compareOperator, load sippLoad, t topology, target *compareTarget, dir string) (*compareOverload, error) {
 	if target == nil || target.HighestClean == 0 {
 		return nil, nil
 	}
@@ -140,9 +140,20 @@ func runOverload(ctx context.Context, op *compareOperator, load sippLoad, t topo
 		ov.Step.Error = err.Error()
 		return ov, nil
 	}
-	ov.Goodput = float64(ov.Step.Counts.Successful) / o.compareStep.Seconds()
+	ov.Goodput = ov.Step.goodput()
 	ov.GoodputShare = ov.Goodput / float64(ov.CleanRate)
 	return ov, nil
+}
+
+// goodput is the step's registrations per second over the time sipp took to make its
+// calls and see them end: its cumulative call rate times the share of calls that
+// registered. A target past its capacity stretches that time, so the offered rate is
+// not the divisor.
+func (s compareStep) goodput() float64 {
+	if s.Counts.Created == 0 {
+		return 0
+	}
+	return s.AchievedRate * float64(s.Counts.Successful) / float64(s.Counts.Created)
 }
 
 // answeredCameras counts the Cameras whose status holds answer-queries.xml's DeviceInfo.

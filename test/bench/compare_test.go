@@ -166,3 +166,20 @@ func TestJudgeRatio(t *testing.T) {
 		t.Errorf("registrar alone: highest clean %d, want 16000", r.Targets[4].HighestClean)
 	}
 }
+
+func TestGoodput(t *testing.T) {
+	tests := []struct {
+		name string
+		step compareStep
+		want float64
+	}{
+		{"every call registered", compareStep{AchievedRate: 5000, Counts: sippCounts{Created: 100, Successful: 100}}, 5000},
+		{"a quarter failed", compareStep{AchievedRate: 4000, Counts: sippCounts{Created: 100, Successful: 75, Failed: 25}}, 3000},
+		{"sipp made no call", compareStep{AchievedRate: 0}, 0},
+	}
+	for _, tt := range tests {
+		if got := tt.step.goodput(); got != tt.want {
+			t.Errorf("%s: goodput %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
