@@ -48,6 +48,38 @@ func TestParseSippScreen(t *testing.T) {
 	}
 }
 
+// A run of register-load.xml whose registrar shed load: 2 of 6 calls were answered 503
+// (one instead of its challenge, one instead of its 200) and ended there, which sipp
+// counts as successful calls.
+const sippScreenShed = `------------------------------ Scenario Screen -------- [1-9]: Change Screen --
+                                 Messages  Retrans   Timeout   Unexpected-Msg
+    REGISTER ---------->  B-RTD1 6         0         0
+         503 <----------         1         0         0         0
+         401 <----------         5         0         0         0
+    REGISTER ---------->         5         0         0
+         503 <----------         1         0         0         0
+         200 <----------  E-RTD1 4         0         0         0
+              [ NOP ]
+------------------------------ Test Terminated --------------------------------
+----------------------------- Statistics Screen ------- [1-9]: Change Screen --
+  Counter Name           | Periodic value            | Cumulative value
+  Call Rate              |    0.000 cps              |    5.990 cps
+  Outgoing calls created |        0                  |        6
+  Successful call        |        0                  |        6
+  Failed call            |        0                  |        0
+------------------------------ Test Terminated --------------------------------
+`
+
+func TestParseSippScreenShed(t *testing.T) {
+	got := parseSippScreen(sippScreenShed)
+	if got.Created != 6 || got.Successful != 4 || got.Failed != 2 || got.Answers[503] != 2 || got.Answers[200] != 4 || got.Requests != 11 {
+		t.Fatalf("got %+v; want 6 created, 4 registered, 2 failed on 503, 11 requests", got)
+	}
+	if got.clean() {
+		t.Error("a step whose registrar shed load is clean")
+	}
+}
+
 func TestCleanStep(t *testing.T) {
 	tests := []struct {
 		name   string
