@@ -17,9 +17,9 @@ func (r compareResult) print(w io.Writer) {
 		fmt.Fprintf(w, "NOTE: %s\n", r.Pinning)
 	}
 	if s := r.Storm; s != nil {
-		fmt.Fprintf(w, "\nregistration storm (%s): %d devices registering for the first time at %d/s: %d registered, %d failed, %d retransmissions, %d × 503; API showed all Registered %.1f s after the last 200; %.0f status writes, %.2f per registration; %d Cameras show the DeviceInfo their device answered\n",
+		fmt.Fprintf(w, "\nregistration storm (%s): %d devices registering for the first time at %d/s: %d registered, %d failed, %d retransmissions, %d × 503; API showed all Registered %.1f s after the last 200; %.0f status writes, %.2f per registration; %d Cameras show the DeviceInfo their device answered; status writes paced for %.1f s (slowest %.0f/s)\n",
 			s.Topology, s.Step.Calls, s.Step.Rate, s.Step.Counts.Successful, s.Step.Counts.Failed, s.Step.Counts.Retransmissions, s.Step.Counts.Answers[503],
-			s.DrainSeconds, s.StatusWrites, s.StatusWritesPerRegistration, s.Answered)
+			s.DrainSeconds, s.StatusWrites, s.StatusWritesPerRegistration, s.Answered, s.PacedSeconds, s.SlowestPace)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

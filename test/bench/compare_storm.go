@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -35,6 +37,58 @@ type compareStorm struct {
 	// Answered counts the Cameras whose status shows the DeviceInfo answer-queries.xml
 	// gave: the queries of their registration were answered.
 	Answered int `json:"cameras_with_device_info"`
+	// PacedSeconds is how long, sampled every 100 ms from the storm's start until the
+	// writes settled, the operator paced its status writes
+	// (camera_operator_status_write_pace above 0), and SlowestPace the lowest pace seen.
+	PacedSeconds float64 `json:"paced_seconds"`
+	SlowestPace  float64 `json:"slowest_pace_per_second,omitempty"`
+}
+
+// paceWatch samples the operator's status write pace until stopped.
+type paceWatch struct {
+	paced   time.Duration
+	slowest float64
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+const paceSampleEvery = 100 * time.Millisecond
+
+func watchPace(ctx context.Context, op *compareOperator) *paceWatch {
+	w := &paceWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		tick := time.NewTicker(paceSampleEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			ss, err := scrape(ctx, http.DefaultClient, "http://"+op.op.metricsAddr+"/metrics")
+			if err != nil {
+				continue
+			}
+			if p := ss.sum("camera_operator_status_write_pace", nil); p > 0 {
+				w.paced += paceSampleEvery
+				if w.slowest == 0 || p < w.slowest {
+					w.slowest = p
+				}
+			}
+		}
+	}()
+	return w
+}
+
+// end stops the sampling and returns what it saw; it may be called again.
+func (w *paceWatch) end() (time.Duration, float64) {
+	w.once.Do(func() { close(w.stop) })
+	<-w.done
+	return w.paced, w.slowest
 }
 
 // runStorm registers every device once at o.compareStormRate, with the processes placed
@@ -51,6 +105,8 @@ func runStorm(ctx context.Context, op *compareOperator, load sippLoad, t topolog
 	}
 	load.rate, load.calls, load.server, load.cpus, load.dir = o.compareStormRate, devices, op.op.sipAddr, t.sippCPUs(), dir
 	slog.Info("registration storm", "devices", devices, "rate", load.rate, "topology", t.Name)
+	pace := watchPace(ctx, op)
+	defer pace.end()
 	st.Step, err = runSippStep(ctx, load)
 	if err != nil {
 		st.Step.Error = err.Error()
@@ -69,6 +125,8 @@ func runStorm(ctx context.Context, op *compareOperator, load sippLoad, t topolog
 	}
 	st.DrainSeconds = max(0, shown.Sub(ended).Seconds())
 	after, err := op.settledWrites(ctx, 3*time.Second, 2*time.Minute)
+	paced, slowest := pace.end()
+	st.PacedSeconds, st.SlowestPace = paced.Seconds(), slowest
 	if err != nil {
 		return st, err
 	}
