@@ -67,6 +67,7 @@ func renderDefaults(t *testing.T) defaults {
 	d.Settings["recording.Options"] = fields(recording.Options{Location: sip.Location}.WithDefaults())
 	d.Settings["endpoints.Config"] = fields(endpoints.Config{}.WithDefaults())
 	d.Settings["camera.DeviceEventOptions"] = fields(camera.Options{}.WithDefaults().DeviceEvents)
+	d.Settings["camera.PacingOptions"] = fields(camera.Options{}.WithDefaults().Pacing)
 	sink, err := alarms.Config{}.WithDefaults()
 	if err != nil {
 		t.Fatal(err)

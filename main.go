@@ -44,6 +44,7 @@ type options struct {
 	eventsPerSecond                         float64
 	eventBurst                              int
 	maxClockOffset                          time.Duration
+	statusPacingQueueDelay                  time.Duration
 	metricsAddr, probeAddr, pprofAddr       string
 	leaderElect                             bool
 	leaseDuration, renewDeadline            time.Duration
@@ -80,6 +81,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.sipSHA256, "sip-sha256", sip.SHA256, "Also offer an algorithm=SHA-256 challenge (RFC 7616/8760); MD5 is always offered.")
 	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", cam.KeepaliveStatusInterval, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", cam.MaxConcurrentReconciles, "Camera status workers; each mostly waits on the API server.")
+	fs.DurationVar(&o.statusPacingQueueDelay, "status-pacing-queue-delay", cam.Pacing.QueueDelay, "While the registrar's UDP queue delay is over this, Camera status writes are paced so that SIP keeps the CPU; the backlog is written after (negative: never paced).")
 	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", cam.MaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
 	fs.IntVar(&o.maxStreamsPerCamera, "max-streams-per-camera", st.MaxStreamsPerCamera, "Most Streams of one Camera invited or playing at once; more report TooManyStreams.")
 	fs.IntVar(&o.sipMaxInvites, "sip-max-invites", sip.MaxInvites, "Most live video INVITEs in flight; more wait and retry.")
@@ -259,6 +261,7 @@ func (o options) operatorConfig(zone *time.Location, logger *slog.Logger) contro
 			EventBurst:              o.eventBurst,
 			Shard:                   o.shard,
 			MaxClockOffset:          o.maxClockOffset,
+			Pacing:                  camera.PacingOptions{QueueDelay: o.statusPacingQueueDelay},
 			Location:                zone, // devices keep the time of the Date header they set their clocks from
 		},
 		Stream:         stream.Options{MaxStreamsPerCamera: o.maxStreamsPerCamera},

@@ -48,6 +48,8 @@ type Server struct {
 	overlongLog, movedLog, oversizeLog logThrottle
 	// shedLog throttles the log of shed load.
 	shedLog logThrottle
+	// queueDelay is the latest wait of a UDP datagram for a worker (QueueDelay).
+	queueDelay queueDelayGauge
 	// registeredLog bounds the Info lines of new registrations (registrationLogRate).
 	registeredLog *lineBudget
 

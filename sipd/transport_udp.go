@@ -93,8 +93,10 @@ func (s *Server) handleUDP(in *intake) {
 		if !ok {
 			return
 		}
-		waited := time.Since(d.received)
+		now := time.Now()
+		waited := now.Sub(d.received)
 		s.metrics.queueDelay.Observe(waited.Seconds())
+		s.queueDelay.record(waited, now)
 		if waited > s.cfg.MaxQueueDelay {
 			s.metrics.shed.Inc()
 			s.logShedding("dropping a datagram that waited too long for a worker", d.src)

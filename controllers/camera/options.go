@@ -58,6 +58,9 @@ type Options struct {
 	// MaxPresetChannels bounds the channels of one device whose presets are asked
 	// (default 16): an NVR's first video channels, by ID.
 	MaxPresetChannels int
+	// Pacing paces status writes while the registrar's UDP queue delay says it is
+	// falling behind (pacer.go).
+	Pacing PacingOptions
 	// ControllerName names the controller, its Events' reporting controller and its
 	// field manager (default devices.DefaultControllerName).
 	ControllerName string
@@ -124,6 +127,7 @@ func (o Options) WithDefaults() Options {
 		o.MaxPresetChannels = defaultMaxPresetChannels
 	}
 	o.DeviceEvents = o.DeviceEvents.WithDefaults()
+	o.Pacing = o.Pacing.WithDefaults()
 	if o.ControllerName == "" {
 		o.ControllerName = devices.DefaultControllerName
 	}

@@ -50,7 +50,9 @@ type reconciler struct {
 	events   *deviceEvents // subscriptions and what devices tell (deviceevents.go)
 	recorder events.EventRecorder
 	opts     Options
-	logger   logr.Logger
+	// pacer holds status writes back while the registrar falls behind (pacer.go).
+	pacer  *writePacer
+	logger logr.Logger
 
 	mu sync.Mutex
 	// memos remembers, per device and Camera, what outlives one reconcile. A slice,
@@ -315,6 +317,9 @@ func winnerName(cam, winner *gbv1.Camera) string {
 // writeStatus updates cam's status to desired and records the Events of the change.
 func (r *reconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, desired gbv1.CameraStatus, m *cameraMemo, now time.Time) error {
 	logger := log.FromContext(ctx)
+	if !r.pacer.wait(ctx, r.opts.now()) {
+		return nil // shutting down
+	}
 	orig := cam.DeepCopy()
 	cam.Status = desired
 	// An update of the status subresource, not a merge patch: the API server ignores

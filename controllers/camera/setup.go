@@ -51,6 +51,7 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		queries:      newQuerier(reg, opts, changes.NotifyDetail, logger.WithName("query")),
 		recorder:     newBudgetedRecorder(mgr.GetEventRecorder(opts.ControllerName), opts.EventsPerSecond, opts.EventBurst, changes.Backlog, eventsDropped.Inc),
 		opts:         opts,
+		pacer:        newWritePacer(queueDelayOf(reg), opts.Pacing),
 		logger:       logger,
 		memos:        make(map[string][]*cameraMemo),
 		watchedSince: make(map[string]time.Time),
@@ -86,4 +87,13 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		return nil, fmt.Errorf("build the Camera controller: %w", err)
 	}
 	return &Controller{queries: r.queries, notify: changes.NotifyDetail}, nil
+}
+
+// queueDelayOf is the registrar's UDP queue delay, nil when reg does not tell it (a
+// registrar of tests).
+func queueDelayOf(reg Registrar) func() time.Duration {
+	if q, ok := reg.(interface{ QueueDelay() time.Duration }); ok {
+		return q.QueueDelay
+	}
+	return nil
 }

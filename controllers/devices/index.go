@@ -25,12 +25,15 @@ func AddIndex(ctx context.Context, indexer client.FieldIndexer) error {
 	}); err != nil {
 		return fmt.Errorf("index %s: %w", indexDeviceID, err)
 	}
-	return nil
+	return addDirectIndex(ctx, indexer)
 }
 
 // CamerasWithID lists, from the cache, every Camera of the cluster that claims
 // deviceID. The returned objects are shared with the cache: callers must not modify them.
 func CamerasWithID(ctx context.Context, r client.Reader, deviceID string) ([]gbv1.Camera, error) {
+	if cams, ok, err := directCameras(r, deviceID); ok {
+		return cams, err
+	}
 	var list gbv1.CameraList
 	if err := r.List(ctx, &list, client.MatchingFields{indexDeviceID: deviceID}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list cameras with device ID %q: %w", deviceID, err)

@@ -57,14 +57,18 @@ func Setup(mgr ctrl.Manager, reg Registrar, changes *devices.Changes, opts Optio
 		}
 	}))
 	reader := mgr.GetCache()
-	err := builder.ControllerManagedBy(mgr).
+	index, err := newStreamIndex(context.Background(), reader)
+	if err != nil {
+		return err
+	}
+	err = builder.ControllerManagedBy(mgr).
 		Named("stream").
 		For(&gbv1.Stream{}).
 		Watches(&gbv1.Camera{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			return streamsOfCamera(ctx, reader, o.GetNamespace(), o.GetName())
+			return streamsOfCamera(ctx, reader, index, o.GetNamespace(), o.GetName())
 		})).
 		WatchesRawSource(source.TypedChannel(devices, handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, deviceID string) []reconcile.Request {
-			return streamsOfDevice(ctx, reader, deviceID)
+			return streamsOfDevice(ctx, reader, index, deviceID)
 		}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		WithLogConstructor(func(req *reconcile.Request) logr.Logger {
@@ -80,8 +84,11 @@ func Setup(mgr ctrl.Manager, reg Registrar, changes *devices.Changes, opts Optio
 	return nil
 }
 
-// streamsOfCamera lists the Streams naming a Camera.
-func streamsOfCamera(ctx context.Context, r client.Reader, ns, camera string) []reconcile.Request {
+// streamsOfCamera lists the Streams naming a Camera, from index where it can.
+func streamsOfCamera(ctx context.Context, r client.Reader, index streamIndex, ns, camera string) []reconcile.Request {
+	if reqs, ok := index.requests(ns, camera); ok {
+		return reqs
+	}
 	var list gbv1.StreamList
 	if err := r.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexStreamCamera: camera}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
@@ -94,14 +101,14 @@ func streamsOfCamera(ctx context.Context, r client.Reader, ns, camera string) []
 }
 
 // streamsOfDevice lists the Streams of every Camera claiming deviceID.
-func streamsOfDevice(ctx context.Context, r client.Reader, deviceID string) []reconcile.Request {
+func streamsOfDevice(ctx context.Context, r client.Reader, index streamIndex, deviceID string) []reconcile.Request {
 	cams, err := devices.CamerasWithID(ctx, r, deviceID)
 	if err != nil {
 		return nil
 	}
 	var reqs []reconcile.Request
 	for _, cam := range cams {
-		reqs = append(reqs, streamsOfCamera(ctx, r, cam.Namespace, cam.Name)...)
+		reqs = append(reqs, streamsOfCamera(ctx, r, index, cam.Namespace, cam.Name)...)
 	}
 	return reqs
 }

@@ -17,13 +17,18 @@ import (
 
 // The side-by-side comparison (`make bench-compare`): the same sipp digest REGISTER load
 // (test/bench/sipp/register-load.xml, a password per device, each device registering
-// again and again as the calls cycle through the fleet) offered at increasing rates,
-// alternately to Kamailio and to the operator's registrar, both on this machine.
+// again and again as the calls cycle through the fleet; the socket answers the
+// registrar's queries as a device does, answer-queries.xml) offered at increasing
+// rates, alternately to Kamailio and to the operator, both on this machine.
 //
-// The operator's side is its registrar alone: sipd.Server in this process with a
-// static credential store, as Kamailio has its db_text table; neither has an API server
-// behind it. Alternating the targets at each rate spreads the machine's changing load
-// over both.
+// The operator is the binary users run, with its controllers, caches and an API server
+// beside it (compare_operator.go), in two topologies (pin.go): as `make dev` runs it,
+// everything free on every core, and production-like, the registrar under test alone on
+// one core and the API server, etcd and sipp on the other. Kamailio runs in the same
+// places at the same rates. The registrar alone (sipd.Server in this process with a
+// static credential store, as Kamailio has its db_text table) keeps its row beside
+// them. Alternating the targets at each rate spreads the machine's changing load over
+// all of them.
 
 // compareStep is one sipp run at one offered rate against one target.
 type compareStep struct {
@@ -34,16 +39,28 @@ type compareStep struct {
 	// AchievedRate is sipp's cumulative call rate: the calls over the whole run, the
 	// wait for the last answers included, so a little under Rate even when all is well.
 	AchievedRate float64 `json:"achieved_rate_cps"`
+	// StatusWritesPerRegistration is the operator's Camera status writes during the
+	// step over its successful registrations (operator steps only).
+	StatusWritesPerRegistration *float64 `json:"status_writes_per_registration,omitempty"`
 	// Error is why the step has no figures (sipp did not finish).
 	Error string `json:"error,omitempty"`
 }
 
-// compareTarget is one registrar's steps.
+// compareTarget is one registrar's steps in one topology.
 type compareTarget struct {
 	Name         string        `json:"name"`
+	Topology     string        `json:"topology"`
 	Steps        []compareStep `json:"steps"`
 	HighestClean int           `json:"highest_clean_rate_cps"`
 	Skipped      string        `json:"skipped,omitempty"`
+}
+
+// compareRatio is the operator's highest clean rate over Kamailio's in one topology.
+type compareRatio struct {
+	Topology string  `json:"topology"`
+	Operator int     `json:"operator_cps"`
+	Kamailio int     `json:"kamailio_cps"`
+	Ratio    float64 `json:"ratio"`
 }
 
 // compareResult is the comparison's figures.
@@ -54,20 +71,34 @@ type compareResult struct {
 	Devices     int        `json:"devices"`
 	Step        string     `json:"step"`
 	// KamailioChildren is the UDP worker processes Kamailio ran with.
-	KamailioChildren int             `json:"kamailio_children"`
-	Targets          []compareTarget `json:"targets"`
-	// Ratio is the operator's highest clean rate over Kamailio's (0 when either is
-	// missing or Kamailio had no clean step).
-	Ratio float64 `json:"ratio_operator_over_kamailio"`
+	KamailioChildren int `json:"kamailio_children"`
+	// Pinning says why the production-like topology was not measured, if it was not.
+	Pinning string `json:"pinning,omitempty"`
+	// Storm is the operator's first registration of every device.
+	Storm   *compareStorm   `json:"storm,omitempty"`
+	Targets []compareTarget `json:"targets"`
+	Ratios  []compareRatio  `json:"ratios"`
+	// Overload is the operator at twice its clean rate (production-like when measured).
+	Overload *compareOverload `json:"overload,omitempty"`
 }
 
 // comparePassword is each device's password: one per device, as in a real fleet.
 func comparePassword(id string) string { return "pw-" + id[len(id)-6:] }
 
 const (
-	operatorTarget = "operator registrar"
-	kamailioTarget = "kamailio"
+	operatorTarget  = "operator"
+	kamailioTarget  = "kamailio"
+	registrarTarget = "registrar alone"
+	inProcess       = "in the bench's process"
 )
+
+// compareTopologies are the placements measured on this machine.
+func compareTopologies() ([]topology, string) {
+	if why := pinningPossible(); why != "" {
+		return []topology{topologyDev}, why
+	}
+	return []topology{topologyDev, topologyProduction}, ""
+}
 
 // runCompare runs the comparison, writing sipp's and Kamailio's files under work.
 func runCompare(ctx context.Context, o opts, work string) (res compareResult, err error) {
@@ -93,43 +124,105 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 	if err := writeSippDevices(csv, ids, comparePassword); err != nil {
 		return res, err
 	}
+	topologies, why := compareTopologies()
+	res.Pinning = why
 
 	srv, stopRegistrar, err := startRegistrarAlone(ctx, sipdtest.NewStore(passwords))
 	if err != nil {
 		return res, err
 	}
 	defer stopRegistrar()
-	type live struct {
-		target *compareTarget
-		addr   string
-	}
-	res.Targets = []compareTarget{{Name: kamailioTarget}, {Name: operatorTarget}}
-	targets := []live{{&res.Targets[1], srv.UDPAddr()}}
-	if bin, err := kamailioBinary(); err != nil {
-		res.Targets[0].Skipped = "kamailio is not installed (Debian package kamailio): its side is skipped"
-		slog.Warn(res.Targets[0].Skipped)
-	} else {
-		k, err := startKamailio(ctx, bin, filepath.Join(work, "kamailio"), o.kamailioChildren, ids, comparePassword)
-		if err != nil {
+	var k *kamailio
+	bin, kerr := kamailioBinary()
+	if kerr == nil {
+		if k, err = startKamailio(ctx, bin, filepath.Join(work, "kamailio"), o.kamailioChildren, ids, comparePassword); err != nil {
 			return res, err
 		}
 		defer k.stop()
-		targets = append([]live{{&res.Targets[0], k.addr}}, targets...)
+	}
+	op, err := startCompareOperator(ctx, o, filepath.Join(work, "operator"), ids, comparePassword)
+	if err != nil {
+		return res, err
+	}
+	defer op.stop()
+
+	bench := filepath.Join(kubetest.RepoRoot(), "test", "bench", "sipp")
+	load := sippLoad{bin: sippBin, scenario: filepath.Join(bench, "register-load.xml"), oocsf: filepath.Join(bench, "answer-queries.xml"),
+		csv: csv, step: o.compareStep}
+	// The devices' socket keeps its port for the whole run, so queries the operator
+	// sends a device between steps reach the next step's sipp.
+	if load.port, err = freeUDPPort(); err != nil {
+		return res, err
 	}
 
-	scenario := filepath.Join(kubetest.RepoRoot(), "test", "bench", "sipp", "register-load.xml")
+	// Targets in the order each rate visits them.
+	type live struct {
+		target *compareTarget
+		addr   string
+		place  func() error
+		writes bool
+		cpus   string
+	}
+	var targets []live
+	for _, t := range topologies {
+		res.Targets = append(res.Targets, compareTarget{Name: kamailioTarget, Topology: t.Name}, compareTarget{Name: operatorTarget, Topology: t.Name})
+	}
+	res.Targets = append(res.Targets, compareTarget{Name: registrarTarget, Topology: inProcess})
+	for i, t := range topologies {
+		kt, ot := &res.Targets[2*i], &res.Targets[2*i+1]
+		if k == nil {
+			kt.Skipped = "kamailio is not installed (Debian package kamailio): its side is skipped"
+		} else {
+			targets = append(targets, live{target: kt, addr: k.addr, cpus: t.sippCPUs(), place: func() error {
+				return errors.Join(op.place(t), k.place(t))
+			}})
+		}
+		targets = append(targets, live{target: ot, addr: op.op.sipAddr, cpus: t.sippCPUs(), writes: true, place: func() error {
+			return errors.Join(op.place(t), kamailioPlace(k, t))
+		}})
+	}
+	targets = append(targets, live{target: &res.Targets[len(res.Targets)-1], addr: srv.UDPAddr(), place: func() error {
+		return errors.Join(op.place(topologyDev), kamailioPlace(k, topologyDev))
+	}})
+
 	defer res.judge()
+	storm := topologies[len(topologies)-1]
+	if res.Storm, err = runStorm(ctx, op, load, storm, o, filepath.Join(work, "storm"), len(ids)); err != nil {
+		return res, err
+	}
 	for _, rate := range o.compareRates {
 		for _, t := range targets {
 			if t.target.overloaded() {
 				continue
 			}
-			slog.Info("side-by-side step", "target", t.target.Name, "rate", rate, "for", o.compareStep)
-			dir := filepath.Join(work, fmt.Sprintf("%s-%d", strings.ReplaceAll(t.target.Name, " ", "-"), rate))
-			step, err := runSippStep(ctx, sippBin, scenario, csv, dir, t.addr, rate, o.compareStep)
+			if err := t.place(); err != nil {
+				return res, err
+			}
+			slog.Info("side-by-side step", "target", t.target.Name, "topology", t.target.Topology, "rate", rate, "for", o.compareStep)
+			l := load
+			l.rate, l.server, l.cpus = rate, t.addr, t.cpus
+			l.dir = filepath.Join(work, fmt.Sprintf("%s-%s-%d", slug(t.target.Name), slug(t.target.Topology), rate))
+			var before float64
+			if t.writes {
+				before, _ = op.statusWrites(ctx)
+			}
+			var profiled func()
+			if t.writes && o.comparePprof != "" {
+				profiled = profileCPU(ctx, o.comparePprof, o.compareStep, filepath.Join(l.dir, "operator-cpu.pprof"))
+			}
+			step, err := runSippStep(ctx, l)
+			if profiled != nil {
+				profiled()
+			}
 			if err != nil {
 				step.Error = err.Error()
 				slog.Warn("side-by-side step failed", "target", t.target.Name, "rate", rate, "err", err)
+			}
+			if t.writes && step.Counts.Successful > 0 {
+				if after, err := op.statusWrites(ctx); err == nil {
+					per := (after - before) / float64(step.Counts.Successful)
+					step.StatusWritesPerRegistration = &per
+				}
 			}
 			t.target.Steps = append(t.target.Steps, step)
 			if ctx.Err() != nil {
@@ -139,7 +232,29 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 			time.Sleep(time.Second)
 		}
 	}
+	res.judge()
+	if res.Overload, err = runOverload(ctx, op, load, storm, res.operatorTarget(storm), filepath.Join(work, "overload")); err != nil {
+		return res, err
+	}
 	return res, nil
+}
+
+// kamailioPlace places k as t says; nothing when Kamailio is not installed.
+func kamailioPlace(k *kamailio, t topology) error {
+	if k == nil {
+		return nil
+	}
+	return k.place(t)
+}
+
+// slug is s as a file name.
+func slug(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '/' {
+			return '-'
+		}
+		return r
+	}, s)
 }
 
 // overloaded reports whether the target's last two steps were not clean: higher
@@ -151,12 +266,35 @@ func (t *compareTarget) overloaded() bool {
 	return n >= 2 && !t.Steps[n-1].clean() && !t.Steps[n-2].clean()
 }
 
-// judge fills in each target's highest clean rate and the ratio of the two.
+// judge fills in each target's highest clean rate and the ratio of the operator's to
+// Kamailio's in each topology.
 func (r *compareResult) judge() {
 	for i := range r.Targets {
 		r.Targets[i].HighestClean = highestCleanRate(r.Targets[i].Steps)
 	}
-	if k, op := r.Targets[0].HighestClean, r.Targets[1].HighestClean; k > 0 {
-		r.Ratio = float64(op) / float64(k)
+	r.Ratios = r.Ratios[:0]
+	for _, k := range r.Targets {
+		if k.Name != kamailioTarget || k.Skipped != "" {
+			continue
+		}
+		for _, op := range r.Targets {
+			if op.Name == operatorTarget && op.Topology == k.Topology {
+				ratio := compareRatio{Topology: k.Topology, Operator: op.HighestClean, Kamailio: k.HighestClean}
+				if k.HighestClean > 0 {
+					ratio.Ratio = float64(op.HighestClean) / float64(k.HighestClean)
+				}
+				r.Ratios = append(r.Ratios, ratio)
+			}
+		}
 	}
+}
+
+// operatorTarget is the operator's target in t.
+func (r *compareResult) operatorTarget(t topology) *compareTarget {
+	for i := range r.Targets {
+		if r.Targets[i].Name == operatorTarget && r.Targets[i].Topology == t.Name {
+			return &r.Targets[i]
+		}
+	}
+	return nil
 }

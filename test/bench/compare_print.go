@@ -6,41 +6,69 @@ import (
 	"text/tabwriter"
 )
 
-// print writes the comparison as a table per target and the verdict.
+// print writes the comparison as a table of steps, the storm, the verdict per topology
+// and the overload step.
 func (r compareResult) print(w io.Writer) {
-	fmt.Fprintf(w, "\nside by side: sipp digest REGISTER (register-load.xml), %d devices with a password each, steps of %s, UDP on 127.0.0.1; kamailio with %d children; load average %.1f → %.1f\n",
+	fmt.Fprintf(w, "\nside by side: sipp digest REGISTER (register-load.xml, queries answered by answer-queries.xml), %d devices with a password each, steps of %s, UDP on 127.0.0.1; kamailio with %d children; load average %.1f → %.1f\n",
 		r.Devices, r.Step, r.KamailioChildren, r.LoadAverage[0], r.LoadAverage[1])
+	fmt.Fprintf(w, "topologies: %q, every process on every core; %q, the operator (or kamailio) alone on core %d, kube-apiserver, etcd and sipp on core %d\n",
+		topologyDev.Name, topologyProduction.Name, registrarCPU, peerCPU)
+	if r.Pinning != "" {
+		fmt.Fprintf(w, "NOTE: %s\n", r.Pinning)
+	}
+	if s := r.Storm; s != nil {
+		fmt.Fprintf(w, "\nregistration storm (%s): %d devices registering for the first time at %d/s: %d registered, %d failed, %d retransmissions, %d × 503; API showed all Registered %.1f s after the last 200; %.0f status writes, %.2f per registration; %d Cameras show the DeviceInfo their device answered; status writes paced for %.1f s (slowest %.0f/s)\n",
+			s.Topology, s.Step.Calls, s.Step.Rate, s.Step.Counts.Successful, s.Step.Counts.Failed, s.Step.Counts.Retransmissions, s.Step.Counts.Answers[503],
+			s.DrainSeconds, s.StatusWrites, s.StatusWritesPerRegistration, s.Answered, s.PacedSeconds, s.SlowestPace)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\toffered/s\tsipp rate/s\tsuccessful\tfailed\tretrans\t200\t401\t503\tother\tclean\t")
+	fmt.Fprintln(tw, "target\ttopology\toffered/s\tsipp rate/s\tsuccessful\tfailed\tretrans\t200\t401\t503\tother\twrites/reg\tclean\t")
 	for _, t := range r.Targets {
 		if t.Skipped != "" {
-			fmt.Fprintf(tw, "%s\t%s\t\n", t.Name, t.Skipped)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", t.Name, t.Topology, t.Skipped)
 			continue
 		}
 		for _, s := range t.Steps {
-			if s.Error != "" {
-				fmt.Fprintf(tw, "%s\t%d\t%s\t\n", t.Name, s.Rate, s.Error)
-				continue
-			}
-			c := s.Counts
-			other := int64(0)
-			for code, n := range c.Answers {
-				if code != 200 && code != 401 && code != 503 {
-					other += n
-				}
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%v\t\n", t.Name, s.Rate, s.AchievedRate,
-				c.Successful, c.Failed, c.Retransmissions, c.Answers[200], c.Answers[401], c.Answers[503], other, s.clean())
+			printStep(tw, t.Name, t.Topology, s)
 		}
+	}
+	if o := r.Overload; o != nil {
+		printStep(tw, operatorTarget+" ×2", o.Topology, o.Step)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nhighest clean rate (every offered call made and registered, retransmissions < 1 % of requests):")
 	for _, t := range r.Targets {
 		if t.Skipped == "" {
-			fmt.Fprintf(w, "  %-20s %d/s\n", t.Name, t.HighestClean)
+			fmt.Fprintf(w, "  %-16s %-22s %6d/s\n", t.Name, t.Topology, t.HighestClean)
 		}
 	}
-	if r.Ratio > 0 {
-		fmt.Fprintf(w, "  operator / kamailio  %.2f\n", r.Ratio)
+	for _, x := range r.Ratios {
+		fmt.Fprintf(w, "  operator / kamailio, %-22s %.2f  (%d/s over %d/s; load average %.1f → %.1f)\n", x.Topology, x.Ratio, x.Operator, x.Kamailio, r.LoadAverage[0], r.LoadAverage[1])
 	}
+	if o := r.Overload; o != nil {
+		fmt.Fprintf(w, "  operator at twice its clean rate (%s, %d/s offered): goodput %.0f/s, %.2f of the clean rate; %d × 503, %d retransmissions\n",
+			o.Topology, o.Step.Rate, o.Goodput, o.GoodputShare, o.Step.Counts.Answers[503], o.Step.Counts.Retransmissions)
+	}
+}
+
+// printStep writes one step's row.
+func printStep(tw io.Writer, name, topology string, s compareStep) {
+	if s.Error != "" {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\n", name, topology, s.Rate, s.Error)
+		return
+	}
+	c := s.Counts
+	other := int64(0)
+	for code, n := range c.Answers {
+		if code != 200 && code != 401 && code != 503 {
+			other += n
+		}
+	}
+	writes := "-"
+	if s.StatusWritesPerRegistration != nil {
+		writes = fmt.Sprintf("%.3f", *s.StatusWritesPerRegistration)
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%v\t\n", name, topology, s.Rate, s.AchievedRate,
+		c.Successful, c.Failed, c.Retransmissions, c.Answers[200], c.Answers[401], c.Answers[503], other, writes, s.clean())
 }

@@ -48,6 +48,38 @@ func TestParseSippScreen(t *testing.T) {
 	}
 }
 
+// A run of register-load.xml whose registrar shed load: 2 of 6 calls were answered 503
+// (one instead of its challenge, one instead of its 200) and ended there, which sipp
+// counts as successful calls.
+const sippScreenShed = `------------------------------ Scenario Screen -------- [1-9]: Change Screen --
+                                 Messages  Retrans   Timeout   Unexpected-Msg
+    REGISTER ---------->  B-RTD1 6         0         0
+         503 <----------         1         0         0         0
+         401 <----------         5         0         0         0
+    REGISTER ---------->         5         0         0
+         503 <----------         1         0         0         0
+         200 <----------  E-RTD1 4         0         0         0
+              [ NOP ]
+------------------------------ Test Terminated --------------------------------
+----------------------------- Statistics Screen ------- [1-9]: Change Screen --
+  Counter Name           | Periodic value            | Cumulative value
+  Call Rate              |    0.000 cps              |    5.990 cps
+  Outgoing calls created |        0                  |        6
+  Successful call        |        0                  |        6
+  Failed call            |        0                  |        0
+------------------------------ Test Terminated --------------------------------
+`
+
+func TestParseSippScreenShed(t *testing.T) {
+	got := parseSippScreen(sippScreenShed)
+	if got.Created != 6 || got.Successful != 4 || got.Failed != 2 || got.Answers[503] != 2 || got.Answers[200] != 4 || got.Requests != 11 {
+		t.Fatalf("got %+v; want 6 created, 4 registered, 2 failed on 503, 11 requests", got)
+	}
+	if got.clean() {
+		t.Error("a step whose registrar shed load is clean")
+	}
+}
+
 func TestCleanStep(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -143,11 +175,43 @@ func TestTargetOverloaded(t *testing.T) {
 func TestJudgeRatio(t *testing.T) {
 	clean := sippCounts{Created: 10, Successful: 10, Requests: 20}
 	r := compareResult{Targets: []compareTarget{
-		{Name: kamailioTarget, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}}},
-		{Name: operatorTarget, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}, {Rate: 6000, Calls: 10, Counts: clean}}},
+		{Name: kamailioTarget, Topology: topologyDev.Name, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}}},
+		{Name: operatorTarget, Topology: topologyDev.Name, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}, {Rate: 6000, Calls: 10, Counts: clean}}},
+		{Name: kamailioTarget, Topology: topologyProduction.Name, Steps: []compareStep{{Rate: 8000, Calls: 10, Counts: clean}}},
+		{Name: operatorTarget, Topology: topologyProduction.Name, Steps: []compareStep{{Rate: 2000, Calls: 10, Counts: clean}}},
+		{Name: registrarTarget, Topology: inProcess, Steps: []compareStep{{Rate: 16000, Calls: 10, Counts: clean}}},
 	}}
 	r.judge()
-	if r.Targets[0].HighestClean != 4000 || r.Targets[1].HighestClean != 6000 || r.Ratio != 1.5 {
-		t.Errorf("highest clean %d and %d, ratio %v; want 4000, 6000, 1.5", r.Targets[0].HighestClean, r.Targets[1].HighestClean, r.Ratio)
+	want := []compareRatio{
+		{Topology: topologyDev.Name, Operator: 6000, Kamailio: 4000, Ratio: 1.5},
+		{Topology: topologyProduction.Name, Operator: 2000, Kamailio: 8000, Ratio: 0.25},
+	}
+	if len(r.Ratios) != len(want) {
+		t.Fatalf("ratios %+v, want %+v", r.Ratios, want)
+	}
+	for i := range want {
+		if r.Ratios[i] != want[i] {
+			t.Errorf("ratio %d: got %+v, want %+v", i, r.Ratios[i], want[i])
+		}
+	}
+	if r.Targets[4].HighestClean != 16000 {
+		t.Errorf("registrar alone: highest clean %d, want 16000", r.Targets[4].HighestClean)
+	}
+}
+
+func TestGoodput(t *testing.T) {
+	tests := []struct {
+		name string
+		step compareStep
+		want float64
+	}{
+		{"every call registered", compareStep{AchievedRate: 5000, Counts: sippCounts{Created: 100, Successful: 100}}, 5000},
+		{"a quarter failed", compareStep{AchievedRate: 4000, Counts: sippCounts{Created: 100, Successful: 75, Failed: 25}}, 3000},
+		{"sipp made no call", compareStep{AchievedRate: 0}, 0},
+	}
+	for _, tt := range tests {
+		if got := tt.step.goodput(); got != tt.want {
+			t.Errorf("%s: goodput %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

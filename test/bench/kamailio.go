@@ -151,3 +151,13 @@ func freeUDPPort() (int, error) {
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
+
+// place puts Kamailio and its worker processes where t says: alone on the registrar's
+// core when pinned.
+func (k *kamailio) place(t topology) error {
+	cpus := allCPUs()
+	if t.Pinned {
+		cpus = []int{registrarCPU}
+	}
+	return setAffinity(k.cmd.Process.Pid, cpus)
+}

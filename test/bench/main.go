@@ -65,6 +65,10 @@ type opts struct {
 	compareDevices  int
 	// kamailioChildren is Kamailio's UDP worker processes.
 	kamailioChildren int
+	// compareStormRate is the rate of the comparison's first registration of every device.
+	compareStormRate int
+	// comparePprof, when set, is the operator's --pprof-bind-address in the comparison.
+	comparePprof string
 }
 
 func parseFlags(args []string) (opts, error) {
@@ -102,6 +106,8 @@ func parseFlags(args []string) (opts, error) {
 	fs.DurationVar(&o.compareStep, "compare-step", 3*time.Second, "how long each rate is offered to each target")
 	fs.IntVar(&o.compareDevices, "compare-devices", 5000, "devices of the comparison; the calls cycle through them, so each registers again")
 	fs.IntVar(&o.kamailioChildren, "kamailio-children", 8, "Kamailio's UDP worker processes (8, as its stock configuration; on 2 vCPUs 8 did better than 2 or 4)")
+	fs.IntVar(&o.compareStormRate, "compare-storm-rate", 4000, "rate (calls/s) of the comparison's first registration of every device to the operator")
+	fs.StringVar(&o.comparePprof, "compare-pprof", "", "the operator's --pprof-bind-address during the comparison (empty: off), for profiling it under the load")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -117,6 +123,9 @@ func parseFlags(args []string) (opts, error) {
 	}
 	if o.kamailioChildren < 1 || o.kamailioChildren > 64 {
 		return o, errors.New("--kamailio-children must be between 1 and 64")
+	}
+	if o.compareStormRate < 1 || o.compareStormRate > 200000 {
+		return o, errors.New("--compare-storm-rate must be between 1 and 200000")
 	}
 	if o.compareDevices < 1 || o.compareDevices > 100000 {
 		return o, errors.New("--compare-devices must be between 1 and 100000")
@@ -243,7 +252,9 @@ func run(ctx context.Context, o opts, r *results) error {
 
 // compareMain runs the side-by-side comparison alone, bounded to a few minutes.
 func compareMain(ctx context.Context, o opts) int {
-	bound := time.Duration(len(o.compareRates))*2*(o.compareStep+sippDrain+31*time.Second) + time.Minute
+	// Five targets per rate, each step at most its sipp's bound; the control plane, the
+	// Cameras, the storm and the overload step on top.
+	bound := time.Duration(len(o.compareRates))*5*(o.compareStep+sippDrain+31*time.Second) + 15*time.Minute
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	work, err := filepath.Abs(o.work)

@@ -76,10 +76,10 @@ func runSipp(ctx context.Context, sipp, scenario, dir, server string, ids []stri
 	}
 	_ = os.WriteFile(filepath.Join(dir, "sipp.out"), out, 0o644)
 	screen := string(out)
-	res.Successful = lastCounter(screen, "Successful call")
-	res.Failed = lastCounter(screen, "Failed call")
+	// parseSippScreen's counts: a call register-load.xml ended on a 503 is a failure.
+	counts := parseSippScreen(screen)
+	res.Successful, res.Failed, res.Retransmissions = counts.Successful, counts.Failed, counts.Retransmissions
 	res.PerSecond = lastRate(screen)
-	res.Retransmissions = parseSippScreen(screen).Retransmissions
 	rtts, _ := filepath.Glob(filepath.Join(dir, "*_rtt.csv"))
 	if len(rtts) > 0 {
 		lat, err := rttLatency(rtts[0])

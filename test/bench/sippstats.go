@@ -59,6 +59,13 @@ func parseSippScreen(screen string) sippCounts {
 			c.Answers[code] += n
 		}
 	}
+	// register-load.xml ends a call on a 503 as a device would, with sipp's stop_call,
+	// which sipp counts successful: each 503 of the table is a call that did not
+	// register.
+	if shed := min(c.Answers[503], c.Successful); shed > 0 {
+		c.Successful -= shed
+		c.Failed += shed
+	}
 	return c
 }
 

@@ -29,31 +29,56 @@ func writeSippDevices(path string, ids []string, passwordOf func(string) string)
 // calls in progress to end or time out, so that none is left uncounted.
 const sippDrain = 10 * time.Second
 
+// sippLoad is one sipp registration load: register-load.xml offering rate calls per
+// second for step, from port of 127.0.0.1 (0: any), answering the registrar's queries
+// with oocsf when set, run under taskset cpus when set.
+type sippLoad struct {
+	bin, scenario, oocsf, csv, dir, server string
+	rate                                   int
+	step                                   time.Duration
+	// calls overrides rate times step (a storm registers each device once).
+	calls int
+	port  int
+	cpus  string
+}
+
 // runSippStep offers rate calls per second for step to server and reads back sipp's
 // counts.
-func runSippStep(ctx context.Context, sippBin, scenario, csv, dir, server string, rate int, step time.Duration) (compareStep, error) {
-	calls := int(float64(rate) * step.Seconds())
-	res := compareStep{Rate: rate, Calls: calls}
+func runSippStep(ctx context.Context, l sippLoad) (compareStep, error) {
+	calls := int(float64(l.rate) * l.step.Seconds())
+	if l.calls > 0 {
+		calls = l.calls
+	}
+	res := compareStep{Rate: l.rate, Calls: calls}
+	dir := l.dir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return res, err
 	}
-	port, err := freeUDPPort()
-	if err != nil {
-		return res, err
+	port := l.port
+	if port == 0 {
+		var err error
+		if port, err = freeUDPPort(); err != nil {
+			return res, err
+		}
 	}
-	// sipp stops itself after step+sippDrain; an overloaded sipp may take a while.
-	ctx, cancel := context.WithTimeout(ctx, step+sippDrain+30*time.Second)
+	drain := time.Duration(float64(time.Second)*float64(calls)/float64(l.rate)) + sippDrain
+	// sipp stops itself after drain; an overloaded sipp may take a while.
+	ctx, cancel := context.WithTimeout(ctx, drain+30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, sippBin, server,
-		"-sf", scenario, "-inf", csv, "-m", strconv.Itoa(calls),
-		"-r", strconv.Itoa(rate), "-rp", "1000", "-l", strconv.Itoa(2*rate),
+	args := []string{l.server,
+		"-sf", l.scenario, "-inf", l.csv, "-m", strconv.Itoa(calls),
+		"-r", strconv.Itoa(l.rate), "-rp", "1000", "-l", strconv.Itoa(2 * l.rate),
 		"-t", "u1", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-buff_size", strconv.Itoa(4<<20),
-		"-nostdin", "-timeout", strconv.Itoa(int((step+sippDrain).Seconds()))+"s",
+		"-buff_size", strconv.Itoa(4 << 20),
+		"-nostdin", "-timeout", strconv.Itoa(int(drain.Seconds())) + "s",
 		"-trace_err",
 		// No default behaviours: a call aborted on an unexpected answer ends there,
 		// without the BYE sipp would send, which a registrar answers 405.
-		"-nd")
+		"-nd"}
+	if l.oocsf != "" {
+		args = append(args, "-oocsf", l.oocsf)
+	}
+	cmd := sippCommand(ctx, l.bin, l.cpus, args)
 	cmd.Dir = dir
 	out, runErr := cmd.CombinedOutput()
 	_ = os.WriteFile(filepath.Join(dir, "sipp.out"), out, 0o644)
@@ -64,8 +89,8 @@ func runSippStep(ctx context.Context, sippBin, scenario, csv, dir, server string
 	res.Counts = parseSippScreen(screen)
 	res.AchievedRate = lastRate(screen)
 	logs, _ := filepath.Glob(filepath.Join(dir, "*_errors.log"))
-	for _, l := range logs {
-		f, err := os.Open(l)
+	for _, errLog := range logs {
+		f, err := os.Open(errLog)
 		if err != nil {
 			return res, err
 		}
@@ -74,7 +99,15 @@ func runSippStep(ctx context.Context, sippBin, scenario, csv, dir, server string
 		if err != nil {
 			return res, err
 		}
-		_ = os.Remove(l) // large when a step fails; the counts are what matter
+		_ = os.Remove(errLog) // large when a step fails; the counts are what matter
 	}
 	return res, nil
+}
+
+// sippCommand is sipp with args, under taskset when cpus is set.
+func sippCommand(ctx context.Context, bin, cpus string, args []string) *exec.Cmd {
+	if cpus == "" {
+		return exec.CommandContext(ctx, bin, args...)
+	}
+	return exec.CommandContext(ctx, "taskset", append([]string{"-c", cpus, bin}, args...)...)
 }
