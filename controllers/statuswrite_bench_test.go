@@ -3,8 +3,12 @@ package controllers
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,8 +63,12 @@ func BenchmarkStatusWrite(b *testing.B) {
 			return c.Status().Update(ctx, cam)
 		},
 	}
-	for _, name := range []string{"merge-patch", "update", "merge-patch", "update"} {
+	profiles := os.Getenv("STATUSWRITE_PPROF")
+	for i, name := range []string{"merge-patch", "update", "merge-patch", "update"} {
 		b.Run(name, func(b *testing.B) {
+			if profiles != "" && i >= 2 && b.N > 1 {
+				defer apiserverProfile(b, hc, filepath.Join(profiles, name+".pprof"))()
+			}
 			cpu0 := apiserverCPU(b, hc)
 			start := time.Now()
 			var next atomic.Int64
@@ -87,6 +95,42 @@ func BenchmarkStatusWrite(b *testing.B) {
 		})
 	}
 }
+
+// apiserverProfile starts profiling the API server's CPU (its /debug/pprof, served to
+// the control plane's admin) for profileSeconds, and returns a function that waits for
+// the profile and writes it to path.
+func apiserverProfile(b *testing.B, hc *http.Client, path string) (wait func()) {
+	done := make(chan error, 1)
+	go func() {
+		url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(controllertest.RestConfig(b).Host, "/"), profileSeconds)
+		resp, err := hc.Get(url)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			done <- fmt.Errorf("%s: %s", url, resp.Status)
+			return
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, resp.Body)
+		done <- errors.Join(err, f.Close())
+	}()
+	return func() {
+		if err := <-done; err != nil {
+			b.Errorf("profiling the API server: %v", err)
+		}
+	}
+}
+
+// profileSeconds is how long a profile of the API server lasts: set -benchtime so that
+// the writes last longer.
+const profileSeconds = 5
 
 // apiserverCPU reads the API server's process_cpu_seconds_total.
 func apiserverCPU(b *testing.B, hc *http.Client) float64 {

@@ -169,6 +169,9 @@ func (b *bench) start(ctx context.Context) error {
 	if b.op.metricsAddr, err = freeTCPAddr(); err != nil {
 		return err
 	}
+	if b.op.pprofAddr, err = freeTCPAddr(); err != nil {
+		return err
+	}
 	slog.Info("starting the operator", "sip", b.op.sipAddr)
 	ready, err := b.op.start(ctx)
 	if err != nil {
@@ -241,6 +244,35 @@ func (b *bench) createCameras(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
+	if err := b.createCamerasIn(ctx, benchNS, benchShard, n); err != nil {
+		return err
+	}
+	created := time.Now()
+	b.r.Setup.Cameras, b.r.Setup.CreateSeconds = n, created.Sub(start).Seconds()
+	at, err := b.tr.waitFor(ctx, "initial status", b.names, 10*time.Minute, func(v camView) bool { return v.state != "" })
+	if err != nil {
+		return err
+	}
+	b.r.Setup.InitialStatusSeconds = at.Sub(created).Seconds()
+	slog.Info("Cameras created", "count", n, "seconds", b.r.Setup.CreateSeconds, "initialStatusSeconds", b.r.Setup.InitialStatusSeconds)
+	slog.Info("creating the floor's twin Cameras", "count", n)
+	if err := b.kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: floorNS}}); err != nil {
+		return err
+	}
+	if err := b.createCamerasIn(ctx, floorNS, floorShard, n); err != nil {
+		return err
+	}
+	mem, err := b.op.memory(ctx)
+	if err != nil {
+		return err
+	}
+	b.r.Memory.Created = mem
+	return nil
+}
+
+// createCamerasIn creates the Cameras of the first n devices in ns, labelled for shard,
+// with 32 concurrent clients.
+func (b *bench) createCamerasIn(ctx context.Context, ns, shard string, n int) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
@@ -252,7 +284,7 @@ func (b *bench) createCameras(ctx context.Context) error {
 					return
 				}
 				cam := &gbv1.Camera{
-					ObjectMeta: metav1.ObjectMeta{Name: b.names[i], Namespace: benchNS, Labels: map[string]string{gbv1.ShardLabel: benchShard}},
+					ObjectMeta: metav1.ObjectMeta{Name: b.names[i], Namespace: ns, Labels: map[string]string{gbv1.ShardLabel: shard}},
 					Spec: gbv1.CameraSpec{
 						DeviceID:             b.ids[i],
 						CredentialsSecretRef: gbv1.SecretKeySelector{Name: secretName, Key: "password"},
@@ -260,7 +292,7 @@ func (b *bench) createCameras(ctx context.Context) error {
 					},
 				}
 				if err := b.kube.Create(ctx, cam); err != nil {
-					errs <- fmt.Errorf("creating Camera %s: %w", b.names[i], err)
+					errs <- fmt.Errorf("creating Camera %s/%s: %w", ns, b.names[i], err)
 					return
 				}
 			}
@@ -268,23 +300,7 @@ func (b *bench) createCameras(ctx context.Context) error {
 	}
 	wg.Wait()
 	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	created := time.Now()
-	b.r.Setup.Cameras, b.r.Setup.CreateSeconds = n, created.Sub(start).Seconds()
-	at, err := b.tr.waitFor(ctx, "initial status", b.names, 10*time.Minute, func(v camView) bool { return v.state != "" })
-	if err != nil {
-		return err
-	}
-	b.r.Setup.InitialStatusSeconds = at.Sub(created).Seconds()
-	slog.Info("Cameras created", "count", n, "seconds", b.r.Setup.CreateSeconds, "initialStatusSeconds", b.r.Setup.InitialStatusSeconds)
-	mem, err := b.op.memory(ctx)
-	if err != nil {
-		return err
-	}
-	b.r.Memory.Created = mem
-	return nil
+	return <-errs
 }
 
 // startFleet runs camsim for the first n devices, registering at rate (0: at once),
@@ -306,12 +322,16 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 		return nil, run, err
 	}
 	cam0, ev0 := cameraWrites(ss)
+	api0 := ss.sum("process_cpu_seconds_total", nil)
 	cpu0, _ := b.op.cpuSeconds()
 	f, err := b.startFleet(fmt.Sprintf("burst-%d", n), n, 0)
 	if err != nil {
 		return nil, run, err
 	}
 	start := time.Now()
+	backlogCtx, stopBacklog := context.WithCancel(ctx)
+	maxBacklog := b.sampleBacklog(backlogCtx)
+	defer stopBacklog()
 	last200, p, err := f.waitAllRegistered(ctx, 5*time.Minute)
 	if err != nil {
 		return f, run, err
@@ -330,9 +350,22 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 		return f, run, err
 	}
 	cam1, ev1 := cameraWrites(ss)
-	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds()), CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0}
-	b.r.APICatchUp = append(b.r.APICatchUp, c)
+	stopBacklog()
+	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds()), FromBurstSeconds: shown.Sub(start).Seconds(),
+		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, MaxBacklog: <-maxBacklog, LoadAverage: loadAverage()}
+	if w := c.CameraWrites + c.EventWrites; w > 0 {
+		c.APICPUPerWriteMs = (ss.sum("process_cpu_seconds_total", nil) - api0) * 1e3 / w
+	}
+	if c.Memory, err = b.op.memory(ctx); err != nil {
+		return f, run, err
+	}
 	slog.Info("burst registered", "devices", n, "apiCatchUpSeconds", c.Seconds, "cameraWrites", c.CameraWrites, "eventWrites", c.EventWrites)
+	fl, err := b.floor(ctx, n)
+	if err != nil {
+		return f, run, err
+	}
+	c.Floor = &fl
+	b.r.APICatchUp = append(b.r.APICatchUp, c)
 	return f, run, nil
 }
 
@@ -452,7 +485,8 @@ func (b *bench) steady(ctx context.Context, f *fleet, n int) error {
 	}
 	b.r.Memory.Registered = mem
 	b.r.Memory.PerCameraBytes = (float64(mem.RSSBytes) - float64(b.r.Memory.Baseline.RSSBytes)) / float64(n)
-	return nil
+	// Where the memory per camera goes: `go tool pprof -sample_index=inuse_space` on it.
+	return b.op.heapProfile(ctx, filepath.Join(b.work, "logs", fmt.Sprintf("operator-heap-%d.pprof", n)))
 }
 
 // keepalives runs the keepalive load for the registered fleet's devices. The operator
