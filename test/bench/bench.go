@@ -208,6 +208,12 @@ func (b *bench) start(ctx context.Context) error {
 	return nil
 }
 
+// apiWait is how long the bench waits for the API to show a change of n Cameras: at
+// least base, and long enough for a slow API server writing 40 statuses a second.
+func apiWait(n int, base time.Duration) time.Duration {
+	return max(base, time.Duration(n/40)*time.Second)
+}
+
 // teardown stops the watch, the operator and the control plane.
 func (b *bench) teardown() {
 	if b.recording != nil {
@@ -249,7 +255,7 @@ func (b *bench) createCameras(ctx context.Context) error {
 	}
 	created := time.Now()
 	b.r.Setup.Cameras, b.r.Setup.CreateSeconds = n, created.Sub(start).Seconds()
-	at, err := b.tr.waitFor(ctx, "initial status", b.names, 10*time.Minute, func(v camView) bool { return v.state != "" })
+	at, err := b.tr.waitFor(ctx, "initial status", b.names, apiWait(len(b.names), 10*time.Minute), func(v camView) bool { return v.state != "" })
 	if err != nil {
 		return err
 	}
@@ -342,7 +348,7 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 	run.CamsimCPU = fleetCPU / last200.Sub(start).Seconds()
 	run.Registered, run.Failed = p.Registered, p.Failed
 	names := b.names[:n]
-	shown, err := b.tr.waitFor(ctx, "Registered", names, 5*time.Minute, func(v camView) bool { return v.state == gbv1.StateRegistered })
+	shown, err := b.tr.waitFor(ctx, "Registered", names, apiWait(n, 5*time.Minute), func(v camView) bool { return v.state == gbv1.StateRegistered })
 	if err != nil {
 		return f, run, err
 	}
@@ -384,7 +390,7 @@ func (b *bench) finish(ctx context.Context, f *fleet, n int, run *registrationRu
 	}
 	// Devices whose registration failed on the way have nothing to unregister: their
 	// Cameras go Offline instead.
-	_, err = b.tr.waitFor(ctx, "no longer Registered", b.names[:n], 8*time.Minute, func(v camView) bool { return v.state != gbv1.StateRegistered })
+	_, err = b.tr.waitFor(ctx, "no longer Registered", b.names[:n], apiWait(n, 8*time.Minute), func(v camView) bool { return v.state != gbv1.StateRegistered })
 	return err
 }
 
@@ -410,12 +416,21 @@ func (b *bench) largest(ctx context.Context, n int) error {
 		}
 		return err
 	}
-	err = errors.Join(b.steady(ctx, f, n), b.keepalives(ctx, f))
+	err = b.steady(ctx, f, n)
+	if b.o.keepaliveLoad {
+		err = errors.Join(err, b.keepalives(ctx, f))
+	} else {
+		b.r.Skipped["keepalive load"] = "--keepalive-load=false"
+	}
 	if ferr := b.finish(ctx, f, n, &run); ferr != nil {
 		return errors.Join(err, ferr)
 	}
 	if err != nil {
 		return err
+	}
+	if !b.o.avalanche {
+		b.r.Skipped["avalanche and restart"] = "--avalanche=false"
+		return nil
 	}
 	g, err := b.avalanche(ctx, n)
 	if err != nil {
@@ -524,7 +539,7 @@ func (b *bench) keepalives(ctx context.Context, f *fleet) error {
 	// on a loaded machine the writes take longer than the keepalive deadline): the
 	// address is what says its registration moved.
 	addrs := viaOperator.localAddrs()
-	if _, err := b.tr.waitFor(ctx, "registered from the keepalive load", b.names[:len(b.ids)], 5*time.Minute, func(v camView) bool {
+	if _, err := b.tr.waitFor(ctx, "registered from the keepalive load", b.names[:len(b.ids)], apiWait(len(b.ids), 5*time.Minute), func(v camView) bool {
 		return addrs[v.remoteAddr]
 	}); err != nil {
 		return err
@@ -606,7 +621,7 @@ func (b *bench) avalanche(ctx context.Context, n int) (*fleet, error) {
 		return g, err
 	}
 	a.AllRegisteredSeconds = last200.Sub(start).Seconds()
-	shown, err := b.tr.waitFor(ctx, "Registered", b.names[:n], 5*time.Minute, func(v camView) bool { return v.state == gbv1.StateRegistered })
+	shown, err := b.tr.waitFor(ctx, "Registered", b.names[:n], apiWait(n, 5*time.Minute), func(v camView) bool { return v.state == gbv1.StateRegistered })
 	if err != nil {
 		return g, err
 	}

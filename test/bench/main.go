@@ -68,6 +68,8 @@ type opts struct {
 	kamailioChildren int
 	// timeout bounds the whole run.
 	timeout time.Duration
+	// keepaliveLoad and avalanche run those phases of the largest size.
+	keepaliveLoad, avalanche bool
 }
 
 func parseFlags(args []string) (opts, error) {
@@ -105,6 +107,8 @@ func parseFlags(args []string) (opts, error) {
 	fs.DurationVar(&o.compareStep, "compare-step", 3*time.Second, "how long each rate is offered to each target")
 	fs.IntVar(&o.compareDevices, "compare-devices", 5000, "devices of the comparison; the calls cycle through them, so each registers again")
 	fs.IntVar(&o.kamailioChildren, "kamailio-children", 8, "Kamailio's UDP worker processes (8, as its stock configuration; on 2 vCPUs 8 did better than 2 or 4)")
+	fs.BoolVar(&o.keepaliveLoad, "keepalive-load", true, "on the largest fleet, run the keepalive load (the devices register again from its sockets first)")
+	fs.BoolVar(&o.avalanche, "avalanche", true, "on the largest fleet, run the avalanche and the operator's restart")
 	fs.DurationVar(&o.timeout, "timeout", 45*time.Minute, "bound of the whole run (the full size takes about a quarter of an hour; 50k cameras about an hour)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
