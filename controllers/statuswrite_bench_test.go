@@ -23,8 +23,10 @@ import (
 
 // BenchmarkStatusWrite compares what a Camera status write costs the API server (its
 // CPU per write, from its own process_cpu_seconds_total, and writes/s with 16 writers) as
-// a JSON merge patch and as an update of the status subresource, and the update of
-// smaller shapes of the status, alternating in one run. The second round profiles the
+// a JSON merge patch and as an update of the status subresource; the update of the
+// same status to a copy of the CRD whose status is tracked field by field, as it was
+// before it became atomic; and the update of smaller shapes of the status; alternating
+// in one run. The second round profiles the
 // API server and reports where its CPU per write goes (apiserverprofile_test.go); with
 // STATUSWRITE_PPROF set to a directory it keeps the profiles there. It is why
 // writeStatus updates:
@@ -51,6 +53,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	granular, twins := granularCameras(b, cams)
 	var round atomic.Int64
 	update := func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 		cam.Status = st
@@ -66,9 +69,24 @@ func BenchmarkStatusWrite(b *testing.B) {
 			return c.Status().Patch(ctx, cam, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
 		},
 		"update": update,
+		// The same status, to the copy of the CRD whose status is not atomic.
+		"update-granular-status": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			return writeGranular(ctx, granular, twins[cam.Name], st)
+		},
 		"update-registration-only": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 			st.DeviceInfo, st.Channels, st.ChannelCount, st.CatalogUpdatedAt = nil, nil, 0, nil
 			return update(cam, st)
+		},
+		// The same status, sent without the spec, labels and the rest of the metadata,
+		// which the API server takes from the stored object on a status write anyway.
+		"update-status-only-body": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			body := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Name: cam.Name, Namespace: cam.Namespace,
+				ResourceVersion: cam.ResourceVersion}, Status: st}
+			if err := c.Status().Update(ctx, body); err != nil {
+				return err
+			}
+			cam.ResourceVersion = body.ResourceVersion
+			return nil
 		},
 		"update-minimal": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 			return update(cam, gbv1.CameraStatus{State: st.State, LastKeepaliveTime: st.LastKeepaliveTime,
@@ -76,7 +94,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 					LastTransitionTime: *st.LastKeepaliveTime}}})
 		},
 	}
-	ways := []string{"merge-patch", "update", "update-registration-only", "update-minimal"}
+	ways := []string{"merge-patch", "update-granular-status", "update", "update-status-only-body", "update-registration-only", "update-minimal"}
 	profiles := os.Getenv("STATUSWRITE_PPROF")
 	// Two rounds alternating the ways, so that the machine's load weighs on each alike;
 	// the second round profiles the API server.
