@@ -55,7 +55,7 @@ func TestStatusWriteKeepsUserFields(t *testing.T) {
 	// The status is atomic: the API server tracks it as one field of the operator's,
 	// not each of its fields.
 	for _, e := range cam.ManagedFields {
-		if e.Manager == devices.DefaultControllerName && (e.FieldsV1 == nil || string(e.FieldsV1.Raw) != `{"f:status":{}}`) {
+		if e.Manager == devices.DefaultControllerName && (e.FieldsV1 == nil || e.FieldsV1.GetRawString() != `{"f:status":{}}`) {
 			t.Errorf("the operator's managed fields = %s, want the status as one field", e.FieldsV1)
 		}
 	}
