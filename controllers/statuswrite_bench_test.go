@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,10 +23,15 @@ import (
 
 // BenchmarkStatusWrite compares what a Camera status write costs the API server (its
 // CPU per write, from its own process_cpu_seconds_total, and writes/s with 16 writers) as
-// a JSON merge patch and as an update of the status subresource, alternating in one run.
-// It is why writeStatus updates:
+// a JSON merge patch and as an update of the status subresource; the update of the
+// same status to a copy of the CRD whose status is tracked field by field, as it was
+// before it became atomic; and the update of smaller shapes of the status; alternating
+// in one run. The second round profiles the
+// API server and reports where its CPU per write goes (apiserverprofile_test.go); with
+// STATUSWRITE_PPROF set to a directory it keeps the profiles there. It is why
+// writeStatus updates:
 //
-//	go test ./controllers -run '^$' -bench StatusWrite -benchtime 4000x
+//	go test ./controllers -run '^$' -bench StatusWrite -benchtime 2000x
 func BenchmarkStatusWrite(b *testing.B) {
 	c := controlPlane(b)
 	ns := newNamespace(b, c)
@@ -47,20 +53,57 @@ func BenchmarkStatusWrite(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	granular, twins := granularCameras(b, cams)
 	var round atomic.Int64
+	update := func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+		cam.Status = st
+		return c.Status().Update(ctx, cam)
+	}
+	// The ways of writing, and the shapes written: today's whole status (RegisteredStatus),
+	// the status of a registration before the device's queries are answered, and the
+	// least a Registered Camera can show, which bounds what trimming the shape can save.
 	write := map[string]func(cam *gbv1.Camera, st gbv1.CameraStatus) error{
 		"merge-patch": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 			orig := cam.DeepCopy()
 			cam.Status = st
 			return c.Status().Patch(ctx, cam, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
 		},
-		"update": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
-			cam.Status = st
-			return c.Status().Update(ctx, cam)
+		"update": update,
+		// The same status, to the copy of the CRD whose status is not atomic.
+		"update-granular-status": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			return writeGranular(ctx, granular, twins[cam.Name], st)
+		},
+		"update-registration-only": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			st.DeviceInfo, st.Channels, st.ChannelCount, st.CatalogUpdatedAt = nil, nil, 0, nil
+			return update(cam, st)
+		},
+		// The same status, sent without the spec, labels and the rest of the metadata,
+		// which the API server takes from the stored object on a status write anyway.
+		"update-status-only-body": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			body := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Name: cam.Name, Namespace: cam.Namespace,
+				ResourceVersion: cam.ResourceVersion}, Status: st}
+			if err := c.Status().Update(ctx, body); err != nil {
+				return err
+			}
+			cam.ResourceVersion = body.ResourceVersion
+			return nil
+		},
+		"update-minimal": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			return update(cam, gbv1.CameraStatus{State: st.State, LastKeepaliveTime: st.LastKeepaliveTime,
+				Conditions: []metav1.Condition{{Type: gbv1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Registered",
+					LastTransitionTime: *st.LastKeepaliveTime}}})
 		},
 	}
-	for _, name := range []string{"merge-patch", "update", "merge-patch", "update"} {
+	ways := []string{"merge-patch", "update-granular-status", "update", "update-status-only-body", "update-registration-only", "update-minimal"}
+	profiles := os.Getenv("STATUSWRITE_PPROF")
+	// Two rounds alternating the ways, so that the machine's load weighs on each alike;
+	// the second round profiles the API server.
+	for i, name := range append(ways, ways...) {
 		b.Run(name, func(b *testing.B) {
+			var report func(float64)
+			if i >= len(ways) && b.N > 1 {
+				report = profileWrites(b, hc, profiles, name)
+			}
 			cpu0 := apiserverCPU(b, hc)
 			start := time.Now()
 			var next atomic.Int64
@@ -83,7 +126,11 @@ func BenchmarkStatusWrite(b *testing.B) {
 			}
 			wg.Wait()
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "writes/s")
-			b.ReportMetric((apiserverCPU(b, hc)-cpu0)*1e3/float64(b.N), "apiserver-cpu-ms/write")
+			perWrite := (apiserverCPU(b, hc) - cpu0) * 1e3 / float64(b.N)
+			b.ReportMetric(perWrite, "apiserver-cpu-ms/write")
+			if report != nil {
+				report(perWrite)
+			}
 		})
 	}
 }

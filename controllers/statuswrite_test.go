@@ -52,6 +52,13 @@ func TestStatusWriteKeepsUserFields(t *testing.T) {
 	if subs := managers[devices.DefaultControllerName]; !slices.Equal(subs, []string{"status"}) {
 		t.Errorf("the operator's managedFields entries are for subresources %q, want only status (all: %v)", subs, managers)
 	}
+	// The status is atomic: the API server tracks it as one field of the operator's,
+	// not each of its fields.
+	for _, e := range cam.ManagedFields {
+		if e.Manager == devices.DefaultControllerName && (e.FieldsV1 == nil || e.FieldsV1.GetRawString() != `{"f:status":{}}`) {
+			t.Errorf("the operator's managed fields = %s, want the status as one field", e.FieldsV1)
+		}
+	}
 
 	// A spec change made meanwhile by the user wins: the operator's next write does not
 	// carry the old spec back.

@@ -57,6 +57,8 @@ type bench struct {
 	deviceKA   time.Duration
 	// recording records the operator's metrics (--record-metrics).
 	recording *recorder
+	// nothingFollows: finish need not wait for the API to show the fleet unregistered.
+	nothingFollows bool
 }
 
 func newBench(o opts, r *results) (*bench, error) {
@@ -169,6 +171,9 @@ func (b *bench) start(ctx context.Context) error {
 	if b.op.metricsAddr, err = freeTCPAddr(); err != nil {
 		return err
 	}
+	if b.op.pprofAddr, err = freeTCPAddr(); err != nil {
+		return err
+	}
 	slog.Info("starting the operator", "sip", b.op.sipAddr)
 	ready, err := b.op.start(ctx)
 	if err != nil {
@@ -203,6 +208,12 @@ func (b *bench) start(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return nil
+}
+
+// apiWait is how long the bench waits for the API to show a change of n Cameras: at
+// least base, and long enough for a slow API server writing 40 statuses a second.
+func apiWait(n int, base time.Duration) time.Duration {
+	return max(base, time.Duration(n/40)*time.Second)
 }
 
 // teardown stops the watch, the operator and the control plane.
@@ -241,6 +252,35 @@ func (b *bench) createCameras(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
+	if err := b.createCamerasIn(ctx, benchNS, benchShard, n); err != nil {
+		return err
+	}
+	created := time.Now()
+	b.r.Setup.Cameras, b.r.Setup.CreateSeconds = n, created.Sub(start).Seconds()
+	at, err := b.tr.waitFor(ctx, "initial status", b.names, apiWait(len(b.names), 10*time.Minute), func(v camView) bool { return v.state != "" })
+	if err != nil {
+		return err
+	}
+	b.r.Setup.InitialStatusSeconds = at.Sub(created).Seconds()
+	slog.Info("Cameras created", "count", n, "seconds", b.r.Setup.CreateSeconds, "initialStatusSeconds", b.r.Setup.InitialStatusSeconds)
+	slog.Info("creating the floor's twin Cameras", "count", n)
+	if err := b.kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: floorNS}}); err != nil {
+		return err
+	}
+	if err := b.createCamerasIn(ctx, floorNS, floorShard, n); err != nil {
+		return err
+	}
+	mem, err := b.op.memory(ctx)
+	if err != nil {
+		return err
+	}
+	b.r.Memory.Created = mem
+	return nil
+}
+
+// createCamerasIn creates the Cameras of the first n devices in ns, labelled for shard,
+// with 32 concurrent clients.
+func (b *bench) createCamerasIn(ctx context.Context, ns, shard string, n int) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
@@ -252,7 +292,7 @@ func (b *bench) createCameras(ctx context.Context) error {
 					return
 				}
 				cam := &gbv1.Camera{
-					ObjectMeta: metav1.ObjectMeta{Name: b.names[i], Namespace: benchNS, Labels: map[string]string{gbv1.ShardLabel: benchShard}},
+					ObjectMeta: metav1.ObjectMeta{Name: b.names[i], Namespace: ns, Labels: map[string]string{gbv1.ShardLabel: shard}},
 					Spec: gbv1.CameraSpec{
 						DeviceID:             b.ids[i],
 						CredentialsSecretRef: gbv1.SecretKeySelector{Name: secretName, Key: "password"},
@@ -260,7 +300,7 @@ func (b *bench) createCameras(ctx context.Context) error {
 					},
 				}
 				if err := b.kube.Create(ctx, cam); err != nil {
-					errs <- fmt.Errorf("creating Camera %s: %w", b.names[i], err)
+					errs <- fmt.Errorf("creating Camera %s/%s: %w", ns, b.names[i], err)
 					return
 				}
 			}
@@ -268,23 +308,7 @@ func (b *bench) createCameras(ctx context.Context) error {
 	}
 	wg.Wait()
 	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	created := time.Now()
-	b.r.Setup.Cameras, b.r.Setup.CreateSeconds = n, created.Sub(start).Seconds()
-	at, err := b.tr.waitFor(ctx, "initial status", b.names, 10*time.Minute, func(v camView) bool { return v.state != "" })
-	if err != nil {
-		return err
-	}
-	b.r.Setup.InitialStatusSeconds = at.Sub(created).Seconds()
-	slog.Info("Cameras created", "count", n, "seconds", b.r.Setup.CreateSeconds, "initialStatusSeconds", b.r.Setup.InitialStatusSeconds)
-	mem, err := b.op.memory(ctx)
-	if err != nil {
-		return err
-	}
-	b.r.Memory.Created = mem
-	return nil
+	return <-errs
 }
 
 // startFleet runs camsim for the first n devices, registering at rate (0: at once),
@@ -306,12 +330,16 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 		return nil, run, err
 	}
 	cam0, ev0 := cameraWrites(ss)
+	api0 := ss.sum("process_cpu_seconds_total", nil)
 	cpu0, _ := b.op.cpuSeconds()
 	f, err := b.startFleet(fmt.Sprintf("burst-%d", n), n, 0)
 	if err != nil {
 		return nil, run, err
 	}
 	start := time.Now()
+	backlogCtx, stopBacklog := context.WithCancel(ctx)
+	maxBacklog := b.sampleBacklog(backlogCtx)
+	defer stopBacklog()
 	last200, p, err := f.waitAllRegistered(ctx, 5*time.Minute)
 	if err != nil {
 		return f, run, err
@@ -322,7 +350,7 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 	run.CamsimCPU = fleetCPU / last200.Sub(start).Seconds()
 	run.Registered, run.Failed = p.Registered, p.Failed
 	names := b.names[:n]
-	shown, err := b.tr.waitFor(ctx, "Registered", names, 5*time.Minute, func(v camView) bool { return v.state == gbv1.StateRegistered })
+	shown, err := b.tr.waitFor(ctx, "Registered", names, apiWait(n, 5*time.Minute), func(v camView) bool { return v.state == gbv1.StateRegistered })
 	if err != nil {
 		return f, run, err
 	}
@@ -330,9 +358,22 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 		return f, run, err
 	}
 	cam1, ev1 := cameraWrites(ss)
-	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds()), CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0}
-	b.r.APICatchUp = append(b.r.APICatchUp, c)
+	stopBacklog()
+	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds()), FromBurstSeconds: shown.Sub(start).Seconds(),
+		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, MaxBacklog: <-maxBacklog, LoadAverage: loadAverage()}
+	if w := c.CameraWrites + c.EventWrites; w > 0 {
+		c.APICPUPerWriteMs = (ss.sum("process_cpu_seconds_total", nil) - api0) * 1e3 / w
+	}
+	if c.Memory, err = b.op.memory(ctx); err != nil {
+		return f, run, err
+	}
 	slog.Info("burst registered", "devices", n, "apiCatchUpSeconds", c.Seconds, "cameraWrites", c.CameraWrites, "eventWrites", c.EventWrites)
+	fl, err := b.floor(ctx, n)
+	if err != nil {
+		return f, run, err
+	}
+	c.Floor = &fl
+	b.r.APICatchUp = append(b.r.APICatchUp, c)
 	return f, run, nil
 }
 
@@ -349,9 +390,12 @@ func (b *bench) finish(ctx context.Context, f *fleet, n int, run *registrationRu
 		run.LatencyMs = latency{P50: s.LatencyMs.P50, P99: s.LatencyMs.P99, Max: s.LatencyMs.Max, Samples: int(s.LatencyMs.Samples)}
 		b.r.Registrations = append(b.r.Registrations, *run)
 	}
+	if b.nothingFollows {
+		return nil
+	}
 	// Devices whose registration failed on the way have nothing to unregister: their
 	// Cameras go Offline instead.
-	_, err = b.tr.waitFor(ctx, "no longer Registered", b.names[:n], 8*time.Minute, func(v camView) bool { return v.state != gbv1.StateRegistered })
+	_, err = b.tr.waitFor(ctx, "no longer Registered", b.names[:n], apiWait(n, 8*time.Minute), func(v camView) bool { return v.state != gbv1.StateRegistered })
 	return err
 }
 
@@ -377,12 +421,23 @@ func (b *bench) largest(ctx context.Context, n int) error {
 		}
 		return err
 	}
-	err = errors.Join(b.steady(ctx, f, n), b.keepalives(ctx, f))
+	// Nothing that needs the fleet's unregistrations shown follows the last phase.
+	b.nothingFollows = !b.o.avalanche && !b.o.events && b.o.noSipp
+	err = b.steady(ctx, f, n)
+	if b.o.keepaliveLoad {
+		err = errors.Join(err, b.keepalives(ctx, f))
+	} else {
+		b.r.Skipped["keepalive load"] = "--keepalive-load=false"
+	}
 	if ferr := b.finish(ctx, f, n, &run); ferr != nil {
 		return errors.Join(err, ferr)
 	}
 	if err != nil {
 		return err
+	}
+	if !b.o.avalanche {
+		b.r.Skipped["avalanche and restart"] = "--avalanche=false"
+		return nil
 	}
 	g, err := b.avalanche(ctx, n)
 	if err != nil {
@@ -452,7 +507,8 @@ func (b *bench) steady(ctx context.Context, f *fleet, n int) error {
 	}
 	b.r.Memory.Registered = mem
 	b.r.Memory.PerCameraBytes = (float64(mem.RSSBytes) - float64(b.r.Memory.Baseline.RSSBytes)) / float64(n)
-	return nil
+	// Where the memory per camera goes: `go tool pprof -sample_index=inuse_space` on it.
+	return b.op.heapProfile(ctx, filepath.Join(b.work, "logs", fmt.Sprintf("operator-heap-%d.pprof", n)))
 }
 
 // keepalives runs the keepalive load for the registered fleet's devices. The operator
@@ -490,7 +546,7 @@ func (b *bench) keepalives(ctx context.Context, f *fleet) error {
 	// on a loaded machine the writes take longer than the keepalive deadline): the
 	// address is what says its registration moved.
 	addrs := viaOperator.localAddrs()
-	if _, err := b.tr.waitFor(ctx, "registered from the keepalive load", b.names[:len(b.ids)], 5*time.Minute, func(v camView) bool {
+	if _, err := b.tr.waitFor(ctx, "registered from the keepalive load", b.names[:len(b.ids)], apiWait(len(b.ids), 5*time.Minute), func(v camView) bool {
 		return addrs[v.remoteAddr]
 	}); err != nil {
 		return err
@@ -572,7 +628,7 @@ func (b *bench) avalanche(ctx context.Context, n int) (*fleet, error) {
 		return g, err
 	}
 	a.AllRegisteredSeconds = last200.Sub(start).Seconds()
-	shown, err := b.tr.waitFor(ctx, "Registered", b.names[:n], 5*time.Minute, func(v camView) bool { return v.state == gbv1.StateRegistered })
+	shown, err := b.tr.waitFor(ctx, "Registered", b.names[:n], apiWait(n, 5*time.Minute), func(v camView) bool { return v.state == gbv1.StateRegistered })
 	if err != nil {
 		return g, err
 	}

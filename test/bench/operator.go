@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -24,8 +25,10 @@ type operator struct {
 	args    []string
 
 	sipAddr, probeAddr, metricsAddr string
-	child                           *localcluster.Child
-	log                             *os.File
+	// pprofAddr serves the operator's /debug/pprof (heapProfile).
+	pprofAddr string
+	child     *localcluster.Child
+	log       *os.File
 }
 
 // start runs the operator and waits until its registrar serves.
@@ -42,6 +45,7 @@ func (o *operator) start(ctx context.Context) (time.Duration, error) {
 		"--sip-listen=" + o.sipAddr,
 		"--health-probe-bind-address=" + o.probeAddr,
 		"--metrics-bind-address=" + o.metricsAddr,
+		"--pprof-bind-address=" + o.pprofAddr,
 	}, o.args...)...)
 	if err != nil {
 		return 0, err
@@ -209,4 +213,26 @@ func freeTCPAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+// heapProfile writes the operator's heap profile to path.
+func (o *operator) heapProfile(ctx context.Context, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+o.pprofAddr+"/debug/pprof/heap", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("operator heap profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("operator heap profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	return errors.Join(err, f.Close())
 }

@@ -101,6 +101,28 @@ type catchUp struct {
 	// the start of the burst until every Camera showed Registered.
 	CameraWrites float64 `json:"camera_write_requests"`
 	EventWrites  float64 `json:"event_write_requests"`
+	// FromBurstSeconds is from the burst's start until every Camera showed Registered.
+	FromBurstSeconds float64 `json:"from_burst_seconds"`
+	// APICPUPerWriteMs is the API server's CPU over the same span, per write counted.
+	APICPUPerWriteMs float64 `json:"apiserver_cpu_ms_per_write"`
+	// MaxBacklog is the Camera controller's largest workqueue depth seen meanwhile.
+	MaxBacklog float64 `json:"max_reconcile_queue_depth"`
+	// Memory is the operator's with the size registered (its cache holds every Camera
+	// of the run's largest size).
+	Memory      memory  `json:"operator_memory"`
+	LoadAverage float64 `json:"load_average"`
+	// Floor is the same statuses written by a minimal client right after (floor.go).
+	Floor *floorRun `json:"floor,omitempty"`
+}
+
+// floorRatio is the operator's speed showing the fleet Registered as a share of the
+// floor's: the floor's seconds over the operator's catch-up after the last 200 OK, and
+// over the operator's whole span from the burst's start.
+func (c catchUp) floorRatio() (catchUpRatio, fromBurstRatio float64) {
+	if c.Floor == nil || c.Seconds <= 0 || c.FromBurstSeconds <= 0 {
+		return 0, 0
+	}
+	return min(c.Floor.Seconds/c.Seconds, 99), c.Floor.Seconds / c.FromBurstSeconds
 }
 
 // steadyWrites counts the API writes of a registered fleet keeping alive.
@@ -232,6 +254,7 @@ func (r *results) print(w io.Writer) {
 	tw.Flush()
 
 	fmt.Fprintln(w)
+	r.printFloor(w)
 	if s := r.Steady; s != nil {
 		fmt.Fprintf(w, "steady state: %d cameras, %.0fs window: %.0f Camera writes, %.0f Event writes, %d modifications → %.2f writes/camera/5 min (scaled ×%.0f); operator %.2f cores\n",
 			s.Cameras, s.WindowSeconds, s.CameraWrites, s.EventWrites, s.Modified, s.PerCameraPer5Min, r.Settings.Scale, s.OperatorCPU)
@@ -330,6 +353,11 @@ func (r *results) judge() {
 	}
 	for _, c := range r.APICatchUp {
 		add(fmt.Sprintf("%d Cameras Registered after the last 200", c.Cameras), "≤ 30 s", fmt.Sprintf("%.1f s", c.Seconds), c.Seconds <= 30, "")
+		if c.Floor != nil {
+			ratio, whole := c.floorRatio()
+			add(fmt.Sprintf("%d Cameras: speed vs the API server's floor", c.Cameras), "≥ 0.9", fmt.Sprintf("%.2f", ratio), ratio >= 0.9,
+				fmt.Sprintf("floor %.1f s, catch-up %.1f s; from the burst's start %.1f s (%.2f); load %.1f", c.Floor.Seconds, c.Seconds, c.FromBurstSeconds, whole, c.LoadAverage))
+		}
 	}
 	if s := r.Steady; s != nil {
 		add("API writes per camera per 5 min", "≤ 1", fmt.Sprintf("%.2f", s.PerCameraPer5Min), s.PerCameraPer5Min <= 1,
