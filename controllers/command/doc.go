@@ -16,7 +16,7 @@
 // (decide.go, pure and table-tested); and acts: at most one DeviceControl, the status
 // writes around it, Events (events.go). It acts on a device only through a
 // registration its own Camera owns, and leaves a command whose Camera another shard
-// serves to that shard (shard.go).
+// serves to that shard (devices.CameraOf).
 //
 // Presets are the Camera controller's: after a preset is set or deleted, the
 // PresetWatcher the operator wires in is told the device ID.

@@ -71,7 +71,7 @@ func (r *reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if c == nil || err != nil {
 		return ctrl.Result{}, err
 	}
-	cam, elsewhere, err := r.cameraOf(ctx, c)
+	cam, elsewhere, err := devices.CameraOf(ctx, r.reader, r.api, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.CameraRef.Name})
 	if err != nil || elsewhere {
 		return ctrl.Result{}, err
 	}

@@ -5,5 +5,6 @@
 // device ID they claim (AddIndex, CamerasWithID, read straight from the informer's
 // indexer where the cache has one), the election of the Camera that owns a
 // device ID when several claim it (Elect), the shard a replica serves (ShardSelector,
-// LeaseName), and the cleaning of text devices write into status (Clean).
+// LeaseName) and whether an object's Camera is another shard's (CameraOf), and the
+// cleaning of text devices write into status (Clean).
 package devices

@@ -20,6 +20,6 @@
 // holds a reconcile worker while it waits, so the workers are the bound in all plus a
 // few for the queries that are not sent. It acts on a device only through a
 // registration its own Camera owns, and leaves a query whose Camera another shard
-// serves to that shard (shard.go). A query found Running with no answer awaited (the
+// serves to that shard (devices.CameraOf). A query found Running with no answer awaited (the
 // operator restarted, or another replica led) is sent again.
 package recording

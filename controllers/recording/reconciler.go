@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/devices"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
@@ -47,7 +48,7 @@ func (r *reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if rq == nil || err != nil {
 		return ctrl.Result{}, err
 	}
-	cam, elsewhere, err := r.cameraOf(ctx, rq)
+	cam, elsewhere, err := devices.CameraOf(ctx, r.reader, r.api, types.NamespacedName{Namespace: rq.Namespace, Name: rq.Spec.CameraRef.Name})
 	if err != nil || elsewhere {
 		return ctrl.Result{}, err
 	}

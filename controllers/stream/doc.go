@@ -11,5 +11,5 @@
 // registration its own Camera owns, while that Camera is Registered. It owns the SSRCs
 // it hands out (ssrc.go), the per-Camera bound of Streams playing or being invited
 // (slots.go), and leaves a Stream whose Camera another shard serves to that shard
-// (shard.go).
+// (devices.CameraOf).
 package stream

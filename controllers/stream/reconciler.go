@@ -87,7 +87,7 @@ func (r *reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if st == nil || err != nil {
 		return ctrl.Result{}, err
 	}
-	cam, elsewhere, err := r.cameraOf(ctx, st)
+	cam, elsewhere, err := devices.CameraOf(ctx, r.reader, r.api, types.NamespacedName{Namespace: st.Namespace, Name: st.Spec.CameraRef.Name})
 	if err != nil || elsewhere {
 		return ctrl.Result{}, err
 	}

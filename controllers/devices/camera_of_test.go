@@ -1,4 +1,4 @@
-package stream
+package devices
 
 import (
 	"context"
@@ -14,16 +14,16 @@ import (
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 )
 
-// TestServedElsewhere: a Stream is left to another shard exactly when its Camera exists
-// in the API server but not in this operator's cache (which holds its own shard's
+// TestCameraOfServedElsewhere: an object naming a Camera is left to another shard
+// exactly when the Camera exists in the API server but not in this operator's cache (which holds its own shard's
 // Cameras only). A pure unit test: the two readers are fake clients.
-func TestServedElsewhere(t *testing.T) {
+func TestCameraOfServedElsewhere(t *testing.T) {
 	s := runtime.NewScheme()
 	if err := gbv1.AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
 	cam := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Namespace: "site", Name: "gate", Labels: map[string]string{gbv1.ShardLabel: "west"}}}
-	st := &gbv1.Stream{ObjectMeta: metav1.ObjectMeta{Namespace: "site", Name: "gate-live"}, Spec: gbv1.StreamSpec{CameraRef: gbv1.LocalObjectReference{Name: "gate"}}}
+	key := client.ObjectKey{Namespace: "site", Name: "gate"}
 	with := func(objs ...client.Object) client.Reader {
 		return fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
 	}
@@ -45,8 +45,7 @@ func TestServedElsewhere(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &reconciler{reader: tc.cache, api: tc.api}
-			_, got, err := r.cameraOf(t.Context(), st)
+			_, got, err := CameraOf(t.Context(), tc.cache, tc.api, key)
 			if (err != nil) != tc.wantErr || got != tc.want {
 				t.Errorf("elsewhere = %v, %v; want %v (error: %v)", got, err, tc.want, tc.wantErr)
 			}
