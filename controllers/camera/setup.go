@@ -37,7 +37,8 @@ import (
 func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *devices.Changes, opts Options) (*Controller, error) {
 	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("camera")
-	if err := addIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	secrets, err := addIndexes(context.Background(), mgr.GetCache())
+	if err != nil {
 		return nil, err
 	}
 	store.changes = changes
@@ -69,11 +70,10 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		}
 	}
 
-	reader := mgr.GetCache()
-	err := builder.TypedControllerManagedBy[string](mgr).
+	err = builder.TypedControllerManagedBy[string](mgr).
 		Named(opts.ControllerName).
 		Watches(&gbv1.Camera{}, enqueueCameraDevice(), builder.WithPredicates(cameraChanged)).
-		WatchesMetadata(&corev1.Secret{}, enqueueSecretDevices(reader, logger)).
+		WatchesMetadata(&corev1.Secret{}, enqueueSecretDevices(secrets, logger)).
 		WatchesRawSource(changes).
 		WithOptions(controller.TypedOptions[string]{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		WithLogConstructor(func(deviceID *string) logr.Logger {

@@ -2,7 +2,6 @@ package camera
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -11,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/cacheindex"
 	"github.com/gb28181/camera-operator/controllers/devices"
 )
 
@@ -43,41 +43,40 @@ var cameraChanged = predicate.Or[client.Object](
 	},
 )
 
-// indexSecretName is the field index of Cameras by the Secret they name: a Secret's
-// event finds its Cameras as a map lookup in the cache.
-const indexSecretName = "spec.credentialsSecretRef.name"
+// indexSecretName names the index of Cameras by the Secret they name, as
+// "namespace/name": a Secret's event finds its Cameras as a map lookup in the cache.
+const indexSecretName = "gb28181.io/credentials-secret"
 
-// addIndexes registers the Camera field indexes the controller uses: by device ID and
-// by Secret. It must run before the cache starts.
-func addIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	if err := devices.AddIndex(ctx, indexer); err != nil {
-		return err
+// secretIndex is the index of Cameras by the Secret they name.
+type secretIndex = *cacheindex.Index[*gbv1.Camera]
+
+// addIndexes registers the Camera indexes the controller uses, by device ID and by
+// Secret, and returns the latter. It must run before c starts.
+func addIndexes(ctx context.Context, c cacheindex.Cache) (secretIndex, error) {
+	if err := devices.AddIndex(ctx, c); err != nil {
+		return nil, err
 	}
-	if err := indexer.IndexField(ctx, &gbv1.Camera{}, indexSecretName, func(o client.Object) []string {
-		cam, ok := o.(*gbv1.Camera)
-		if !ok || cam.Spec.CredentialsSecretRef.Name == "" {
-			return nil
-		}
-		return []string{cam.Spec.CredentialsSecretRef.Name}
-	}); err != nil {
-		return fmt.Errorf("index %s: %w", indexSecretName, err)
-	}
-	return nil
+	return cacheindex.Add(ctx, c, &gbv1.Camera{}, func() client.ObjectList { return &gbv1.CameraList{} },
+		indexSecretName, func(cam *gbv1.Camera) string {
+			if cam.Spec.CredentialsSecretRef.Name == "" {
+				return ""
+			}
+			return cam.Namespace + "/" + cam.Spec.CredentialsSecretRef.Name
+		})
 }
 
 // enqueueSecretDevices maps a Secret to the device IDs of the Cameras of its namespace
 // that name it.
-func enqueueSecretDevices(r client.Reader, log logr.Logger) handler.TypedEventHandler[client.Object, string] {
+func enqueueSecretDevices(index secretIndex, log logr.Logger) handler.TypedEventHandler[client.Object, string] {
 	return handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []string {
-		var list gbv1.CameraList
-		if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()),
-			client.MatchingFields{indexSecretName: o.GetName()}, client.UnsafeDisableDeepCopy); err != nil {
+		cams, err := index.Lookup(ctx, o.GetNamespace()+"/"+o.GetName())
+		if err != nil {
 			log.Error(err, "cannot list the Cameras of a Secret", "secret", client.ObjectKeyFromObject(o))
 			return nil
 		}
-		ids := make([]string, 0, len(list.Items))
-		for i := range list.Items {
-			ids = append(ids, list.Items[i].Spec.DeviceID)
+		ids := make([]string, 0, len(cams))
+		for _, cam := range cams {
+			ids = append(ids, cam.Spec.DeviceID)
 		}
 		return ids
 	})

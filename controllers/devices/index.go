@@ -3,40 +3,51 @@ package devices
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/cacheindex"
 )
 
-// indexDeviceID is the field index of Cameras by the device ID they claim, in the
-// informer cache: the registrar looks Cameras up by device ID on every REGISTER, and
-// each controller maps a device's changes to its Cameras, both as map lookups.
-const indexDeviceID = "spec.deviceID"
+// Every REGISTER looks its device's Cameras up twice (the challenge, then the answer),
+// and every change of a device maps it to its Cameras and Streams again: the index of
+// Cameras by device ID is read as a map lookup in the Camera informer, with one key
+// per Camera (see package cacheindex).
 
-// AddIndex registers the device ID index of Cameras. It must run before the cache starts.
-func AddIndex(ctx context.Context, indexer client.FieldIndexer) error {
-	if err := indexer.IndexField(ctx, &gbv1.Camera{}, indexDeviceID, func(o client.Object) []string {
-		cam, ok := o.(*gbv1.Camera)
-		if !ok || cam.Spec.DeviceID == "" {
-			return nil
-		}
-		return []string{cam.Spec.DeviceID}
-	}); err != nil {
-		return fmt.Errorf("index %s: %w", indexDeviceID, err)
+// indexDeviceID names the index of Cameras by the device ID they claim.
+const indexDeviceID = "gb28181.io/device-id"
+
+// deviceIndexes holds, per cache (the reader CamerasWithID is given), its index.
+var deviceIndexes sync.Map // client.Reader → *cacheindex.Index[*gbv1.Camera]
+
+// AddIndex registers the device ID index of Cameras in c. It must run before c starts.
+func AddIndex(ctx context.Context, c cacheindex.Cache) error {
+	x, err := cacheindex.Add(ctx, c, &gbv1.Camera{}, func() client.ObjectList { return &gbv1.CameraList{} },
+		indexDeviceID, func(cam *gbv1.Camera) string { return cam.Spec.DeviceID })
+	if err != nil {
+		return err
 	}
-	return addDirectIndex(ctx, indexer)
+	deviceIndexes.Store(client.Reader(c), x)
+	return nil
 }
 
-// CamerasWithID lists, from the cache, every Camera of the cluster that claims
-// deviceID. The returned objects are shared with the cache: callers must not modify them.
+// CamerasWithID lists, from the cache r (given to AddIndex), every Camera of the cluster
+// that claims deviceID. The returned objects are shared with the cache: callers must
+// not modify them.
 func CamerasWithID(ctx context.Context, r client.Reader, deviceID string) ([]gbv1.Camera, error) {
-	if cams, ok, err := directCameras(r, deviceID); ok {
-		return cams, err
+	v, ok := deviceIndexes.Load(r)
+	if !ok {
+		return nil, fmt.Errorf("cameras with device ID %q: %T has no device ID index (AddIndex)", deviceID, r)
 	}
-	var list gbv1.CameraList
-	if err := r.List(ctx, &list, client.MatchingFields{indexDeviceID: deviceID}, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("list cameras with device ID %q: %w", deviceID, err)
+	cams, err := v.(*cacheindex.Index[*gbv1.Camera]).Lookup(ctx, deviceID)
+	if err != nil {
+		return nil, fmt.Errorf("cameras with device ID %q: %w", deviceID, err)
 	}
-	return list.Items, nil
+	out := make([]gbv1.Camera, len(cams))
+	for i, cam := range cams {
+		out[i] = *cam
+	}
+	return out, nil
 }
