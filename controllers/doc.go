@@ -11,6 +11,7 @@
 //	  recording/            RecordingQueries: a device's recordings by RecordInfo
 //	  endpoints/            the leader's EndpointSlice of the SIP Service
 //	  alarms/               the alarm sink: alarms as CloudEvents to a URL
+//	  internal/dependents/  the steps the Stream, command and recording controllers share
 //
 // Each controller package has a doc.go saying what it owns, a reconciler that gathers,
 // decides (pure, table-tested) and writes, its Events and its unit tests. The tests here

@@ -5,19 +5,18 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers/devices"
+	"github.com/gb28181/camera-operator/controllers/internal/dependents"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
@@ -62,10 +61,8 @@ type reconciler struct {
 func (r *reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	// Before the registrar serves nothing can be sent, and a stop due now must not be
 	// given up for that.
-	select {
-	case <-r.reg.Ready():
-	case <-ctx.Done():
-		return ctrl.Result{}, ctx.Err()
+	if err := dependents.WaitForRegistrar(ctx, r.reg); err != nil {
+		return ctrl.Result{}, err
 	}
 	c, err := r.command(ctx, req.NamespacedName)
 	if c == nil || err != nil {
@@ -115,7 +112,7 @@ func (r *reconciler) gather(ctx context.Context, c *gbv1.CameraCommand, cam *gbv
 // queueOf lists, from the cache, the commands of a Camera.
 func (r *reconciler) queueOf(ctx context.Context, ns, camera string) ([]gbv1.CameraCommand, error) {
 	var list gbv1.CameraCommandList
-	if err := r.reader.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexCommandCamera: camera}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := dependents.ListByCamera(ctx, r.reader, &list, ns, camera); err != nil {
 		return nil, fmt.Errorf("list the commands of Camera %s/%s: %w", ns, camera, err)
 	}
 	return list.Items, nil
@@ -402,23 +399,10 @@ func (r *reconciler) written(ctx context.Context, orig, c *gbv1.CameraCommand, c
 }
 
 // writeStatus writes c's status when it differs from orig's. The status may hold what a
-// device just answered, which no later reconcile could learn again: a conflict (a
-// label changed meanwhile) must not lose it, so it goes onto the newest command.
+// device just answered: a conflict must not lose it (dependents.WriteStatus).
 func (r *reconciler) writeStatus(ctx context.Context, orig, c *gbv1.CameraCommand) error {
-	if equality.Semantic.DeepEqual(orig.Status, c.Status) {
-		return nil
-	}
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		err := r.client.Status().Update(ctx, c)
-		if !kerrors.IsConflict(err) {
-			return err
-		}
-		var latest gbv1.CameraCommand
-		if gerr := r.api.Get(ctx, client.ObjectKeyFromObject(c), &latest); gerr != nil {
-			return gerr
-		}
-		latest.Status = c.Status
-		*c = latest
-		return err
-	})
+	return dependents.WriteStatus(ctx, r.api, orig, c, statusOf, func() error { return r.client.Status().Update(ctx, c) })
 }
+
+// statusOf is c's status, for dependents.WriteStatus.
+func statusOf(c *gbv1.CameraCommand) *gbv1.CameraCommandStatus { return &c.Status }

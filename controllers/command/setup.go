@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -14,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/internal/dependents"
 )
 
 // The CameraCommand controller's permissions. It reads Cameras (the Camera controller's
@@ -23,9 +23,6 @@ import (
 // +kubebuilder:rbac:groups=gb28181.io,resources=cameracommands,verbs=get;list;watch;update;patch;delete
 // +kubebuilder:rbac:groups=gb28181.io,resources=cameracommands/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gb28181.io,resources=cameracommands/finalizers,verbs=update
-
-// indexCommandCamera indexes CameraCommands by the Camera they name.
-const indexCommandCamera = "spec.cameraRef.name"
 
 // maxRequeuedPerCamera bounds the commands of one Camera looked at again when the
 // Camera changes or one of its commands does: the oldest unfinished ones, which are
@@ -38,14 +35,10 @@ const maxRequeuedPerCamera = 32
 func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("command")
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &gbv1.CameraCommand{}, indexCommandCamera, func(o client.Object) []string {
-		c, ok := o.(*gbv1.CameraCommand)
-		if !ok || c.Spec.CameraRef.Name == "" {
-			return nil
-		}
-		return []string{c.Spec.CameraRef.Name}
+	if err := dependents.IndexByCamera(context.Background(), mgr.GetFieldIndexer(), &gbv1.CameraCommand{}, func(c *gbv1.CameraCommand) string {
+		return c.Spec.CameraRef.Name
 	}); err != nil {
-		return fmt.Errorf("index %s: %w", indexCommandCamera, err)
+		return err
 	}
 	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts,
 		buckets: newCameraBuckets(opts.CommandsPerSecond, opts.CommandBurst), flights: newInFlight(opts.MaxInFlight),
@@ -66,16 +59,9 @@ func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 			return nextOf(ctx, c.Namespace, c.Spec.CameraRef.Name)
 		})).
 		// A Camera that registers (or appears) lets its waiting commands go.
-		Watches(&gbv1.Camera{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			return nextOf(ctx, o.GetNamespace(), o.GetName())
-		})).
+		Watches(&gbv1.Camera{}, dependents.OnCamera(nextOf)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
-		WithLogConstructor(func(req *reconcile.Request) logr.Logger {
-			if req == nil {
-				return logger
-			}
-			return logger.WithValues("cameracommand", req.NamespacedName.String())
-		}).
+		WithLogConstructor(dependents.RequestLogger(logger, "cameracommand")).
 		Complete(r)
 	if err != nil {
 		return fmt.Errorf("build the CameraCommand controller: %w", err)
@@ -87,7 +73,7 @@ func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 // maxRequeuedPerCamera.
 func nextCommands(ctx context.Context, r client.Reader, ns, camera string) []reconcile.Request {
 	var list gbv1.CameraCommandList
-	if err := r.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexCommandCamera: camera}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := dependents.ListByCamera(ctx, r, &list, ns, camera); err != nil {
 		return nil
 	}
 	next := oldestUnfinished(list.Items, maxRequeuedPerCamera)

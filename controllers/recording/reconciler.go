@@ -5,17 +5,16 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers/devices"
+	"github.com/gb28181/camera-operator/controllers/internal/dependents"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
@@ -39,10 +38,8 @@ type reconciler struct {
 
 // Reconcile implements reconcile.Reconciler for a RecordingQuery's namespace/name.
 func (r *reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	select {
-	case <-r.reg.Ready():
-	case <-ctx.Done():
-		return ctrl.Result{}, ctx.Err()
+	if err := dependents.WaitForRegistrar(ctx, r.reg); err != nil {
+		return ctrl.Result{}, err
 	}
 	rq, err := r.query(ctx, req.NamespacedName)
 	if rq == nil || err != nil {
@@ -162,23 +159,11 @@ func recordQuery(rq *gbv1.RecordingQuery, channel string) manscdp.RecordQuery {
 	}
 }
 
-// writeStatus writes rq's status when it differs from orig's. A conflict (someone
-// changed the query's labels meanwhile) puts the status onto the newest copy.
+// writeStatus writes rq's status when it differs from orig's; a conflict (someone
+// changed the query's labels meanwhile) does not lose it (dependents.WriteStatus).
 func (r *reconciler) writeStatus(ctx context.Context, orig, rq *gbv1.RecordingQuery) error {
-	if equality.Semantic.DeepEqual(orig.Status, rq.Status) {
-		return nil
-	}
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		err := r.client.Status().Update(ctx, rq)
-		if !kerrors.IsConflict(err) {
-			return err
-		}
-		var latest gbv1.RecordingQuery
-		if gerr := r.api.Get(ctx, client.ObjectKeyFromObject(rq), &latest); gerr != nil {
-			return gerr
-		}
-		latest.Status = rq.Status
-		*rq = latest
-		return err
-	})
+	return dependents.WriteStatus(ctx, r.api, orig, rq, statusOf, func() error { return r.client.Status().Update(ctx, rq) })
 }
+
+// statusOf is rq's status, for dependents.WriteStatus.
+func statusOf(rq *gbv1.RecordingQuery) *gbv1.RecordingQueryStatus { return &rq.Status }

@@ -4,25 +4,21 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/internal/dependents"
 )
 
 // The RecordingQuery controller's permissions: it deletes the queries whose TTL ran out.
 //
 // +kubebuilder:rbac:groups=gb28181.io,resources=recordingqueries,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=gb28181.io,resources=recordingqueries/status,verbs=get;update;patch
-
-// indexQueryCamera indexes RecordingQueries by the Camera they name.
-const indexQueryCamera = "spec.cameraRef.name"
 
 // Setup wires the RecordingQuery controller into mgr: queries of Camera devices'
 // recordings through reg, in the zone of reg's devices unless opts.Location says
@@ -34,14 +30,10 @@ func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 	}
 	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("recordingquery")
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &gbv1.RecordingQuery{}, indexQueryCamera, func(o client.Object) []string {
-		rq, ok := o.(*gbv1.RecordingQuery)
-		if !ok || rq.Spec.CameraRef.Name == "" {
-			return nil
-		}
-		return []string{rq.Spec.CameraRef.Name}
+	if err := dependents.IndexByCamera(context.Background(), mgr.GetFieldIndexer(), &gbv1.RecordingQuery{}, func(rq *gbv1.RecordingQuery) string {
+		return rq.Spec.CameraRef.Name
 	}); err != nil {
-		return fmt.Errorf("index %s: %w", indexQueryCamera, err)
+		return err
 	}
 	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts,
 		slots: newQuerySlots(opts.MaxQueriesPerCamera, opts.MaxConcurrentQueries), recorder: mgr.GetEventRecorder(opts.ControllerName)}
@@ -49,16 +41,11 @@ func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 	err := builder.ControllerManagedBy(mgr).
 		Named("recordingquery").
 		For(&gbv1.RecordingQuery{}).
-		Watches(&gbv1.Camera{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			return waitingQueriesOf(ctx, reader, o.GetNamespace(), o.GetName())
+		Watches(&gbv1.Camera{}, dependents.OnCamera(func(ctx context.Context, ns, camera string) []reconcile.Request {
+			return waitingQueriesOf(ctx, reader, ns, camera)
 		})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentQueries + spareWorkers}).
-		WithLogConstructor(func(req *reconcile.Request) logr.Logger {
-			if req == nil {
-				return logger
-			}
-			return logger.WithValues("recordingquery", req.NamespacedName.String())
-		}).
+		WithLogConstructor(dependents.RequestLogger(logger, "recordingquery")).
 		Complete(r)
 	if err != nil {
 		return fmt.Errorf("build the RecordingQuery controller: %w", err)
@@ -70,7 +57,7 @@ func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 // Camera may let them be sent.
 func waitingQueriesOf(ctx context.Context, r client.Reader, ns, camera string) []reconcile.Request {
 	var list gbv1.RecordingQueryList
-	if err := r.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexQueryCamera: camera}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := dependents.ListByCamera(ctx, r, &list, ns, camera); err != nil {
 		return nil
 	}
 	var reqs []reconcile.Request

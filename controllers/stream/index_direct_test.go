@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/internal/dependents"
 	"github.com/gb28181/camera-operator/internal/kubetest"
 )
 
@@ -37,7 +38,7 @@ func TestStreamsOfCameraReadsTheInformerIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.IndexField(ctx, &gbv1.Stream{}, indexStreamCamera, func(o client.Object) []string {
+	if err := c.IndexField(ctx, &gbv1.Stream{}, dependents.CameraField, func(o client.Object) []string {
 		return []string{o.(*gbv1.Stream).Spec.CameraRef.Name}
 	}); err != nil {
 		t.Fatal(err)

@@ -7,19 +7,18 @@ import (
 	"net"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers/devices"
+	"github.com/gb28181/camera-operator/controllers/internal/dependents"
 	"github.com/gb28181/camera-operator/sipd"
 	"github.com/gb28181/camera-operator/sipd/mansrtsp"
 	"github.com/gb28181/camera-operator/sipd/sdp"
@@ -78,10 +77,8 @@ func (r *reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// Before the registrar serves, a BYE or an INVITE fails at once: a dialog made
 	// before a restart would be forgotten without its BYE, and the device, invited
 	// again, would send its media twice.
-	select {
-	case <-r.reg.Ready():
-	case <-ctx.Done():
-		return ctrl.Result{}, ctx.Err()
+	if err := dependents.WaitForRegistrar(ctx, r.reg); err != nil {
+		return ctrl.Result{}, err
 	}
 	st, err := r.stream(ctx, req.NamespacedName)
 	if st == nil || err != nil {
@@ -338,7 +335,7 @@ func (r *reconciler) fail(st *gbv1.Stream, now time.Time) {
 // liveStreamsOf lists the other Streams of cam whose status holds a dialog.
 func (r *reconciler) liveStreamsOf(ctx context.Context, cam *gbv1.Camera, self *gbv1.Stream) []types.UID {
 	var list gbv1.StreamList
-	if err := r.reader.List(ctx, &list, client.InNamespace(cam.Namespace), client.MatchingFields{indexStreamCamera: cam.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := dependents.ListByCamera(ctx, r.reader, &list, cam.Namespace, cam.Name); err != nil {
 		return nil
 	}
 	var live []types.UID
@@ -410,24 +407,14 @@ func (r *reconciler) recorded(st *gbv1.Stream, write func() error) error {
 // what devices answer.
 const maxConditionMessage = 1024
 
-// writeStatus writes st's status when it differs from orig's.
+// writeStatus writes st's status when it differs from orig's. The status holds a dialog
+// only this reconcile knows of: a conflict (a spec change meanwhile) must not lose it
+// (dependents.WriteStatus).
 func (r *reconciler) writeStatus(ctx context.Context, orig, st *gbv1.Stream) error {
-	if equality.Semantic.DeepEqual(orig.Status, st.Status) {
-		return nil
-	}
-	// The status holds a dialog only this reconcile knows of: a conflict (a spec change
-	// meanwhile) must not lose it, so the status goes onto the newest Stream.
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		err := r.recorded(st, func() error { return r.client.Status().Update(ctx, st) })
-		if !kerrors.IsConflict(err) {
-			return err
-		}
-		var latest gbv1.Stream
-		if gerr := r.client.Get(ctx, client.ObjectKeyFromObject(st), &latest); gerr != nil {
-			return gerr
-		}
-		latest.Status = st.Status
-		*st = latest
-		return err
+	return dependents.WriteStatus(ctx, r.client, orig, st, statusOf, func() error {
+		return r.recorded(st, func() error { return r.client.Status().Update(ctx, st) })
 	})
 }
+
+// statusOf is st's status, for dependents.WriteStatus.
+func statusOf(st *gbv1.Stream) *gbv1.StreamStatus { return &st.Status }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -17,6 +16,7 @@ import (
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers/devices"
+	"github.com/gb28181/camera-operator/controllers/internal/dependents"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
@@ -25,9 +25,6 @@ import (
 // +kubebuilder:rbac:groups=gb28181.io,resources=streams,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=gb28181.io,resources=streams/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=gb28181.io,resources=streams/finalizers,verbs=update
-
-// indexStreamCamera indexes Streams by the Camera they name.
-const indexStreamCamera = "spec.cameraRef.name"
 
 // Setup wires the Stream controller into mgr: live video of Camera channels by
 // INVITE/ACK/BYE through reg. It learns of device changes (registrations, a device's
@@ -38,14 +35,10 @@ func Setup(mgr ctrl.Manager, reg Registrar, changes *devices.Changes, opts Optio
 	opts.Realm = reg.Realm()
 	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("stream")
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &gbv1.Stream{}, indexStreamCamera, func(o client.Object) []string {
-		st, ok := o.(*gbv1.Stream)
-		if !ok || st.Spec.CameraRef.Name == "" {
-			return nil
-		}
-		return []string{st.Spec.CameraRef.Name}
+	if err := dependents.IndexByCamera(context.Background(), mgr.GetFieldIndexer(), &gbv1.Stream{}, func(st *gbv1.Stream) string {
+		return st.Spec.CameraRef.Name
 	}); err != nil {
-		return fmt.Errorf("index %s: %w", indexStreamCamera, err)
+		return err
 	}
 	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts, ssrcs: newSSRCBook(),
 		written: newStaleVersions(), slots: newStreamSlots(), recorder: mgr.GetEventRecorder(opts.ControllerName)}
@@ -64,19 +57,14 @@ func Setup(mgr ctrl.Manager, reg Registrar, changes *devices.Changes, opts Optio
 	err = builder.ControllerManagedBy(mgr).
 		Named("stream").
 		For(&gbv1.Stream{}).
-		Watches(&gbv1.Camera{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			return streamsOfCamera(ctx, reader, index, o.GetNamespace(), o.GetName())
+		Watches(&gbv1.Camera{}, dependents.OnCamera(func(ctx context.Context, ns, camera string) []reconcile.Request {
+			return streamsOfCamera(ctx, reader, index, ns, camera)
 		})).
 		WatchesRawSource(source.TypedChannel(devices, handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, deviceID string) []reconcile.Request {
 			return streamsOfDevice(ctx, reader, index, deviceID)
 		}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
-		WithLogConstructor(func(req *reconcile.Request) logr.Logger {
-			if req == nil {
-				return logger
-			}
-			return logger.WithValues("stream", req.NamespacedName.String())
-		}).
+		WithLogConstructor(dependents.RequestLogger(logger, "stream")).
 		Complete(r)
 	if err != nil {
 		return fmt.Errorf("build the Stream controller: %w", err)
@@ -90,7 +78,7 @@ func streamsOfCamera(ctx context.Context, r client.Reader, index streamIndex, ns
 		return reqs
 	}
 	var list gbv1.StreamList
-	if err := r.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexStreamCamera: camera}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := dependents.ListByCamera(ctx, r, &list, ns, camera); err != nil {
 		return nil
 	}
 	reqs := make([]reconcile.Request, 0, len(list.Items))
