@@ -98,13 +98,7 @@ func (x *Index[T]) Lookup(ctx context.Context, key string) ([]T, error) {
 		if err != nil {
 			return nil, fmt.Errorf("index %s, key %q: %w", x.name, key, err)
 		}
-		out := make([]T, 0, len(objs))
-		for _, o := range objs {
-			if t, ok := o.(T); ok {
-				out = append(out, t)
-			}
-		}
-		return out, nil
+		return ofType[T](objs), nil
 	}
 	list := x.newList()
 	if err := x.reader.List(ctx, list, client.MatchingFields{x.name: key}, client.UnsafeDisableDeepCopy); err != nil {
@@ -114,11 +108,16 @@ func (x *Index[T]) Lookup(ctx context.Context, key string) ([]T, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list by %s %q: %w", x.name, key, err)
 	}
+	return ofType[T](objs), nil
+}
+
+// ofType keeps the objects of objs that are Ts, as Ts.
+func ofType[T any, E any](objs []E) []T {
 	out := make([]T, 0, len(objs))
 	for _, o := range objs {
-		if t, ok := o.(T); ok {
+		if t, ok := any(o).(T); ok {
 			out = append(out, t)
 		}
 	}
-	return out, nil
+	return out
 }
