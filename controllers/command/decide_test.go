@@ -213,11 +213,11 @@ func TestOutcomeOf(t *testing.T) {
 // TestQueueOrder: a command waits for the oldest unfinished command created before it
 // (by timestamp, then name); finished and younger ones do not hold it.
 func TestQueueOrder(t *testing.T) {
-	mk := func(name string, created time.Duration, phase gbv1.CameraCommandPhase) gbv1.CameraCommand {
-		return gbv1.CameraCommand{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID(name), CreationTimestamp: metav1.NewTime(t0.Add(created))},
+	mk := func(name string, created time.Duration, phase gbv1.CameraCommandPhase) *gbv1.CameraCommand {
+		return &gbv1.CameraCommand{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID(name), CreationTimestamp: metav1.NewTime(t0.Add(created))},
 			Status: gbv1.CameraCommandStatus{Phase: phase}}
 	}
-	queue := []gbv1.CameraCommand{
+	queue := []*gbv1.CameraCommand{
 		mk("d-young", 3*time.Second, ""),
 		mk("c-same-second", time.Second, gbv1.CommandPending),
 		mk("a-done", 0, gbv1.CommandSucceeded),
@@ -232,7 +232,7 @@ func TestQueueOrder(t *testing.T) {
 		{"d-young", "z-first"},
 	} {
 		self := queue[slicesIndex(queue, tc.self)]
-		if got := blockerOf(&self, queue); got != tc.want {
+		if got := blockerOf(self, queue); got != tc.want {
 			t.Errorf("blockerOf(%s) = %q, want %q", tc.self, got, tc.want)
 		}
 	}
@@ -240,7 +240,7 @@ func TestQueueOrder(t *testing.T) {
 	queue[slicesIndex(queue, "z-first")].Status.Phase = gbv1.CommandSucceeded
 	for _, tc := range []struct{ self, want string }{{"b-same-second", ""}, {"c-same-second", "b-same-second"}, {"d-young", "b-same-second"}} {
 		self := queue[slicesIndex(queue, tc.self)]
-		if got := blockerOf(&self, queue); got != tc.want {
+		if got := blockerOf(self, queue); got != tc.want {
 			t.Errorf("after z-first: blockerOf(%s) = %q, want %q", tc.self, got, tc.want)
 		}
 	}
@@ -250,7 +250,7 @@ func TestQueueOrder(t *testing.T) {
 	}
 }
 
-func slicesIndex(q []gbv1.CameraCommand, name string) int {
+func slicesIndex(q []*gbv1.CameraCommand, name string) int {
 	for i := range q {
 		if q[i].Name == name {
 			return i

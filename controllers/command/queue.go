@@ -35,10 +35,9 @@ func older(a, b *gbv1.CameraCommand) int {
 // blockerOf returns the name of the oldest unfinished command of queue (the commands of
 // self's Camera) created before self: the one self waits for; "" when it is self's
 // turn.
-func blockerOf(self *gbv1.CameraCommand, queue []gbv1.CameraCommand) string {
+func blockerOf(self *gbv1.CameraCommand, queue []*gbv1.CameraCommand) string {
 	var blocker *gbv1.CameraCommand
-	for i := range queue {
-		c := &queue[i]
+	for _, c := range queue {
 		if c.UID == self.UID || finished(c) || older(c, self) >= 0 {
 			continue
 		}
@@ -54,11 +53,11 @@ func blockerOf(self *gbv1.CameraCommand, queue []gbv1.CameraCommand) string {
 
 // oldestUnfinished returns at most limit unfinished commands of queue, oldest first:
 // those worth looking at again when one of them finishes or their Camera changes.
-func oldestUnfinished(queue []gbv1.CameraCommand, limit int) []*gbv1.CameraCommand {
+func oldestUnfinished(queue []*gbv1.CameraCommand, limit int) []*gbv1.CameraCommand {
 	var out []*gbv1.CameraCommand
-	for i := range queue {
-		if !finished(&queue[i]) {
-			out = append(out, &queue[i])
+	for _, c := range queue {
+		if !finished(c) {
+			out = append(out, c)
 		}
 	}
 	slices.SortFunc(out, older)

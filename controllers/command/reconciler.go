@@ -55,6 +55,8 @@ type reconciler struct {
 	flights *inFlight
 	// recorder records Events on commands and Cameras (events.go); nil records none.
 	recorder events.EventRecorder
+	// commands finds, in the cache, the commands of a Camera: its queue.
+	commands *dependents.ByCamera[*gbv1.CameraCommand]
 }
 
 // Reconcile implements reconcile.Reconciler for a CameraCommand's namespace/name.
@@ -109,13 +111,14 @@ func (r *reconciler) gather(ctx context.Context, c *gbv1.CameraCommand, cam *gbv
 	return o, nil
 }
 
-// queueOf lists, from the cache, the commands of a Camera.
-func (r *reconciler) queueOf(ctx context.Context, ns, camera string) ([]gbv1.CameraCommand, error) {
-	var list gbv1.CameraCommandList
-	if err := dependents.ListByCamera(ctx, r.reader, &list, ns, camera); err != nil {
+// queueOf lists, from the cache, the commands of a Camera. They are the cache's own:
+// read them, never change them.
+func (r *reconciler) queueOf(ctx context.Context, ns, camera string) ([]*gbv1.CameraCommand, error) {
+	queue, err := r.commands.Of(ctx, ns, camera)
+	if err != nil {
 		return nil, fmt.Errorf("list the commands of Camera %s/%s: %w", ns, camera, err)
 	}
-	return list.Items, nil
+	return queue, nil
 }
 
 // act carries the plan out.

@@ -35,19 +35,18 @@ const maxRequeuedPerCamera = 32
 func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("command")
-	if err := dependents.IndexByCamera(context.Background(), mgr.GetFieldIndexer(), &gbv1.CameraCommand{}, func(c *gbv1.CameraCommand) string {
-		return c.Spec.CameraRef.Name
-	}); err != nil {
+	commands, err := dependents.IndexByCamera(context.Background(), mgr.GetCache(), &gbv1.CameraCommand{},
+		func() client.ObjectList { return &gbv1.CameraCommandList{} }, func(c *gbv1.CameraCommand) string { return c.Spec.CameraRef.Name })
+	if err != nil {
 		return err
 	}
-	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts,
+	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), commands: commands, reg: reg, opts: opts,
 		buckets: newCameraBuckets(opts.CommandsPerSecond, opts.CommandBurst), flights: newInFlight(opts.MaxInFlight),
 		recorder: mgr.GetEventRecorder(opts.ControllerName)}
-	reader := mgr.GetCache()
 	nextOf := func(ctx context.Context, ns, camera string) []reconcile.Request {
-		return nextCommands(ctx, reader, ns, camera)
+		return nextCommands(ctx, commands, ns, camera)
 	}
-	err := builder.ControllerManagedBy(mgr).
+	err = builder.ControllerManagedBy(mgr).
 		Named("cameracommand").
 		For(&gbv1.CameraCommand{}).
 		// A command that finishes or goes lets the next of its Camera go.
@@ -71,12 +70,12 @@ func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 
 // nextCommands lists the oldest unfinished commands of a Camera, at most
 // maxRequeuedPerCamera.
-func nextCommands(ctx context.Context, r client.Reader, ns, camera string) []reconcile.Request {
-	var list gbv1.CameraCommandList
-	if err := dependents.ListByCamera(ctx, r, &list, ns, camera); err != nil {
+func nextCommands(ctx context.Context, commands *dependents.ByCamera[*gbv1.CameraCommand], ns, camera string) []reconcile.Request {
+	queue, err := commands.Of(ctx, ns, camera)
+	if err != nil {
 		return nil
 	}
-	next := oldestUnfinished(list.Items, maxRequeuedPerCamera)
+	next := oldestUnfinished(queue, maxRequeuedPerCamera)
 	reqs := make([]reconcile.Request, 0, len(next))
 	for _, c := range next {
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})

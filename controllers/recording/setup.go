@@ -30,19 +30,18 @@ func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 	}
 	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("recordingquery")
-	if err := dependents.IndexByCamera(context.Background(), mgr.GetFieldIndexer(), &gbv1.RecordingQuery{}, func(rq *gbv1.RecordingQuery) string {
-		return rq.Spec.CameraRef.Name
-	}); err != nil {
+	queries, err := dependents.IndexByCamera(context.Background(), mgr.GetCache(), &gbv1.RecordingQuery{},
+		func() client.ObjectList { return &gbv1.RecordingQueryList{} }, func(rq *gbv1.RecordingQuery) string { return rq.Spec.CameraRef.Name })
+	if err != nil {
 		return err
 	}
 	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts,
 		slots: newQuerySlots(opts.MaxQueriesPerCamera, opts.MaxConcurrentQueries), recorder: mgr.GetEventRecorder(opts.ControllerName)}
-	reader := mgr.GetCache()
-	err := builder.ControllerManagedBy(mgr).
+	err = builder.ControllerManagedBy(mgr).
 		Named("recordingquery").
 		For(&gbv1.RecordingQuery{}).
 		Watches(&gbv1.Camera{}, dependents.OnCamera(func(ctx context.Context, ns, camera string) []reconcile.Request {
-			return waitingQueriesOf(ctx, reader, ns, camera)
+			return waitingQueriesOf(ctx, queries, ns, camera)
 		})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentQueries + spareWorkers}).
 		WithLogConstructor(dependents.RequestLogger(logger, "recordingquery")).
@@ -55,14 +54,14 @@ func Setup(mgr ctrl.Manager, reg Registrar, opts Options) error {
 
 // waitingQueriesOf lists the queries of a Camera that are not finished: a change of the
 // Camera may let them be sent.
-func waitingQueriesOf(ctx context.Context, r client.Reader, ns, camera string) []reconcile.Request {
-	var list gbv1.RecordingQueryList
-	if err := dependents.ListByCamera(ctx, r, &list, ns, camera); err != nil {
+func waitingQueriesOf(ctx context.Context, queries *dependents.ByCamera[*gbv1.RecordingQuery], ns, camera string) []reconcile.Request {
+	rqs, err := queries.Of(ctx, ns, camera)
+	if err != nil {
 		return nil
 	}
 	var reqs []reconcile.Request
-	for i := range list.Items {
-		if rq := &list.Items[i]; !finished(rq) {
+	for _, rq := range rqs {
+		if !finished(rq) {
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: rq.Namespace, Name: rq.Name}})
 		}
 	}

@@ -70,6 +70,8 @@ type reconciler struct {
 	slots   *streamSlots
 	// recorder records the Stream's Events (stream_events.go); nil records none.
 	recorder events.EventRecorder
+	// streams finds, in the cache, the Streams of a Camera.
+	streams *dependents.ByCamera[*gbv1.Stream]
 }
 
 // Reconcile implements reconcile.Reconciler for a Stream's namespace/name.
@@ -334,12 +336,12 @@ func (r *reconciler) fail(st *gbv1.Stream, now time.Time) {
 
 // liveStreamsOf lists the other Streams of cam whose status holds a dialog.
 func (r *reconciler) liveStreamsOf(ctx context.Context, cam *gbv1.Camera, self *gbv1.Stream) []types.UID {
-	var list gbv1.StreamList
-	if err := dependents.ListByCamera(ctx, r.reader, &list, cam.Namespace, cam.Name); err != nil {
+	sts, err := r.streams.Of(ctx, cam.Namespace, cam.Name)
+	if err != nil {
 		return nil
 	}
 	var live []types.UID
-	for _, o := range list.Items {
+	for _, o := range sts {
 		if o.UID != self.UID && o.Status.Dialog != nil {
 			live = append(live, o.UID)
 		}

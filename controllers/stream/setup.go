@@ -35,12 +35,13 @@ func Setup(mgr ctrl.Manager, reg Registrar, changes *devices.Changes, opts Optio
 	opts.Realm = reg.Realm()
 	opts = opts.WithDefaults()
 	logger := mgr.GetLogger().WithName("stream")
-	if err := dependents.IndexByCamera(context.Background(), mgr.GetFieldIndexer(), &gbv1.Stream{}, func(st *gbv1.Stream) string {
-		return st.Spec.CameraRef.Name
-	}); err != nil {
+	reader := mgr.GetCache()
+	streams, err := dependents.IndexByCamera(context.Background(), reader, &gbv1.Stream{}, func() client.ObjectList { return &gbv1.StreamList{} },
+		func(st *gbv1.Stream) string { return st.Spec.CameraRef.Name })
+	if err != nil {
 		return err
 	}
-	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: mgr.GetCache(), reg: reg, opts: opts, ssrcs: newSSRCBook(),
+	r := &reconciler{client: mgr.GetClient(), api: mgr.GetAPIReader(), reader: reader, streams: streams, reg: reg, opts: opts, ssrcs: newSSRCBook(),
 		written: newStaleVersions(), slots: newStreamSlots(), recorder: mgr.GetEventRecorder(opts.ControllerName)}
 	devices := make(chan event.TypedGenericEvent[string], opts.MaxPendingChanges)
 	changes.AlsoTell(sipd.NotifyFunc(func(deviceID string) {
@@ -49,19 +50,14 @@ func Setup(mgr ctrl.Manager, reg Registrar, changes *devices.Changes, opts Optio
 		default: // full: the periodic check catches up (Options.CheckInterval)
 		}
 	}))
-	reader := mgr.GetCache()
-	index, err := newStreamIndex(context.Background(), reader)
-	if err != nil {
-		return err
-	}
 	err = builder.ControllerManagedBy(mgr).
 		Named("stream").
 		For(&gbv1.Stream{}).
 		Watches(&gbv1.Camera{}, dependents.OnCamera(func(ctx context.Context, ns, camera string) []reconcile.Request {
-			return streamsOfCamera(ctx, reader, index, ns, camera)
+			return streamsOfCamera(ctx, streams, ns, camera)
 		})).
 		WatchesRawSource(source.TypedChannel(devices, handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, deviceID string) []reconcile.Request {
-			return streamsOfDevice(ctx, reader, index, deviceID)
+			return streamsOfDevice(ctx, reader, streams, deviceID)
 		}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		WithLogConstructor(dependents.RequestLogger(logger, "stream")).
@@ -72,31 +68,29 @@ func Setup(mgr ctrl.Manager, reg Registrar, changes *devices.Changes, opts Optio
 	return nil
 }
 
-// streamsOfCamera lists the Streams naming a Camera, from index where it can.
-func streamsOfCamera(ctx context.Context, r client.Reader, index streamIndex, ns, camera string) []reconcile.Request {
-	if reqs, ok := index.requests(ns, camera); ok {
-		return reqs
-	}
-	var list gbv1.StreamList
-	if err := dependents.ListByCamera(ctx, r, &list, ns, camera); err != nil {
+// streamsOfCamera lists the Streams naming a Camera.
+func streamsOfCamera(ctx context.Context, streams *dependents.ByCamera[*gbv1.Stream], ns, camera string) []reconcile.Request {
+	sts, err := streams.Of(ctx, ns, camera)
+	if err != nil {
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, st := range list.Items {
+	reqs := make([]reconcile.Request, 0, len(sts))
+	for _, st := range sts {
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: st.Namespace, Name: st.Name}})
 	}
 	return reqs
 }
 
-// streamsOfDevice lists the Streams of every Camera claiming deviceID.
-func streamsOfDevice(ctx context.Context, r client.Reader, index streamIndex, deviceID string) []reconcile.Request {
+// streamsOfDevice lists the Streams of every Camera claiming deviceID, from the cache r
+// (its Cameras) and streams.
+func streamsOfDevice(ctx context.Context, r client.Reader, streams *dependents.ByCamera[*gbv1.Stream], deviceID string) []reconcile.Request {
 	cams, err := devices.CamerasWithID(ctx, r, deviceID)
 	if err != nil {
 		return nil
 	}
 	var reqs []reconcile.Request
 	for _, cam := range cams {
-		reqs = append(reqs, streamsOfCamera(ctx, r, index, cam.Namespace, cam.Name)...)
+		reqs = append(reqs, streamsOfCamera(ctx, streams, cam.Namespace, cam.Name)...)
 	}
 	return reqs
 }

@@ -2,41 +2,58 @@ package dependents
 
 import (
 	"context"
-	"fmt"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/gb28181/camera-operator/controllers/cacheindex"
 )
 
-// CameraField is the cache's field index of a dependent kind by the name of the Camera
-// each dependent names; the cache keys it by namespace too (ListByCamera).
-const CameraField = "spec.cameraRef.name"
+// Every change of a Camera (each registration of its device) asks which dependents of
+// each kind name it, almost always none: the index of a dependent kind by the Camera
+// each names is read as a map lookup in the kind's informer, with one key per
+// dependent (see package cacheindex).
 
-// IndexByCamera adds the CameraField index of obj's kind to indexer, camera giving the
-// Camera a dependent names. A dependent that names none is not indexed.
-func IndexByCamera[P client.Object](ctx context.Context, indexer client.FieldIndexer, obj P, camera func(P) string) error {
-	err := indexer.IndexField(ctx, obj, CameraField, func(o client.Object) []string {
-		d, ok := o.(P)
-		if !ok {
-			return nil
-		}
-		if name := camera(d); name != "" {
-			return []string{name}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("index %s: %w", CameraField, err)
-	}
-	return nil
+// indexCamera names the index of a dependent kind by the Camera each names, keyed
+// "namespace/camera" (cameraKey). Each kind has its informer, so one name serves all.
+const indexCamera = "gb28181.io/camera-ref"
+
+// ByCamera finds the cached dependents of one kind by the Camera they name.
+type ByCamera[P client.Object] struct {
+	index *cacheindex.Index[P]
 }
 
-// ListByCamera lists into list the dependents of namespace ns that name Camera camera,
-// from the CameraField index of the cache r. The items are the cache's own, not copies
-// (client.UnsafeDisableDeepCopy): read them, never change them.
-func ListByCamera(ctx context.Context, r client.Reader, list client.ObjectList, ns, camera string) error {
-	return r.List(ctx, list, client.InNamespace(ns), client.MatchingFields{CameraField: camera}, client.UnsafeDisableDeepCopy)
+// IndexByCamera indexes the dependents of obj's kind in the cache c by the Camera each
+// names, which camera gives; a dependent that names none is not indexed. newList makes
+// an empty list of the kind. It must run before c starts.
+func IndexByCamera[P client.Object](ctx context.Context, c cacheindex.Cache, obj P, newList func() client.ObjectList, camera func(P) string) (*ByCamera[P], error) {
+	x, err := cacheindex.Add(ctx, c, obj, newList, indexCamera, keyByCamera(camera))
+	if err != nil {
+		return nil, err
+	}
+	return &ByCamera[P]{index: x}, nil
+}
+
+// keyByCamera is the index's key of a dependent: the Camera it names, with its
+// namespace, as a dependent names a Camera of its own namespace; "" when it names none.
+func keyByCamera[P client.Object](camera func(P) string) cacheindex.KeyFunc[P] {
+	return func(d P) string {
+		name := camera(d)
+		if name == "" {
+			return ""
+		}
+		return cameraKey(d.GetNamespace(), name)
+	}
+}
+
+// cameraKey is the key of Camera ns/camera in the index.
+func cameraKey(ns, camera string) string { return ns + "/" + camera }
+
+// Of returns the dependents of namespace ns that name Camera camera. They are the
+// cache's own, not copies: read them, never change them.
+func (x *ByCamera[P]) Of(ctx context.Context, ns, camera string) ([]P, error) {
+	return x.index.Lookup(ctx, cameraKey(ns, camera))
 }
 
 // OnCamera is the handler of a controller's watch of Cameras: a change of a Camera (it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -17,52 +18,44 @@ import (
 	"github.com/gb28181/camera-operator/internal/controllertest"
 )
 
-// recordingIndexer keeps the index function IndexByCamera adds.
-type recordingIndexer struct {
-	field   string
-	extract client.IndexerFunc
-}
+// streamCamera is the Camera a Stream names.
+func streamCamera(st *gbv1.Stream) string { return st.Spec.CameraRef.Name }
 
-func (x *recordingIndexer) IndexField(_ context.Context, _ client.Object, field string, extract client.IndexerFunc) error {
-	x.field, x.extract = field, extract
-	return nil
-}
+// newStreamList makes an empty list of Streams.
+func newStreamList() client.ObjectList { return &gbv1.StreamList{} }
 
-// TestIndexByCameraKeys: a dependent is indexed by the Camera it names, one that names
-// none, or an object of another kind, not at all.
-func TestIndexByCameraKeys(t *testing.T) {
-	var x recordingIndexer
-	if err := IndexByCamera(t.Context(), &x, &gbv1.Stream{}, func(st *gbv1.Stream) string { return st.Spec.CameraRef.Name }); err != nil {
-		t.Fatal(err)
-	}
-	if x.field != CameraField {
-		t.Fatalf("indexed field %q, want %q", x.field, CameraField)
-	}
+// TestKeyByCamera: a dependent's key is the Camera it names with its own namespace, so
+// that Cameras of one name in two namespaces keep their dependents apart; one that
+// names none has no key and is not indexed.
+func TestKeyByCamera(t *testing.T) {
+	key := keyByCamera(streamCamera)
 	tests := []struct {
 		name string
-		obj  client.Object
-		want []string
+		st   *gbv1.Stream
+		want string
 	}{
-		{"a Stream naming a Camera", newStream("site", "live", "gate"), []string{"gate"}},
-		{"a Stream naming none", newStream("site", "live", ""), nil},
-		{"a Camera, not a dependent of this kind", &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Namespace: "site", Name: "gate"}}, nil},
+		{"a Stream naming a Camera", newStream("site", "live", "gate"), "site/gate"},
+		{"a Stream naming a Camera of that name in another namespace", newStream("other", "live", "gate"), "other/gate"},
+		{"a Stream naming none", newStream("site", "live", ""), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := x.extract(tc.obj); !slices.Equal(got, tc.want) {
-				t.Errorf("keys %q, want %q", got, tc.want)
+			if got := key(tc.st); got != tc.want {
+				t.Errorf("key %q, want %q", got, tc.want)
 			}
 		})
 	}
 }
 
-// TestListByCameraReadsTheIndex runs a real cache against kube-apiserver: the
-// dependents ListByCamera gives are exactly those naming the Camera in its namespace.
-func TestListByCameraReadsTheIndex(t *testing.T) {
+// TestByCameraFindsTheDependentsOfACamera runs real caches against kube-apiserver, one
+// cluster-wide (the index read straight from the informer's indexer, as the operator
+// runs) and one limited to the test's two namespaces (read through the field index it
+// falls back to): the dependents Of gives are exactly those naming the Camera in its
+// namespace, and they follow a deletion.
+func TestByCameraFindsTheDependentsOfACamera(t *testing.T) {
 	kube := controllertest.ControlPlane(t)
 	site, other := controllertest.NewNamespace(t, kube), controllertest.NewNamespace(t, kube)
 	ctx := t.Context()
-	// Created before the cache starts, they are all in its initial list once it syncs.
 	for _, s := range []struct{ ns, name, camera string }{
 		{site, "s1", "gate"}, {site, "s2", "gate"}, {site, "s3", "hall"}, {other, "s4", "gate"},
 	} {
@@ -70,42 +63,76 @@ func TestListByCameraReadsTheIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c, err := cache.New(controllertest.RestConfig(t), cache.Options{Scheme: controllertest.Scheme})
+	direct := streamsByCamera(t, cache.Options{Scheme: controllertest.Scheme})
+	if !direct.index.Direct() {
+		t.Fatal("a cluster-wide cache's index is not read from the informer's indexer")
+	}
+	listed := streamsByCamera(t, cache.Options{Scheme: controllertest.Scheme, DefaultNamespaces: map[string]cache.Config{site: {}, other: {}}})
+	if listed.index.Direct() {
+		t.Fatal("a cache of several namespaces claims a single indexer")
+	}
+	check := func(t *testing.T, want map[types.NamespacedName][]string) {
+		t.Helper()
+		for mode, x := range map[string]*ByCamera[*gbv1.Stream]{"direct": direct, "field index": listed} {
+			for cam, w := range want {
+				deadline := time.Now().Add(30 * time.Second)
+				for got := streamNames(t, x, cam); !slices.Equal(got, w); got = streamNames(t, x, cam) {
+					if time.Now().After(deadline) {
+						t.Fatalf("%s: Streams of Camera %s: %q, want %q", mode, cam, got, w)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}
+	}
+	check(t, map[types.NamespacedName][]string{
+		{Namespace: site, Name: "gate"}:  {site + "/s1", site + "/s2"},
+		{Namespace: site, Name: "hall"}:  {site + "/s3"},
+		{Namespace: other, Name: "gate"}: {other + "/s4"},
+		{Namespace: other, Name: "hall"}: nil,
+		{Namespace: site, Name: ""}:      nil,
+	})
+	if err := kube.Delete(ctx, newStream(site, "s1", "gate")); err != nil {
+		t.Fatal(err)
+	}
+	check(t, map[types.NamespacedName][]string{
+		{Namespace: site, Name: "gate"}:  {site + "/s2"},
+		{Namespace: other, Name: "gate"}: {other + "/s4"},
+	})
+}
+
+// streamsByCamera starts a cache of the shared control plane with opts, the Streams
+// indexed by Camera in it, and returns the index once the cache has synced.
+func streamsByCamera(t *testing.T, opts cache.Options) *ByCamera[*gbv1.Stream] {
+	t.Helper()
+	c, err := cache.New(controllertest.RestConfig(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := IndexByCamera(ctx, c, &gbv1.Stream{}, func(st *gbv1.Stream) string { return st.Spec.CameraRef.Name }); err != nil {
+	x, err := IndexByCamera(t.Context(), c, &gbv1.Stream{}, newStreamList, streamCamera)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = c.Start(ctx) }()
-	if !c.WaitForCacheSync(ctx) {
+	go func() { _ = c.Start(t.Context()) }()
+	if !c.WaitForCacheSync(t.Context()) {
 		t.Fatal("the cache did not sync")
 	}
-	tests := []struct {
-		name, ns, camera string
-		want             []string
-	}{
-		{"two of a Camera", site, "gate", []string{"s1", "s2"}},
-		{"one of another Camera", site, "hall", []string{"s3"}},
-		{"one of a Camera of that name in another namespace", other, "gate", []string{"s4"}},
-		{"none", other, "hall", nil},
+	return x
+}
+
+// streamNames are the sorted namespaces/names of the Streams x has for Camera cam.
+func streamNames(t *testing.T, x *ByCamera[*gbv1.Stream], cam types.NamespacedName) []string {
+	t.Helper()
+	sts, err := x.Of(t.Context(), cam.Namespace, cam.Name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var list gbv1.StreamList
-			if err := ListByCamera(ctx, c, &list, tc.ns, tc.camera); err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, st := range list.Items {
-				got = append(got, st.Name)
-			}
-			slices.Sort(got)
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("Streams of Camera %s/%s: %q, want %q", tc.ns, tc.camera, got, tc.want)
-			}
-		})
+	names := make([]string, 0, len(sts))
+	for _, st := range sts {
+		names = append(names, client.ObjectKeyFromObject(st).String())
 	}
+	slices.Sort(names)
+	return names
 }
 
 // TestOnCameraEnqueuesItsDependents: a change of a Camera enqueues what dependentsOf
