@@ -26,6 +26,7 @@ import (
 	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
 	"github.com/gb28181/camera-operator/controllers/stream"
+	"github.com/gb28181/camera-operator/internal/gcsettings"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
@@ -57,6 +58,8 @@ type options struct {
 	logLevel, logFormat                     string
 	// alarmSinkURL receives each alarm as a CloudEvent (empty: no sink).
 	alarmSinkURL string
+	// gc is the Go runtime's collector settings (gcsettings).
+	gc gcsettings.Config
 }
 
 // newFlagSet defines the operator's flags on o. The defaults of the registrar's and the
@@ -108,6 +111,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.logFormat, "log-format", "json", "Log format: json or text.")
 	// Alarms beyond Kubernetes Events.
 	fs.StringVar(&o.alarmSinkURL, "alarm-sink-url", "", "URL each device alarm is POSTed to as a CloudEvent (structured JSON), with its Camera's namespace, name and device ID (empty: none).")
+	fs.IntVar(&o.gc.GCPercent, "gc-percent", gcsettings.Defaults.GCPercent, "The Go collector's GOGC: how far, in percent, the heap grows over what is live before a collection (lower: less memory, more CPU). GOGC in the environment wins.")
+	fs.Float64Var(&o.gc.MemoryLimitRatio, "memory-limit-ratio", gcsettings.Defaults.MemoryLimitRatio, "Share of the container's memory limit made the Go soft memory limit (0: none). GOMEMLIMIT in the environment wins.")
 	return fs
 }
 
@@ -132,6 +137,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if _, err := (alarms.Config{URL: o.alarmSinkURL}).WithDefaults(); err != nil {
 		return o, fmt.Errorf("--alarm-sink-url: %w", err)
+	}
+	if r := o.gc.MemoryLimitRatio; !(r >= 0 && r <= 1) {
+		return o, fmt.Errorf("--memory-limit-ratio %v: not in [0, 1]", r)
 	}
 	return o, nil
 }
@@ -181,6 +189,11 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	gc, err := gcsettings.Apply(o.gc)
+	if err != nil {
+		return err
+	}
+	logger.Info("Go runtime memory settings", "gc", gc)
 	zone, err := time.LoadLocation(o.sipTimezone)
 	if err != nil {
 		return fmt.Errorf("--sip-timezone: %w", err)
