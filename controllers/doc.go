@@ -3,9 +3,9 @@
 // keeps one controller per package:
 //
 //	controllers/            Setup(mgr, Config): the wiring order; ManagerOptions: the cache
+//	  cacheindex/           indexes of cached objects read on hot paths: one key per object
 //	  devices/              the device-change signal, the device index, elect, shards
 //	  camera/               Camera status: registrations, queries, subscriptions, alarms, seeding, Secrets
-//	  stream/               Streams: live video by INVITE/ACK/BYE
 //	  command/              CameraCommands: PTZ, presets, reboots and other device controls
 //	  stream/               Streams: live video by INVITE/ACK/BYE, playback and download
 //	  recording/            RecordingQueries: a device's recordings by RecordInfo
