@@ -14,6 +14,7 @@ COPY go.mod go.sum main.go ./
 COPY api/ api/
 COPY controllers/ controllers/
 COPY sipd/ sipd/
+COPY internal/gcsettings/ internal/gcsettings/
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
