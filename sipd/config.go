@@ -155,7 +155,9 @@ type Config struct {
 	// MaxQueueDelay is how long a datagram may wait for a worker (default 400 ms, under
 	// the 500 ms after which a UDP client retransmits). An older one is dropped
 	// unhandled: its sender has retransmitted it by now, and the copy behind it in the
-	// queue is the one worth answering.
+	// queue is the one worth answering. REGISTERs opening a registration are shed (503)
+	// sooner, once their source's oldest has waited three quarters of it: they are the
+	// work overload gives up first (transport_udp_intake.go).
 	MaxQueueDelay time.Duration
 
 	// Notifier is told which devices changed (default: nobody). It must not block.

@@ -18,8 +18,9 @@
 //   - server.go, config.go: the Server, New and Start; Config and all its defaults.
 //   - transport*.go: the listeners. transport.go what UDP and TCP share (source, send);
 //     transport_udp.go the readers and workers, transport_udp_intake.go the fair queue
-//     between them, transport_udp_shed.go the 503s of overload; transport_tcp.go the
-//     connections and their framing.
+//     between them, transport_udp_opens.go which datagrams open new work,
+//     transport_udp_shed.go the 503s of overload; transport_tcp.go the connections and
+//     their framing.
 //   - handle.go: the entry point of every message, dispatching requests by method and
 //     responses to their dialog or transaction; request_wellformed.go and
 //     header_lenient.go read what devices send, response.go writes the answers.

@@ -138,7 +138,7 @@ func (s *Server) Start(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in := newIntake(s.cfg.MaxQueuedDatagrams)
+	in := newIntake(s.cfg.MaxQueuedDatagrams, openingDelay(s.cfg.MaxQueueDelay))
 	for range s.cfg.UDPReaders {
 		s.goRun(func() { s.readUDP(in) })
 	}

@@ -13,18 +13,22 @@ import (
 
 // The UDP transport: UDPReaders goroutines read the socket, a batch at a time, into a
 // bounded, fair queue (transport_udp_intake.go), and UDPWorkers goroutines handle what
-// it holds. The queue is where overload shows: when it is full the heaviest sender's
-// newest request is shed with a 503 written from its raw header lines
-// (transport_udp_shed.go), and a worker drops a datagram that waited longer than a
-// client waits before retransmitting. Either way the registrar keeps answering at its
-// full rate, registered devices first, instead of serving ever older requests whose
-// senders have given up on them.
+// it holds. The queue is where overload shows: new work (a REGISTER opening a
+// registration, transport_udp_opens.go) that would wait too long, or the heaviest
+// sender's newest request when it is full, is shed with a 503 written from its raw
+// header lines (transport_udp_shed.go), and a worker drops a datagram that waited longer
+// than a client waits before retransmitting. Either way the registrar keeps answering at
+// its full rate, registered devices and registrations under way first, instead of
+// serving ever older requests whose senders have given up on them.
 
 // datagram is one UDP message waiting for a worker.
 type datagram struct {
 	data     []byte
 	src      netip.AddrPort
 	received time.Time
+	// opens marks a REGISTER that opens a registration, the first work overload sheds
+	// (transport_udp_opens.go).
+	opens bool
 }
 
 // udpBatch is how many datagrams one read takes from the socket (recvmmsg): a flood
@@ -78,7 +82,7 @@ func (s *Server) intakeDatagram(in *intake, sheds *shedBatch, data []byte, addr 
 	// Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; unmap so bindings and
 	// Via received= carry the plain address the device knows.
 	src := netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
-	d := datagram{data: bytes.Clone(data), src: src, received: now}
+	d := datagram{data: bytes.Clone(data), src: src, received: now, opens: opensRegistration(data)}
 	if shed, ok := in.push(d, s.table.boundSource(src)); ok {
 		s.metrics.shed.Inc()
 		s.logShedding("over capacity: answering 503", shed.src)

@@ -96,3 +96,66 @@ func TestOverloadIsShed(t *testing.T) {
 		t.Errorf("shed = %v, want 2 (one 503, one stale drop)", got)
 	}
 }
+
+// tokenStore lets one credential lookup through per token, so that the test decides
+// when the registrar's one worker is busy and when it goes on.
+type tokenStore struct {
+	*sipdtest.Store
+	entered chan struct{}
+	tokens  chan struct{}
+}
+
+func (g *tokenStore) LookupCredentials(id string) (sipd.Credentials, error) {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.tokens
+	return g.Store.LookupCredentials(id)
+}
+
+// TestOverloadShedsNewRegistrationsBeforeAnswers: with its one worker busy and its
+// queue full of REGISTERs opening registrations, the registrar admits a device's answer
+// to its challenge by shedding the newest opening REGISTER (503 with Retry-After), then
+// serves the answer: the 401 it already sent turns into a registration.
+func TestOverloadShedsNewRegistrationsBeforeAnswers(t *testing.T) {
+	store := &tokenStore{Store: devStore(), entered: make(chan struct{}, 1), tokens: make(chan struct{}, 8)}
+	s := sipdtest.StartT(t, sipd.Config{UDPReaders: 1, UDPWorkers: 1, MaxQueuedDatagrams: 2, MaxQueueDelay: 5 * time.Second}, store)
+	defer close(store.tokens)
+	p := dialRaw(t, s, "udp")
+	port := p.localPort()
+
+	store.tokens <- struct{}{}
+	nonce := challengeNonce(t, p.exchange(registerText(port, "first", 1, "3600", "")))
+	<-store.entered
+	p.send(registerText(port, "busy", 10, "3600", "")) // taken by the worker, which waits for a token
+	select {
+	case <-store.entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the worker never looked the device up")
+	}
+	p.send(registerText(port, "new1", 11, "3600", "")) // the queue holds two
+	p.send(registerText(port, "new2", 12, "3600", ""))
+	p.send(authRequest(t, s, port, "answer", nonce, "", 2, "3600"))
+	shed := p.answerWithin(5 * time.Second)
+	if shed == nil || shed.StatusCode != 503 || shed.CSeq().SeqNo != 12 || header(shed, "Retry-After") == "" {
+		t.Fatalf("the answer arriving at a full queue: got %v, want a 503 with Retry-After to the newest opening REGISTER (CSeq 12)", shed)
+	}
+
+	for range 3 {
+		store.tokens <- struct{}{}
+	}
+	// Answers by CSeq: the busy REGISTER's first; the queued two in arrival order, or
+	// the answer first when one read took both.
+	want := map[uint32]int{10: 401, 11: 401, 2: 200}
+	for range len(want) {
+		res := p.answerWithin(5 * time.Second)
+		if res == nil {
+			t.Fatalf("no answer; still waiting for %v (CSeq: code)", want)
+		}
+		if code, ok := want[res.CSeq().SeqNo]; !ok || res.StatusCode != code {
+			t.Fatalf("got %d to CSeq %d, want %v (CSeq: code)", res.StatusCode, res.CSeq().SeqNo, want)
+		}
+		delete(want, res.CSeq().SeqNo)
+	}
+}
