@@ -122,11 +122,8 @@ type memory struct {
 	PeakRSSBytes uint64 `json:"peak_rss_bytes"`
 	// HeapInuseBytes is the Go heap in use (go_memstats_heap_inuse_bytes).
 	HeapInuseBytes uint64 `json:"heap_inuse_bytes"`
-	// GCPercent is the operator's GOGC (go_gc_gogc_percent), and GCCPUShare the share
-	// of its CPU time so far that went to the garbage collector (the runtime's
-	// /cpu/classes/gc/total over the process's CPU): the price of a lower GOGC.
-	GCPercent  float64 `json:"gc_percent"`
-	GCCPUShare float64 `json:"gc_cpu_share"`
+	// GCPercent is the operator's GOGC (go_gc_gogc_percent): RSS follows it.
+	GCPercent float64 `json:"gc_percent"`
 }
 
 func (o *operator) memory(ctx context.Context) (memory, error) {
@@ -163,9 +160,6 @@ func (o *operator) memory(ctx context.Context) (memory, error) {
 	}
 	m.HeapInuseBytes = uint64(metrics.sum("go_memstats_heap_inuse_bytes", nil))
 	m.GCPercent = metrics.sum("go_gc_gogc_percent", nil)
-	if cpu := metrics.sum("process_cpu_seconds_total", nil); cpu > 0 {
-		m.GCCPUShare = metrics.sum("go_cpu_classes_gc_total_cpu_seconds_total", nil) / cpu
-	}
 	return m, sc.Err()
 }
 

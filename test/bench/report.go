@@ -280,9 +280,9 @@ func (r *results) print(w io.Writer) {
 			x.Devices, x.ReadySeconds, x.ObservedSeconds, x.KeepalivesOK, x.KeepalivesFailed, x.ReRegistrations, x.RegisterFailed, x.WritesCaused)
 	}
 	if mem := r.Memory; mem != nil {
-		fmt.Fprintf(w, "operator memory: RSS %s empty, %s with %d Cameras, %s with all registered (peak %s); %.1f KiB per camera; Go heap in use %s; GOGC %.0f, the collector %.1f%% of its CPU so far\n",
+		fmt.Fprintf(w, "operator memory: RSS %s empty, %s with %d Cameras, %s with all registered (peak %s); %.1f KiB per camera; Go heap in use %s; GOGC %.0f\n",
 			mib(mem.Baseline.RSSBytes), mib(mem.Created.RSSBytes), mem.Cameras, mib(mem.Registered.RSSBytes), mib(mem.Registered.PeakRSSBytes),
-			mem.PerCameraBytes/1024, mib(mem.Registered.HeapInuseBytes), mem.Registered.GCPercent, mem.Registered.GCCPUShare*100)
+			mem.PerCameraBytes/1024, mib(mem.Registered.HeapInuseBytes), mem.Registered.GCPercent)
 		if u := mem.UnrelatedSecrets; u != nil {
 			fmt.Fprintf(w, "unrelated Secrets: %d of %d KB in another namespace moved the empty operator's RSS from %s to %s (%+.1f MiB)\n",
 				unrelatedSecrets, unrelatedSecretBytes/1000, mib(mem.Baseline.RSSBytes), mib(u.RSSBytes),
