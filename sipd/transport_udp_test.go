@@ -13,33 +13,18 @@ import (
 	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
-// gatedStore blocks every lookup until open is closed, so the worker that calls it is
-// busy for as long as the test wants.
-type gatedStore struct {
-	*sipdtest.Store
-	entered chan struct{}
-	open    chan struct{}
-	once    sync.Once
-}
-
-func (g *gatedStore) LookupCredentials(id string) (sipd.Credentials, error) {
-	select {
-	case g.entered <- struct{}{}:
-	default:
-	}
-	<-g.open
-	return g.Store.LookupCredentials(id)
-}
-
 // TestOverloadIsShed: with its one worker busy and its queue full, the registrar answers
 // a further REGISTER 503 with Retry-After at once, drops a queued one that waited past
 // MaxQueueDelay, and answers normally again once it has capacity.
 func TestOverloadIsShed(t *testing.T) {
-	store := &gatedStore{Store: devStore(), entered: make(chan struct{}, 1), open: make(chan struct{})}
+	// The worker stays busy until tokens is closed.
+	store := &tokenStore{Store: devStore(), entered: make(chan struct{}, 1), tokens: make(chan struct{})}
+	var openOnce sync.Once
+	open := func() { openOnce.Do(func() { close(store.tokens) }) }
 	reg := prometheus.NewRegistry()
 	shed := func() float64 { return metricValue(t, reg, "sipd_requests_shed_total", nil) }
 	s := sipdtest.StartT(t, sipd.Config{UDPWorkers: 1, MaxQueuedDatagrams: 1, MaxQueueDelay: 200 * time.Millisecond, Registerer: reg}, store)
-	defer store.once.Do(func() { close(store.open) })
+	defer open()
 	conn, err := net.Dial("udp", s.UDPAddr())
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +62,7 @@ func TestOverloadIsShed(t *testing.T) {
 		t.Fatalf("over capacity, got:\n%s", got)
 	}
 	time.Sleep(300 * time.Millisecond) // the queued REGISTER is now older than MaxQueueDelay
-	store.once.Do(func() { close(store.open) })
+	open()
 	if got := read(); !strings.HasPrefix(got, "SIP/2.0 401") || !strings.Contains(got, "Call-ID: busy") {
 		t.Fatalf("the busy request, got:\n%s", got)
 	}
@@ -97,8 +82,9 @@ func TestOverloadIsShed(t *testing.T) {
 	}
 }
 
-// tokenStore lets one credential lookup through per token, so that the test decides
-// when the registrar's one worker is busy and when it goes on.
+// tokenStore lets one credential lookup through per token (all of them once tokens is
+// closed), so that the test decides when the registrar's one worker is busy and when
+// it goes on.
 type tokenStore struct {
 	*sipdtest.Store
 	entered chan struct{}
