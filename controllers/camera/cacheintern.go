@@ -1,30 +1,48 @@
 package camera
 
 import (
+	"slices"
+	"strings"
 	"sync"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 )
 
-// maxInterned bounds the strings the intern table holds. The fields interned are few-valued
-// across a fleet (a namespace, a shard, a vendor's model), but some come from devices, so
-// the table stops growing at this size rather than trust them.
-const maxInterned = 1 << 14
+// maxInterned bounds the strings, and maxLabelSets the label maps, the intern table
+// holds. The values interned are few-valued across a fleet (a namespace, a shard, a
+// vendor's model, a condition's usual message), but some come from devices or carry a
+// time, so a full table starts over rather than grow: what a fleet shares is shared
+// again by the next Cameras cached, and one-off values are forgotten.
+const (
+	maxInterned  = 1 << 14
+	maxLabelSets = 1 << 10
+)
 
-// cameraStrings shares one copy of the strings that many cached Cameras hold alike.
-// Every object decoded from the API server carries its own copy of each string; across
-// 10k Cameras the namespace, the shard label, the condition types and reasons and the
-// vendors' names are about 260 bytes a Camera, 12 % of it (BenchmarkCachedCamera). Strings
-// that are unique to a Camera (names, addresses, messages) are left alone: interning
-// them would only add table entries.
-var cameraStrings = &internTable{m: make(map[string]string)}
+// cameraStrings shares one copy of the values that many cached Cameras hold alike.
+// Every object decoded from the API server carries its own copy of each string and its
+// own labels map; across a fleet the namespace, the shard label, the condition types,
+// reasons and usual messages and the vendors' names are the same few values
+// (BenchmarkCachedCamera). Strings that are unique to a Camera (names, addresses, the
+// Registered condition's message, which names the device's address) are left alone:
+// interning them would only add table entries.
+//
+// Shared values are safe because cached objects are read-only: the cache deep-copies
+// what it hands to reconcilers, and the readers of the cached objects themselves
+// (Lookup, UnsafeDisableDeepCopy lists, event handlers) must not modify them.
+var cameraStrings = newInternTable()
 
 type internTable struct {
 	mu sync.Mutex
 	m  map[string]string
+	// labels holds shared label maps by labelSetKey.
+	labels map[string]map[string]string
 }
 
-// intern replaces *s by the table's copy of it, adding it while there is room.
+func newInternTable() *internTable {
+	return &internTable{m: make(map[string]string), labels: make(map[string]map[string]string)}
+}
+
+// intern replaces *s by the table's copy of it, adding it (and starting over when full).
 func intern[S ~string](t *internTable, s *S) {
 	if *s == "" {
 		return
@@ -33,24 +51,64 @@ func intern[S ~string](t *internTable, s *S) {
 		*s = S(v)
 		return
 	}
-	if len(t.m) < maxInterned {
-		t.m[string(*s)] = string(*s)
+	if len(t.m) >= maxInterned {
+		t.m = make(map[string]string)
 	}
+	t.m[string(*s)] = string(*s)
 }
 
-// internCamera shares the few-valued strings of a Camera about to be cached.
+// internLabels replaces *labels by the table's map of the same labels: Cameras labelled
+// alike (a shard, an Argo CD application, a site) share one map instead of each holding
+// a map of its own, about 300 bytes even for one label.
+func (t *internTable) internLabels(labels *map[string]string) {
+	if len(*labels) == 0 {
+		return
+	}
+	key := labelSetKey(*labels)
+	if shared, ok := t.labels[key]; ok {
+		*labels = shared
+		return
+	}
+	if len(t.labels) >= maxLabelSets {
+		t.labels = make(map[string]map[string]string)
+	}
+	// A map of its own, sized to the labels, with interned keys and values: the decoded
+	// map may have room for more, and it would keep its own copies of the strings.
+	own := make(map[string]string, len(*labels))
+	for k, v := range *labels {
+		intern(t, &k)
+		intern(t, &v)
+		own[k] = v
+	}
+	t.labels[key] = own
+	*labels = own
+}
+
+// labelSetKey identifies a set of labels: its pairs sorted, with separators no label
+// key or value can hold (NUL).
+func labelSetKey(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(labels[k])
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// internCamera shares the few-valued strings and the labels of a Camera about to be
+// cached.
 func (t *internTable) internCamera(c *gbv1.Camera) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	intern(t, &c.Namespace)
-	if len(c.Labels) > 0 {
-		// Assigning to a present key stores the key given, so keys are shared too.
-		for k, v := range c.Labels {
-			intern(t, &k)
-			intern(t, &v)
-			c.Labels[k] = v
-		}
-	}
+	t.internLabels(&c.Labels)
 	intern(t, &c.Spec.CredentialsSecretRef.Name)
 	intern(t, &c.Spec.CredentialsSecretRef.Key)
 	st := &c.Status
@@ -62,6 +120,9 @@ func (t *internTable) internCamera(c *gbv1.Camera) {
 		intern(t, &cond.Type)
 		intern(t, &cond.Status)
 		intern(t, &cond.Reason)
+		if cond.Type != gbv1.ConditionRegistered {
+			intern(t, &cond.Message)
+		}
 	}
 	if r := st.Registration; r != nil {
 		intern(t, &r.Transport)
@@ -74,6 +135,10 @@ func (t *internTable) internCamera(c *gbv1.Camera) {
 	}
 	for i := range st.Channels {
 		ch := &st.Channels[i]
+		if ch.ID == c.Spec.DeviceID {
+			// An IPC's one channel is the device itself.
+			ch.ID = c.Spec.DeviceID
+		}
 		intern(t, &ch.Status)
 		intern(t, &ch.Manufacturer)
 		intern(t, &ch.Model)

@@ -3,10 +3,12 @@ package camera
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
 	"testing"
 	"unsafe"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
@@ -37,82 +39,133 @@ func decodedCamera(t testing.TB, i int) *gbv1.Camera {
 
 func sameString(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
 
-// TestInternCamera: Cameras share the strings they hold alike, and keep every value.
+// TestInternCamera: Cameras share the strings and labels they hold alike, and keep every
+// value.
 func TestInternCamera(t *testing.T) {
-	tbl := &internTable{m: make(map[string]string)}
+	tbl := newInternTable()
 	a, b := decodedCamera(t, 1), decodedCamera(t, 2)
 	want := b.DeepCopy()
 	tbl.internCamera(a)
 	tbl.internCamera(b)
 
-	if b.Name != want.Name || b.Spec != want.Spec || b.Labels[gbv1.ShardLabel] != "east" || b.Namespace != want.Namespace {
-		t.Fatalf("interning changed the Camera: %+v", b)
+	if !equality.Semantic.DeepEqual(b, want) {
+		t.Fatalf("interning changed the Camera:\n%+v\nwant\n%+v", b, want)
 	}
 	for name, pair := range map[string][2]string{
-		"namespace":   {a.Namespace, b.Namespace},
-		"secret name": {a.Spec.CredentialsSecretRef.Name, b.Spec.CredentialsSecretRef.Name},
-		"state":       {string(a.Status.State), string(b.Status.State)},
-		"reason":      {a.Status.Conditions[1].Reason, b.Status.Conditions[1].Reason},
-		"model":       {a.Status.DeviceInfo.Model, b.Status.DeviceInfo.Model},
-		"channel":     {a.Status.Channels[0].Manufacturer, b.Status.Channels[0].Manufacturer},
+		"namespace":       {a.Namespace, b.Namespace},
+		"secret name":     {a.Spec.CredentialsSecretRef.Name, b.Spec.CredentialsSecretRef.Name},
+		"state":           {string(a.Status.State), string(b.Status.State)},
+		"reason":          {a.Status.Conditions[1].Reason, b.Status.Conditions[1].Reason},
+		"Ready's message": {a.Status.Conditions[2].Message, b.Status.Conditions[2].Message},
+		"model":           {a.Status.DeviceInfo.Model, b.Status.DeviceInfo.Model},
+		"channel":         {a.Status.Channels[0].Manufacturer, b.Status.Channels[0].Manufacturer},
+		"the shard label": {a.Labels[gbv1.ShardLabel], b.Labels[gbv1.ShardLabel]},
+		"a channel's ID":  {b.Status.Channels[0].ID, b.Spec.DeviceID},
+		"a civil code":    {a.Status.Channels[0].CivilCode, b.Status.Channels[0].CivilCode},
 	} {
 		if !sameString(pair[0], pair[1]) {
 			t.Errorf("%s %q is not shared", name, pair[0])
 		}
 	}
-	for k, v := range b.Labels {
-		for ka, va := range a.Labels {
-			if !sameString(k, ka) || !sameString(v, va) {
-				t.Errorf("label %s=%s is not shared", k, v)
-			}
-		}
+	if !sameMap(a.Labels, b.Labels) {
+		t.Error("Cameras labelled alike hold a labels map each")
 	}
 	for _, unique := range []string{a.Name, a.Spec.DeviceID, a.ResourceVersion, a.Status.Conditions[1].Message, a.Status.Registration.RemoteAddr} {
 		if _, ok := tbl.m[unique]; ok {
 			t.Errorf("%q, unique to a Camera, was interned", unique)
 		}
 	}
+
+	other := decodedCamera(t, 3)
+	other.Labels = map[string]string{gbv1.ShardLabel: "west"}
+	tbl.internCamera(other)
+	if sameMap(other.Labels, a.Labels) || other.Labels[gbv1.ShardLabel] != "west" {
+		t.Errorf("a Camera labelled otherwise got the labels %v", other.Labels)
+	}
 }
 
-// TestInternTableBounded: past maxInterned distinct strings the table stops growing and
-// strings keep their own copies.
+func sameMap(a, b map[string]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// TestInternTableBounded: past maxInterned distinct strings, or maxLabelSets distinct
+// label sets, the table starts over: it never holds more, strings keep their values, and
+// what Cameras share after that is shared again.
 func TestInternTableBounded(t *testing.T) {
-	tbl := &internTable{m: make(map[string]string)}
+	tbl := newInternTable()
 	for i := range maxInterned + 100 {
 		c := &gbv1.Camera{Status: gbv1.CameraStatus{DeviceInfo: &gbv1.DeviceInfo{Model: fmt.Sprintf("model-%d", i)}}}
 		tbl.internCamera(c)
 		if c.Status.DeviceInfo.Model != fmt.Sprintf("model-%d", i) {
 			t.Fatalf("model %d changed to %q", i, c.Status.DeviceInfo.Model)
 		}
+		if len(tbl.m) > maxInterned {
+			t.Fatalf("%d strings interned, bound %d", len(tbl.m), maxInterned)
+		}
 	}
-	if len(tbl.m) > maxInterned {
-		t.Fatalf("%d strings interned, bound %d", len(tbl.m), maxInterned)
+	for i := range maxLabelSets + 10 {
+		c := &gbv1.Camera{}
+		c.Labels = map[string]string{"site": fmt.Sprint(i)}
+		tbl.internCamera(c)
+		if c.Labels["site"] != fmt.Sprint(i) || len(c.Labels) != 1 {
+			t.Fatalf("labels of Camera %d changed to %v", i, c.Labels)
+		}
+		if len(tbl.labels) > maxLabelSets {
+			t.Fatalf("%d label sets held, bound %d", len(tbl.labels), maxLabelSets)
+		}
+	}
+	a, b := decodedCamera(t, 1), decodedCamera(t, 2)
+	tbl.internCamera(a)
+	tbl.internCamera(b)
+	if !sameString(a.Status.DeviceInfo.Model, b.Status.DeviceInfo.Model) || !sameMap(a.Labels, b.Labels) {
+		t.Error("after the table started over, Cameras alike no longer share")
 	}
 }
 
-// BenchmarkCachedCamera reports the live heap of one cached registered Camera, with and
-// without interning.
+// TestLabelSetKey: label sets are told apart however their keys and values split.
+func TestLabelSetKey(t *testing.T) {
+	sets := []map[string]string{
+		{"a": "bc"}, {"ab": "c"}, {"a": "b", "c": ""}, {"a": "b"}, {"c": "", "a": "b", "d": "e"},
+	}
+	seen := map[string]int{}
+	for i, l := range sets {
+		k := labelSetKey(l)
+		if j, ok := seen[k]; ok {
+			t.Errorf("labels %v and %v have the same key %q", sets[j], l, k)
+		}
+		seen[k] = i
+	}
+	if labelSetKey(map[string]string{"x": "1", "y": "2"}) != labelSetKey(map[string]string{"y": "2", "x": "1"}) {
+		t.Error("the same labels have two keys")
+	}
+}
+
+// BenchmarkCachedCamera reports the live heap of one cached registered Camera as decoded,
+// and as CacheTransform keeps it (strings and labels shared, lists compacted).
 func BenchmarkCachedCamera(b *testing.B) {
 	const cameras = 10000
-	for _, interned := range []bool{false, true} {
-		b.Run(fmt.Sprintf("interned=%v", interned), func(b *testing.B) {
+	for _, transformed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("transformed=%v", transformed), func(b *testing.B) {
 			for range b.N {
-				tbl := &internTable{m: make(map[string]string)}
+				saved := cameraStrings
+				cameraStrings = newInternTable()
 				cams := make([]*gbv1.Camera, cameras)
 				var before, after runtime.MemStats
 				runtime.GC()
 				runtime.ReadMemStats(&before)
 				for i := range cams {
 					cams[i] = decodedCamera(b, i)
-					if interned {
-						tbl.internCamera(cams[i])
+					if transformed {
+						if _, err := CacheTransform(cams[i]); err != nil {
+							b.Fatal(err)
+						}
 					}
 				}
 				runtime.GC()
 				runtime.ReadMemStats(&after)
 				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/cameras, "B/camera")
 				runtime.KeepAlive(cams)
-				runtime.KeepAlive(tbl)
+				cameraStrings = saved
 			}
 		})
 	}

@@ -16,7 +16,8 @@ var stripManagedFields = cache.TransformStripManagedFields()
 // CacheTransform is the manager cache's transform. It drops from every cached object
 // what the operator never reads and what is a large share of its memory: managedFields,
 // and the last-applied copy of the object that client-side apply keeps in an
-// annotation. And it makes Cameras share the strings they hold alike (cameraStrings).
+// annotation. And it makes Cameras share the strings and labels they hold alike
+// (cameraStrings) and hold their lists without room to spare (compactCamera).
 // Status writes keep both in the API server: see writeStatus.
 func CacheTransform(obj any) (any, error) {
 	obj, err := stripManagedFields(obj)
@@ -30,6 +31,7 @@ func CacheTransform(obj any) (any, error) {
 		}
 	}
 	if cam, ok := obj.(*gbv1.Camera); ok {
+		compactCamera(cam)
 		cameraStrings.internCamera(cam)
 	}
 	return obj, nil
