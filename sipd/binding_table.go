@@ -38,13 +38,12 @@ type deviceEntry struct {
 	id      string
 	binding Binding
 	// remote is binding.RemoteAddr parsed, where the device is registered from.
-	remote            netip.AddrPort
-	live              bool
-	heapIndex         int // position in expiry while live, else -1
-	lastAuthFailure   time.Time
-	authFailureReason string
-	lastUnregistered  time.Time
-	lastExpired       time.Time
+	remote    netip.AddrPort
+	live      bool
+	heapIndex int // position in expiry while live, else -1
+	// history is nil until the device's first failed, withdrawn or expired
+	// registration: a fleet that registers and stays registered does not hold it.
+	history *deviceHistory
 	// quietUntil: keepalives and refreshes of the live registration before this time
 	// change nothing the controllers need at once, so they update the table only (see
 	// Server.Quiet). Zero on every new registration.
@@ -217,7 +216,7 @@ func (t *bindingTable) unregister(id string, now time.Time) bool {
 		return false
 	}
 	t.unlink(e)
-	e.lastUnregistered = now
+	e.remember().lastUnregistered = now
 	t.counted()
 	return true
 }
@@ -293,7 +292,8 @@ func (t *bindingTable) authFailed(id, reason string, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e, err := t.entry(id); err == nil {
-		e.lastAuthFailure, e.authFailureReason = now, reason
+		h := e.remember()
+		h.lastAuthFailure, h.authFailureReason = now, reason
 	}
 }
 
@@ -301,8 +301,8 @@ func (t *bindingTable) authFailed(id, reason string, now time.Time) {
 func (t *bindingTable) authSucceeded(id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e := t.devices[id]; e != nil {
-		e.lastAuthFailure, e.authFailureReason = time.Time{}, ""
+	if e := t.devices[id]; e != nil && e.history != nil {
+		e.history.lastAuthFailure, e.history.authFailureReason = time.Time{}, ""
 	}
 }
 
@@ -313,11 +313,10 @@ func (t *bindingTable) snapshot(id string) DeviceState {
 	if e == nil {
 		return DeviceState{}
 	}
-	st := DeviceState{
-		LastAuthFailure:   e.lastAuthFailure,
-		AuthFailureReason: e.authFailureReason,
-		LastUnregistered:  e.lastUnregistered,
-		LastExpired:       e.lastExpired,
+	var st DeviceState
+	if h := e.history; h != nil {
+		st.LastAuthFailure, st.AuthFailureReason = h.lastAuthFailure, h.authFailureReason
+		st.LastUnregistered, st.LastExpired = h.lastUnregistered, h.lastExpired
 	}
 	if e.live {
 		b := e.binding
@@ -380,7 +379,7 @@ func (t *bindingTable) expire(now time.Time) []string {
 	for t.expiry.Len() > 0 && !t.expiry.first().binding.ExpiresAt.After(now) {
 		e := t.expiry.first()
 		t.unlink(e)
-		e.lastExpired = now
+		e.remember().lastExpired = now
 		ids = append(ids, e.id)
 	}
 	if len(ids) > 0 {
