@@ -3,7 +3,7 @@
 // keeps one controller per package:
 //
 //	controllers/            Setup(mgr, Config): the wiring order; ManagerOptions: the cache
-//	  cacheindex/           indexes of cached objects read on hot paths: one key per object
+//	  cacheindex/           indexes of cached objects read on hot paths: objects under buckets of their keys
 //	  devices/              the device-change signal, the device index, elect, shards
 //	  camera/               Camera status: registrations, queries, subscriptions, alarms, seeding, Secrets
 //	  command/              CameraCommands: PTZ, presets, reboots and other device controls

@@ -26,10 +26,13 @@ import (
 // each finds by key exactly the Cameras the API server holds with that key (the key is
 // the Secret a Camera names, with its namespace): a key two Cameras share, a key of
 // one, the same Secret name in another namespace, a key of none, and again after a
-// deletion and after a Camera changes its key.
+// deletion and after a Camera changes its key. Each cache has the index twice: with
+// the buckets it runs with, and with one bucket, where every Camera shares the bucket
+// of every key and only the lookup's test of each Camera's own key tells them apart
+// (the key change then leaves the bucket as it was, as a change within a bucket does).
 func TestIndexAnswersAsTheAPIServer(t *testing.T) {
 	bySecret := func(cam *gbv1.Camera) string { return cam.Namespace + "/" + cam.Spec.CredentialsSecretRef.Name }
-	kube, direct, listed := indexesOnBothCaches(t, bySecret)
+	kube, indexes := indexesOnBothCaches(t, bySecret, defaultBuckets, 1)
 	ctx := t.Context()
 	const shared, alone, elsewhere, none = "site-a/shared", "site-a/alone", "site-b/shared", "site-b/alone"
 	for i, c := range []struct{ ns, name, secret string }{{"site-a", "a", "shared"}, {"site-a", "b", "shared"}, {"site-a", "c", "alone"}, {"site-b", "d", "shared"}} {
@@ -70,7 +73,7 @@ func TestIndexAnswersAsTheAPIServer(t *testing.T) {
 		t.Helper()
 		for _, id := range []string{shared, alone, elsewhere, none} {
 			want := truth(id)
-			for mode, x := range map[string]*Index[*gbv1.Camera]{"direct": direct, "field index": listed} {
+			for mode, x := range indexes {
 				deadline := time.Now().Add(30 * time.Second)
 				for got := names(x, id); !slices.Equal(got, want); got = names(x, id) {
 					if time.Now().After(deadline) {
@@ -84,6 +87,16 @@ func TestIndexAnswersAsTheAPIServer(t *testing.T) {
 	check("created")
 	if len(truth(shared)) != 2 || len(truth(alone)) != 1 || len(truth(elsewhere)) != 1 {
 		t.Fatalf("the Cameras were not created as the test needs: %v, %v, %v", truth(shared), truth(alone), truth(elsewhere))
+	}
+	// Every key's lookup answered as the API server does; with one bucket that holds all
+	// four Cameras, only the test of each Camera's key can have done it.
+	direct1, listed1 := indexes["direct, 1 bucket"], indexes["field index, 1 bucket"]
+	if inBucket, err := direct1.indexer.ByIndex(direct1.name, bucketOf(shared, 1)); err != nil || len(inBucket) != 4 {
+		t.Fatalf("the direct index's one bucket holds %d Cameras (%v), want all 4", len(inBucket), err)
+	}
+	var inBucket gbv1.CameraList
+	if err := listed1.reader.List(ctx, &inBucket, client.MatchingFields{listed1.name: bucketOf(shared, 1)}); err != nil || len(inBucket.Items) != 4 {
+		t.Fatalf("the field index's one bucket holds %d Cameras (%v), want all 4", len(inBucket.Items), err)
 	}
 	if err := kube.Delete(ctx, &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "site-a"}}); err != nil {
 		t.Fatal(err)
@@ -104,11 +117,12 @@ func TestIndexAnswersAsTheAPIServer(t *testing.T) {
 }
 
 // indexesOnBothCaches starts kube-apiserver with the namespaces site-a and site-b and
-// two caches of it: one cluster-wide, whose index must be read straight from the
-// informer's indexer with no field index beside it, and one limited to the two
-// namespaces, whose index must fall back to a field index. It returns a client of the
-// API server and the two indexes by key.
-func indexesOnBothCaches(t *testing.T, key KeyFunc[*gbv1.Camera]) (kube client.Client, direct, listed *Index[*gbv1.Camera]) {
+// two caches of it: one cluster-wide, whose indexes must be read straight from the
+// informer's indexer with no field index beside them, and one limited to the two
+// namespaces, whose indexes must fall back to a field index. Each cache has an index by
+// key with each of the given bucket counts. It returns a client of the API server and
+// the indexes, by "direct" or "field index" and their bucket count.
+func indexesOnBothCaches(t *testing.T, key KeyFunc[*gbv1.Camera], bucketCounts ...int) (kube client.Client, indexes map[string]*Index[*gbv1.Camera]) {
 	t.Helper()
 	env, err := kubetest.New()
 	if err != nil {
@@ -136,18 +150,27 @@ func indexesOnBothCaches(t *testing.T, key KeyFunc[*gbv1.Camera]) (kube client.C
 		}
 	}
 	newList := func() client.ObjectList { return &gbv1.CameraList{} }
-	const name = "test/secret"
+	indexes = make(map[string]*Index[*gbv1.Camera])
+	bucketsName := func(n int) string {
+		if n == 1 {
+			return "1 bucket"
+		}
+		return fmt.Sprintf("%d buckets", n)
+	}
 
 	wide, err := cache.New(cfg, cache.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
-	direct, err = Add(ctx, wide, &gbv1.Camera{}, newList, name, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !direct.Direct() {
-		t.Fatal("a cluster-wide cache's index is not read from the informer's indexer")
+	for _, n := range bucketCounts {
+		direct, err := add(ctx, wide, &gbv1.Camera{}, newList, fmt.Sprintf("test/secret-%d", n), key, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !direct.Direct() {
+			t.Fatal("a cluster-wide cache's index is not read from the informer's indexer")
+		}
+		indexes["direct, "+bucketsName(n)] = direct
 	}
 	inf, err := wide.GetInformer(ctx, &gbv1.Camera{})
 	if err != nil {
@@ -162,15 +185,18 @@ func indexesOnBothCaches(t *testing.T, key KeyFunc[*gbv1.Camera]) (kube client.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	listed, err = Add(ctx, limited, &gbv1.Camera{}, newList, name, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if listed.Direct() {
-		t.Fatal("a cache of several namespaces claims a single indexer")
+	for _, n := range bucketCounts {
+		listed, err := add(ctx, limited, &gbv1.Camera{}, newList, fmt.Sprintf("test/secret-%d", n), key, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if listed.Direct() {
+			t.Fatal("a cache of several namespaces claims a single indexer")
+		}
+		indexes["field index, "+bucketsName(n)] = listed
 	}
 	go func() { _ = wide.Start(ctx) }()
 	go func() { _ = limited.Start(ctx) }()
 
-	return kube, direct, listed
+	return kube, indexes
 }

@@ -13,8 +13,10 @@ import (
 
 // Every REGISTER looks its device's Cameras up twice (the challenge, then the answer),
 // and every change of a device maps it to its Cameras and Streams again: the index of
-// Cameras by device ID is read as a map lookup in the Camera informer, with one key
-// per Camera (see package cacheindex).
+// Cameras by device ID is read as a map lookup in the Camera informer. A device ID is
+// unique to its Camera, so the index stores each Camera under a hash bucket of its ID
+// rather than the ID (see package cacheindex): one set per ID would be a Go map per
+// Camera, and a lookup instead tests the IDs of the dozen or so Cameras of a bucket.
 
 // indexDeviceID names the index of Cameras by the device ID they claim.
 const indexDeviceID = "gb28181.io/device-id"

@@ -12,8 +12,9 @@ import (
 
 // Every change of a Camera (each registration of its device) asks which dependents of
 // each kind name it, almost always none: the index of a dependent kind by the Camera
-// each names is read as a map lookup in the kind's informer, with one key per
-// dependent (see package cacheindex).
+// each names is read as a map lookup in the kind's informer. Few dependents share a
+// Camera, so each is stored under a hash bucket of its Camera's key rather than the key
+// (see package cacheindex), and a lookup tests the keys of its bucket's few dependents.
 
 // indexCamera names the index of a dependent kind by the Camera each names, keyed
 // "namespace/camera" (cameraKey). Each kind has its informer, so one name serves all.
