@@ -23,7 +23,7 @@ const (
 // own labels map; across a fleet the namespace, the shard label, the condition types,
 // reasons and usual messages and the vendors' names are the same few values
 // (BenchmarkCachedCamera). Strings that are unique to a Camera (names, addresses, the
-// Registered condition's message, which names the device's address) are left alone:
+// message of a registration, which names the device's address) are left alone:
 // interning them would only add table entries.
 //
 // Shared values are safe because cached objects are read-only: the cache deep-copies
@@ -120,7 +120,8 @@ func (t *internTable) internCamera(c *gbv1.Camera) {
 		intern(t, &cond.Type)
 		intern(t, &cond.Status)
 		intern(t, &cond.Reason)
-		if cond.Type != gbv1.ConditionRegistered {
+		if cond.Type != gbv1.ConditionRegistered || cond.Reason != gbv1.ReasonRegistered {
+			// Only a registration's message is unique: it names the device's address.
 			intern(t, &cond.Message)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -74,6 +75,18 @@ func TestInternCamera(t *testing.T) {
 		if _, ok := tbl.m[unique]; ok {
 			t.Errorf("%q, unique to a Camera, was interned", unique)
 		}
+	}
+
+	// Before the device registers, the Registered condition's message is the fleet's.
+	pending := func(i int) *gbv1.Camera {
+		c := decodedCamera(t, i)
+		c.Status.Conditions[1].Reason = gbv1.ReasonPending
+		c.Status.Conditions[1].Message = strings.Clone("waiting for the device to register")
+		tbl.internCamera(c)
+		return c
+	}
+	if p, q := pending(4), pending(5); !sameString(p.Status.Conditions[1].Message, q.Status.Conditions[1].Message) {
+		t.Error("the message of Cameras waiting for their devices is not shared")
 	}
 
 	other := decodedCamera(t, 3)
