@@ -105,6 +105,28 @@ func staysPut(t *testing.T, dev *sim.Device, channel string) sim.PTZState {
 	return before
 }
 
+// movedFor checks the device's last finished motion: the speeds asked, for at least d
+// (the operator's stop came no earlier), and the camera still. How much longer than d
+// the device moved is the loaded machine's scheduling, which no test asserts.
+func movedFor(p sim.PTZState, want sim.PTZPosition, d time.Duration) error {
+	if p.Moving() {
+		return fmt.Errorf("still moving: %+v", p)
+	}
+	m := lastMotion(p)
+	if m.Velocity != want || m.Duration < d {
+		return fmt.Errorf("the last motion was %+v, want %+v for %v or more (motions %+v)", m, want, d, p.Motions)
+	}
+	return nil
+}
+
+// lastMotion is p's last finished motion (zero when none).
+func lastMotion(p sim.PTZState) sim.PTZMotion {
+	if len(p.Motions) == 0 {
+		return sim.PTZMotion{}
+	}
+	return p.Motions[len(p.Motions)-1]
+}
+
 // near reports whether got is within 10% (and 2 units) of want.
 func near(got, want float64) bool {
 	return math.Abs(got-want) <= math.Max(2, math.Abs(want)*0.1)
@@ -144,6 +166,7 @@ func TestCommandEachKind(t *testing.T) {
 	dev := streamCamera(t, c, op, ns, "ipc", id, sim.Config{Control: sim.ControlConfig{RebootDelay: time.Hour}})
 	ptz := func() sim.PTZState { return dev.PTZ(id) }
 	second := &metav1.Duration{Duration: time.Second}
+	var atPreset7 sim.PTZPosition // where the pan ended, stored as preset 7
 
 	steps := []struct {
 		name        string
@@ -154,9 +177,14 @@ func TestCommandEachKind(t *testing.T) {
 		check       func() error
 	}{
 		{"pan-right", gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Pan: 40, Duration: second}}, "PTZCmd A50F0101280000DE", "Accepted", 0, func() error {
-			if p := ptz(); p.Moving() || !near(p.Pan, 40) {
-				return fmt.Errorf("after a second at pan 40: %+v", p)
+			p := ptz()
+			if err := movedFor(p, sim.PTZPosition{Pan: 40}, time.Second); err != nil {
+				return err
 			}
+			if !near(p.Pan, 40*lastMotion(p).Duration.Seconds()) {
+				return fmt.Errorf("after %v at pan 40: %+v", lastMotion(p).Duration, p)
+			}
+			atPreset7 = p.PTZPosition
 			return nil
 		}},
 		{"preset-set", gbv1.CameraCommandSpec{Preset: &gbv1.PresetCommand{Action: "Set", Index: 7}}, "PTZCmd A50F01810007003D", "Accepted", 1, func() error {
@@ -166,14 +194,18 @@ func TestCommandEachKind(t *testing.T) {
 			return nil
 		}},
 		{"tilt-down", gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Tilt: -30, Duration: second}}, "PTZCmd A50F0104001E00D7", "Accepted", 1, func() error {
-			if p := ptz(); !near(p.Tilt, -30) {
-				return fmt.Errorf("after a second at tilt -30: %+v", p)
+			p := ptz()
+			if err := movedFor(p, sim.PTZPosition{Tilt: -30}, time.Second); err != nil {
+				return err
+			}
+			if !near(p.Tilt, -30*lastMotion(p).Duration.Seconds()) {
+				return fmt.Errorf("after %v at tilt -30: %+v", lastMotion(p).Duration, p)
 			}
 			return nil
 		}},
 		{"preset-goto", gbv1.CameraCommandSpec{Preset: &gbv1.PresetCommand{Action: "Goto", Index: 7}}, "PTZCmd A50F01820007003E", "Accepted", 1, func() error {
-			if p := ptz(); !near(p.Pan, 40) || p.Tilt != 0 {
-				return fmt.Errorf("back at preset 7 (pan 40, tilt 0): %+v", p)
+			if p := ptz(); p.PTZPosition != atPreset7 {
+				return fmt.Errorf("at %+v, want back at preset 7 %+v", p.PTZPosition, atPreset7)
 			}
 			return nil
 		}},
@@ -310,10 +342,15 @@ func TestCommandMoveThenStop(t *testing.T) {
 	})
 	cmd := waitCommand(t, c, ns, "move", gbv1.CommandSucceeded, gbv1.ReasonDone)
 	p := staysPut(t, dev, id)
-	if !near(p.Pan, 64) || !near(p.Tilt, -32) {
-		t.Errorf("after 2s at pan 32, tilt -16 the camera is at %+v, want about 64, -32", p.PTZPosition)
+	if err := movedFor(p, sim.PTZPosition{Pan: 32, Tilt: -16}, 2*time.Second); err != nil {
+		t.Error(err)
 	}
-	if moved := cmd.Status.StoppedAt.Sub(cmd.Status.SentAt.Time); moved < 2*time.Second || moved > 2500*time.Millisecond {
+	if d := lastMotion(p).Duration.Seconds(); !near(p.Pan, 32*d) || !near(p.Tilt, -16*d) {
+		t.Errorf("after %.2fs at pan 32, tilt -16 the camera is at %+v", d, p.PTZPosition)
+	}
+	// The stop is timed from the move's sending; how much later than asked it went is
+	// the machine's scheduling, not asserted.
+	if moved := cmd.Status.StoppedAt.Sub(cmd.Status.SentAt.Time); moved < 2*time.Second {
 		t.Errorf("the stop went %v after the move, want 2s", moved)
 	}
 	waitReleased(t, c, ns, "move")
@@ -348,14 +385,25 @@ func TestCommandOrder(t *testing.T) {
 		t.Errorf("b-tilt was sent at %v, before a-store was answered at %v", tilt.Status.SentAt, store.Status.AnsweredAt)
 	}
 	p := staysPut(t, dev, id)
-	if !near(p.Pan, 100) || !near(p.Tilt, 20) {
-		t.Errorf("the camera is at %+v, want pan 100, tilt 20", p.PTZPosition)
+	if n := len(p.Motions); n != 2 {
+		t.Fatalf("motions %+v, want the pan then the tilt", p.Motions)
+	}
+	panMotion, tiltMotion := p.Motions[0], p.Motions[1]
+	if err := movedFor(sim.PTZState{Motions: []sim.PTZMotion{panMotion}}, sim.PTZPosition{Pan: 50}, 2*time.Second); err != nil {
+		t.Errorf("z-move: %v", err)
+	}
+	if err := movedFor(p, sim.PTZPosition{Tilt: 20}, time.Second); err != nil {
+		t.Errorf("b-tilt: %v", err)
+	}
+	endOfPan := 50 * panMotion.Duration.Seconds()
+	if !near(p.Pan, endOfPan) || !near(p.Tilt, 20*tiltMotion.Duration.Seconds()) {
+		t.Errorf("the camera is at %+v after %v at pan 50 and %v at tilt 20", p.PTZPosition, panMotion.Duration, tiltMotion.Duration)
 	}
 	// Preset 1 holds the position the move ended at: it was stored after the move.
 	createCommand(t, c, ns, "c-back", "ipc", gbv1.CameraCommandSpec{Preset: &gbv1.PresetCommand{Action: "Goto", Index: 1}})
 	waitCommand(t, c, ns, "c-back", gbv1.CommandSucceeded, gbv1.ReasonDone)
-	if p := dev.PTZ(id); !near(p.Pan, 100) || p.Tilt != 0 {
-		t.Errorf("preset 1 is at %+v, want where the move ended (pan 100, tilt 0)", p.PTZPosition)
+	if p := dev.PTZ(id); !near(p.Pan, endOfPan) || p.Tilt != 0 {
+		t.Errorf("preset 1 is at %+v, want where the move ended (pan %.1f, tilt 0)", p.PTZPosition, endOfPan)
 	}
 	waitKindEvents(t, c, ns, "CameraCommand", "a-store", gbv1.ReasonWaiting, gbv1.ReasonSent, gbv1.ReasonDone)
 }

@@ -225,6 +225,7 @@ func TestPTZMovesAtItsSpeed(t *testing.T) {
 	p := newGBPlatform(t)
 	dev := newPlatformDevice(t, p, sim.Config{})
 	ch := dev.ID()
+	sent := time.Now()
 	if r := p.ptz(dev, ch, manscdp.PTZMove{Pan: 32, Tilt: -10, Zoom: 2}); r != "OK" {
 		t.Fatalf("PTZ move answered %q", r)
 	}
@@ -236,22 +237,27 @@ func TestPTZMovesAtItsSpeed(t *testing.T) {
 	if r := p.ptz(dev, ch, manscdp.PTZMove{}); r != "OK" {
 		t.Fatalf("PTZ stop answered %q", r)
 	}
-	moved := time.Since(start).Seconds()
+	bound := time.Since(sent)
 	st := dev.PTZ(ch)
 	if st.Moving() {
 		t.Fatalf("still moving after the stop: %+v", st)
 	}
+	// The motion is on record as the device saw it: its speeds, and a time between the
+	// two seconds slept and the time from the move's sending to the stop's answer.
+	if len(st.Motions) != 1 {
+		t.Fatalf("motions %+v, want the one move", st.Motions)
+	}
+	m := st.Motions[0]
+	if m.Velocity != (sim.PTZPosition{Pan: 32, Tilt: -10, Zoom: 2}) || m.Duration < 2*time.Second || m.Duration > bound {
+		t.Errorf("motion %+v, want pan 32, tilt -10, zoom 2 for 2s to %v", m, bound)
+	}
+	// Each axis turned by its speed times that time.
 	for _, axis := range []struct {
 		name       string
 		got, speed float64
 	}{{"pan", st.Pan, 32}, {"tilt", st.Tilt, -10}, {"zoom", st.Zoom, 2}} {
-		// The move lasted between 2s and the time until the stop was answered.
-		lo, hi := axis.speed*1.9, axis.speed*moved*1.05
-		if lo > hi {
-			lo, hi = hi, lo
-		}
-		if axis.got < lo || axis.got > hi {
-			t.Errorf("%s = %.1f after %.2fs at speed %v, want %.1f to %.1f", axis.name, axis.got, moved, axis.speed, lo, hi)
+		if want := axis.speed * m.Duration.Seconds(); math.Abs(axis.got-want) > 0.01 {
+			t.Errorf("%s = %.3f after %v at speed %v, want %.3f", axis.name, axis.got, m.Duration, axis.speed, want)
 		}
 	}
 	time.Sleep(300 * time.Millisecond)

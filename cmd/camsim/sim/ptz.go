@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -38,7 +39,22 @@ type PTZState struct {
 	Tour string `json:"tour,omitempty"`
 	// Home is the home position last set (HomePosition control), if any.
 	Home *manscdp.HomePosition `json:"home,omitempty"`
+	// Motions are the channel's last finished motions, oldest first (at most
+	// maxMotions): how fast it moved and for how long, as the device saw it, so that a
+	// test checks what the platform asked (speed, and a stop no earlier than the
+	// duration) whatever the scheduling delays of a loaded machine added to it.
+	Motions []PTZMotion `json:"motions,omitempty"`
 }
+
+// PTZMotion is one finished motion: a move from its instruction to the instruction that
+// ended it (a stop, another move, a preset goto).
+type PTZMotion struct {
+	Velocity PTZPosition   `json:"velocity"`
+	Duration time.Duration `json:"duration"`
+}
+
+// maxMotions bounds the motions a channel remembers.
+const maxMotions = 16
 
 // Moving reports whether the channel is moving.
 func (s PTZState) Moving() bool { return s.Velocity != PTZPosition{} }
@@ -51,6 +67,10 @@ type ptzState struct {
 	presets map[int]PTZPosition
 	tour    string
 	home    *manscdp.HomePosition
+	// movedSince is when the current motion began (vel non-zero); motions the last
+	// finished ones.
+	movedSince time.Time
+	motions    []PTZMotion
 }
 
 // errNoPreset is the answer to a goto of a preset never set.
@@ -70,7 +90,8 @@ func (p *ptzState) settle(now time.Time) {
 }
 
 func (p *ptzState) snapshot(now time.Time) PTZState {
-	s := PTZState{PTZPosition: p.position(now), Velocity: p.vel, Tour: p.tour, Presets: presetsOf(p.presets)}
+	s := PTZState{PTZPosition: p.position(now), Velocity: p.vel, Tour: p.tour, Presets: presetsOf(p.presets),
+		Motions: slices.Clone(p.motions)}
 	if p.home != nil {
 		h := *p.home
 		s.Home = &h
@@ -78,12 +99,26 @@ func (p *ptzState) snapshot(now time.Time) PTZState {
 	return s
 }
 
+// setVelocity changes the motion at now, recording the motion it ends.
+func (p *ptzState) setVelocity(v PTZPosition, now time.Time) {
+	if v == p.vel {
+		return // the same move again goes on
+	}
+	if p.vel != (PTZPosition{}) {
+		if len(p.motions) == maxMotions {
+			p.motions = slices.Delete(p.motions, 0, 1)
+		}
+		p.motions = append(p.motions, PTZMotion{Velocity: p.vel, Duration: now.Sub(p.movedSince)})
+	}
+	p.vel, p.movedSince = v, now
+}
+
 // apply takes one front-end instruction at now.
 func (p *ptzState) apply(in manscdp.PTZInstruction, now time.Time) error {
 	p.settle(now)
 	switch in := in.(type) {
 	case manscdp.PTZMove:
-		p.vel = PTZPosition{Pan: float64(in.Pan), Tilt: float64(in.Tilt), Zoom: float64(in.Zoom)}
+		p.setVelocity(PTZPosition{Pan: float64(in.Pan), Tilt: float64(in.Tilt), Zoom: float64(in.Zoom)}, now)
 		if in.IsStop() {
 			p.tour = "" // the stop command ends cruises and scans too
 		}
@@ -97,7 +132,8 @@ func (p *ptzState) apply(in manscdp.PTZInstruction, now time.Time) error {
 		if !ok {
 			return fmt.Errorf("%w: %d", errNoPreset, in.Index)
 		}
-		p.pos, p.vel, p.tour = target, PTZPosition{}, ""
+		p.setVelocity(PTZPosition{}, now)
+		p.pos, p.tour = target, ""
 	case manscdp.PresetDelete:
 		delete(p.presets, in.Index)
 	case manscdp.CruiseStart:
