@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"regexp"
 	"strconv"
@@ -73,17 +74,23 @@ func parseSippScreen(screen string) sippCounts {
 var unexpectedAnswer = regexp.MustCompile(`received 'SIP/2\.0 (\d{3}) `)
 
 // addUnexpectedAnswers counts, by code, the responses sipp's error log says it did not
-// expect (a call aborted on a 503 where it waited for a 401).
+// expect (a call aborted on a 503 where it waited for a 401). Lines are read whatever
+// their length: an overloaded step's log has held lines longer than a Scanner's bound.
 func addUnexpectedAnswers(c *sippCounts, errLog io.Reader) error {
-	sc := bufio.NewScanner(errLog)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if m := unexpectedAnswer.FindStringSubmatch(sc.Text()); m != nil {
+	r := bufio.NewReaderSize(errLog, 64<<10)
+	for {
+		line, err := r.ReadString('\n')
+		for _, m := range unexpectedAnswer.FindAllStringSubmatch(line, -1) {
 			code, _ := strconv.Atoi(m[1])
 			c.Answers[code]++
 		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return sc.Err()
 }
 
 func atoi64(s string) int64 {
