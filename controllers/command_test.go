@@ -105,16 +105,23 @@ func staysPut(t *testing.T, dev *sim.Device, channel string) sim.PTZState {
 	return before
 }
 
-// movedFor checks the device's last finished motion: the speeds asked, for at least d
-// (the operator's stop came no earlier), and the camera still. How much longer than d
-// the device moved is the loaded machine's scheduling, which no test asserts.
-func movedFor(p sim.PTZState, want sim.PTZPosition, d time.Duration) error {
+// movedFor checks the device's last finished motion against the command st that made
+// it: the speeds asked, the camera still, and a duration the operator's stop did not cut
+// short. The operator times the stop from the move's sending (status.sentAt), and the
+// device took the move at the latest when it was answered (status.answeredAt), so the
+// device saw it last at least d less that lag (and a millisecond for the clocks). How
+// much longer than d it moved is the loaded machine's scheduling, which no test asserts.
+func movedFor(p sim.PTZState, want sim.PTZPosition, d time.Duration, st gbv1.CameraCommandStatus) error {
 	if p.Moving() {
 		return fmt.Errorf("still moving: %+v", p)
 	}
+	if st.SentAt == nil || st.AnsweredAt == nil {
+		return fmt.Errorf("the move's status has no sentAt or answeredAt: %+v", st)
+	}
+	least := d - st.AnsweredAt.Sub(st.SentAt.Time) - time.Millisecond
 	m := lastMotion(p)
-	if m.Velocity != want || m.Duration < d {
-		return fmt.Errorf("the last motion was %+v, want %+v for %v or more (motions %+v)", m, want, d, p.Motions)
+	if m.Velocity != want || m.Duration < least {
+		return fmt.Errorf("the last motion was %+v, want %+v for %v or more (motions %+v)", m, want, least, p.Motions)
 	}
 	return nil
 }
@@ -166,7 +173,8 @@ func TestCommandEachKind(t *testing.T) {
 	dev := streamCamera(t, c, op, ns, "ipc", id, sim.Config{Control: sim.ControlConfig{RebootDelay: time.Hour}})
 	ptz := func() sim.PTZState { return dev.PTZ(id) }
 	second := &metav1.Duration{Duration: time.Second}
-	var atPreset7 sim.PTZPosition // where the pan ended, stored as preset 7
+	var atPreset7 sim.PTZPosition     // where the pan ended, stored as preset 7
+	var sent gbv1.CameraCommandStatus // the status of the step's command
 
 	steps := []struct {
 		name        string
@@ -178,7 +186,7 @@ func TestCommandEachKind(t *testing.T) {
 	}{
 		{"pan-right", gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Pan: 40, Duration: second}}, "PTZCmd A50F0101280000DE", "Accepted", 0, func() error {
 			p := ptz()
-			if err := movedFor(p, sim.PTZPosition{Pan: 40}, time.Second); err != nil {
+			if err := movedFor(p, sim.PTZPosition{Pan: 40}, time.Second, sent); err != nil {
 				return err
 			}
 			if !near(p.Pan, 40*lastMotion(p).Duration.Seconds()) {
@@ -195,7 +203,7 @@ func TestCommandEachKind(t *testing.T) {
 		}},
 		{"tilt-down", gbv1.CameraCommandSpec{PTZ: &gbv1.PTZCommand{Tilt: -30, Duration: second}}, "PTZCmd A50F0104001E00D7", "Accepted", 1, func() error {
 			p := ptz()
-			if err := movedFor(p, sim.PTZPosition{Tilt: -30}, time.Second); err != nil {
+			if err := movedFor(p, sim.PTZPosition{Tilt: -30}, time.Second, sent); err != nil {
 				return err
 			}
 			if !near(p.Tilt, -30*lastMotion(p).Duration.Seconds()) {
@@ -256,6 +264,7 @@ func TestCommandEachKind(t *testing.T) {
 			t.Errorf("%s: status command %q result %q sentAt %v answeredAt %v completionTime %v; want %q %q and the times",
 				s.name, st.Command, st.Result, st.SentAt, st.AnsweredAt, st.CompletionTime, s.sent, s.result)
 		}
+		sent = st
 		if err := s.check(); err != nil {
 			t.Errorf("%s: %v (device state %+v)", s.name, err, dev.State())
 		}
@@ -342,7 +351,7 @@ func TestCommandMoveThenStop(t *testing.T) {
 	})
 	cmd := waitCommand(t, c, ns, "move", gbv1.CommandSucceeded, gbv1.ReasonDone)
 	p := staysPut(t, dev, id)
-	if err := movedFor(p, sim.PTZPosition{Pan: 32, Tilt: -16}, 2*time.Second); err != nil {
+	if err := movedFor(p, sim.PTZPosition{Pan: 32, Tilt: -16}, 2*time.Second, cmd.Status); err != nil {
 		t.Error(err)
 	}
 	if d := lastMotion(p).Duration.Seconds(); !near(p.Pan, 32*d) || !near(p.Tilt, -16*d) {
@@ -389,10 +398,10 @@ func TestCommandOrder(t *testing.T) {
 		t.Fatalf("motions %+v, want the pan then the tilt", p.Motions)
 	}
 	panMotion, tiltMotion := p.Motions[0], p.Motions[1]
-	if err := movedFor(sim.PTZState{Motions: []sim.PTZMotion{panMotion}}, sim.PTZPosition{Pan: 50}, 2*time.Second); err != nil {
+	if err := movedFor(sim.PTZState{Motions: []sim.PTZMotion{panMotion}}, sim.PTZPosition{Pan: 50}, 2*time.Second, move.Status); err != nil {
 		t.Errorf("z-move: %v", err)
 	}
-	if err := movedFor(p, sim.PTZPosition{Tilt: 20}, time.Second); err != nil {
+	if err := movedFor(p, sim.PTZPosition{Tilt: 20}, time.Second, tilt.Status); err != nil {
 		t.Errorf("b-tilt: %v", err)
 	}
 	endOfPan := 50 * panMotion.Duration.Seconds()
