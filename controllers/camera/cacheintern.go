@@ -1,9 +1,9 @@
 package camera
 
 import (
-	"slices"
-	"strings"
 	"sync"
+
+	"k8s.io/apimachinery/pkg/labels"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 )
@@ -57,16 +57,16 @@ func intern[S ~string](t *internTable, s *S) {
 	t.m[string(*s)] = string(*s)
 }
 
-// internLabels replaces *labels by the table's map of the same labels: Cameras labelled
+// internLabels replaces *set by the table's map of the same labels: Cameras labelled
 // alike (a shard, an Argo CD application, a site) share one map instead of each holding
 // a map of its own, about 300 bytes even for one label.
-func (t *internTable) internLabels(labels *map[string]string) {
-	if len(*labels) == 0 {
+func (t *internTable) internLabels(set *map[string]string) {
+	if len(*set) == 0 {
 		return
 	}
-	key := labelSetKey(*labels)
+	key := labelSetKey(*set)
 	if shared, ok := t.labels[key]; ok {
-		*labels = shared
+		*set = shared
 		return
 	}
 	if len(t.labels) >= maxLabelSets {
@@ -74,33 +74,19 @@ func (t *internTable) internLabels(labels *map[string]string) {
 	}
 	// A map of its own, sized to the labels, with interned keys and values: the decoded
 	// map may have room for more, and it would keep its own copies of the strings.
-	own := make(map[string]string, len(*labels))
-	for k, v := range *labels {
+	own := make(map[string]string, len(*set))
+	for k, v := range *set {
 		intern(t, &k)
 		intern(t, &v)
 		own[k] = v
 	}
 	t.labels[key] = own
-	*labels = own
+	*set = own
 }
 
-// labelSetKey identifies a set of labels: its pairs sorted, with separators no label
-// key or value can hold (NUL).
-func labelSetKey(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteByte(0)
-		b.WriteString(labels[k])
-		b.WriteByte(0)
-	}
-	return b.String()
-}
+// labelSetKey identifies a set of labels: apimachinery's sorted "k=v,..." form, which
+// tells sets apart because label syntax keeps '=' and ',' out of keys and values.
+func labelSetKey(l map[string]string) string { return labels.Set(l).String() }
 
 // internCamera shares the few-valued strings and the labels of a Camera about to be
 // cached.
