@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -113,7 +114,7 @@ func Setup(mgr ctrl.Manager, cfg Config) (*Operator, error) {
 	if err := recording.Setup(mgr, srv, cfg.Recording); err != nil {
 		return nil, fmt.Errorf("setting up the RecordingQuery controller: %w", err)
 	}
-	if err := fleet.Register(mgr, cfg.Camera.Shard, metrics.Registry); err != nil {
+	if err := fleet.Register(context.Background(), mgr, cfg.Camera.Shard, metrics.Registry); err != nil {
 		return nil, fmt.Errorf("registering the fleet gauges: %w", err)
 	}
 	ready, err := addProbes(mgr, srv, cfg.LeaderElection)

@@ -3,18 +3,16 @@ package fleet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 )
-
-// listTimeout bounds the cache reads of one scrape: they do not leave the process.
-const listTimeout = 5 * time.Second
 
 // cameraStates and streamStates are every state a gauge is exported for, zero counts
 // included, in each namespace with objects: a ratio of Offline Cameras needs the
@@ -26,19 +24,27 @@ var (
 		gbv1.StreamPlaying, gbv1.StreamFailed, gbv1.StreamStopped, gbv1.StreamCompleted}
 )
 
-// collector counts Cameras and Streams by namespace and state from a cache.
+// collector exports the counts of Cameras and Streams by namespace and state that its
+// tallies keep from the cache.
 type collector struct {
-	reader  client.Reader
 	elected <-chan struct{}
 	cameras *prometheus.Desc
 	streams *prometheus.Desc
+	// cameraCounts and streamCounts are the tallies the cache's informers feed.
+	cameraCounts *tally[gbv1.CameraState]
+	streamCounts *tally[gbv1.StreamState]
 }
 
 // Register adds the fleet gauges of mgr's cache to reg, labelled with the operator's
-// shard ("" for the unsharded one). A collector an earlier manager of this process
-// registered (tests start several) is replaced: the gauges are the latest manager's.
-func Register(mgr ctrl.Manager, shard string, reg prometheus.Registerer) error {
-	c := newCollector(mgr.GetCache(), mgr.Elected(), shard)
+// shard ("" for the unsharded one). It must run before mgr starts: it adds the handlers
+// that count the cache's Cameras and Streams to their informers. A collector an earlier
+// manager of this process registered (tests start several) is replaced: the gauges are
+// the latest manager's.
+func Register(ctx context.Context, mgr ctrl.Manager, shard string, reg prometheus.Registerer) error {
+	c := newCollector(mgr.Elected(), shard)
+	if err := c.countFrom(ctx, mgr.GetCache()); err != nil {
+		return err
+	}
 	err := reg.Register(c)
 	var are prometheus.AlreadyRegisteredError
 	if errors.As(err, &are) {
@@ -48,14 +54,52 @@ func Register(mgr ctrl.Manager, shard string, reg prometheus.Registerer) error {
 	return err
 }
 
-func newCollector(reader client.Reader, elected <-chan struct{}, shard string) *collector {
+func newCollector(elected <-chan struct{}, shard string) *collector {
 	constLabels := prometheus.Labels{"shard": shard}
 	return &collector{
-		reader:  reader,
 		elected: elected,
 		cameras: prometheus.NewDesc("camera_operator_cameras", "Cameras by namespace and state (status.state; Pending before the first status), exported by the leader.", []string{"namespace", "state"}, constLabels),
 		streams: prometheus.NewDesc("camera_operator_streams", "Streams by namespace and state, exported by the leader.", []string{"namespace", "state"}, constLabels),
+		cameraCounts: newTally(func(o client.Object) gbv1.CameraState {
+			if cam, ok := o.(*gbv1.Camera); ok && cam.Status.State != "" {
+				return cam.Status.State
+			}
+			return gbv1.StatePending
+		}),
+		streamCounts: newTally(func(o client.Object) gbv1.StreamState {
+			if st, ok := o.(*gbv1.Stream); ok && st.Status.State != "" {
+				return st.Status.State
+			}
+			return gbv1.StreamPending
+		}),
 	}
+}
+
+// informerGetter is the part of a controller-runtime cache the collector uses.
+type informerGetter interface {
+	GetInformer(ctx context.Context, obj client.Object, opts ...cache.InformerGetOption) (cache.Informer, error)
+}
+
+// countFrom feeds the tallies from the informers of c's Cameras and Streams.
+func (c *collector) countFrom(ctx context.Context, informers informerGetter) error {
+	if err := feed(ctx, informers, &gbv1.Camera{}, c.cameraCounts); err != nil {
+		return err
+	}
+	return feed(ctx, informers, &gbv1.Stream{}, c.streamCounts)
+}
+
+// feed adds t to the informer of obj's kind as an event handler.
+func feed[S ~string](ctx context.Context, informers informerGetter, obj client.Object, t *tally[S]) error {
+	inf, err := informers.GetInformer(ctx, obj)
+	if err != nil {
+		return fmt.Errorf("fleet gauges: the informer of %T: %w", obj, err)
+	}
+	reg, err := inf.AddEventHandler(t)
+	if err != nil {
+		return fmt.Errorf("fleet gauges: counting %T: %w", obj, err)
+	}
+	t.synced = reg.HasSynced
+	return nil
 }
 
 // Describe implements prometheus.Collector.
@@ -64,54 +108,20 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.streams
 }
 
-// Collect implements prometheus.Collector: nothing until this replica leads.
+// Collect implements prometheus.Collector: nothing until this replica leads, and no
+// kind whose informer has not yet delivered its first list.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	select {
 	case <-c.elected:
 	default:
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
-	defer cancel()
-	var cams gbv1.CameraList
-	// The counts only read the state: the cache's own objects, not copies.
-	if err := c.reader.List(ctx, &cams, client.UnsafeDisableDeepCopy); err == nil {
-		counts := map[string]map[gbv1.CameraState]int{}
-		for i := range cams.Items {
-			state := cams.Items[i].Status.State
-			if state == "" {
-				state = gbv1.StatePending
-			}
-			tally(counts, cams.Items[i].Namespace, state)
-		}
+	if counts, ok := c.cameraCounts.snapshot(); ok {
 		emit(ch, c.cameras, counts, cameraStates)
-	} else {
-		ch <- prometheus.NewInvalidMetric(c.cameras, err)
 	}
-	var streams gbv1.StreamList
-	if err := c.reader.List(ctx, &streams, client.UnsafeDisableDeepCopy); err == nil {
-		counts := map[string]map[gbv1.StreamState]int{}
-		for i := range streams.Items {
-			state := streams.Items[i].Status.State
-			if state == "" {
-				state = gbv1.StreamPending
-			}
-			tally(counts, streams.Items[i].Namespace, state)
-		}
+	if counts, ok := c.streamCounts.snapshot(); ok {
 		emit(ch, c.streams, counts, streamStates)
-	} else {
-		ch <- prometheus.NewInvalidMetric(c.streams, err)
 	}
-}
-
-// tally counts one object of namespace ns in state.
-func tally[S ~string](counts map[string]map[S]int, ns string, state S) {
-	byState := counts[ns]
-	if byState == nil {
-		byState = map[S]int{}
-		counts[ns] = byState
-	}
-	byState[state]++
 }
 
 // emit sends a gauge per namespace and state: every known state, and any other seen.
