@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,18 @@ func TestStatusWriteKeepsUserFields(t *testing.T) {
 	}
 	if creator == "" {
 		t.Errorf("the creator's managedFields entry is gone: %v", managers)
+	}
+	// The operator's writes carry the status alone: the creator still owns the
+	// annotations and the spec it wrote.
+	for _, e := range cam.ManagedFields {
+		if e.Manager != creator || e.Subresource != "" {
+			continue
+		}
+		for _, field := range []string{`"f:kubectl.kubernetes.io/last-applied-configuration"`, `"f:team"`, `"f:deviceID"`} {
+			if e.FieldsV1 == nil || !strings.Contains(e.FieldsV1.GetRawString(), field) {
+				t.Errorf("the creator's managed fields lost %s: %s", field, e.FieldsV1)
+			}
+		}
 	}
 	if subs := managers[devices.DefaultControllerName]; !slices.Equal(subs, []string{"status"}) {
 		t.Errorf("the operator's managedFields entries are for subresources %q, want only status (all: %v)", subs, managers)

@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -322,12 +323,20 @@ func (r *reconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, desired 
 	}
 	orig := cam.DeepCopy()
 	cam.Status = desired
-	// An update of the status subresource, not a merge patch: the API server ignores
-	// all but the status of it, keeps the managed fields our cache dropped, and refuses
-	// it when the resourceVersion is not the latest, as the optimistic lock of a patch
-	// would; and it spares the API server re-encoding the stored object to apply a patch
-	// to it, about 7 % of its CPU per write (BenchmarkStatusWrite).
-	err := r.client.Status().Update(ctx, cam, client.FieldOwner(r.opts.ControllerName))
+	// An update of the status subresource, not a merge patch: the API server refuses it
+	// when the resourceVersion is not the latest, as the optimistic lock of a patch
+	// would, and is spared re-encoding the stored object to apply a patch to it, about
+	// 7 % of its CPU per write (BenchmarkStatusWrite). The body is the status alone, the
+	// Camera named by its name, UID and resourceVersion: the API server takes the spec
+	// and metadata from the stored object on a status write (and keeps the managed
+	// fields and annotations our cache dropped), so sending them only cost it decoding,
+	// validating and comparing them, about 5 % more.
+	body := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Name: cam.Name, Namespace: cam.Namespace, UID: cam.UID,
+		ResourceVersion: cam.ResourceVersion}, Status: desired}
+	err := r.client.Status().Update(ctx, body, client.FieldOwner(r.opts.ControllerName))
+	if err == nil {
+		cam.ResourceVersion = body.ResourceVersion
+	}
 	switch {
 	case apierrors.IsConflict(err):
 		logger.V(1).Info("status write conflicted with another change; retrying", "camera", client.ObjectKeyFromObject(cam))
