@@ -233,7 +233,7 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 		}
 	}
 	res.judge()
-	if res.Overload, err = runOverload(ctx, op, load, storm, res.operatorTarget(storm), filepath.Join(work, "overload")); err != nil {
+	if res.Overload, err = runOverload(ctx, op, k, load, storm, res.operatorTarget(storm), filepath.Join(work, "overload")); err != nil {
 		return res, err
 	}
 	return res, nil

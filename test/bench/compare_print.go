@@ -35,6 +35,9 @@ func (r compareResult) print(w io.Writer) {
 	}
 	if o := r.Overload; o != nil {
 		printStep(tw, operatorTarget+" ×2", o.Topology, o.Step)
+		if o.Kamailio != nil {
+			printStep(tw, kamailioTarget+" (same load)", o.Topology, *o.Kamailio)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nhighest clean rate (every offered call made and registered, retransmissions < 1 % of requests):")
@@ -49,6 +52,10 @@ func (r compareResult) print(w io.Writer) {
 	if o := r.Overload; o != nil {
 		fmt.Fprintf(w, "  operator at twice its clean rate (%s, %d/s offered): goodput %.0f/s, %.2f of the clean rate; %d × 503, %d retransmissions\n",
 			o.Topology, o.Step.Rate, o.Goodput, o.GoodputShare, o.Step.Counts.Answers[503], o.Step.Counts.Retransmissions)
+		if k := o.Kamailio; k != nil {
+			fmt.Fprintf(w, "  kamailio offered the same %d/s: goodput %.0f/s (sipp made %.0f calls/s), %d retransmissions; operator / kamailio goodput %.2f\n",
+				k.Rate, o.KamailioGoodput, k.AchievedRate, k.Counts.Retransmissions, o.GoodputOverKamailio)
+		}
 	}
 }
 

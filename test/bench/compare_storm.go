@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -171,6 +172,8 @@ func answerQueries(ctx context.Context, load sippLoad, dir string) (stop func(),
 
 // compareOverload is the operator offered twice its highest clean rate: what it
 // registers then (goodput) as a share of that clean rate, and how its peers retried.
+// Kamailio is then offered the same load in the same topology: at twice a clean rate
+// near the load generator's own limit, what Kamailio keeps is what the machine allows.
 type compareOverload struct {
 	Topology  string      `json:"topology"`
 	CleanRate int         `json:"clean_rate_cps"`
@@ -179,19 +182,25 @@ type compareOverload struct {
 	// and GoodputShare that over CleanRate (goal ≥ 0.9).
 	Goodput      float64 `json:"goodput_cps"`
 	GoodputShare float64 `json:"goodput_share_of_clean"`
+	// Kamailio is Kamailio's step at the same offered rate (nil without Kamailio),
+	// KamailioGoodput its goodput and GoodputOverKamailio the operator's over it.
+	Kamailio            *compareStep `json:"kamailio,omitempty"`
+	KamailioGoodput     float64      `json:"kamailio_goodput_cps,omitempty"`
+	GoodputOverKamailio float64      `json:"goodput_over_kamailio,omitempty"`
 }
 
-// runOverload offers twice target's highest clean rate to the operator placed as t.
-func runOverload(ctx context.Context, op *compareOperator, load sippLoad, t topology, target *compareTarget, dir string) (*compareOverload, error) {
+// runOverload offers twice target's highest clean rate to the operator placed as t,
+// then the same to Kamailio (k, when installed) placed the same way.
+func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sippLoad, t topology, target *compareTarget, dir string) (*compareOverload, error) {
 	if target == nil || target.HighestClean == 0 {
 		return nil, nil
 	}
-	if err := op.place(t); err != nil {
+	if err := errors.Join(op.place(t), kamailioPlace(k, t)); err != nil {
 		return nil, err
 	}
 	ov := &compareOverload{Topology: t.Name, CleanRate: target.HighestClean}
 	load.rate, load.server, load.cpus, load.dir = 2*target.HighestClean, op.op.sipAddr, t.sippCPUs(), dir
-	slog.Info("overload step", "rate", load.rate, "topology", t.Name)
+	slog.Info("overload step", "target", operatorTarget, "rate", load.rate, "topology", t.Name)
 	var err error
 	ov.Step, err = runSippStep(ctx, load)
 	if err != nil {
@@ -200,6 +209,21 @@ func runOverload(ctx context.Context, op *compareOperator, load sippLoad, t topo
 	}
 	ov.Goodput = ov.Step.goodput()
 	ov.GoodputShare = ov.Goodput / float64(ov.CleanRate)
+	if k == nil {
+		return ov, nil
+	}
+	// Let the last calls' retransmission timers run out before the other target.
+	time.Sleep(time.Second)
+	load.server, load.dir = k.addr, dir+"-kamailio"
+	slog.Info("overload step", "target", kamailioTarget, "rate", load.rate, "topology", t.Name)
+	step, err := runSippStep(ctx, load)
+	if err != nil {
+		step.Error = err.Error()
+	}
+	ov.Kamailio = &step
+	if ov.KamailioGoodput = step.goodput(); ov.KamailioGoodput > 0 {
+		ov.GoodputOverKamailio = ov.Goodput / ov.KamailioGoodput
+	}
 	return ov, nil
 }
 
