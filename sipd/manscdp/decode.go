@@ -121,9 +121,11 @@ func Decode(body []byte, charset string) (*Message, error) {
 	if eq, limit := bytes.Count(text, []byte("=")), maxElements(len(text)); eq > limit {
 		return nil, fmt.Errorf("%w: %d equals signs in %d bytes, limit %d", ErrTooLarge, eq, len(text), limit)
 	}
-	root, err := parseTree(text)
-	if err != nil {
-		return nil, err
+	root, flat := parseFlat(text)
+	if !flat {
+		if root, err = parseTree(text); err != nil {
+			return nil, err
+		}
 	}
 	m := &Message{Root: canonical(root.name, knownRoots), Charset: cs}
 	m.CmdType = canonical(root.field("CmdType"), knownCmdTypes)

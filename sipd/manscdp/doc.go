@@ -19,6 +19,10 @@
 //   - MANSCDP times (FormatTime, ParseTime): local wall-clock text whose zone only the
 //     caller knows, so decoded bodies keep it as sent.
 //
+// Flat bodies (a keepalive, a query, a short answer: one root holding elements of plain
+// text) are read by a hand-written scanner into the same tree encoding/xml would build
+// (flat.go); every other body is read by encoding/xml.
+//
 // Outside input is bounded: a body is at most MaxBodySize bytes, nests at most 16
 // elements deep, holds at most one element per 12 bytes and no DOCTYPE; decoding one
 // allocates at most some 24 times its size, and the strings it returns are exact
