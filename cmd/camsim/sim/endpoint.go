@@ -254,11 +254,26 @@ func (e *Endpoint) contactAddr(ctx context.Context) (string, error) {
 func (e *Endpoint) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 	req.SetDestination(e.serverAddr)
 	req.SetTransport(e.transport)
-	res, err := e.client.Do(ctx, req)
+	res, err := clientDo(ctx, e.client, req)
 	if err != nil {
 		return nil, classify(err)
 	}
 	return res, nil
+}
+
+// ErrNoResponse is returned (wrapped) when a request's transaction ended with neither a
+// response nor an error: sipgo ends it that way when its transport shuts down under it,
+// as when the endpoint closes while an alarm or a keepalive is out.
+var ErrNoResponse = errors.New("sim: the transaction ended without a response")
+
+// clientDo is client.Do, with a transaction that ended without a response reported as
+// ErrNoResponse rather than as a nil response and a nil error.
+func clientDo(ctx context.Context, client *sipgo.Client, req *sip.Request) (*sip.Response, error) {
+	res, err := client.Do(ctx, req)
+	if err == nil && res == nil {
+		return nil, fmt.Errorf("%w: %s to %s", ErrNoResponse, req.Method, req.Recipient.String())
+	}
+	return res, err
 }
 
 // ErrTimeout is returned (wrapped) when the registrar did not answer in time.

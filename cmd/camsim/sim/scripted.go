@@ -261,7 +261,7 @@ func (d *Scripted) doRegister(ctx context.Context, req *sip.Request) (ScriptedRe
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.cseq, MethodName: sip.REGISTER})
 	d.cseq++
-	res, err := d.client.Do(ctx, req)
+	res, err := clientDo(ctx, d.client, req)
 	if err != nil {
 		return out, err
 	}
@@ -329,7 +329,7 @@ func (d *Scripted) sendMessage(ctx context.Context, body []byte) (*sip.Response,
 	d.mu.Unlock()
 	req.AppendHeader(sip.NewHeader("Content-Type", "Application/MANSCDP+xml;charset="+d.charset()))
 	req.SetBody(body)
-	return client.Do(ctx, req)
+	return clientDo(ctx, client, req)
 }
 
 // Queries returns the queries the device received so far.
