@@ -10,8 +10,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -124,22 +122,12 @@ func TestIndexAnswersAsTheAPIServer(t *testing.T) {
 // the indexes, by "direct" or "field index" and their bucket count.
 func indexesOnBothCaches(t *testing.T, key KeyFunc[*gbv1.Camera], bucketCounts ...int) (kube client.Client, indexes map[string]*Index[*gbv1.Camera]) {
 	t.Helper()
-	env, err := kubetest.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = gbv1.AddToScheme(scheme)
+	cfg, scheme := kubetest.Start(t)
 	// The caches end before the API server stops (cleanups run last first), which
 	// otherwise waits for their watches.
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	var err error
 	kube, err = client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)

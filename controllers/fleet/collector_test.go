@@ -11,8 +11,6 @@ import (
 	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -113,18 +111,7 @@ camera_operator_streams{namespace="east",shard="s1",state="WaitingForCamera"} 0
 // informs on Cameras and Streams, and returns a client of the API server and the cache.
 func startCache(t *testing.T, namespaces ...string) (client.Client, cache.Cache) {
 	t.Helper()
-	env, err := kubetest.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = gbv1.AddToScheme(scheme)
+	cfg, scheme := kubetest.Start(t)
 	// The cache ends before the API server stops (cleanups run last first), which
 	// otherwise waits for its watches.
 	ctx, cancel := context.WithCancel(context.Background())

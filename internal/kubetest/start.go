@@ -1,0 +1,35 @@
+package kubetest
+
+import (
+	"testing"
+
+	apiruntime "k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+)
+
+// Start starts kube-apiserver and etcd with the operator's CRDs for t, stopped when t
+// ends (after the cleanups t registers later, such as caches of it), and returns their
+// config and a scheme of the built-in kinds and the operator's.
+func Start(t testing.TB) (*rest.Config, *apiruntime.Scheme) {
+	t.Helper()
+	env, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	scheme := apiruntime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := gbv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, scheme
+}
