@@ -75,13 +75,8 @@ func newCollector(elected <-chan struct{}, shard string) *collector {
 	}
 }
 
-// informerGetter is the part of a controller-runtime cache the collector uses.
-type informerGetter interface {
-	GetInformer(ctx context.Context, obj client.Object, opts ...cache.InformerGetOption) (cache.Informer, error)
-}
-
 // countFrom feeds the tallies from the informers of c's Cameras and Streams.
-func (c *collector) countFrom(ctx context.Context, informers informerGetter) error {
+func (c *collector) countFrom(ctx context.Context, informers cache.Informers) error {
 	if err := feed(ctx, informers, &gbv1.Camera{}, c.cameraCounts); err != nil {
 		return err
 	}
@@ -89,7 +84,7 @@ func (c *collector) countFrom(ctx context.Context, informers informerGetter) err
 }
 
 // feed adds t to the informer of obj's kind as an event handler.
-func feed[S ~string](ctx context.Context, informers informerGetter, obj client.Object, t *tally[S]) error {
+func feed[S ~string](ctx context.Context, informers cache.Informers, obj client.Object, t *tally[S]) error {
 	inf, err := informers.GetInformer(ctx, obj)
 	if err != nil {
 		return fmt.Errorf("fleet gauges: the informer of %T: %w", obj, err)
