@@ -12,7 +12,7 @@ import (
 )
 
 // TestFleetMetrics: the operator exports its Cameras by namespace and state, and counts
-// the status writes its controllers make. Not parallel: the fleet gauges are those of
+// the status writes its controllers make, the Camera's by cause. Not parallel: the fleet gauges are those of
 // the last operator started in the process.
 func TestFleetMetrics(t *testing.T) {
 	c := controlPlane(t)
@@ -24,6 +24,7 @@ func TestFleetMetrics(t *testing.T) {
 	createCamera(t, c, ns, "door", "34020000001320000902", "gate-sip")
 	waitKnown(t, op, id)
 	writesBefore := sample(t, "camera_operator_status_writes_total", map[string]string{"kind": "Camera", "result": "ok"})
+	stateWritesBefore := sample(t, "camera_operator_camera_status_writes_total", map[string]string{"cause": "state"})
 	dev := newDevice(t, op, id, "s3cret")
 	if code := register(t, dev); code != 200 {
 		t.Fatalf("REGISTER: %d, want 200", code)
@@ -39,6 +40,9 @@ func TestFleetMetrics(t *testing.T) {
 	})
 	if after := sample(t, "camera_operator_status_writes_total", map[string]string{"kind": "Camera", "result": "ok"}); after <= writesBefore {
 		t.Errorf("Camera status writes counted %v before the registration and %v after", writesBefore, after)
+	}
+	if after := sample(t, "camera_operator_camera_status_writes_total", map[string]string{"cause": "state"}); after <= stateWritesBefore {
+		t.Errorf("Camera status writes that changed the state: %v before the registration and %v after", stateWritesBefore, after)
 	}
 }
 

@@ -161,6 +161,26 @@ func (q *querier) due(w queryWant) time.Time {
 	return time.Time{}
 }
 
+// queryWantOf is what cam's registration b asks of the querier.
+func queryWantOf(cam *gbv1.Camera, b *sipd.Binding, maxPresetChannels int) queryWant {
+	return queryWant{
+		dev:          sipd.DeviceRef{ID: cam.Spec.DeviceID, Owner: string(cam.UID)},
+		registeredAt: b.RegisteredAt,
+		refresh:      catalogRefresh(cam),
+		catalog:      !cam.Spec.Catalog.Disabled,
+		queriedAt:    queriedAt(&cam.Status, b.RegisteredAt),
+		detail:       detailWantOf(cam, maxPresetChannels),
+	}
+}
+
+// catalogRefresh is a Camera's catalog refresh interval (zero: the default).
+func catalogRefresh(cam *gbv1.Camera) time.Duration {
+	if ri := cam.Spec.Catalog.RefreshInterval; ri != nil {
+		return ri.Duration
+	}
+	return 0
+}
+
 // queriedAt is when cam's status received the catalog of the registration made at
 // registeredAt, zero when it holds none of it.
 func queriedAt(st *gbv1.CameraStatus, registeredAt time.Time) time.Time {

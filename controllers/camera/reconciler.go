@@ -230,14 +230,7 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 		if r.reg.WatchSilence(cam.Spec.DeviceID, b.RegisteredAt, keepaliveDeadline(o), o.keepaliveTimeout()) {
 			next = b.ExpiresAt
 		}
-		next = earliest(next, r.queries.due(queryWant{
-			dev:          sipd.DeviceRef{ID: cam.Spec.DeviceID, Owner: string(cam.UID)},
-			registeredAt: b.RegisteredAt,
-			refresh:      catalogRefresh(cam),
-			catalog:      !cam.Spec.Catalog.Disabled,
-			queriedAt:    queriedAt(&cam.Status, b.RegisteredAt),
-			detail:       detailWantOf(cam, r.opts.MaxPresetChannels),
-		}))
+		next = earliest(next, r.queries.due(queryWantOf(cam, b, r.opts.MaxPresetChannels)))
 	}
 	if owner {
 		next = earliest(next, r.events.due(cam, o.device.Binding, o.now))
@@ -263,14 +256,6 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 		}
 	}
 	return next, nil
-}
-
-// catalogRefresh is a Camera's catalog refresh interval (zero: the default).
-func catalogRefresh(cam *gbv1.Camera) time.Duration {
-	if ri := cam.Spec.Catalog.RefreshInterval; ri != nil {
-		return ri.Duration
-	}
-	return 0
 }
 
 // observe gathers everything cam's status is computed from.
@@ -321,6 +306,7 @@ func (r *reconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, desired 
 	if !r.pacer.wait(ctx, r.opts.now()) {
 		return nil // shutting down
 	}
+	statusWriteCauses.WithLabelValues(statusWriteCause(&cam.Status, &desired)).Inc()
 	orig := cam.DeepCopy()
 	cam.Status = desired
 	// An update of the status subresource, not a merge patch: the API server refuses it

@@ -332,6 +332,10 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 	cam0, ev0 := cameraWrites(ss)
 	api0 := ss.sum("process_cpu_seconds_total", nil)
 	cpu0, _ := b.op.cpuSeconds()
+	writes0, err := b.operatorWrites(ctx)
+	if err != nil {
+		return nil, run, err
+	}
 	f, err := b.startFleet(fmt.Sprintf("burst-%d", n), n, 0)
 	if err != nil {
 		return nil, run, err
@@ -358,16 +362,27 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 		return f, run, err
 	}
 	cam1, ev1 := cameraWrites(ss)
+	writes1, err := b.operatorWrites(ctx)
+	if err != nil {
+		return f, run, err
+	}
 	stopBacklog()
 	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds()), FromBurstSeconds: shown.Sub(start).Seconds(),
 		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, MaxBacklog: <-maxBacklog, LoadAverage: loadAverage()}
+	writes := writes1.since(writes0)
+	c.Writes = &writes
 	if w := c.CameraWrites + c.EventWrites; w > 0 {
 		c.APICPUPerWriteMs = (ss.sum("process_cpu_seconds_total", nil) - api0) * 1e3 / w
 	}
 	if c.Memory, err = b.op.memory(ctx); err != nil {
 		return f, run, err
 	}
-	slog.Info("burst registered", "devices", n, "apiCatchUpSeconds", c.Seconds, "cameraWrites", c.CameraWrites, "eventWrites", c.EventWrites)
+	slog.Info("burst registered", "devices", n, "apiCatchUpSeconds", c.Seconds, "cameraWrites", c.CameraWrites, "eventWrites", c.EventWrites, "byCause", writes.String())
+	// The floor runs alone: the burst's last writes (the devices' answers to queries,
+	// say) must not share the API server with it.
+	if c.Settled, err = b.settle(ctx, start, writes0, cam0, 15*time.Minute); err != nil {
+		return f, run, err
+	}
 	fl, err := b.floor(ctx, n)
 	if err != nil {
 		return f, run, err

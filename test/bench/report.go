@@ -113,6 +113,12 @@ type catchUp struct {
 	LoadAverage float64 `json:"load_average"`
 	// Floor is the same statuses written by a minimal client right after (floor.go).
 	Floor *floorRun `json:"floor,omitempty"`
+	// Writes are the operator's Camera status writes meanwhile, by cause
+	// (writecauses.go).
+	Writes *writeCounts `json:"operator_status_writes,omitempty"`
+	// Settled is the burst's whole cost: from its start until the operator's
+	// workqueue was empty and it wrote no more (writecauses.go). The floor runs after.
+	Settled *settled `json:"settled,omitempty"`
 }
 
 // floorRatio is the operator's speed showing the fleet Registered as a share of the
@@ -255,6 +261,7 @@ func (r *results) print(w io.Writer) {
 
 	fmt.Fprintln(w)
 	r.printFloor(w)
+	r.printWriteCauses(w)
 	if s := r.Steady; s != nil {
 		fmt.Fprintf(w, "steady state: %d cameras, %.0fs window: %.0f Camera writes, %.0f Event writes, %d modifications → %.2f writes/camera/5 min (scaled ×%.0f); operator %.2f cores\n",
 			s.Cameras, s.WindowSeconds, s.CameraWrites, s.EventWrites, s.Modified, s.PerCameraPer5Min, r.Settings.Scale, s.OperatorCPU)
