@@ -58,11 +58,14 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		watchedSince: make(map[string]time.Time),
 	}
 	r.events = newDeviceEvents(mgr, reg, r.recorder, changes, opts, logger)
+	first := newFirstQueries(r, logger.WithName("query"))
+	changes.AlsoTell(first)
 	for _, run := range []interface {
 		Start(context.Context) error
 	}{
 		&seeder{cache: mgr.GetCache(), r: r},
 		r.queries,
+		first,
 		r.events.subs,
 	} {
 		if err := mgr.Add(run); err != nil {

@@ -1,0 +1,173 @@
+package controllers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/cmd/camsim/sim"
+	"github.com/gb28181/camera-operator/controllers/camera"
+	"github.com/gb28181/camera-operator/internal/controllertest"
+	"github.com/gb28181/camera-operator/internal/testutil"
+	"github.com/gb28181/camera-operator/sipd/manscdp"
+)
+
+// statusGate holds the operator's Camera status writes while closed, and keeps the
+// body of each, by Camera name.
+type statusGate struct {
+	next   http.RoundTripper
+	mu     sync.Mutex
+	open   chan struct{}
+	writes map[string][]string
+}
+
+func (g *statusGate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPut && strings.HasSuffix(req.URL.Path, "/status") && strings.Contains(req.URL.Path, "/cameras/") {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		g.mu.Lock()
+		open := g.open
+		name := path.Base(path.Dir(req.URL.Path)) // .../cameras/<name>/status
+		g.writes[name] = append(g.writes[name], string(body))
+		g.mu.Unlock()
+		select {
+		case <-open:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
+	return g.next.RoundTrip(req)
+}
+
+func (g *statusGate) closeGate() {
+	g.mu.Lock()
+	g.open = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *statusGate) openGate() {
+	g.mu.Lock()
+	close(g.open)
+	g.mu.Unlock()
+}
+
+// writesOf is the bodies of the status writes of the Camera name so far.
+func (g *statusGate) writesOf(name string) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.writes[name])
+}
+
+// TestRegistrationQueriedBeforeItsTurn: a device is queried as soon as it registers,
+// not when the Camera controller's workqueue reaches it, so that in a backlog (here:
+// the only worker held on another Camera's status write) the device's answers are in
+// the status write that shows it Registered, not in a second one.
+func TestRegistrationQueriedBeforeItsTurn(t *testing.T) {
+	t.Parallel()
+	c := controlPlane(t)
+	ns := newNamespace(t, c)
+	gate := &statusGate{open: make(chan struct{}), writes: map[string][]string{}}
+	close(gate.open)
+	cfg := rest.CopyConfig(controllertest.RestConfig(t))
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { gate.next = rt; return gate }
+	op := startOperator(t, operatorConfig{namespaces: []string{ns}, restConfig: cfg,
+		opts: camera.Options{MaxConcurrentReconciles: 1}})
+
+	createSecret(t, c, ns, "sip", map[string]string{"password": "pw"})
+	const held, queued = "34020000001320000961", "34020000001320000962"
+	createCamera(t, c, ns, "held", held, "sip")
+	createCamera(t, c, ns, "queued", queued, "sip")
+	for _, name := range []string{"held", "queued"} {
+		waitCamera(t, c, ns, name, 10*time.Second, func(cam *gbv1.Camera) error {
+			if cam.Status.State != gbv1.StatePending {
+				return fmt.Errorf("state %q, want the first status written (Pending)", cam.Status.State)
+			}
+			return nil
+		})
+	}
+	waitKnown(t, op, held)
+	waitKnown(t, op, queued)
+	device := func(id string) *sim.Scripted {
+		d := &sim.Scripted{ID: id, Password: "pw", Server: op.addr(), Expires: 3600,
+			Info: manscdp.DeviceInfo{DeviceName: "gate", Manufacturer: "Hikvision", Model: "DS-2CD", Firmware: "V5", Channel: 1}}
+		if err := d.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(d.Close)
+		return d
+	}
+	first, second := device(held), device(queued)
+	heldBefore, writesBefore := len(gate.writesOf("held")), len(gate.writesOf("queued"))
+
+	gate.closeGate()
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			gate.openGate()
+		}
+	})
+	if code := register(t, first); code != 200 {
+		t.Fatalf("REGISTER %s: %d", held, code)
+	}
+	testutil.Eventually(t, 10*time.Second, "the held Camera's write", func() error {
+		if len(gate.writesOf("held")) == heldBefore {
+			return fmt.Errorf("no status write of the held Camera yet")
+		}
+		return nil
+	})
+	if code := register(t, second); code != 200 {
+		t.Fatalf("REGISTER %s: %d", queued, code)
+	}
+	// DeviceStatus is asked once DeviceInfo and Catalog are answered and recorded.
+	testutil.Eventually(t, 10*time.Second, "the queued device queried", func() error {
+		for _, cmd := range []string{"DeviceInfo", "Catalog", "DeviceStatus"} {
+			if countQueries(second, cmd) == 0 {
+				return fmt.Errorf("the device registered and waits for its reconcile, but was not asked %s", cmd)
+			}
+		}
+		return nil
+	})
+	if n := len(gate.writesOf("queued")) - writesBefore; n != 0 {
+		t.Fatalf("the queued Camera was written %d times while the only worker was held", n)
+	}
+
+	gate.openGate()
+	released = true
+	waitCamera(t, c, ns, "queued", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
+	var written gbv1.Camera
+	if err := json.Unmarshal([]byte(gate.writesOf("queued")[writesBefore]), &written); err != nil {
+		t.Fatal(err)
+	}
+	if written.Status.State != gbv1.StateRegistered {
+		t.Fatalf("the queued Camera's first write after its registration shows %q, want Registered", written.Status.State)
+	}
+	if info := written.Status.DeviceInfo; info == nil || info.Manufacturer != "Hikvision" {
+		t.Errorf("the write that shows the queued Camera Registered holds deviceInfo %+v, want the device's answer", info)
+	}
+}
+
+// countQueries is how many queries of cmd d received.
+func countQueries(d *sim.Scripted, cmd string) int {
+	n := 0
+	for _, q := range d.Queries() {
+		if q.CmdType == cmd {
+			n++
+		}
+	}
+	return n
+}
