@@ -82,31 +82,39 @@ func (r *results) printWriteCauses(w io.Writer) {
 			fmt.Fprintf(w, "status writes of the %d-camera burst until all showed Registered, by cause: %s\n", c.Cameras, c.Writes)
 		}
 		if s := c.Settled; s != nil {
-			fmt.Fprintf(w, "  until settled (%.1fs after the burst began): %.2f Camera writes per camera; by cause: %s\n",
-				s.Seconds, s.CameraWrites/float64(c.Cameras), s.Writes)
+			unsettled := ""
+			if s.TimedOut {
+				unsettled = ", NOT SETTLED then"
+			}
+			fmt.Fprintf(w, "  until settled (%.1fs after the burst began%s): %.2f Camera writes per camera; by cause: %s\n",
+				s.Seconds, unsettled, s.CameraWrites/float64(c.Cameras), s.Writes)
 		}
 	}
 }
 
 // settled is what a burst cost until the operator had nothing left of it to write.
 type settled struct {
-	// Seconds is from the burst's start until the operator's Camera workqueue was empty
-	// and it had written nothing but liveness for settleQuiet. Liveness (the keepalive
-	// time, written once per status interval) goes on for ever: it is the steady
-	// state's cost, which the steady-state window measures.
+	// Seconds is from the burst's start until the operator had written nothing but
+	// liveness for settleQuiet. Liveness (the keepalive time, written once per status
+	// interval) goes on for ever, and at the bench's scaled intervals keeps the
+	// workqueue from emptying: it is the steady state's cost, which the steady-state
+	// window measures.
 	Seconds float64 `json:"seconds"`
 	// CameraWrites are the write requests on Cameras the API server counted meanwhile.
 	CameraWrites float64     `json:"camera_write_requests"`
 	Writes       writeCounts `json:"operator_status_writes"`
+	// TimedOut: the operator still wrote more than liveness when the bench stopped
+	// waiting; the figures are those until then.
+	TimedOut bool `json:"timed_out,omitempty"`
 }
 
-// settleQuiet is how long the operator must write nothing but liveness, its queue
-// empty, for a burst to count as settled.
+// settleQuiet is how long the operator must write nothing but liveness for a burst to
+// count as settled.
 const settleQuiet = 5 * time.Second
 
 // settle waits until the operator has nothing left of the burst begun at start to
-// write, and returns what the burst cost from writes0 and camWrites0 (the operator's
-// counters and the API server's Camera writes at its start) until then.
+// write, at most timeout, and returns what the burst cost from writes0 and camWrites0
+// (the operator's counters and the API server's Camera writes at its start) until then.
 func (b *bench) settle(ctx context.Context, start time.Time, writes0 writeCounts, camWrites0 float64, timeout time.Duration) (*settled, error) {
 	url := "http://" + b.op.metricsAddr + "/metrics"
 	deadline := time.Now().Add(timeout)
@@ -120,9 +128,9 @@ func (b *bench) settle(ctx context.Context, start time.Time, writes0 writeCounts
 		total := ss.sum("camera_operator_camera_status_writes_total", func(l map[string]string) bool { return l["cause"] != "liveness" })
 		now := time.Now()
 		switch {
-		case backlog(ss) > 0 || total != last:
+		case total != last:
 			last, stillSince = total, now
-		case now.Sub(stillSince) >= settleQuiet:
+		case now.Sub(stillSince) >= settleQuiet, now.After(deadline):
 			w, err := b.operatorWrites(ctx)
 			if err != nil {
 				return nil, err
@@ -132,12 +140,13 @@ func (b *bench) settle(ctx context.Context, start time.Time, writes0 writeCounts
 				return nil, err
 			}
 			cams, _ := cameraWrites(api)
-			s := &settled{Seconds: stillSince.Sub(start).Seconds(), CameraWrites: cams - camWrites0, Writes: w.since(writes0)}
+			s := &settled{Seconds: stillSince.Sub(start).Seconds(), CameraWrites: cams - camWrites0, Writes: w.since(writes0),
+				TimedOut: now.After(deadline)}
+			if s.TimedOut {
+				slog.Warn("the burst did not settle: the floor shares the API server with the operator's writes", "after", timeout)
+			}
 			slog.Info("burst settled", "seconds", s.Seconds, "cameraWrites", s.CameraWrites, "byCause", s.Writes.String())
 			return s, nil
-		}
-		if now.After(deadline) {
-			return nil, fmt.Errorf("the operator still wrote statuses %s after the burst began", timeout)
 		}
 		select {
 		case <-ctx.Done():
