@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/google/pprof/profile"
-
-	"github.com/gb28181/camera-operator/internal/controllertest"
 )
 
 // Where the API server's CPU goes while it writes Camera statuses: a CPU profile of the
@@ -98,17 +96,17 @@ func classify(s *profile.Sample) string {
 	return otherWork
 }
 
-// profileWrites profiles the API server while the writes of a benchmark run, and
+// profileWrites profiles the API server at host while the writes of a benchmark run, and
 // returns a function that reports, per kind of work, its CPU ms per write (share ×
 // cpuPerWriteMs) and, when dir is set, writes the profile there as name.pprof.
-func profileWrites(b *testing.B, hc *http.Client, dir, name string) (report func(cpuPerWriteMs float64)) {
+func profileWrites(b *testing.B, hc *http.Client, host, dir, name string) (report func(cpuPerWriteMs float64)) {
 	type result struct {
 		p   *profile.Profile
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		p, err := apiserverCPUProfile(hc, controllertest.RestConfig(b).Host, profileSeconds)
+		p, err := apiserverCPUProfile(hc, host, profileSeconds)
 		done <- result{p, err}
 	}()
 	return func(cpuPerWriteMs float64) {
