@@ -136,7 +136,7 @@ func TestRegistrationQueriedBeforeItsTurn(t *testing.T) {
 	// DeviceStatus is asked once DeviceInfo and Catalog are answered and recorded.
 	testutil.Eventually(t, 10*time.Second, "the queued device queried", func() error {
 		for _, cmd := range []string{"DeviceInfo", "Catalog", "DeviceStatus"} {
-			if countQueries(second, cmd) == 0 {
+			if second.QueryCount(cmd) == 0 {
 				return fmt.Errorf("the device registered and waits for its reconcile, but was not asked %s", cmd)
 			}
 		}
@@ -159,15 +159,4 @@ func TestRegistrationQueriedBeforeItsTurn(t *testing.T) {
 	if info := written.Status.DeviceInfo; info == nil || info.Manufacturer != "Hikvision" {
 		t.Errorf("the write that shows the queued Camera Registered holds deviceInfo %+v, want the device's answer", info)
 	}
-}
-
-// countQueries is how many queries of cmd d received.
-func countQueries(d *sim.Scripted, cmd string) int {
-	n := 0
-	for _, q := range d.Queries() {
-		if q.CmdType == cmd {
-			n++
-		}
-	}
-	return n
 }

@@ -36,19 +36,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 	c := controlPlane(b)
 	ns := newNamespace(b, c)
 	ctx := context.Background()
-	const cameras = 500
-	cams := make([]*gbv1.Camera, cameras)
-	for i := range cams {
-		cam := &gbv1.Camera{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cam-%04d", i), Namespace: ns},
-			Spec: gbv1.CameraSpec{DeviceID: fmt.Sprintf("340200000013200%05d", i),
-				CredentialsSecretRef: gbv1.SecretKeySelector{Name: "s", Key: "password"}},
-		}
-		if err := c.Create(ctx, cam); err != nil {
-			b.Fatal(err)
-		}
-		cams[i] = cam
-	}
+	cams := createBenchCameras(ctx, b, c, ns, 500)
 	hc, err := rest.HTTPClientFor(controllertest.RestConfig(b))
 	if err != nil {
 		b.Fatal(err)
@@ -164,4 +152,21 @@ func apiserverCPU(b *testing.B, hc *http.Client, host string) float64 {
 	}
 	b.Fatalf("no process_cpu_seconds_total in the API server's metrics (%s)", resp.Status)
 	return 0
+}
+
+// createBenchCameras creates n Cameras in ns for the status write benchmarks to write to.
+func createBenchCameras(ctx context.Context, b *testing.B, c client.Client, ns string, n int) []*gbv1.Camera {
+	cams := make([]*gbv1.Camera, n)
+	for i := range cams {
+		cam := &gbv1.Camera{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cam-%04d", i), Namespace: ns},
+			Spec: gbv1.CameraSpec{DeviceID: fmt.Sprintf("340200000013200%05d", i),
+				CredentialsSecretRef: gbv1.SecretKeySelector{Name: "s", Key: "password"}},
+		}
+		if err := c.Create(ctx, cam); err != nil {
+			b.Fatal(err)
+		}
+		cams[i] = cam
+	}
+	return cams
 }

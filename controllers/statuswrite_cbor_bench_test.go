@@ -40,19 +40,7 @@ func BenchmarkStatusWriteCBOR(b *testing.B) {
 	}
 	ns := controllertest.NewNamespace(b, c)
 	ctx := context.Background()
-	const cameras = 500
-	cams := make([]*gbv1.Camera, cameras)
-	for i := range cams {
-		cam := &gbv1.Camera{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cam-%04d", i), Namespace: ns},
-			Spec: gbv1.CameraSpec{DeviceID: fmt.Sprintf("340200000013200%05d", i),
-				CredentialsSecretRef: gbv1.SecretKeySelector{Name: "s", Key: "password"}},
-		}
-		if err := c.Create(ctx, cam); err != nil {
-			b.Fatal(err)
-		}
-		cams[i] = cam
-	}
+	cams := createBenchCameras(ctx, b, c, ns, 500)
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		b.Fatal(err)

@@ -384,7 +384,7 @@ func TestQuerierDoesNotWaitForSilentDevices(t *testing.T) {
 	if r := q.result(id); r.catalog == nil || r.detail != nil {
 		t.Fatalf("result %+v, want the catalog and no details", r)
 	}
-	if n := countQueries(dev, "PresetQuery"); n != 1 {
+	if n := dev.QueryCount("PresetQuery"); n != 1 {
 		t.Errorf("%d PresetQueries of 3 channels, want 1: the first silence ends the round", n)
 	}
 	clock.Advance(time.Hour)
@@ -393,7 +393,7 @@ func TestQuerierDoesNotWaitForSilentDevices(t *testing.T) {
 	}
 	idle(t, q, id)
 	for cmd, want := range map[string]int{"Catalog": 2, "DeviceStatus": 1, "ConfigDownload": 1, "PresetQuery": 1} {
-		if n := countQueries(dev, cmd); n != want {
+		if n := dev.QueryCount(cmd); n != want {
 			t.Errorf("%d %s queries after the refresh, want %d", n, cmd, want)
 		}
 	}

@@ -50,16 +50,6 @@ func waitNotify(t *testing.T, notify chan string, id string) {
 	}
 }
 
-func countQueries(d *sim.Scripted, cmd string) int {
-	n := 0
-	for _, q := range d.Queries() {
-		if q.CmdType == cmd {
-			n++
-		}
-	}
-	return n
-}
-
 func TestQuerierSchedule(t *testing.T) {
 	const id = "34020000001320000081"
 	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))
@@ -85,7 +75,7 @@ func TestQuerierSchedule(t *testing.T) {
 	if res.info == nil || res.info.Manufacturer != "Dahua" || res.catalog == nil || len(res.catalog.Items) != 3 || !res.catalogAt.Equal(t0) {
 		t.Fatalf("result = %+v", res)
 	}
-	if n, m := countQueries(dev, "DeviceInfo"), countQueries(dev, "Catalog"); n != 1 || m != 1 {
+	if n, m := dev.QueryCount("DeviceInfo"), dev.QueryCount("Catalog"); n != 1 || m != 1 {
 		t.Fatalf("device got %d DeviceInfo and %d Catalog queries, want 1 and 1", n, m)
 	}
 
@@ -99,7 +89,7 @@ func TestQuerierSchedule(t *testing.T) {
 		t.Fatalf("due at refresh = %v, want a query now", next)
 	}
 	waitNotify(t, notify, id)
-	if n := countQueries(dev, "Catalog"); n != 2 {
+	if n := dev.QueryCount("Catalog"); n != 2 {
 		t.Fatalf("%d Catalog queries after the refresh, want 2", n)
 	}
 
@@ -109,7 +99,7 @@ func TestQuerierSchedule(t *testing.T) {
 		t.Fatalf("due for a new registration = %v, want a query now", next)
 	}
 	waitNotify(t, notify, id)
-	if n, m := countQueries(dev, "DeviceInfo"), countQueries(dev, "Catalog"); n != 3 || m != 2 {
+	if n, m := dev.QueryCount("DeviceInfo"), dev.QueryCount("Catalog"); n != 3 || m != 2 {
 		t.Fatalf("%d DeviceInfo and %d Catalog queries, want 3 and 2 (catalog disabled)", n, m)
 	}
 
@@ -196,7 +186,7 @@ func TestQuerierTakesOverWithoutRequerying(t *testing.T) {
 		t.Fatalf("due at the refresh = %v, want a query now", next)
 	}
 	waitNotify(t, notify, id)
-	if n := countQueries(dev, "DeviceInfo"); n != 1 {
+	if n := dev.QueryCount("DeviceInfo"); n != 1 {
 		t.Errorf("%d DeviceInfo queries, want 1 (at the refresh only)", n)
 	}
 }

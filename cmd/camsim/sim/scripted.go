@@ -339,6 +339,19 @@ func (d *Scripted) Queries() []manscdp.Message {
 	return append([]manscdp.Message(nil), d.queries...)
 }
 
+// QueryCount is how many queries of cmdType (DeviceInfo, Catalog...) the device received.
+func (d *Scripted) QueryCount(cmdType string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, q := range d.queries {
+		if q.CmdType == cmdType {
+			n++
+		}
+	}
+	return n
+}
+
 // onMessage answers the registrar's queries: 200 first, then the Response MESSAGE(s).
 func (d *Scripted) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	charset := ""
