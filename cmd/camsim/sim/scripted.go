@@ -63,8 +63,9 @@ type Scripted struct {
 	fromTag   string
 	cseq      uint32
 	sn        int
-	queries   []manscdp.Message
-	closeFn   func()
+	// queries counts the queries received, by CmdType.
+	queries map[string]int
+	closeFn func()
 }
 
 // Start creates the user agent: over UDP it listens on a free 127.0.0.1 port and
@@ -332,24 +333,11 @@ func (d *Scripted) sendMessage(ctx context.Context, body []byte) (*sip.Response,
 	return clientDo(ctx, client, req)
 }
 
-// Queries returns the queries the device received so far.
-func (d *Scripted) Queries() []manscdp.Message {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]manscdp.Message(nil), d.queries...)
-}
-
 // QueryCount is how many queries of cmdType (DeviceInfo, Catalog...) the device received.
 func (d *Scripted) QueryCount(cmdType string) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	n := 0
-	for _, q := range d.queries {
-		if q.CmdType == cmdType {
-			n++
-		}
-	}
-	return n
+	return d.queries[cmdType]
 }
 
 // onMessage answers the registrar's queries: 200 first, then the Response MESSAGE(s).
@@ -367,7 +355,10 @@ func (d *Scripted) onMessage(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	d.mu.Lock()
-	d.queries = append(d.queries, *msg)
+	if d.queries == nil {
+		d.queries = make(map[string]int)
+	}
+	d.queries[msg.CmdType]++
 	d.mu.Unlock()
 	go d.answer(*msg)
 }
