@@ -12,8 +12,10 @@ import (
 // MaxCatalogItems, MaxCatalogParts and MaxCatalogBytes.
 
 // QueryCatalog asks a registered device for its Catalog and joins the response parts by
-// SN until SumNum items arrived. When ctx ends first it returns the items received so
-// far with ErrPartialCatalog. It acts only through a binding dev.Owner holds.
+// SN until SumNum items arrived. When ctx ends after some parts arrived it returns their
+// items with ErrPartialCatalog; when it ends before any, it returns no catalog and the
+// error (ErrNoAnswer when the device accepted the query): an empty catalog would read
+// as a device without channels. It acts only through a binding dev.Owner holds.
 func (s *Server) QueryCatalog(ctx context.Context, dev DeviceRef) (*manscdp.Catalog, error) {
 	a := &catalogAnswer{parts[manscdp.CatalogItem]{limits: s.catalogLimits(), size: catalogItemBytes}}
 	err := s.query(ctx, dev, exchange{
@@ -26,7 +28,7 @@ func (s *Server) QueryCatalog(ctx context.Context, dev DeviceRef) (*manscdp.Cata
 	switch {
 	case err == nil:
 		return c, nil
-	case errors.Is(err, errIncomplete):
+	case errors.Is(err, errIncomplete) && a.seen != nil:
 		s.log.Info("catalog incomplete", "device", dev.ID, "received", len(c.Items), "sumNum", c.SumNum)
 		return c, fmt.Errorf("%w: %d of %d items from %s", ErrPartialCatalog, len(c.Items), c.SumNum, dev.ID)
 	}

@@ -58,6 +58,15 @@ func TestQueries(t *testing.T) {
 			if !errors.Is(err, sipd.ErrPartialCatalog) || cat == nil || len(cat.Items) != 2 || cat.SumNum != 5 {
 				t.Fatalf("partial catalog: %+v %v", cat, err)
 			}
+
+			// Accepted and never answered: no catalog, not an empty one.
+			d.SetCatalogParts(-1)
+			silent, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			defer cancel()
+			cat, err = s.QueryCatalog(silent, sipd.DeviceRef{ID: devID})
+			if cat != nil || errors.Is(err, sipd.ErrPartialCatalog) || !errors.Is(err, sipd.ErrNoAnswer) {
+				t.Fatalf("catalog never answered: %+v %v, want no catalog and ErrNoAnswer", cat, err)
+			}
 		})
 	}
 }

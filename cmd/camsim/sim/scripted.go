@@ -47,7 +47,8 @@ type Scripted struct {
 	// Catalog answers Catalog queries, CatalogPartSize items per MESSAGE (default 2).
 	Catalog         []manscdp.CatalogItem
 	CatalogPartSize int
-	// CatalogParts, when positive, stops after sending that many parts (a partial catalog).
+	// CatalogParts, when positive, stops after sending that many parts (a partial
+	// catalog); when negative, the device accepts Catalog queries and sends no part.
 	CatalogParts int
 	// Charset of the bodies the device sends (default GB2312).
 	Charset string
@@ -388,7 +389,7 @@ func (d *Scripted) answer(q manscdp.Message) {
 		}
 		parts := 0
 		for i := 0; i < len(catalog) || (i == 0 && len(catalog) == 0); i += size {
-			if limit > 0 && parts >= limit {
+			if limit < 0 || (limit > 0 && parts >= limit) {
 				return
 			}
 			items := catalog[i:min(i+size, len(catalog))]
