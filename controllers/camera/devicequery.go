@@ -100,7 +100,10 @@ func taskStateOf(err error) taskState {
 		return taskDone
 	case notSent(err):
 		return taskRetry
-	case errors.Is(err, sipd.ErrNoAnswer), errors.Is(err, sipd.ErrUnreachable), errors.Is(err, sipd.ErrTimeout):
+	case errors.Is(err, sipd.ErrNoAnswer), errors.Is(err, sipd.ErrUnreachable), errors.Is(err, sipd.ErrTimeout),
+		// The request's own timeout ended it before the device answered the MESSAGE at
+		// all: as silent as a device that took it and sent no Response.
+		errors.Is(err, context.DeadlineExceeded):
 		return taskSilent
 	}
 	return taskDone // refused (a non-2xx answer, Result ERROR) or unreadable: it will not improve
@@ -332,17 +335,25 @@ func (r *detailResult) merged(n *detailResult) *detailResult {
 	return &m
 }
 
+// askFunc makes one request of the named MANSCDP command with f, bounded by the
+// request's timeout, and counts how it ended.
+type askFunc func(command string, f func(ctx context.Context) error) error
+
 // ask sends j's requests to dev one after another, each bounded by timeout.
 func ask(ctx context.Context, reg deviceQueries, dev sipd.DeviceRef, j detailJob, timeout time.Duration, now func() time.Time, log logr.Logger) detailAnswers {
 	a := detailAnswers{presets: taskDone, attempt: j.attempt}
-	call := func(f func(ctx context.Context) error) error {
+	call := func(command string, f func(ctx context.Context) error) error {
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		return f(cctx)
+		err := f(cctx)
+		if ctx.Err() == nil { // a querier that stops has nothing to count
+			countQuery(command, err)
+		}
+		return err
 	}
 	if j.status {
 		var st *manscdp.DeviceStatus
-		err := call(func(ctx context.Context) (err error) { st, err = reg.QueryDeviceStatus(ctx, dev); return })
+		err := call("DeviceStatus", func(ctx context.Context) (err error) { st, err = reg.QueryDeviceStatus(ctx, dev); return })
 		a.status = taskStateOf(err)
 		if err == nil {
 			a.result.status, a.result.statusAt = st, now()
@@ -357,7 +368,7 @@ func ask(ctx context.Context, reg deviceQueries, dev sipd.DeviceRef, j detailJob
 		a.configure(call, reg, dev, j, now, log)
 	}
 	if j.guard != "" {
-		err := call(func(ctx context.Context) error { return reg.Control(ctx, dev, "", guardCommand(j.guard)) })
+		err := call("DeviceControl", func(ctx context.Context) error { return reg.Control(ctx, dev, "", guardCommand(j.guard)) })
 		if a.guard = taskStateOf(err); a.guard != taskRetry {
 			a.result.guard = &guardOutcome{state: j.guard, err: errorText(err)}
 		}
@@ -367,7 +378,7 @@ func ask(ctx context.Context, reg deviceQueries, dev sipd.DeviceRef, j detailJob
 	}
 	for _, ch := range j.presets {
 		var list *manscdp.PresetList
-		err := call(func(ctx context.Context) (err error) { list, err = reg.QueryPresets(ctx, dev, ch); return })
+		err := call("PresetQuery", func(ctx context.Context) (err error) { list, err = reg.QueryPresets(ctx, dev, ch); return })
 		if err != nil {
 			// One channel without an answer ends the round: a device without PTZ may
 			// answer none of them, and each would cost the whole timeout.
@@ -384,9 +395,9 @@ func ask(ctx context.Context, reg deviceQueries, dev sipd.DeviceRef, j detailJob
 }
 
 // readBasic asks the device's BasicParam into a.result.
-func (a *detailAnswers) readBasic(call func(func(context.Context) error) error, reg deviceQueries, dev sipd.DeviceRef, now func() time.Time, log logr.Logger) taskState {
+func (a *detailAnswers) readBasic(call askFunc, reg deviceQueries, dev sipd.DeviceRef, now func() time.Time, log logr.Logger) taskState {
 	var p *manscdp.BasicParam
-	err := call(func(ctx context.Context) (err error) { p, err = reg.QueryBasicParam(ctx, dev); return })
+	err := call("ConfigDownload", func(ctx context.Context) (err error) { p, err = reg.QueryBasicParam(ctx, dev); return })
 	if err != nil {
 		log.Info("ConfigDownload BasicParam query failed", "error", err)
 		return taskStateOf(err)
@@ -397,14 +408,14 @@ func (a *detailAnswers) readBasic(call func(func(context.Context) error) error, 
 
 // configure checks the device's keepalive settings against j.configure and writes them
 // when they differ and the last attempt allows; a.result.config says how it ended.
-func (a *detailAnswers) configure(call func(func(context.Context) error) error, reg deviceQueries, dev sipd.DeviceRef, j detailJob, now func() time.Time, log logr.Logger) {
+func (a *detailAnswers) configure(call askFunc, reg deviceQueries, dev sipd.DeviceRef, j detailJob, now func() time.Time, log logr.Logger) {
 	want := *j.configure
 	write, verdict := decideConfigure(want, a.result.basic, j.attempt, j.generation)
 	a.config, a.result.config = taskDone, verdict
 	if !write {
 		return
 	}
-	err := call(func(ctx context.Context) error { return reg.ConfigureBasic(ctx, dev, want) })
+	err := call("DeviceConfig", func(ctx context.Context) error { return reg.ConfigureBasic(ctx, dev, want) })
 	if notSent(err) {
 		a.config = taskRetry
 		log.Info("DeviceConfig not sent", "error", err)

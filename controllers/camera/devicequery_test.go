@@ -223,6 +223,17 @@ func idle(t testing.TB, q *querier, id string) {
 	})
 }
 
+// refreshNow moves the clock by want's refresh interval, schedules the refresh and waits
+// for it to end.
+func refreshNow(t testing.TB, q *querier, clock *testutil.Clock, want queryWant) {
+	t.Helper()
+	clock.Advance(want.refresh)
+	if next := q.due(want); !next.IsZero() {
+		t.Fatalf("refresh not due: %v", next)
+	}
+	idle(t, q, want.dev.ID)
+}
+
 // detailRig is a querier in front of the real registrar and a camsim NVR of two
 // channels that keeps alive every 45s with 4 missed, whose second channel has preset 3.
 type detailRig struct {
@@ -387,11 +398,7 @@ func TestQuerierDoesNotWaitForSilentDevices(t *testing.T) {
 	if n := dev.QueryCount("PresetQuery"); n != 1 {
 		t.Errorf("%d PresetQueries of 3 channels, want 1: the first silence ends the round", n)
 	}
-	clock.Advance(time.Hour)
-	if next := q.due(want); !next.IsZero() {
-		t.Fatalf("refresh not due: %v", next)
-	}
-	idle(t, q, id)
+	refreshNow(t, q, clock, want)
 	for cmd, want := range map[string]int{"Catalog": 2, "DeviceStatus": 1, "ConfigDownload": 1, "PresetQuery": 1} {
 		if n := dev.QueryCount(cmd); n != want {
 			t.Errorf("%d %s queries after the refresh, want %d", n, cmd, want)

@@ -321,6 +321,10 @@ func (q *querier) runMain(ctx context.Context, deviceID string, s *queryState) (
 	if ctx.Err() != nil {
 		return nil, false // shutting down; the next leader queries again
 	}
+	countQuery("DeviceInfo", infoErr)
+	if withCatalog {
+		countQuery("Catalog", catErr)
+	}
 
 	now := q.now()
 	q.mu.Lock()

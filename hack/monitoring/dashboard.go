@@ -88,6 +88,9 @@ var Rows = []Row{
 		{Title: "Request handling time (p99)", Unit: "s",
 			Description: "Time to handle one SIP request, by method.",
 			Queries:     []Query{{`histogram_quantile(0.99, sum by (le, method) (rate(sipd_request_duration_seconds_bucket{` + job + `}[$__rate_interval])))`, "{{method}}"}}},
+		{Title: "Device queries by result", Unit: "reqps", Stack: true,
+			Description: "Requests the operator sent devices after they registered and at each refresh (DeviceInfo, Catalog, DeviceStatus, ConfigDownload, DeviceConfig, DeviceControl, PresetQuery), by how they ended: answered, partial, refused, no_answer, not_sent, unreadable. A steady no_answer of one command is a firmware that ignores it; of all of them, devices that stopped answering.",
+			Queries:     []Query{{`sum by (command, result) (rate(camera_operator_device_queries_total{` + job + `}[$__rate_interval]))`, "{{command}} {{result}}"}}},
 		{Title: "Live registrations and TCP connections", Unit: "short",
 			Description: "Devices with a live registration, and the TCP connections devices keep open.",
 			Queries: []Query{

@@ -197,6 +197,21 @@ func (c *compareOperator) statusWrites(ctx context.Context) (float64, error) {
 	return ss.sum("camera_operator_status_writes_total", func(l map[string]string) bool { return l["kind"] == "Camera" }), nil
 }
 
+// deviceInfoQueries is the operator's DeviceInfo requests so far, by result.
+func (c *compareOperator) deviceInfoQueries(ctx context.Context) (map[string]float64, error) {
+	ss, err := scrape(ctx, http.DefaultClient, "http://"+c.op.metricsAddr+"/metrics")
+	if err != nil {
+		return nil, err
+	}
+	byResult := map[string]float64{}
+	for _, s := range ss {
+		if s.name == "camera_operator_device_queries_total" && s.labels["command"] == "DeviceInfo" {
+			byResult[s.labels["result"]] += s.value
+		}
+	}
+	return byResult, nil
+}
+
 // settledWrites waits until the operator's status writes stop growing for quiet (at
 // most limit), and returns their count.
 func (c *compareOperator) settledWrites(ctx context.Context, quiet, limit time.Duration) (float64, error) {

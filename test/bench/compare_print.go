@@ -1,8 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -17,9 +21,9 @@ func (r compareResult) print(w io.Writer) {
 		fmt.Fprintf(w, "NOTE: %s\n", r.Pinning)
 	}
 	if s := r.Storm; s != nil {
-		fmt.Fprintf(w, "\nregistration storm (%s): %d devices registering for the first time at %d/s: %d registered, %d failed, %d retransmissions, %d × 503; API showed all Registered %.1f s after the last 200; %.0f status writes, %.2f per registration; %d Cameras show the DeviceInfo their device answered; status writes paced for %.1f s (slowest %.0f/s)\n",
+		fmt.Fprintf(w, "\nregistration storm (%s): %d devices registering for the first time at %d/s: %d registered, %d failed, %d retransmissions, %d × 503; API showed all Registered %.1f s after the last 200; %.0f status writes, %.2f per registration; %d Cameras show the DeviceInfo their device answered (DeviceInfo queries: %s); status writes paced for %.1f s (slowest %.0f/s)\n",
 			s.Topology, s.Step.Calls, s.Step.Rate, s.Step.Counts.Successful, s.Step.Counts.Failed, s.Step.Counts.Retransmissions, s.Step.Counts.Answers[503],
-			s.DrainSeconds, s.StatusWrites, s.StatusWritesPerRegistration, s.Answered, s.PacedSeconds, s.SlowestPace)
+			s.DrainSeconds, s.StatusWrites, s.StatusWritesPerRegistration, s.Answered, countsByResult(s.DeviceInfoQueries), s.PacedSeconds, s.SlowestPace)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -78,4 +82,18 @@ func printStep(tw io.Writer, name, topology string, s compareStep) {
 	}
 	fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%v\t\n", name, topology, s.Rate, s.AchievedRate,
 		c.Successful, c.Failed, c.Retransmissions, c.Answers[200], c.Answers[401], c.Answers[503], other, writes, s.clean())
+}
+
+// countsByResult prints counts by result, largest first: "4999 answered, 1 no_answer".
+func countsByResult(m map[string]float64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	results := slices.Collect(maps.Keys(m))
+	slices.SortFunc(results, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
+	parts := make([]string, len(results))
+	for i, r := range results {
+		parts[i] = fmt.Sprintf("%.0f %s", m[r], r)
+	}
+	return strings.Join(parts, ", ")
 }

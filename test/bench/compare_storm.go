@@ -38,6 +38,10 @@ type compareStorm struct {
 	// Answered counts the Cameras whose status shows the DeviceInfo answer-queries.xml
 	// gave: the queries of their registration were answered.
 	Answered int `json:"cameras_with_device_info"`
+	// DeviceInfoQueries counts the operator's DeviceInfo requests of the storm by how
+	// they ended (camera_operator_device_queries_total): a Camera without its DeviceInfo
+	// is one whose query went unanswered, and is asked again after the retry interval.
+	DeviceInfoQueries map[string]float64 `json:"device_info_queries"`
 	// PacedSeconds is how long, sampled every 100 ms from the storm's start until the
 	// writes settled, the operator paced its status writes
 	// (camera_operator_status_write_pace above 0), and SlowestPace the lowest pace seen.
@@ -104,6 +108,10 @@ func runStorm(ctx context.Context, op *compareOperator, load sippLoad, t topolog
 	if err != nil {
 		return nil, err
 	}
+	queriesBefore, err := op.deviceInfoQueries(ctx)
+	if err != nil {
+		return nil, err
+	}
 	load.rate, load.calls, load.server, load.cpus, load.dir = o.compareStormRate, devices, op.op.sipAddr, t.sippCPUs(), dir
 	slog.Info("registration storm", "devices", devices, "rate", load.rate, "topology", t.Name)
 	pace := watchPace(ctx, op)
@@ -134,6 +142,16 @@ func runStorm(ctx context.Context, op *compareOperator, load sippLoad, t topolog
 	st.StatusWrites = after - before
 	if st.Answered, err = op.answeredCameras(ctx); err != nil {
 		return st, err
+	}
+	queriesAfter, err := op.deviceInfoQueries(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.DeviceInfoQueries = map[string]float64{}
+	for result, n := range queriesAfter {
+		if d := n - queriesBefore[result]; d > 0 {
+			st.DeviceInfoQueries[result] = d
+		}
 	}
 	if n := st.Step.Counts.Successful; n > 0 {
 		st.StatusWritesPerRegistration = st.StatusWrites / float64(n)

@@ -217,3 +217,18 @@ func TestGoodput(t *testing.T) {
 		}
 	}
 }
+
+func TestCountsByResult(t *testing.T) {
+	for _, tc := range []struct {
+		in   map[string]float64
+		want string
+	}{
+		{nil, "none"},
+		{map[string]float64{"answered": 4999, "no_answer": 1}, "4999 answered, 1 no_answer"},
+		{map[string]float64{"not_sent": 2, "no_answer": 2, "answered": 3}, "3 answered, 2 no_answer, 2 not_sent"},
+	} {
+		if got := countsByResult(tc.in); got != tc.want {
+			t.Errorf("countsByResult(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
