@@ -3,14 +3,11 @@ package e2e
 import (
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -84,8 +81,8 @@ func setup(t *testing.T) *env {
 		}
 		e.opLog.Close()
 	})
-	e.sipAddr = freeSIPAddr(t)
-	e.probeAddr, e.metricsAddr = freeTCPAddr(t), freeTCPAddr(t)
+	e.sipAddr = testutil.FreeSIPAddr(t)
+	e.probeAddr, e.metricsAddr = testutil.FreeTCPAddr(t), testutil.FreeTCPAddr(t)
 	e.startOperator(t)
 	return e
 }
@@ -191,71 +188,4 @@ func (e *env) operatorAlive(t *testing.T) {
 		t.Fatalf("the operator exited: %v", e.op.Err())
 	default:
 	}
-}
-
-// freeSIPAddr returns a loopback address whose port is free over both UDP and TCP.
-func freeSIPAddr(t *testing.T) string {
-	t.Helper()
-	return freeLoopbackAddr(t, true)
-}
-
-// freeLoopbackAddr returns a loopback address whose port is free over TCP, and over UDP
-// too when udp is set. The port is drawn below the kernel's ephemeral range when there
-// is room: the operator binds it seconds later, and a port of that range can be handed
-// meanwhile to any socket that binds port 0 (the API server's, etcd's, a test's in
-// another package), which once made the operator's SIP listener fail to bind.
-func freeLoopbackAddr(t *testing.T, udp bool) string {
-	t.Helper()
-	low := ephemeralLow()
-	for range 200 {
-		port := 0
-		if low > minDrawnPort+1000 {
-			port = minDrawnPort + rand.IntN(low-minDrawnPort)
-		}
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue
-		}
-		addr := l.Addr().String()
-		if !udp {
-			l.Close()
-			return addr
-		}
-		u, err := net.ListenPacket("udp", addr)
-		l.Close()
-		if err == nil {
-			u.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free loopback port")
-	return ""
-}
-
-// minDrawnPort is the lowest port freeLoopbackAddr draws: well above the ports services
-// listen on by convention.
-const minDrawnPort = 20000
-
-// ephemeralLow is the first port of the kernel's ephemeral range (32768 when it cannot
-// be read).
-func ephemeralLow() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 32768
-	}
-	fields := strings.Fields(string(b))
-	if len(fields) == 0 {
-		return 32768
-	}
-	low, err := strconv.Atoi(fields[0])
-	if err != nil {
-		return 32768
-	}
-	return low
-}
-
-// freeTCPAddr returns a free loopback TCP address.
-func freeTCPAddr(t *testing.T) string {
-	t.Helper()
-	return freeLoopbackAddr(t, false)
 }

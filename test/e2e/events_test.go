@@ -69,8 +69,8 @@ func (e *env) startEventsOperator(t *testing.T, ns, sinkURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sipAddr := freeSIPAddr(t)
-	op := e.launchOperator(t, out, sipAddr, freeTCPAddr(t),
+	sipAddr := testutil.FreeSIPAddr(t)
+	op := e.launchOperator(t, out, sipAddr, testutil.FreeTCPAddr(t),
 		"--shard=events", "--metrics-bind-address=0", "--leader-elect", "--leader-election-namespace="+ns,
 		"--alarm-sink-url="+sinkURL)
 	t.Cleanup(func() {

@@ -33,7 +33,7 @@ func testMetrics(t *testing.T, e *env) {
 	e.apply(t, namespace(ns)+secret(ns, "creds", password)+
 		camera(cameraSpec{ns: ns, name: "gate", deviceID: id, secret: "creds", shard: "metrics"})+
 		stream(ns, "live", "gate", "", "UDP", recv.Port()))
-	metricsAddr := freeTCPAddr(t)
+	metricsAddr := testutil.FreeTCPAddr(t)
 	op := e.startShard(t, ns, "metrics", "--metrics-bind-address="+metricsAddr)
 	// Alarms too: the alarm counter has series only once a device raised one.
 	e.startCamsim(t, "gate", "--server", op.sipAddr, "--id", id, "--password", password, "--alarm-interval", "2s", "--alarm-without-guard")

@@ -31,14 +31,14 @@ func (e *env) startShard(t *testing.T, ns, name string, extra ...string) *shard 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &shard{name: name, sipAddr: freeSIPAddr(t)}
+	s := &shard{name: name, sipAddr: testutil.FreeSIPAddr(t)}
 	args := append([]string{
 		"--shard=" + name,
 		"--metrics-bind-address=0",
 		"--leader-elect",
 		"--leader-election-namespace=" + ns,
 	}, extra...)
-	s.op = e.launchOperator(t, out, s.sipAddr, freeTCPAddr(t), args...)
+	s.op = e.launchOperator(t, out, s.sipAddr, testutil.FreeTCPAddr(t), args...)
 	t.Cleanup(func() {
 		s.op.Stop(localcluster.StopTimeout)
 		if t.Failed() {
