@@ -67,8 +67,34 @@ func applyQueryResult(st *gbv1.CameraStatus, q queryResult) {
 		st.DeviceInfo = deviceInfoFromManscdp(q.info)
 	}
 	if q.catalog != nil {
-		st.Channels, st.ChannelCount = channelsFromCatalog(q.catalog)
+		channels, count := channelsFromCatalog(q.catalog)
+		if len(q.catalog.Items) < q.catalog.SumNum {
+			channels = keepChannelsNotAnswered(st.Channels, channels)
+		}
+		st.Channels, st.ChannelCount = channels, count
 		t := toTime(q.catalogAt)
 		st.CatalogUpdatedAt = &t
 	}
+}
+
+// keepChannelsNotAnswered adds to received, the channels of a partial catalog, those of
+// the status's channels it lacks: until the retry brings the whole catalog, a channel
+// whose part did not arrive keeps what the status said of it instead of vanishing (a
+// catalog refresh of a busy NVR, say). A complete catalog replaces the channels.
+func keepChannelsNotAnswered(old, received []gbv1.Channel) []gbv1.Channel {
+	if len(old) == 0 {
+		return received
+	}
+	have := make(map[string]struct{}, len(received))
+	for _, ch := range received {
+		have[ch.ID] = struct{}{}
+	}
+	out := slices.Clone(received)
+	for _, ch := range old {
+		if _, ok := have[ch.ID]; !ok {
+			out = append(out, ch)
+		}
+	}
+	slices.SortFunc(out, func(a, b gbv1.Channel) int { return cmp.Compare(a.ID, b.ID) })
+	return out[:min(len(out), gbv1.MaxChannels)]
 }

@@ -82,3 +82,56 @@ func TestDeviceInfoFromManscdp(t *testing.T) {
 		t.Errorf("got %+v, want %+v", *got, want)
 	}
 }
+
+// TestApplyQueryResultKeepsChannelsOfAPartialCatalog: a partial catalog replaces the
+// channels it brings and keeps the status's others (with their presets); a complete one
+// replaces them all.
+func TestApplyQueryResultKeepsChannelsOfAPartialCatalog(t *testing.T) {
+	statusOf4 := func() gbv1.CameraStatus {
+		st := gbv1.CameraStatus{ChannelCount: 4}
+		st.Channels, _ = channelsFromCatalog(&manscdp.Catalog{SumNum: 4, Items: items(4)})
+		st.Channels[2].Presets = []gbv1.Preset{{Index: 1, Name: "gate"}}
+		return st
+	}
+	renamed := func(n int) []manscdp.CatalogItem {
+		its := items(n)
+		for i := range its {
+			its[i].Name += " renamed"
+		}
+		return its
+	}
+	for _, tc := range []struct {
+		name      string
+		old       gbv1.CameraStatus
+		cat       *manscdp.Catalog
+		wantNames []string
+		wantCount int32
+	}{
+		{"partial: the parts that arrived replace their channels, the others stay", statusOf4(),
+			&manscdp.Catalog{SumNum: 4, Items: renamed(2)}, []string{"ch1 renamed", "ch2 renamed", "ch3", "ch4"}, 4},
+		{"complete: the catalog replaces the channels", statusOf4(),
+			&manscdp.Catalog{SumNum: 2, Items: renamed(2)}, []string{"ch1 renamed", "ch2 renamed"}, 2},
+		{"partial, nothing before: what arrived", gbv1.CameraStatus{},
+			&manscdp.Catalog{SumNum: 4, Items: renamed(2)}, []string{"ch1 renamed", "ch2 renamed"}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.old
+			applyQueryResult(&st, queryResult{catalog: tc.cat, catalogAt: t0})
+			var names []string
+			for _, ch := range st.Channels {
+				names = append(names, ch.Name)
+			}
+			if strings.Join(names, ",") != strings.Join(tc.wantNames, ",") || st.ChannelCount != tc.wantCount {
+				t.Fatalf("channels %v, count %d; want %v, %d", names, st.ChannelCount, tc.wantNames, tc.wantCount)
+			}
+			for _, ch := range st.Channels {
+				if ch.Name == "ch3" && len(ch.Presets) != 1 {
+					t.Errorf("kept channel lost its presets: %+v", ch)
+				}
+			}
+			if st.CatalogUpdatedAt == nil || !st.CatalogUpdatedAt.Time.Equal(t0) {
+				t.Errorf("catalogUpdatedAt %v, want %v", st.CatalogUpdatedAt, t0)
+			}
+		})
+	}
+}
