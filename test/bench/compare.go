@@ -42,6 +42,10 @@ type compareStep struct {
 	// StatusWritesPerRegistration is the operator's Camera status writes during the
 	// step over its successful registrations (operator steps only).
 	StatusWritesPerRegistration *float64 `json:"status_writes_per_registration,omitempty"`
+	// Drops is the datagrams the kernel dropped during the step for full receive
+	// buffers, at the target's socket and elsewhere (udpdrops.go); nil where /proc does
+	// not say.
+	Drops *udpDrops `json:"udp_drops,omitempty"`
 	// Error is why the step has no figures (sipp did not finish).
 	Error string `json:"error,omitempty"`
 }

@@ -27,7 +27,7 @@ func (r compareResult) print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\ttopology\toffered/s\tsipp rate/s\tsuccessful\tfailed\tretrans\t200\t401\t503\tother\twrites/reg\tclean\t")
+	fmt.Fprintln(tw, "target\ttopology\toffered/s\tsipp rate/s\tsuccessful\tfailed\tretrans\t200\t401\t503\tother\twrites/reg\tdropped (target/elsewhere)\tclean\t")
 	for _, t := range r.Targets {
 		if t.Skipped != "" {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", t.Name, t.Topology, t.Skipped)
@@ -80,8 +80,12 @@ func printStep(tw io.Writer, name, topology string, s compareStep) {
 	if s.StatusWritesPerRegistration != nil {
 		writes = fmt.Sprintf("%.3f", *s.StatusWritesPerRegistration)
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%v\t\n", name, topology, s.Rate, s.AchievedRate,
-		c.Successful, c.Failed, c.Retransmissions, c.Answers[200], c.Answers[401], c.Answers[503], other, writes, s.clean())
+	drops := "-"
+	if d := s.Drops; d != nil {
+		drops = fmt.Sprintf("%d/%d", d.Target, d.Elsewhere)
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%v\t\n", name, topology, s.Rate, s.AchievedRate,
+		c.Successful, c.Failed, c.Retransmissions, c.Answers[200], c.Answers[401], c.Answers[503], other, writes, drops, s.clean())
 }
 
 // countsByResult prints counts by result, largest first: "4999 answered, 1 no_answer".

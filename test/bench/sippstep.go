@@ -80,7 +80,13 @@ func runSippStep(ctx context.Context, l sippLoad) (compareStep, error) {
 	}
 	cmd := sippCommand(ctx, l.bin, l.cpus, args)
 	cmd.Dir = dir
+	mark, markErr := markUDPDrops(l.server)
 	out, runErr := cmd.CombinedOutput()
+	if markErr == nil {
+		if d, err := mark.since(); err == nil {
+			res.Drops = &d
+		}
+	}
 	_ = os.WriteFile(filepath.Join(dir, "sipp.out"), out, 0o644)
 	screen := string(out)
 	if !strings.Contains(screen, "Successful call") {
