@@ -42,6 +42,8 @@ type compareOperator struct {
 	names     []string
 	// apiserver and etcd are the control plane's PIDs, for their CPU placement.
 	apiserver, etcd int
+	// pprofAddr is the operator's --pprof-bind-address (empty: not profiled).
+	pprofAddr string
 }
 
 // compareSecret is the Secret holding every device's password under its device ID.
@@ -95,6 +97,7 @@ func startCompareOperator(ctx context.Context, o opts, work string, ids []string
 		args: append([]string{"--shard=" + benchShard}, o.operatorArgs...)}
 	if o.comparePprof != "" {
 		c.op.args = append(c.op.args, "--pprof-bind-address="+o.comparePprof)
+		c.pprofAddr = o.comparePprof
 	}
 	if c.op.sipAddr, err = freeSIPAddr(); err != nil {
 		return c, err
@@ -195,6 +198,19 @@ func (c *compareOperator) statusWrites(ctx context.Context) (float64, error) {
 		return 0, err
 	}
 	return ss.sum("camera_operator_status_writes_total", func(l map[string]string) bool { return l["kind"] == "Camera" }), nil
+}
+
+// completedRegistrations is the REGISTERs the operator's registrar accepted so far
+// (sipd_registrations_total, registered and refreshed): once each, its retransmissions
+// answered from the record without being counted again.
+func (c *compareOperator) completedRegistrations(ctx context.Context) (float64, error) {
+	ss, err := scrape(ctx, http.DefaultClient, "http://"+c.op.metricsAddr+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	return ss.sum("sipd_registrations_total", func(l map[string]string) bool {
+		return l["result"] == "registered" || l["result"] == "refreshed"
+	}), nil
 }
 
 // deviceInfoQueries is the operator's DeviceInfo requests so far, by result.

@@ -56,6 +56,8 @@ func (r compareResult) print(w io.Writer) {
 	if o := r.Overload; o != nil {
 		fmt.Fprintf(w, "  operator at twice its clean rate (%s, %d/s offered): goodput %.0f/s, %.2f of the clean rate; %d × 503, %d retransmissions\n",
 			o.Topology, o.Step.Rate, o.Goodput, o.GoodputShare, o.Step.Counts.Answers[503], o.Step.Counts.Retransmissions)
+		fmt.Fprintf(w, "    as the operator saw it: %.0f registrations completed, %.0f/s, %.2f of the clean rate, whether or not sipp read their 200%s\n",
+			o.Completed, o.CompletedRate, o.CompletedShare, dropsNote(o.Step.Drops))
 		if k := o.Kamailio; k != nil {
 			fmt.Fprintf(w, "  kamailio offered the same %d/s: goodput %.0f/s (sipp made %.0f calls/s), %d retransmissions; operator / kamailio goodput %.2f\n",
 				k.Rate, o.KamailioGoodput, k.AchievedRate, k.Counts.Retransmissions, o.GoodputOverKamailio)
@@ -100,4 +102,12 @@ func countsByResult(m map[string]float64) string {
 		parts[i] = fmt.Sprintf("%.0f %s", m[r], r)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// dropsNote says, after a figure, where the kernel dropped datagrams during its step.
+func dropsNote(d *udpDrops) string {
+	if d == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (the kernel dropped %d datagrams at the operator's socket, %d elsewhere: sipp's)", d.Target, d.Elsewhere)
 }

@@ -200,6 +200,13 @@ type compareOverload struct {
 	// and GoodputShare that over CleanRate (goal ≥ 0.9).
 	Goodput      float64 `json:"goodput_cps"`
 	GoodputShare float64 `json:"goodput_share_of_clean"`
+	// Completed is the registrations the operator itself completed during the step,
+	// whether or not sipp read their 200 (a load generator short of CPU drops answers
+	// at its socket); CompletedRate is that over sipp's run time, and CompletedShare
+	// that over CleanRate: the goodput as the operator saw it.
+	Completed      float64 `json:"operator_completed"`
+	CompletedRate  float64 `json:"operator_completed_cps"`
+	CompletedShare float64 `json:"operator_completed_share_of_clean"`
 	// Kamailio is Kamailio's step at the same offered rate (nil without Kamailio),
 	// KamailioGoodput its goodput and GoodputOverKamailio the operator's over it.
 	Kamailio            *compareStep `json:"kamailio,omitempty"`
@@ -219,14 +226,33 @@ func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sip
 	ov := &compareOverload{Topology: t.Name, CleanRate: target.HighestClean}
 	load.rate, load.server, load.cpus, load.dir = 2*target.HighestClean, op.op.sipAddr, t.sippCPUs(), dir
 	slog.Info("overload step", "target", operatorTarget, "rate", load.rate, "topology", t.Name)
-	var err error
+	before, err := op.completedRegistrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var profiled func()
+	if op.pprofAddr != "" {
+		profiled = profileCPU(ctx, op.pprofAddr, load.step, filepath.Join(dir, "operator-cpu.pprof"))
+	}
 	ov.Step, err = runSippStep(ctx, load)
+	if profiled != nil {
+		profiled()
+	}
 	if err != nil {
 		ov.Step.Error = err.Error()
 		return ov, nil
 	}
 	ov.Goodput = ov.Step.goodput()
 	ov.GoodputShare = ov.Goodput / float64(ov.CleanRate)
+	after, err := op.completedRegistrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ov.Completed = after - before
+	if secs := ov.Step.seconds(); secs > 0 {
+		ov.CompletedRate = ov.Completed / secs
+		ov.CompletedShare = ov.CompletedRate / float64(ov.CleanRate)
+	}
 	if k == nil {
 		return ov, nil
 	}
@@ -243,6 +269,15 @@ func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sip
 		ov.GoodputOverKamailio = ov.Goodput / ov.KamailioGoodput
 	}
 	return ov, nil
+}
+
+// seconds is how long sipp took to make the step's calls and see them end: the calls
+// over its cumulative call rate.
+func (s compareStep) seconds() float64 {
+	if s.AchievedRate <= 0 {
+		return 0
+	}
+	return float64(s.Counts.Created) / s.AchievedRate
 }
 
 // goodput is the step's registrations per second over the time sipp took to make its

@@ -218,6 +218,15 @@ func TestGoodput(t *testing.T) {
 	}
 }
 
+func TestStepSeconds(t *testing.T) {
+	if got := (compareStep{AchievedRate: 14000, Counts: sippCounts{Created: 70000}}).seconds(); got != 5 {
+		t.Errorf("70,000 calls at 14,000/s took %v s, want 5", got)
+	}
+	if got := (compareStep{Counts: sippCounts{Created: 10}}).seconds(); got != 0 {
+		t.Errorf("a step without a rate took %v s, want 0", got)
+	}
+}
+
 func TestCountsByResult(t *testing.T) {
 	for _, tc := range []struct {
 		in   map[string]float64
