@@ -99,7 +99,8 @@ func TestQuerierKeepsChannelsOfAnUnansweredRefresh(t *testing.T) {
 		t.Fatalf("REGISTER: %v %v", res, err)
 	}
 	clock := testutil.NewClock(t0)
-	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: 500 * time.Millisecond, QueryRetryInterval: time.Minute})
+	// Long enough for a loaded machine's answers; the unanswered catalog costs all of it.
+	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: 2 * time.Second, QueryRetryInterval: time.Minute})
 	want := queryWant{dev: sipd.DeviceRef{ID: id}, registeredAt: srv.Device(id).Binding.RegisteredAt, refresh: time.Hour, catalog: true}
 	q.due(want)
 	waitNotify(t, notify, id)
