@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,8 +41,6 @@ type compareOperator struct {
 	names     []string
 	// apiserver and etcd are the control plane's PIDs, for their CPU placement.
 	apiserver, etcd int
-	// pprofAddr is the operator's --pprof-bind-address (empty: not profiled).
-	pprofAddr string
 }
 
 // compareSecret is the Secret holding every device's password under its device ID.
@@ -95,10 +92,7 @@ func startCompareOperator(ctx context.Context, o opts, work string, ids []string
 	}
 	c.op = &operator{cp: c.cp, bin: filepath.Join(work, "bin", "camera-operator"), logPath: filepath.Join(work, "logs", "operator.log"),
 		args: append([]string{"--shard=" + benchShard}, o.operatorArgs...)}
-	if o.comparePprof != "" {
-		c.op.args = append(c.op.args, "--pprof-bind-address="+o.comparePprof)
-		c.pprofAddr = o.comparePprof
-	}
+	c.op.pprofAddr = o.comparePprof // empty: not profiled
 	if c.op.sipAddr, err = freeSIPAddr(); err != nil {
 		return c, err
 	}
@@ -193,7 +187,7 @@ func (c *compareOperator) place(t topology) error {
 // statusWrites is the operator's count of Camera status writes so far
 // (camera_operator_status_writes_total, every result).
 func (c *compareOperator) statusWrites(ctx context.Context) (float64, error) {
-	ss, err := scrape(ctx, http.DefaultClient, "http://"+c.op.metricsAddr+"/metrics")
+	ss, err := c.op.scrape(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -204,7 +198,7 @@ func (c *compareOperator) statusWrites(ctx context.Context) (float64, error) {
 // (sipd_registrations_total, registered and refreshed): once each, its retransmissions
 // answered from the record without being counted again.
 func (c *compareOperator) completedRegistrations(ctx context.Context) (float64, error) {
-	ss, err := scrape(ctx, http.DefaultClient, "http://"+c.op.metricsAddr+"/metrics")
+	ss, err := c.op.scrape(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -215,17 +209,13 @@ func (c *compareOperator) completedRegistrations(ctx context.Context) (float64, 
 
 // deviceInfoQueries is the operator's DeviceInfo requests so far, by result.
 func (c *compareOperator) deviceInfoQueries(ctx context.Context) (map[string]float64, error) {
-	ss, err := scrape(ctx, http.DefaultClient, "http://"+c.op.metricsAddr+"/metrics")
+	ss, err := c.op.scrape(ctx)
 	if err != nil {
 		return nil, err
 	}
-	byResult := map[string]float64{}
-	for _, s := range ss {
-		if s.name == "camera_operator_device_queries_total" && s.labels["command"] == "DeviceInfo" {
-			byResult[s.labels["result"]] += s.value
-		}
-	}
-	return byResult, nil
+	return ss.byLabel("camera_operator_device_queries_total", "result", func(l map[string]string) bool {
+		return l["command"] == "DeviceInfo"
+	}), nil
 }
 
 // settledWrites waits until the operator's status writes stop growing for quiet (at

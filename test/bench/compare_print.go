@@ -1,11 +1,8 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -95,11 +92,9 @@ func countsByResult(m map[string]float64) string {
 	if len(m) == 0 {
 		return "none"
 	}
-	results := slices.Collect(maps.Keys(m))
-	slices.SortFunc(results, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
-	parts := make([]string, len(results))
-	for i, r := range results {
-		parts[i] = fmt.Sprintf("%.0f %s", m[r], r)
+	var parts []string
+	for _, r := range mostFirst(m) {
+		parts = append(parts, fmt.Sprintf("%.0f %s", m[r], r))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -74,7 +73,7 @@ func watchPace(ctx context.Context, op *compareOperator) *paceWatch {
 				return
 			case <-tick.C:
 			}
-			ss, err := scrape(ctx, http.DefaultClient, "http://"+op.op.metricsAddr+"/metrics")
+			ss, err := op.op.scrape(ctx)
 			if err != nil {
 				continue
 			}
@@ -147,12 +146,7 @@ func runStorm(ctx context.Context, op *compareOperator, load sippLoad, t topolog
 	if err != nil {
 		return st, err
 	}
-	st.DeviceInfoQueries = map[string]float64{}
-	for result, n := range queriesAfter {
-		if d := n - queriesBefore[result]; d > 0 {
-			st.DeviceInfoQueries[result] = d
-		}
-	}
+	st.DeviceInfoQueries = grown(queriesAfter, queriesBefore)
 	if n := st.Step.Counts.Successful; n > 0 {
 		st.StatusWritesPerRegistration = st.StatusWrites / float64(n)
 	}
@@ -231,8 +225,8 @@ func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sip
 		return nil, err
 	}
 	var profiled func()
-	if op.pprofAddr != "" {
-		profiled = profileCPU(ctx, op.pprofAddr, load.step, filepath.Join(dir, "operator-cpu.pprof"))
+	if op.op.pprofAddr != "" {
+		profiled = profileCPU(ctx, op.op.pprofAddr, load.step, filepath.Join(dir, "operator-cpu.pprof"))
 	}
 	ov.Step, err = runSippStep(ctx, load)
 	if profiled != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,7 +159,7 @@ func (b *bench) flapWrites(ctx context.Context, f *fleet, n int, r *eventsResult
 	if err != nil {
 		return err
 	}
-	op0, err := scrape(ctx, http.DefaultClient, "http://"+b.op.metricsAddr+"/metrics")
+	op0, err := b.op.scrape(ctx)
 	if err != nil {
 		return err
 	}
@@ -179,7 +178,7 @@ func (b *bench) flapWrites(ctx context.Context, f *fleet, n int, r *eventsResult
 	if err != nil {
 		return err
 	}
-	op1, err := scrape(ctx, http.DefaultClient, "http://"+b.op.metricsAddr+"/metrics")
+	op1, err := b.op.scrape(ctx)
 	if err != nil {
 		return err
 	}
@@ -261,7 +260,7 @@ func (b *bench) alarmLoad(ctx context.Context, g *fleet, n int, r *eventsResult)
 	if err != nil {
 		return err
 	}
-	op0, err := scrape(ctx, http.DefaultClient, "http://"+b.op.metricsAddr+"/metrics")
+	op0, err := b.op.scrape(ctx)
 	if err != nil {
 		return err
 	}
@@ -277,7 +276,7 @@ func (b *bench) alarmLoad(ctx context.Context, g *fleet, n int, r *eventsResult)
 	if err != nil {
 		return err
 	}
-	op1, err := scrape(ctx, http.DefaultClient, "http://"+b.op.metricsAddr+"/metrics")
+	op1, err := b.op.scrape(ctx)
 	if err != nil {
 		return err
 	}

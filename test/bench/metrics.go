@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -93,6 +96,36 @@ func (ss samples) sum(name string, match func(map[string]string) bool) float64 {
 		}
 	}
 	return total
+}
+
+// byLabel adds the samples of name by the value of their label.
+func (ss samples) byLabel(name, label string, match func(map[string]string) bool) map[string]float64 {
+	by := map[string]float64{}
+	for _, s := range ss {
+		if s.name == name && (match == nil || match(s.labels)) {
+			by[s.labels[label]] += s.value
+		}
+	}
+	return by
+}
+
+// grown is what each count of after grew by from before; counts that did not grow are
+// left out.
+func grown(after, before map[string]float64) map[string]float64 {
+	d := map[string]float64{}
+	for k, v := range after {
+		if n := v - before[k]; n > 0 {
+			d[k] = n
+		}
+	}
+	return d
+}
+
+// mostFirst is the keys of counts, the largest count first, then by name.
+func mostFirst(counts map[string]float64) []string {
+	return slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
+		return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
+	})
 }
 
 // writeVerbs are the verbs of apiserver_request_total that write.

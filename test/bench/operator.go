@@ -31,6 +31,11 @@ type operator struct {
 	log       *os.File
 }
 
+// scrape reads the operator's metrics.
+func (o *operator) scrape(ctx context.Context) (samples, error) {
+	return scrape(ctx, http.DefaultClient, "http://"+o.metricsAddr+"/metrics")
+}
+
 // start runs the operator and waits until its registrar serves.
 func (o *operator) start(ctx context.Context) (time.Duration, error) {
 	if o.log == nil {
@@ -154,7 +159,7 @@ func (o *operator) memory(ctx context.Context) (memory, error) {
 			m.PeakRSSBytes = kb << 10
 		}
 	}
-	metrics, err := scrape(ctx, http.DefaultClient, "http://"+o.metricsAddr+"/metrics")
+	metrics, err := o.scrape(ctx)
 	if err != nil {
 		return m, err
 	}

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -28,16 +26,11 @@ type writeCounts struct {
 
 // operatorWrites reads the operator's write counters.
 func (b *bench) operatorWrites(ctx context.Context) (writeCounts, error) {
-	ss, err := scrape(ctx, http.DefaultClient, "http://"+b.op.metricsAddr+"/metrics")
+	ss, err := b.op.scrape(ctx)
 	if err != nil {
 		return writeCounts{}, err
 	}
-	w := writeCounts{Causes: map[string]float64{}}
-	for _, s := range ss {
-		if s.name == "camera_operator_camera_status_writes_total" {
-			w.Causes[s.labels["cause"]] += s.value
-		}
-	}
+	w := writeCounts{Causes: ss.byLabel("camera_operator_camera_status_writes_total", "cause", nil)}
 	w.Conflicts = ss.sum("camera_operator_status_writes_total", func(l map[string]string) bool {
 		return l["kind"] == "Camera" && l["result"] == "conflict"
 	})
@@ -46,28 +39,13 @@ func (b *bench) operatorWrites(ctx context.Context) (writeCounts, error) {
 
 // since is what the counters grew by from before.
 func (w writeCounts) since(before writeCounts) writeCounts {
-	d := writeCounts{Causes: map[string]float64{}, Conflicts: w.Conflicts - before.Conflicts}
-	for c, v := range w.Causes {
-		if n := v - before.Causes[c]; n > 0 {
-			d.Causes[c] = n
-		}
-	}
-	return d
+	return writeCounts{Causes: grown(w.Causes, before.Causes), Conflicts: w.Conflicts - before.Conflicts}
 }
 
 // String lists the causes, most writes first, and the conflicts.
 func (w writeCounts) String() string {
-	causes := slices.SortedFunc(maps.Keys(w.Causes), func(a, b string) int {
-		if d := w.Causes[b] - w.Causes[a]; d != 0 {
-			if d > 0 {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(a, b)
-	})
 	var parts []string
-	for _, c := range causes {
+	for _, c := range mostFirst(w.Causes) {
 		parts = append(parts, fmt.Sprintf("%s %.0f", c, w.Causes[c]))
 	}
 	parts = append(parts, fmt.Sprintf("conflicts %.0f", w.Conflicts))
