@@ -37,6 +37,7 @@ type options struct {
 	sipDefaultExpires                       time.Duration
 	sipQop, sipSHA256                       bool
 	keepaliveStatusInterval                 time.Duration
+	livenessLeases                          bool
 	maxConcurrentReconciles                 int
 	maxCachedSecrets                        int
 	maxStreamsPerCamera, sipMaxInvites      int
@@ -82,7 +83,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.sipDefaultExpires, "sip-default-expires", sip.DefaultExpires, "Registration granted when a device asks for none.")
 	fs.BoolVar(&o.sipQop, "sip-qop", !sip.DisableQop, `Offer qop="auth" in digest challenges (answers without qop are accepted either way).`)
 	fs.BoolVar(&o.sipSHA256, "sip-sha256", sip.SHA256, "Also offer an algorithm=SHA-256 challenge (RFC 7616/8760); MD5 is always offered.")
-	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", cam.KeepaliveStatusInterval, "While nothing else changes, status.lastKeepaliveTime is written at most this often.")
+	fs.DurationVar(&o.keepaliveStatusInterval, "keepalive-status-interval", cam.KeepaliveStatusInterval, "While nothing else changes, a Camera's liveness (its Lease, or status.lastKeepaliveTime) is written at most this often.")
+	fs.BoolVar(&o.livenessLeases, "liveness-leases", !cam.LivenessInStatus, "Record Cameras' liveness between status writes in a Lease named after each Camera, at a fifth of the API server's cost of a status write; the status's liveness fields are then written at least every 12 --keepalive-status-interval. False: in the status alone, every interval.")
 	fs.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", cam.MaxConcurrentReconciles, "Camera status workers; each mostly waits on the API server.")
 	fs.DurationVar(&o.statusPacingQueueDelay, "status-pacing-queue-delay", cam.Pacing.QueueDelay, "While the registrar's UDP queue delay is over this, Camera status writes are paced so that SIP keeps the CPU; the backlog is written after (negative: never paced).")
 	fs.IntVar(&o.maxCachedSecrets, "max-cached-secrets", cam.MaxCachedSecrets, "Most Secrets whose data is kept in memory (only Secrets that Cameras name are read); set above their number.")
@@ -268,6 +270,7 @@ func (o options) operatorConfig(zone *time.Location, logger *slog.Logger) contro
 		},
 		Camera: camera.Options{
 			KeepaliveStatusInterval: o.keepaliveStatusInterval,
+			LivenessInStatus:        !o.livenessLeases,
 			MaxConcurrentReconciles: o.maxConcurrentReconciles,
 			MaxCachedSecrets:        o.maxCachedSecrets,
 			EventsPerSecond:         o.eventsPerSecond,

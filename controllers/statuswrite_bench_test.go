@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
@@ -25,7 +28,8 @@ import (
 // CPU per write, from its own process_cpu_seconds_total, and writes/s with 16 writers) as
 // a JSON merge patch and as an update of the status subresource; the update of the
 // same status to a copy of the CRD whose status is tracked field by field, as it was
-// before it became atomic; and the update of smaller shapes of the status; alternating
+// before it became atomic; the update of smaller shapes of the status; and the renewal
+// of the Camera's liveness Lease that replaces liveness-only status writes; alternating
 // in one run. The second round profiles the
 // API server and reports where its CPU per write goes (apiserverprofile_test.go); with
 // STATUSWRITE_PPROF set to a directory it keeps the profiles there. It is why
@@ -42,6 +46,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	granular, twins := granularCameras(b, cams)
+	leases := createBenchLeases(ctx, b, c, cams)
 	var round atomic.Int64
 	update := func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 		cam.Status = st
@@ -76,13 +81,28 @@ func BenchmarkStatusWrite(b *testing.B) {
 			cam.ResourceVersion = body.ResourceVersion
 			return nil
 		},
+		// What records a registered Camera's liveness between status writes: an update
+		// of its Lease, as the Camera controller sends it (lease.go); and the merge
+		// patch it does not send.
+		"lease-renew": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			lease := leases[cam.Name] // each writer has Cameras of its own
+			lease.Spec = coordinationv1.LeaseSpec{HolderIdentity: &cam.Spec.DeviceID, LeaseDurationSeconds: ptr.To(int32(180)),
+				AcquireTime: ptr.To(metav1.NewMicroTime(st.Registration.RegisteredAt.Time)), RenewTime: ptr.To(metav1.NewMicroTime(st.LastKeepaliveTime.Time))}
+			return c.Update(ctx, lease)
+		},
+		"lease-merge-patch": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			patch := fmt.Sprintf(`{"spec":{"holderIdentity":%q,"leaseDurationSeconds":180,"acquireTime":%q,"renewTime":%q}}`,
+				cam.Spec.DeviceID, st.Registration.RegisteredAt.Format(metav1.RFC3339Micro), st.LastKeepaliveTime.Format(metav1.RFC3339Micro))
+			// The answer brings the resourceVersion the next lease-renew needs.
+			return c.Patch(ctx, leases[cam.Name], client.RawPatch(types.MergePatchType, []byte(patch)))
+		},
 		"update-minimal": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 			return update(cam, gbv1.CameraStatus{State: st.State, LastKeepaliveTime: st.LastKeepaliveTime,
 				Conditions: []metav1.Condition{{Type: gbv1.ConditionReady, Status: metav1.ConditionTrue, Reason: "Registered",
 					LastTransitionTime: *st.LastKeepaliveTime}}})
 		},
 	}
-	ways := []string{"merge-patch", "update-granular-status", "update", "update-status-only-body", "update-registration-only", "update-minimal"}
+	ways := []string{"merge-patch", "update-granular-status", "update", "update-status-only-body", "update-registration-only", "update-minimal", "lease-renew", "lease-merge-patch"}
 	profiles := os.Getenv("STATUSWRITE_PPROF")
 	// Two rounds alternating the ways, so that the machine's load weighs on each alike;
 	// the second round profiles the API server.
@@ -152,6 +172,21 @@ func apiserverCPU(b *testing.B, hc *http.Client, host string) float64 {
 	}
 	b.Fatalf("no process_cpu_seconds_total in the API server's metrics (%s)", resp.Status)
 	return 0
+}
+
+// createBenchLeases creates the liveness Lease of each of cams, owned by it, and returns
+// them by Camera name.
+func createBenchLeases(ctx context.Context, b *testing.B, c client.Client, cams []*gbv1.Camera) map[string]*coordinationv1.Lease {
+	leases := make(map[string]*coordinationv1.Lease, len(cams))
+	for _, cam := range cams {
+		lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: cam.Name, Namespace: cam.Namespace,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: gbv1.GroupVersion.String(), Kind: "Camera", Name: cam.Name, UID: cam.UID}}}}
+		if err := c.Create(ctx, lease); err != nil {
+			b.Fatal(err)
+		}
+		leases[cam.Name] = lease
+	}
+	return leases
 }
 
 // createBenchCameras creates n Cameras in ns for the status write benchmarks to write to.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,10 +23,11 @@ import (
 	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
-// writeCounter counts the operator's API requests that write Cameras or Events.
+// writeCounter counts the operator's API requests that write Cameras, Leases or Events.
 type writeCounter struct {
 	next          http.RoundTripper
 	cameraWrites  atomic.Int64
+	leaseWrites   atomic.Int64
 	eventWrites   atomic.Int64
 	otherRequests atomic.Int64
 }
@@ -34,6 +37,8 @@ func (w *writeCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	case req.Method == http.MethodGet:
 	case strings.Contains(req.URL.Path, "/cameras/"):
 		w.cameraWrites.Add(1)
+	case strings.Contains(req.URL.Path, "/leases"):
+		w.leaseWrites.Add(1)
 	case strings.Contains(req.URL.Path, "/events"):
 		w.eventWrites.Add(1)
 	default:
@@ -43,11 +48,30 @@ func (w *writeCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // TestAPIWritesBounded: 100 devices send keepalives twice a second while nothing else
-// changes; with the status interval scaled down to 2s, the operator may write each
-// Camera at most once per interval, and the registrar may signal a device (which costs
-// a reconcile) only as often. Writing or reconciling every keepalive would cost 4x more.
+// changes; with the status interval scaled down to 2s, the operator may record each
+// Camera's liveness at most once per interval, and the registrar may signal a device
+// (which costs a reconcile) only as often. Writing or reconciling every keepalive would
+// cost 4x more. By default the records are renewals of each Camera's Lease, and the
+// status is written at most once in 12 intervals; with --liveness-leases=false they are
+// status writes.
 func TestAPIWritesBounded(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name             string
+		livenessInStatus bool
+		firstID          int
+	}{
+		{"lease", false, 100},
+		{"status", true, 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testAPIWritesBounded(t, tc.livenessInStatus, tc.firstID)
+		})
+	}
+}
+
+func testAPIWritesBounded(t *testing.T, livenessInStatus bool, firstID int) {
 	const (
 		devices        = 100
 		statusInterval = 2 * time.Second
@@ -61,12 +85,12 @@ func TestAPIWritesBounded(t *testing.T) {
 	cfg.QPS, cfg.Burst = 1000, 1000
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { counter.next = rt; return counter }
 	op := startOperator(t, operatorConfig{namespaces: []string{ns}, restConfig: cfg,
-		opts: camera.Options{KeepaliveStatusInterval: statusInterval}})
+		opts: camera.Options{KeepaliveStatusInterval: statusInterval, LivenessInStatus: livenessInStatus}})
 
 	createSecret(t, c, ns, "fleet-sip", map[string]string{"password": "fleet"})
 	devs := make([]*sim.Scripted, devices)
 	for i := range devs {
-		id := fmt.Sprintf("340200000013200%05d", 100+i)
+		id := fmt.Sprintf("340200000013200%05d", firstID+i)
 		createCamera(t, c, ns, fmt.Sprintf("cam-%03d", i), id, "fleet-sip", func(cam *gbv1.Camera) {
 			cam.Spec.Keepalive.Interval = &metav1.Duration{Duration: time.Second}
 			cam.Spec.Keepalive.TimeoutCount = 5
@@ -130,27 +154,39 @@ func TestAPIWritesBounded(t *testing.T) {
 	})
 	time.Sleep(statusInterval)
 
-	startKA := snapshotKeepalives(t, c, ns)
-	startWrites, startEvents, startSent := counter.cameraWrites.Load(), counter.eventWrites.Load(), sent.Load()
+	liveness := recordedKeepalive
+	if !livenessInStatus {
+		liveness = leaseRenewal
+	}
+	startKA := snapshotLiveness(t, c, ns, liveness)
+	startWrites, startLeases, startEvents, startSent := counter.cameraWrites.Load(), counter.leaseWrites.Load(), counter.eventWrites.Load(), sent.Load()
 	startNotified := op.notified.Load()
 	time.Sleep(window)
 	notified := op.notified.Load() - startNotified
 	writes := counter.cameraWrites.Load() - startWrites
+	leaseWrites := counter.leaseWrites.Load() - startLeases
 	events := counter.eventWrites.Load() - startEvents
 	keepalives := sent.Load() - startSent
-	endKA := snapshotKeepalives(t, c, ns)
+	endKA := snapshotLiveness(t, c, ns, liveness)
 
 	bound := int64(devices) * (int64(window/statusInterval) + 1)
-	t.Logf("%d keepalives in %v cost %d Camera writes and %d Event writes (bound %d, %.2f writes per camera per status interval)",
-		keepalives, window, writes, events, bound, float64(writes)/float64(devices)/(float64(window)/float64(statusInterval)))
+	t.Logf("%d keepalives in %v cost %d Camera writes, %d Lease writes and %d Event writes (bound %d, %.2f records per camera per status interval)",
+		keepalives, window, writes, leaseWrites, events, bound, float64(writes+leaseWrites)/float64(devices)/(float64(window)/float64(statusInterval)))
 	if refused.Load() > 0 {
 		t.Errorf("%d keepalives refused", refused.Load())
 	}
 	if keepalives < int64(devices)*int64(window/keepaliveEvery)/2 {
 		t.Fatalf("only %d keepalives sent: the load did not happen", keepalives)
 	}
-	if writes > bound {
-		t.Errorf("%d Camera writes in %v for %d cameras, more than one per camera per %v (%d)", writes, window, devices, statusInterval, bound)
+	if writes+leaseWrites > bound {
+		t.Errorf("%d Camera and Lease writes in %v for %d cameras, more than one per camera per %v (%d)", writes+leaseWrites, window, devices, statusInterval, bound)
+	}
+	if statusBound := int64(devices) * (int64(window/(12*statusInterval)) + 1); !livenessInStatus && writes > statusBound {
+		t.Errorf("%d Camera writes in %v for %d cameras while Leases record liveness, more than one per camera per %v (%d)",
+			writes, window, devices, 12*statusInterval, statusBound)
+	}
+	if livenessInStatus && leaseWrites > 0 {
+		t.Errorf("%d Lease writes with liveness in the status", leaseWrites)
 	}
 	if events > 0 {
 		t.Errorf("%d Event writes while nothing changed", events)
@@ -159,10 +195,10 @@ func TestAPIWritesBounded(t *testing.T) {
 	if notified > bound {
 		t.Errorf("%d keepalives signalled %d device changes (each a reconcile), more than one per camera per %v (%d)", keepalives, notified, statusInterval, bound)
 	}
-	// Throttled is not frozen: every Camera's lastKeepaliveTime moved during the window.
+	// Throttled is not frozen: every Camera's recorded liveness moved during the window.
 	for name, before := range startKA {
 		if after := endKA[name]; !after.After(before) {
-			t.Errorf("%s: lastKeepaliveTime did not advance (%v -> %v)", name, before, after)
+			t.Errorf("%s: recorded liveness did not advance (%v -> %v)", name, before, after)
 		}
 	}
 	var list gbv1.CameraList
@@ -176,20 +212,48 @@ func TestAPIWritesBounded(t *testing.T) {
 	}
 }
 
-// snapshotKeepalives maps each Camera of ns to its recorded lastKeepaliveTime.
-func snapshotKeepalives(t *testing.T, c client.Client, ns string) map[string]time.Time {
+// snapshotLiveness maps each Camera of ns to its liveness as recorded by of.
+func snapshotLiveness(t *testing.T, c client.Client, ns string, of func(*testing.T, client.Client, *gbv1.Camera) time.Time) map[string]time.Time {
 	t.Helper()
 	var list gbv1.CameraList
 	if err := c.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
 	out := make(map[string]time.Time, len(list.Items))
-	for _, cam := range list.Items {
-		var ka time.Time
-		if cam.Status.LastKeepaliveTime != nil {
-			ka = cam.Status.LastKeepaliveTime.Time
-		}
-		out[cam.Name] = ka
+	for i := range list.Items {
+		out[list.Items[i].Name] = of(t, c, &list.Items[i])
 	}
 	return out
+}
+
+// recordedKeepalive is the Camera's status.lastKeepaliveTime.
+func recordedKeepalive(_ *testing.T, _ client.Client, cam *gbv1.Camera) time.Time {
+	if cam.Status.LastKeepaliveTime == nil {
+		return time.Time{}
+	}
+	return cam.Status.LastKeepaliveTime.Time
+}
+
+// leaseRenewal is the renewTime of the Camera's liveness Lease (zero when there is none
+// yet), checking that the Lease is the Camera's and says what a Lease says of the device.
+func leaseRenewal(t *testing.T, c client.Client, cam *gbv1.Camera) time.Time {
+	t.Helper()
+	var lease coordinationv1.Lease
+	err := c.Get(context.Background(), client.ObjectKeyFromObject(cam), &lease)
+	switch {
+	case apierrors.IsNotFound(err):
+		return time.Time{} // not renewed yet
+	case err != nil:
+		t.Fatal(err)
+	}
+	if !metav1.IsControlledBy(&lease, cam) {
+		t.Errorf("%s: Lease not controlled by its Camera: %+v", cam.Name, lease.OwnerReferences)
+	}
+	s := lease.Spec
+	if s.HolderIdentity == nil || *s.HolderIdentity != cam.Spec.DeviceID || s.LeaseDurationSeconds == nil ||
+		*s.LeaseDurationSeconds != 5 || s.AcquireTime == nil || s.RenewTime == nil || s.RenewTime.Before(s.AcquireTime) {
+		t.Errorf("%s: Lease spec %+v: want holder %s, 5 s (1 s keepalives × 5), renewed since acquired", cam.Name, s, cam.Spec.DeviceID)
+		return time.Time{}
+	}
+	return s.RenewTime.Time
 }

@@ -116,7 +116,7 @@ type SubscriptionStatus struct {
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
 
 	// lastNotifyAt is when the device last notified within it. While nothing else
-	// changes it is written at most every few minutes, as lastKeepaliveTime is.
+	// changes it is written as lastKeepaliveTime is.
 	// +optional
 	LastNotifyAt *metav1.Time `json:"lastNotifyAt,omitempty"`
 

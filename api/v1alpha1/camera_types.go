@@ -350,7 +350,9 @@ type CameraStatus struct {
 	Registration *Registration `json:"registration,omitempty"`
 
 	// lastKeepaliveTime is when the device's last keepalive was recorded. While nothing
-	// else changes it is written at most every few minutes, to spare the API server.
+	// else changes it is written at most every few minutes, to spare the API server; with
+	// liveness Leases (the default), at least hourly, and the Lease named after the Camera
+	// records the latest keepalive (its renewTime) in between.
 	// +optional
 	LastKeepaliveTime *metav1.Time `json:"lastKeepaliveTime,omitempty"`
 

@@ -12,6 +12,11 @@ type Options struct {
 	// liveness: a newer lastKeepaliveTime, a refreshed registration's expiresAt or a
 	// re-received but unchanged catalog (default 5m). Any other change is written at once.
 	KeepaliveStatusInterval time.Duration
+	// LivenessInStatus records liveness in the Camera's status alone, every
+	// KeepaliveStatusInterval. By default liveness between status writes is recorded in a
+	// Lease named after the Camera, at a fifth of the API server's cost, and the status's
+	// liveness fields are written at least every 12 intervals (lease.go).
+	LivenessInStatus bool
 	// QueryTimeout bounds each DeviceInfo and Catalog query (default 30s).
 	QueryTimeout time.Duration
 	// QueryRetryInterval is how long to wait before querying a device again after a

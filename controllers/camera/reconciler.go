@@ -50,7 +50,10 @@ type reconciler struct {
 	queries  *querier
 	events   *deviceEvents // subscriptions and what devices tell (deviceevents.go)
 	recorder events.EventRecorder
-	opts     Options
+	// leases records liveness between status writes (lease.go); nil when liveness goes
+	// to the status alone (Options.LivenessInStatus).
+	leases *leases
+	opts   Options
 	// pacer holds status writes back while the registrar falls behind (pacer.go).
 	pacer  *writePacer
 	logger logr.Logger
@@ -67,8 +70,11 @@ type reconciler struct {
 // cameraMemo is the reconciler's memory of one Camera.
 type cameraMemo struct {
 	uid types.UID
-	// lastWrite is when this replica last wrote the Camera's status.
-	lastWrite time.Time
+	// lastWrite is when this replica last wrote the Camera's status, leaseRenewedAt its
+	// Lease, and lease what it knows of that Lease.
+	lastWrite      time.Time
+	leaseRenewedAt time.Time
+	lease          leaseState
 	// staleRV is the resourceVersion the Camera had before this replica's last write,
 	// until the cache shows a newer one: a reconcile that still reads it would compute
 	// from a status that is already out of date.
@@ -218,6 +224,9 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 		m.staleRV = ""
 	}
 	lastWrite := m.lastWrite
+	// When liveness was last recorded, in the status or the Lease.
+	lastRecord := latest(lastWrite, m.leaseRenewedAt)
+	lease := m.lease
 	r.mu.Unlock()
 
 	o := r.observe(ctx, cam, winner, dev)
@@ -237,20 +246,25 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 	}
 
 	recorded := &cam.Status
-	if needsWrite(&cam.Status, &desired, lastWrite, o.now, r.opts.KeepaliveStatusInterval) {
-		if err := r.writeStatus(ctx, cam, desired, m, o.now); err != nil {
-			if apierrors.IsConflict(err) {
-				return o.now.Add(conflictRetryDelay), nil
+	if needsWrite(&cam.Status, &desired, lastRecord, o.now, r.opts.KeepaliveStatusInterval) {
+		if owner && r.inLease(&cam.Status, &desired, o, lastWrite) && r.renewLease(ctx, cam, m, livenessOf(o), lease, o.now) {
+			lastRecord = o.now
+		} else {
+			if err := r.writeStatus(ctx, cam, desired, m, o.now); err != nil {
+				if apierrors.IsConflict(err) {
+					return o.now.Add(conflictRetryDelay), nil
+				}
+				return time.Time{}, err
 			}
-			return time.Time{}, err
+			recorded, lastRecord = &desired, o.now
 		}
-		recorded, lastWrite = &desired, o.now
 	}
 	if owner {
-		// Written, or already in the status (what is left unwritten is liveness only).
+		// Written, or already in the status (what is left unwritten, or recorded in the
+		// Lease, is liveness only).
 		r.queries.consumed(cam.Spec.DeviceID, o.query)
 		r.events.consumed(cam.Spec.DeviceID, o.events)
-		next = earliest(next, r.quiet(cam.Spec.DeviceID, o.device.Binding, recorded, &desired, lastWrite))
+		next = earliest(next, r.quiet(cam.Spec.DeviceID, o.device.Binding, recorded, &desired, lastRecord))
 		if !cam.Spec.Suspend {
 			r.reportAuthFailure(cam, m, o.device, o.now)
 		}
@@ -350,12 +364,48 @@ func (r *reconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, desired 
 	return nil
 }
 
+// inLease reports whether a due change of liveness alone goes to the Camera's Lease rather
+// than its status: while the device is Registered and the status's own liveness write is
+// not due (statusLivenessDue).
+func (r *reconciler) inLease(old, desired *gbv1.CameraStatus, o observation, lastWrite time.Time) bool {
+	return r.leases != nil && desired.State == gbv1.StateRegistered && o.device.Binding != nil &&
+		livenessOnly(old, desired) && o.now.Before(statusLivenessDue(old, lastWrite, r.opts.KeepaliveStatusInterval))
+}
+
+// renewLease records l in cam's Lease, paced as status writes are. It returns false when
+// it could not (the Lease is another's, or the write failed): the status records it then.
+func (r *reconciler) renewLease(ctx context.Context, cam *gbv1.Camera, m *cameraMemo, l liveness, known leaseState, now time.Time) bool {
+	if !r.pacer.wait(ctx, r.opts.now()) {
+		return false // shutting down
+	}
+	state, err := r.leases.renew(ctx, cam, l, known)
+	r.mu.Lock()
+	m.lease = state
+	if err == nil {
+		m.leaseRenewedAt = now
+	}
+	r.mu.Unlock()
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, errForeignLease):
+		if !known.notOurs {
+			log.FromContext(ctx).Info("a Lease named after the Camera is not its own; its liveness is written in its status instead",
+				"camera", client.ObjectKeyFromObject(cam))
+		}
+	case ctx.Err() == nil:
+		log.FromContext(ctx).Info("writing the Camera's liveness Lease failed; its status records liveness instead",
+			"camera", client.ObjectKeyFromObject(cam), "error", err.Error())
+	}
+	return false
+}
+
 // quiet tells the registrar which of the device's keepalives and refreshes it need not
-// signal: while the recorded status says Registered, those before the next liveness
-// write is due change nothing that would be written. Offline detection does not depend
-// on them: it is a deadline (buildStatus's next). It returns when the pending liveness
-// change is due, if there is one.
-func (r *reconciler) quiet(deviceID string, b *sipd.Binding, recorded, desired *gbv1.CameraStatus, lastWrite time.Time) time.Time {
+// signal: while the recorded status says Registered, those before liveness is next due
+// to be recorded (lastRecord, in the status or the Lease) change nothing that would be
+// written. Offline detection does not depend on them: it is a deadline (buildStatus's
+// next). It returns when the pending liveness change is due, if there is one.
+func (r *reconciler) quiet(deviceID string, b *sipd.Binding, recorded, desired *gbv1.CameraStatus, lastRecord time.Time) time.Time {
 	if b == nil {
 		return time.Time{}
 	}
@@ -364,7 +414,7 @@ func (r *reconciler) quiet(deviceID string, b *sipd.Binding, recorded, desired *
 		r.reg.Quiet(deviceID, b.RegisteredAt, time.Time{})
 		return time.Time{}
 	}
-	due := livenessDue(recorded, lastWrite, r.opts.KeepaliveStatusInterval)
+	due := livenessDue(recorded, lastRecord, r.opts.KeepaliveStatusInterval)
 	r.reg.Quiet(deviceID, b.RegisteredAt, due)
 	if recorded == desired || equality.Semantic.DeepEqual(recorded, desired) {
 		return time.Time{}

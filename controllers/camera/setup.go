@@ -19,14 +19,16 @@ import (
 // The operator's permissions, generated into config/rbac by `controller-gen rbac`.
 // Events go through the events.k8s.io API; the core group is listed for recorders of the
 // older API. Secrets are watched for their metadata only; get reads the data of the ones
-// Cameras name. Leases for leader election are granted by the separate, namespaced
-// leader-election Role (config/rbac/leader_election_role.yaml).
+// Cameras name. Leases in Cameras' namespaces record their liveness (lease.go): read once
+// per Camera and replica, never listed or watched. Leases for leader election are granted
+// by the separate, namespaced leader-election Role (config/rbac/leader_election_role.yaml).
 //
 // +kubebuilder:rbac:groups=gb28181.io,resources=cameras,verbs=get;list;watch
 // +kubebuilder:rbac:groups=gb28181.io,resources=cameras/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;patch
 
 // Setup wires the Camera controller into mgr: the Camera field indexes, the seeding of
 // reg's bindings from Camera status (which opens store), the DeviceInfo/Catalog querier
@@ -56,6 +58,9 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		logger:       logger,
 		memos:        make(map[string][]*cameraMemo),
 		watchedSince: make(map[string]time.Time),
+	}
+	if !opts.LivenessInStatus {
+		r.leases = &leases{client: mgr.GetClient(), reader: mgr.GetAPIReader(), owner: opts.ControllerName}
 	}
 	r.events = newDeviceEvents(mgr, reg, r.recorder, changes, opts, logger)
 	first := newFirstQueries(r, logger.WithName("query"))

@@ -50,6 +50,29 @@ func livenessDue(old *gbv1.CameraStatus, lastWrite time.Time, interval time.Dura
 	return due
 }
 
+// statusLivenessDue is when a liveness-only change must reach the status itself while a
+// Lease records liveness in between (lease.go): statusLivenessEvery intervals after the
+// status last recorded it, before the recorded registration runs out (as livenessDue
+// says), and an interval before a live subscription's recorded expiry (refreshAt renews
+// it ten minutes before), so that the status never shows a lapsed registration or
+// subscription that is live.
+func statusLivenessDue(old *gbv1.CameraStatus, lastWrite time.Time, interval time.Duration) time.Time {
+	since := lastWrite
+	if t := old.LastKeepaliveTime; t != nil && t.After(since) {
+		since = t.Time
+	}
+	due := since.Add(statusLivenessEvery * interval)
+	if reg := old.Registration; reg != nil {
+		due = earliest(due, reg.ExpiresAt.Add(-expiryMargin(reg, interval)))
+	}
+	for i := range old.Subscriptions {
+		if s := &old.Subscriptions[i]; s.State == gbv1.SubscriptionActive && s.ExpiresAt != nil {
+			due = earliest(due, s.ExpiresAt.Add(-interval))
+		}
+	}
+	return due
+}
+
 // expiryMargin is how long before the recorded expiry a refreshed registration is
 // written: a quarter of its lifetime, at most interval.
 func expiryMargin(reg *gbv1.Registration, interval time.Duration) time.Duration {

@@ -81,3 +81,36 @@ func TestNeedsWrite(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusLivenessDue: while a Lease records liveness, the status's own liveness write
+// is due an hour (12 intervals) after it last recorded liveness, before its registration
+// runs out, and an interval before a live subscription's recorded expiry.
+func TestStatusLivenessDue(t *testing.T) {
+	interval := 5 * time.Minute
+	mt := func(d time.Duration) *metav1.Time { x := metav1.NewTime(t0.Add(d)); return &x }
+	tests := []struct {
+		name      string
+		status    gbv1.CameraStatus
+		lastWrite time.Time
+		want      time.Time
+	}{
+		{"an hour after this replica's last write", gbv1.CameraStatus{LastKeepaliveTime: mt(-2 * time.Hour)}, t0, t0.Add(time.Hour)},
+		{"an hour after the recorded keepalive, for a new leader", gbv1.CameraStatus{LastKeepaliveTime: mt(-10 * time.Minute)}, time.Time{}, t0.Add(50 * time.Minute)},
+		{"before the registration runs out", gbv1.CameraStatus{LastKeepaliveTime: mt(0),
+			Registration: &gbv1.Registration{ExpiresAt: *mt(30 * time.Minute), Expires: 3600}}, t0, t0.Add(25 * time.Minute)},
+		{"a short registration, a quarter of its life before", gbv1.CameraStatus{LastKeepaliveTime: mt(0),
+			Registration: &gbv1.Registration{ExpiresAt: *mt(10 * time.Minute), Expires: 600}}, t0, t0.Add(10*time.Minute - 150*time.Second)},
+		{"an interval before a live subscription's expiry", gbv1.CameraStatus{LastKeepaliveTime: mt(0),
+			Subscriptions: []gbv1.SubscriptionStatus{
+				{Event: "Alarm", State: gbv1.SubscriptionFailed, ExpiresAt: mt(time.Minute)},
+				{Event: "Catalog", State: gbv1.SubscriptionActive, ExpiresAt: mt(20 * time.Minute)},
+			}}, t0, t0.Add(15 * time.Minute)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := statusLivenessDue(&tc.status, tc.lastWrite, interval); !got.Equal(tc.want) {
+				t.Errorf("statusLivenessDue = %s, want %s", got.Sub(t0), tc.want.Sub(t0))
+			}
+		})
+	}
+}

@@ -465,8 +465,42 @@ func (b *bench) largest(ctx context.Context, n int) error {
 	return errors.Join(err, b.finish(ctx, g, n, nil))
 }
 
-// steady counts API writes while the fleet keeps alive and nothing else happens.
+// steady counts API writes while the fleet keeps alive and nothing else happens, and the
+// operator's memory then. It counts them again with liveness in the Cameras' status
+// alone (--liveness-leases=false), as before Leases, so that the API server's cost of a
+// fleet's liveness is measured both ways in one run.
 func (b *bench) steady(ctx context.Context, f *fleet, n int) error {
+	s, err := b.steadyWindow(ctx, f, n)
+	if err != nil {
+		return err
+	}
+	b.r.Steady = s
+	mem, err := b.op.memory(ctx)
+	if err != nil {
+		return err
+	}
+	b.r.Memory.Registered = mem
+	b.r.Memory.PerCameraBytes = (float64(mem.RSSBytes) - float64(b.r.Memory.Baseline.RSSBytes)) / float64(n)
+	// Where the memory per camera goes: `go tool pprof -sample_index=inuse_space` on it.
+	if err := b.op.heapProfile(ctx, filepath.Join(b.work, "logs", fmt.Sprintf("operator-heap-%d.pprof", n))); err != nil {
+		return err
+	}
+
+	slog.Info("steady state again, liveness in the status alone")
+	if err := b.op.restartWith(ctx, "--liveness-leases=false"); err != nil {
+		return err
+	}
+	old, err := b.steadyWindow(ctx, f, n)
+	if rerr := b.op.restartWith(ctx, "--liveness-leases=true"); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	b.r.SteadyStatusOnly = old
+	return err
+}
+
+// steadyWindow warms up, waits for the burst's Events to be written, and counts the API
+// writes and the API server's CPU over the steady-state window.
+func (b *bench) steadyWindow(ctx context.Context, f *fleet, n int) (*steadyWrites, error) {
 	warm := b.o.statusInterval + b.deviceKA
 	slog.Info("steady state: warming up", "for", warm)
 	sleepCtx(ctx, warm)
@@ -475,19 +509,20 @@ func (b *bench) steady(ctx context.Context, f *fleet, n int) error {
 	// the window counts the steady state alone.
 	ss, err := scrape(ctx, b.apiHTTP, b.apiHost+"/metrics")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); {
 		_, before := cameraWrites(ss)
 		sleepCtx(ctx, b.o.statusInterval/2)
 		if ss, err = scrape(ctx, b.apiHTTP, b.apiHost+"/metrics"); err != nil {
-			return err
+			return nil, err
 		}
 		if _, after := cameraWrites(ss); after == before {
 			break
 		}
 	}
 	cam0, ev0 := cameraWrites(ss)
+	lease0, api0 := leaseWrites(ss), ss.sum("process_cpu_seconds_total", nil)
 	mod0 := b.tr.modifiedCount()
 	ka0 := f.progress().KeepalivesOK
 	cpu0, _ := b.op.cpuSeconds()
@@ -495,35 +530,31 @@ func (b *bench) steady(ctx context.Context, f *fleet, n int) error {
 	slog.Info("steady state: counting API writes", "for", b.o.steadyWindow)
 	sleepCtx(ctx, b.o.steadyWindow)
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	window := time.Since(start)
 	if ss, err = scrape(ctx, b.apiHTTP, b.apiHost+"/metrics"); err != nil {
-		return err
+		return nil, err
 	}
 	cam1, ev1 := cameraWrites(ss)
 	cpu1, _ := b.op.cpuSeconds()
 	s := &steadyWrites{
 		Cameras: n, WindowSeconds: window.Seconds(),
-		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, Modified: b.tr.modifiedCount() - mod0,
+		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, LeaseWrites: leaseWrites(ss) - lease0,
+		Modified:         b.tr.modifiedCount() - mod0,
+		APIServerCPU:     (ss.sum("process_cpu_seconds_total", nil) - api0) / window.Seconds(),
 		OperatorCPU:      (cpu1 - cpu0) / window.Seconds(),
 		KeepalivesPerSec: float64(f.progress().KeepalivesOK-ka0) / window.Seconds(),
+		LoadAverage:      loadAverage(),
 	}
 	// The window lasts window×Scale of unscaled time.
 	unscaled := window.Seconds() * b.r.Settings.Scale
-	s.PerCameraPer5Min = (s.CameraWrites + s.EventWrites) / float64(n) / (unscaled / 300)
-	b.r.Steady = s
+	s.PerCameraPer5Min = (s.CameraWrites + s.LeaseWrites + s.EventWrites) / float64(n) / (unscaled / 300)
+	s.APIServerMsPerCameraPer5Min = s.APIServerCPU * window.Seconds() * 1e3 / float64(n) / (unscaled / 300)
 	if p := f.progress(); p.KeepalivesFailed > 0 {
 		b.r.Errors = append(b.r.Errors, fmt.Sprintf("steady state: %d keepalives failed", p.KeepalivesFailed))
 	}
-	mem, err := b.op.memory(ctx)
-	if err != nil {
-		return err
-	}
-	b.r.Memory.Registered = mem
-	b.r.Memory.PerCameraBytes = (float64(mem.RSSBytes) - float64(b.r.Memory.Baseline.RSSBytes)) / float64(n)
-	// Where the memory per camera goes: `go tool pprof -sample_index=inuse_space` on it.
-	return b.op.heapProfile(ctx, filepath.Join(b.work, "logs", fmt.Sprintf("operator-heap-%d.pprof", n)))
+	return s, nil
 }
 
 // keepalives runs the keepalive load for the registered fleet's devices. The operator

@@ -142,3 +142,11 @@ func cameraWrites(ss samples) (cameras, events float64) {
 	})
 	return cameras, events
 }
+
+// leaseWrites is the Lease write requests the API server counted: the Cameras' liveness
+// Leases, and the operator's leader election (a renewal every few seconds).
+func leaseWrites(ss samples) float64 {
+	return ss.sum("apiserver_request_total", func(l map[string]string) bool {
+		return l["resource"] == "leases" && writeVerbs[l["verb"]]
+	})
+}

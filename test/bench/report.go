@@ -25,9 +25,12 @@ type results struct {
 	Registrations []registrationRun `json:"registrations"`
 	// APICatchUp is, per size, the time from the last 200 OK of the burst until every
 	// Camera of the size showed Registered in the API.
-	APICatchUp []catchUp        `json:"api_catch_up"`
-	Steady     *steadyWrites    `json:"steady_state_writes,omitempty"`
-	Keepalives *keepaliveResult `json:"keepalives,omitempty"`
+	APICatchUp []catchUp     `json:"api_catch_up"`
+	Steady     *steadyWrites `json:"steady_state_writes,omitempty"`
+	// SteadyStatusOnly is the same steady state with liveness in the status alone
+	// (--liveness-leases=false), measured right after.
+	SteadyStatusOnly *steadyWrites    `json:"steady_state_writes_status_only,omitempty"`
+	Keepalives       *keepaliveResult `json:"keepalives,omitempty"`
 	// KeepalivesAloneProcess is the same load on the registrar alone in a process of its
 	// own, alternating with Keepalives round by round while the control plane and the
 	// fleet run: the operator's figure is compared with it.
@@ -139,12 +142,21 @@ type steadyWrites struct {
 	// (apiserver_request_total), Modified the Camera changes seen by a watch.
 	CameraWrites float64 `json:"camera_write_requests"`
 	EventWrites  float64 `json:"event_write_requests"`
-	Modified     int64   `json:"camera_modifications"`
-	// PerCameraPer5Min scales the write requests (Cameras and Events) to one Camera
-	// and five minutes of unscaled time.
+	// LeaseWrites are the renewals of the Cameras' liveness Leases (and the leader
+	// election's few).
+	LeaseWrites float64 `json:"lease_write_requests"`
+	Modified    int64   `json:"camera_modifications"`
+	// PerCameraPer5Min scales the write requests (Cameras, Leases and Events) to one
+	// Camera and five minutes of unscaled time.
 	PerCameraPer5Min float64 `json:"writes_per_camera_per_5min"`
-	OperatorCPU      float64 `json:"operator_cpu_cores"`
-	KeepalivesPerSec float64 `json:"device_keepalives_per_second"`
+	// APIServerCPU is the API server's CPU in the window, and APIServerMsPerCameraPer5Min
+	// the same scaled to one Camera and five minutes of unscaled time: what keeping a
+	// fleet's liveness costs it.
+	APIServerCPU                float64 `json:"apiserver_cpu_cores"`
+	APIServerMsPerCameraPer5Min float64 `json:"apiserver_cpu_ms_per_camera_per_5min"`
+	OperatorCPU                 float64 `json:"operator_cpu_cores"`
+	LoadAverage                 float64 `json:"load_average"`
+	KeepalivesPerSec            float64 `json:"device_keepalives_per_second"`
 }
 
 // avalancheResult is every device registering again within the window.
@@ -262,9 +274,15 @@ func (r *results) print(w io.Writer) {
 	fmt.Fprintln(w)
 	r.printFloor(w)
 	r.printWriteCauses(w)
-	if s := r.Steady; s != nil {
-		fmt.Fprintf(w, "steady state: %d cameras, %.0fs window: %.0f Camera writes, %.0f Event writes, %d modifications → %.2f writes/camera/5 min (scaled ×%.0f); operator %.2f cores\n",
-			s.Cameras, s.WindowSeconds, s.CameraWrites, s.EventWrites, s.Modified, s.PerCameraPer5Min, r.Settings.Scale, s.OperatorCPU)
+	for _, st := range []struct {
+		name string
+		s    *steadyWrites
+	}{{"steady state", r.Steady}, {"steady state, liveness in the status alone", r.SteadyStatusOnly}} {
+		if s := st.s; s != nil {
+			fmt.Fprintf(w, "%s: %d cameras, %.0fs window: %.0f Camera writes, %.0f Lease writes, %.0f Event writes, %d modifications → %.2f writes/camera/5 min (scaled ×%.0f); API server %.2f cores, %.2f ms/camera/5 min; operator %.2f cores; load %.1f\n",
+				st.name, s.Cameras, s.WindowSeconds, s.CameraWrites, s.LeaseWrites, s.EventWrites, s.Modified, s.PerCameraPer5Min, r.Settings.Scale,
+				s.APIServerCPU, s.APIServerMsPerCameraPer5Min, s.OperatorCPU, s.LoadAverage)
+		}
 	}
 	if k := r.Keepalives; k != nil {
 		fmt.Fprintf(w, "keepalives: %.0f/s answered 200 (%d sent, %d lost, refused %v) over %d sockets × %d in flight; operator %.2f cores, generator %.2f cores\n",
@@ -369,6 +387,12 @@ func (r *results) judge() {
 	if s := r.Steady; s != nil {
 		add("API writes per camera per 5 min", "≤ 1", fmt.Sprintf("%.2f", s.PerCameraPer5Min), s.PerCameraPer5Min <= 1,
 			fmt.Sprintf("%d cameras, time scaled ×%.0f", s.Cameras, r.Settings.Scale))
+		if old := r.SteadyStatusOnly; old != nil && old.APIServerMsPerCameraPer5Min > 0 {
+			ratio := s.APIServerMsPerCameraPer5Min / old.APIServerMsPerCameraPer5Min
+			add("API server CPU of liveness per camera, Leases / status alone (same run)", "≤ 0.5", fmt.Sprintf("%.2f", ratio), ratio <= 0.5,
+				fmt.Sprintf("%.2f / %.2f ms per camera per 5 min; writes %.0f Camera + %.0f Lease / %.0f Camera", s.APIServerMsPerCameraPer5Min,
+					old.APIServerMsPerCameraPer5Min, s.CameraWrites, s.LeaseWrites, old.CameraWrites))
+		}
 	}
 	if m := r.Memory; m != nil && m.Registered.RSSBytes > 0 {
 		rss := float64(m.Registered.RSSBytes)

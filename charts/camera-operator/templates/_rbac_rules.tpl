@@ -18,6 +18,14 @@
   - create
   - patch
 - apiGroups:
+  - coordination.k8s.io
+  resources:
+  - leases
+  verbs:
+  - create
+  - get
+  - patch
+- apiGroups:
   - gb28181.io
   resources:
   - cameracommands
