@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,14 +11,18 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/camera"
 	"github.com/gb28181/camera-operator/controllers/endpoints"
 	"github.com/gb28181/camera-operator/internal/controllertest"
 	"github.com/gb28181/camera-operator/internal/kubetest"
+	"github.com/gb28181/camera-operator/internal/testutil"
 )
 
 // forbiddenRecorder remembers the requests the API server refused with 403.
@@ -40,8 +45,8 @@ func (f *forbiddenRecorder) RoundTrip(req *http.Request) (*http.Response, error)
 // TestRunsWithGeneratedRBAC runs the operator as a user holding only the ClusterRole
 // generated from this package's RBAC markers (config/rbac/role.yaml), the namespaced Role
 // generated beside it and the namespaced leader-election Role: registration, status,
-// Events, leader election and the SIP Service's EndpointSlice must all work, and no
-// request may be refused.
+// Events, the Cameras' liveness Leases (created, then renewed), leader election and the
+// SIP Service's EndpointSlice must all work, and no request may be refused.
 func TestRunsWithGeneratedRBAC(t *testing.T) {
 	t.Parallel()
 	c := controlPlane(t)
@@ -126,20 +131,47 @@ func TestRunsWithGeneratedRBAC(t *testing.T) {
 	cfg := controllertest.AddUser(t, user)
 	forbidden := &forbiddenRecorder{}
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { forbidden.next = rt; return forbidden }
-	op := startOperator(t, operatorConfig{namespaces: []string{ns}, leaseNamespace: ns, restConfig: cfg,
+	// The Camera lives in a namespace of its own: in the operator's, the leader-election
+	// Role would grant its Lease too.
+	camNS := newNamespace(t, c)
+	op := startOperator(t, operatorConfig{namespaces: []string{ns, camNS}, leaseNamespace: ns, restConfig: cfg,
+		opts:      camera.Options{KeepaliveStatusInterval: time.Second},
 		endpoints: endpoints.Config{Service: "sip", Namespace: ns, PodName: "camera-operator-0", PodIP: "192.0.2.10"}})
 	controllertest.WaitSlice(t, c, ns, "sip", 10*time.Second, controllertest.PublishedAt("sip", "camera-operator-0", "192.0.2.10", portOfOp(t, op)))
 
 	const id = "34020000001320000091"
-	createSecret(t, c, ns, "sip", map[string]string{"password": "pw"})
-	createCamera(t, c, ns, "rbac", id, "sip", func(cam *gbv1.Camera) { cam.Spec.Catalog.Disabled = true })
+	createSecret(t, c, camNS, "sip", map[string]string{"password": "pw"})
+	createCamera(t, c, camNS, "rbac", id, "sip", func(cam *gbv1.Camera) {
+		cam.Spec.Catalog.Disabled = true
+		cam.Spec.Keepalive.Interval = &metav1.Duration{Duration: time.Second}
+	})
 	waitKnown(t, op, id)
 	dev := newDevice(t, op, id, "pw")
 	if code := register(t, dev); code != 200 {
 		t.Fatalf("REGISTER: %d", code)
 	}
-	waitCamera(t, c, ns, "rbac", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
-	waitEvents(t, c, ns, "rbac", "Registered")
+	waitCamera(t, c, camNS, "rbac", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
+	waitEvents(t, c, camNS, "rbac", "Registered")
+	// Liveness: the Camera's Lease is created at the first liveness record, and renewed
+	// (updated) at the next.
+	keepSendingKeepalives(t, dev, 200*time.Millisecond)
+	var created time.Time
+	testutil.Eventually(t, 15*time.Second, "the Camera's Lease created and renewed", func() error {
+		var l coordinationv1.Lease
+		if err := c.Get(context.Background(), client.ObjectKey{Namespace: camNS, Name: "rbac"}, &l); err != nil {
+			return err
+		}
+		if l.Spec.RenewTime == nil {
+			return fmt.Errorf("Lease without renewTime: %+v", l.Spec)
+		}
+		if created.IsZero() {
+			created = l.Spec.RenewTime.Time
+		}
+		if !l.Spec.RenewTime.After(created) {
+			return fmt.Errorf("renewed at %s, not since it was created", l.Spec.RenewTime.Format(time.RFC3339Nano))
+		}
+		return nil
+	})
 
 	forbidden.mu.Lock()
 	defer forbidden.mu.Unlock()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -100,11 +102,44 @@ func livenessOf(o observation) liveness {
 	}
 }
 
+// forbiddenRetry is how long liveness goes to the status alone after the API server
+// refused a Lease request for want of permission (an upgrade that kept the old RBAC):
+// asking for every Camera again would cost a refused request and a log line each.
+const forbiddenRetry = 10 * time.Minute
+
 // leases writes Cameras' liveness Leases.
 type leases struct {
 	client client.Client // writes
 	reader client.Reader // the API server itself: Leases are not cached
 	owner  string        // field manager
+	logger logr.Logger
+
+	mu             sync.Mutex
+	forbiddenUntil time.Time
+}
+
+// usable reports whether Leases may be tried at now: not while a refusal for want of
+// permission is recent.
+func (ls *leases) usable(now time.Time) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return !now.Before(ls.forbiddenUntil)
+}
+
+// refused notes err, when it is a refusal for want of permission, and logs it once per
+// forbiddenRetry.
+func (ls *leases) refused(err error, now time.Time) {
+	if !apierrors.IsForbidden(err) {
+		return
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if now.Before(ls.forbiddenUntil) {
+		return
+	}
+	ls.forbiddenUntil = now.Add(forbiddenRetry)
+	ls.logger.Info("the operator may not read or write Leases: Cameras' liveness goes to their status alone, at four times the API server's cost; grant get, create and update on coordination.k8s.io leases, or set --liveness-leases=false",
+		"retryAfter", forbiddenRetry, "error", err.Error())
 }
 
 // renew records l in cam's Lease, creating it if need be. known is what is known of the

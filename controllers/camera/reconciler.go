@@ -368,7 +368,7 @@ func (r *reconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, desired 
 // than its status: while the device is Registered and the status's own liveness write is
 // not due (statusLivenessDue).
 func (r *reconciler) inLease(old, desired *gbv1.CameraStatus, o observation, lastWrite time.Time) bool {
-	return r.leases != nil && desired.State == gbv1.StateRegistered && o.device.Binding != nil &&
+	return r.leases != nil && desired.State == gbv1.StateRegistered && o.device.Binding != nil && r.leases.usable(o.now) &&
 		livenessOnly(old, desired) && o.now.Before(statusLivenessDue(old, lastWrite, r.opts.KeepaliveStatusInterval))
 }
 
@@ -393,6 +393,8 @@ func (r *reconciler) renewLease(ctx context.Context, cam *gbv1.Camera, m *camera
 			log.FromContext(ctx).Info("a Lease named after the Camera is not its own; its liveness is written in its status instead",
 				"camera", client.ObjectKeyFromObject(cam))
 		}
+	case apierrors.IsForbidden(err):
+		r.leases.refused(err, now) // logged once for all Cameras
 	case ctx.Err() == nil:
 		log.FromContext(ctx).Info("writing the Camera's liveness Lease failed; its status records liveness instead",
 			"camera", client.ObjectKeyFromObject(cam), "error", err.Error())

@@ -28,7 +28,7 @@ import (
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update
 
 // Setup wires the Camera controller into mgr: the Camera field indexes, the seeding of
 // reg's bindings from Camera status (which opens store), the DeviceInfo/Catalog querier
@@ -60,7 +60,8 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		watchedSince: make(map[string]time.Time),
 	}
 	if !opts.LivenessInStatus {
-		r.leases = &leases{client: mgr.GetClient(), reader: mgr.GetAPIReader(), owner: opts.ControllerName}
+		r.leases = &leases{client: mgr.GetClient(), reader: mgr.GetAPIReader(), owner: opts.ControllerName,
+			logger: logger.WithName("lease")}
 	}
 	r.events = newDeviceEvents(mgr, reg, r.recorder, changes, opts, logger)
 	first := newFirstQueries(r, logger.WithName("query"))

@@ -24,7 +24,7 @@
   verbs:
   - create
   - get
-  - patch
+  - update
 - apiGroups:
   - gb28181.io
   resources:
