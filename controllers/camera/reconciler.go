@@ -256,7 +256,7 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 				}
 				return time.Time{}, err
 			}
-			recorded, lastRecord = &desired, o.now
+			recorded, lastWrite, lastRecord = &desired, o.now, o.now
 		}
 	}
 	if owner {
@@ -264,7 +264,7 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 		// Lease, is liveness only).
 		r.queries.consumed(cam.Spec.DeviceID, o.query)
 		r.events.consumed(cam.Spec.DeviceID, o.events)
-		next = earliest(next, r.quiet(cam.Spec.DeviceID, o.device.Binding, recorded, &desired, lastRecord))
+		next = earliest(next, r.quiet(cam.Spec.DeviceID, o.device.Binding, recorded, &desired, lastWrite, lastRecord))
 		if !cam.Spec.Suspend {
 			r.reportAuthFailure(cam, m, o.device, o.now)
 		}
@@ -406,8 +406,10 @@ func (r *reconciler) renewLease(ctx context.Context, cam *gbv1.Camera, m *camera
 // signal: while the recorded status says Registered, those before liveness is next due
 // to be recorded (lastRecord, in the status or the Lease) change nothing that would be
 // written. Offline detection does not depend on them: it is a deadline (buildStatus's
-// next). It returns when the pending liveness change is due, if there is one.
-func (r *reconciler) quiet(deviceID string, b *sipd.Binding, recorded, desired *gbv1.CameraStatus, lastRecord time.Time) time.Time {
+// next). It returns when the pending liveness change is due, if there is one: none while
+// the Lease holds the latest (renewed since the status was written, lastWrite), as after
+// a status write; the registrar signals the first keepalive after the next is due.
+func (r *reconciler) quiet(deviceID string, b *sipd.Binding, recorded, desired *gbv1.CameraStatus, lastWrite, lastRecord time.Time) time.Time {
 	if b == nil {
 		return time.Time{}
 	}
@@ -417,8 +419,13 @@ func (r *reconciler) quiet(deviceID string, b *sipd.Binding, recorded, desired *
 		return time.Time{}
 	}
 	due := livenessDue(recorded, lastRecord, r.opts.KeepaliveStatusInterval)
+	leaseHolds := r.leases != nil && lastRecord.After(lastWrite)
+	if leaseHolds {
+		// The status's own liveness write needs a keepalive signalled when it is due.
+		due = earliest(due, statusLivenessDue(recorded, lastWrite, r.opts.KeepaliveStatusInterval))
+	}
 	r.reg.Quiet(deviceID, b.RegisteredAt, due)
-	if recorded == desired || equality.Semantic.DeepEqual(recorded, desired) {
+	if leaseHolds || recorded == desired || equality.Semantic.DeepEqual(recorded, desired) {
 		return time.Time{}
 	}
 	return due
