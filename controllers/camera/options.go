@@ -14,7 +14,7 @@ type Options struct {
 	KeepaliveStatusInterval time.Duration
 	// LivenessInStatus records liveness in the Camera's status alone, every
 	// KeepaliveStatusInterval. By default liveness between status writes is recorded in a
-	// Lease named after the Camera, at a fifth of the API server's cost, and the status's
+	// Lease named after the Camera, at a quarter of the API server's cost, and the status's
 	// liveness fields are written at least every 12 intervals (lease.go).
 	LivenessInStatus bool
 	// QueryTimeout bounds each DeviceInfo and Catalog query (default 30s).
