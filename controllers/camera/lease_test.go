@@ -32,3 +32,27 @@ func TestLeasesRefusedForWantOfPermission(t *testing.T) {
 		t.Errorf("Leases not tried again %v after the refusal", forbiddenRetry)
 	}
 }
+
+// TestLeaseSpread: a new leader takes the liveness of a fleet to have been recorded over
+// the last interval, each device at its own moment and always the same one, so that the
+// first Lease renewals after it took over come spread over an interval.
+func TestLeaseSpread(t *testing.T) {
+	const interval = 5 * time.Minute
+	var tenths [10]int
+	for i := range 1000 {
+		id := fmt.Sprintf("3402000000132%07d", i)
+		at := leaseSpread(id, t0, interval)
+		if at.After(t0) || !at.After(t0.Add(-interval)) {
+			t.Fatalf("%s: %s, want within the interval before now", id, at.Sub(t0))
+		}
+		if again := leaseSpread(id, t0, interval); !again.Equal(at) {
+			t.Fatalf("%s: %s, then %s", id, at.Sub(t0), again.Sub(t0))
+		}
+		tenths[int(t0.Sub(at)*10/interval)]++
+	}
+	for i, n := range tenths {
+		if n < 50 { // 100 expected in each tenth
+			t.Errorf("%d of 1000 devices in tenth %d of the interval: %v", n, i, tenths)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -75,6 +76,9 @@ type cameraMemo struct {
 	lastWrite      time.Time
 	leaseRenewedAt time.Time
 	lease          leaseState
+	// recordedSince is when liveness counts as recorded before this replica has
+	// recorded any (leaseSpread).
+	recordedSince time.Time
 	// staleRV is the resourceVersion the Camera had before this replica's last write,
 	// until the cache shows a newer one: a reconcile that still reads it would compute
 	// from a status that is already out of date.
@@ -207,8 +211,23 @@ func (r *reconciler) memo(cam *gbv1.Camera) *cameraMemo {
 		}
 	}
 	m := &cameraMemo{uid: cam.UID}
+	if r.leases != nil {
+		m.recordedSince = leaseSpread(id, r.opts.now(), r.opts.KeepaliveStatusInterval)
+	}
 	r.memos[id] = append(r.memos[id], m)
 	return m
+}
+
+// leaseSpread is when a replica that has just met a Camera takes its liveness to have been
+// recorded: up to an interval before now, by device ID. A new leader finds the statuses'
+// lastKeepaliveTime up to 12 intervals old (lease.go) and knows nothing of the Leases; were
+// every Camera's liveness due at once, the fleet's first keepalives would bring a Lease
+// read and update each within a keepalive period. Spread, they come over an interval,
+// as they do in steady state.
+func leaseSpread(deviceID string, now time.Time, interval time.Duration) time.Time {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(deviceID))
+	return now.Add(-time.Duration(h.Sum64() % uint64(interval)))
 }
 
 // reconcileCamera computes one Camera's status, writes what changed, and returns when
@@ -225,7 +244,7 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 	}
 	lastWrite := m.lastWrite
 	// When liveness was last recorded, in the status or the Lease.
-	lastRecord := latest(lastWrite, m.leaseRenewedAt)
+	lastRecord := latest(lastWrite, m.leaseRenewedAt, m.recordedSince)
 	lease := m.lease
 	r.mu.Unlock()
 
