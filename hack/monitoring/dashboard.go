@@ -108,12 +108,12 @@ var Rows = []Row{
 		{Title: "Status writes per second", Unit: "reqps", Stack: true,
 			Description: "Status subresource writes, by kind and result (ok, conflict, error).",
 			Queries:     []Query{{`sum by (kind, result) (rate(camera_operator_status_writes_total{` + job + `}[$__rate_interval]))`, "{{kind}} {{result}}"}}},
-		{Title: "Camera status writes by cause, and liveness Leases", Unit: "reqps", Stack: true,
-			Description: "What each Camera status write changed first: state, registration, device (its answers to queries), catalog, events, conditions, liveness (keepalive time and expiry, at least hourly with Leases) or other; and the writes of the Cameras' liveness Leases, which record keepalives in between (once per --keepalive-status-interval), by result. A storm should cost about one state write per Camera; more device or catalog writes than that mean answers came in after the first write. Lease writes foreign or failed put liveness back in the status, at four times the API server's cost.",
-			Queries: []Query{
-				{`sum by (cause) (rate(camera_operator_camera_status_writes_total{` + job + `}[$__rate_interval]))`, "{{cause}}"},
-				{`sum by (result) (rate(camera_operator_liveness_lease_writes_total{` + job + `}[$__rate_interval]))`, "Lease {{result}}"},
-			}},
+		{Title: "Camera status writes by cause", Unit: "reqps", Stack: true,
+			Description: "What each Camera status write changed first: state, registration, device (its answers to queries), catalog, events, conditions, liveness (keepalive time and expiry: at least hourly while Leases record liveness in between, else once per --keepalive-status-interval) or other. A storm should cost about one state write per Camera; more device or catalog writes than that mean answers came in after the first write.",
+			Queries:     []Query{{`sum by (cause) (rate(camera_operator_camera_status_writes_total{` + job + `}[$__rate_interval]))`, "{{cause}}"}}},
+		{Title: "Liveness Lease writes by result", Unit: "reqps", Stack: true,
+			Description: "Writes of the Cameras' liveness Leases, which record keepalives between status writes (once per --keepalive-status-interval), by result: renewed, created, foreign (a Lease of the Camera's name it does not own) or failed. Foreign and failed ones put liveness back in the status, at four times the API server's cost.",
+			Queries:     []Query{{`sum by (result) (rate(camera_operator_liveness_lease_writes_total{` + job + `}[$__rate_interval]))`, "{{result}}"}}},
 		{Title: "Events dropped and reconcile errors per second", Unit: "reqps",
 			Description: "Events the operator did not record (its budget was spent, or statuses were waiting), and reconciles that ended in an error.",
 			Queries: []Query{
