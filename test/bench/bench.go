@@ -551,6 +551,9 @@ func (b *bench) steadyWindow(ctx context.Context, f *fleet, n int) (*steadyWrite
 	unscaled := window.Seconds() * b.r.Settings.Scale
 	s.PerCameraPer5Min = (s.CameraWrites + s.LeaseWrites + s.EventWrites) / float64(n) / (unscaled / 300)
 	s.APIServerMsPerCameraPer5Min = s.APIServerCPU * window.Seconds() * 1e3 / float64(n) / (unscaled / 300)
+	if writes := s.CameraWrites + s.LeaseWrites + s.EventWrites; writes > 0 {
+		s.APIServerMsPerWrite = s.APIServerCPU * window.Seconds() * 1e3 / writes
+	}
 	if p := f.progress(); p.KeepalivesFailed > 0 {
 		b.r.Errors = append(b.r.Errors, fmt.Sprintf("steady state: %d keepalives failed", p.KeepalivesFailed))
 	}
