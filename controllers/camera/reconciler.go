@@ -72,13 +72,11 @@ type reconciler struct {
 type cameraMemo struct {
 	uid types.UID
 	// lastWrite is when this replica last wrote the Camera's status, leaseRenewedAt its
-	// Lease, and lease what it knows of that Lease.
+	// Lease (before the first renewal, the moment leaseSpread gives), and lease what it
+	// knows of that Lease.
 	lastWrite      time.Time
 	leaseRenewedAt time.Time
 	lease          leaseState
-	// recordedSince is when liveness counts as recorded before this replica has
-	// recorded any (leaseSpread).
-	recordedSince time.Time
 	// staleRV is the resourceVersion the Camera had before this replica's last write,
 	// until the cache shows a newer one: a reconcile that still reads it would compute
 	// from a status that is already out of date.
@@ -212,7 +210,7 @@ func (r *reconciler) memo(cam *gbv1.Camera) *cameraMemo {
 	}
 	m := &cameraMemo{uid: cam.UID}
 	if r.leases != nil {
-		m.recordedSince = leaseSpread(id, r.opts.now(), r.opts.KeepaliveStatusInterval)
+		m.leaseRenewedAt = leaseSpread(id, r.opts.now(), r.opts.KeepaliveStatusInterval)
 	}
 	r.memos[id] = append(r.memos[id], m)
 	return m
@@ -244,7 +242,7 @@ func (r *reconciler) reconcileCamera(ctx context.Context, cam *gbv1.Camera, winn
 	}
 	lastWrite := m.lastWrite
 	// When liveness was last recorded, in the status or the Lease.
-	lastRecord := latest(lastWrite, m.leaseRenewedAt, m.recordedSince)
+	lastRecord := latest(lastWrite, m.leaseRenewedAt)
 	lease := m.lease
 	r.mu.Unlock()
 

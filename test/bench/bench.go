@@ -330,7 +330,7 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 		return nil, run, err
 	}
 	cam0, ev0 := cameraWrites(ss)
-	api0 := ss.sum("process_cpu_seconds_total", nil)
+	api0 := ss.processCPU()
 	cpu0, _ := b.op.cpuSeconds()
 	writes0, err := b.operatorWrites(ctx)
 	if err != nil {
@@ -372,7 +372,7 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 	writes := writes1.since(writes0)
 	c.Writes = &writes
 	if w := c.CameraWrites + c.EventWrites; w > 0 {
-		c.APICPUPerWriteMs = (ss.sum("process_cpu_seconds_total", nil) - api0) * 1e3 / w
+		c.APICPUPerWriteMs = (ss.processCPU() - api0) * 1e3 / w
 	}
 	if c.Memory, err = b.op.memory(ctx); err != nil {
 		return f, run, err
@@ -522,7 +522,7 @@ func (b *bench) steadyWindow(ctx context.Context, f *fleet, n int) (*steadyWrite
 		}
 	}
 	cam0, ev0 := cameraWrites(ss)
-	lease0, api0 := leaseWrites(ss), ss.sum("process_cpu_seconds_total", nil)
+	lease0, api0 := leaseWrites(ss), ss.processCPU()
 	mod0 := b.tr.modifiedCount()
 	ka0 := f.progress().KeepalivesOK
 	cpu0, _ := b.op.cpuSeconds()
@@ -542,7 +542,7 @@ func (b *bench) steadyWindow(ctx context.Context, f *fleet, n int) (*steadyWrite
 		Cameras: n, WindowSeconds: window.Seconds(),
 		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, LeaseWrites: leaseWrites(ss) - lease0,
 		Modified:         b.tr.modifiedCount() - mod0,
-		APIServerCPU:     (ss.sum("process_cpu_seconds_total", nil) - api0) / window.Seconds(),
+		APIServerCPU:     (ss.processCPU() - api0) / window.Seconds(),
 		OperatorCPU:      (cpu1 - cpu0) / window.Seconds(),
 		KeepalivesPerSec: float64(f.progress().KeepalivesOK-ka0) / window.Seconds(),
 		LoadAverage:      loadAverage(),

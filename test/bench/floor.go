@@ -138,7 +138,7 @@ func (b *bench) apiserverCPU(ctx context.Context) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return ss.sum("process_cpu_seconds_total", nil), nil
+	return ss.processCPU(), nil
 }
 
 // drain is what errs holds (it must be closed).

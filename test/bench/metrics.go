@@ -143,6 +143,9 @@ func cameraWrites(ss samples) (cameras, events float64) {
 	return cameras, events
 }
 
+// processCPU is the process_cpu_seconds_total of the scraped process.
+func (ss samples) processCPU() float64 { return ss.sum("process_cpu_seconds_total", nil) }
+
 // leaseWrites is the Lease write requests the API server counted: the Cameras' liveness
 // Leases, and the operator's leader election (a renewal every few seconds).
 func leaseWrites(ss samples) float64 {
