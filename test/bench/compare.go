@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +27,14 @@ import (
 // static credential store, as Kamailio has its db_text table) keeps its row beside
 // them. Alternating the targets at each rate spreads the machine's changing load over
 // all of them.
+//
+// Past 8,000 calls a second, on the core it shares with the API server and etcd, sipp
+// drops at its socket answers it did not read in time, in most runs, and its steps
+// measure sipp as much as the target. So the operator and Kamailio are offered the same
+// calls by the lean client too (leanload.go, which has kept up so far), in the
+// production-like topology, at the same rates and on above them (--compare-lean-rates)
+// until each is overloaded: that ladder finds the operator's clean rate where sipp
+// cannot, and the overload step is run with both generators.
 
 // compareStep is one sipp run at one offered rate against one target.
 type compareStep struct {
@@ -50,21 +56,25 @@ type compareStep struct {
 	Error string `json:"error,omitempty"`
 }
 
-// compareTarget is one registrar's steps in one topology.
+// compareTarget is one registrar's steps in one topology, offered by one generator.
 type compareTarget struct {
-	Name         string        `json:"name"`
-	Topology     string        `json:"topology"`
+	Name     string `json:"name"`
+	Topology string `json:"topology"`
+	// Generator made the calls: sipp, or the lean client (leanload.go).
+	Generator    string        `json:"generator"`
 	Steps        []compareStep `json:"steps"`
 	HighestClean int           `json:"highest_clean_rate_cps"`
 	Skipped      string        `json:"skipped,omitempty"`
 }
 
-// compareRatio is the operator's highest clean rate over Kamailio's in one topology.
+// compareRatio is the operator's highest clean rate over Kamailio's in one topology,
+// offered by one generator.
 type compareRatio struct {
-	Topology string  `json:"topology"`
-	Operator int     `json:"operator_cps"`
-	Kamailio int     `json:"kamailio_cps"`
-	Ratio    float64 `json:"ratio"`
+	Topology  string  `json:"topology"`
+	Generator string  `json:"generator"`
+	Operator  int     `json:"operator_cps"`
+	Kamailio  int     `json:"kamailio_cps"`
+	Ratio     float64 `json:"ratio"`
 }
 
 // compareResult is the comparison's figures.
@@ -82,8 +92,11 @@ type compareResult struct {
 	Storm   *compareStorm   `json:"storm,omitempty"`
 	Targets []compareTarget `json:"targets"`
 	Ratios  []compareRatio  `json:"ratios"`
-	// Overload is the operator at twice its clean rate (production-like when measured).
-	Overload *compareOverload `json:"overload,omitempty"`
+	// Overload is the operator at twice its clean rate (production-like when measured),
+	// offered by sipp; LeanOverload the same offered by the lean client, which keeps up
+	// where sipp, sharing a core with the API server and etcd, drops its answers.
+	Overload     *compareOverload `json:"overload,omitempty"`
+	LeanOverload *compareOverload `json:"lean_overload,omitempty"`
 }
 
 // comparePassword is each device's password: one per device, as in a real fleet.
@@ -160,84 +173,49 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 	}
 
 	// Targets in the order each rate visits them.
-	type live struct {
-		target *compareTarget
-		addr   string
-		place  func() error
-		writes bool
-		cpus   string
-	}
-	var targets []live
+	var targets []ladderTarget
 	for _, t := range topologies {
-		res.Targets = append(res.Targets, compareTarget{Name: kamailioTarget, Topology: t.Name}, compareTarget{Name: operatorTarget, Topology: t.Name})
+		res.Targets = append(res.Targets, compareTarget{Name: kamailioTarget, Topology: t.Name, Generator: generatorSipp},
+			compareTarget{Name: operatorTarget, Topology: t.Name, Generator: generatorSipp})
 	}
-	res.Targets = append(res.Targets, compareTarget{Name: registrarTarget, Topology: inProcess})
-	for i, t := range topologies {
-		kt, ot := &res.Targets[2*i], &res.Targets[2*i+1]
+	storm := topologies[len(topologies)-1]
+	res.Targets = append(res.Targets, compareTarget{Name: kamailioTarget, Topology: storm.Name, Generator: generatorLean},
+		compareTarget{Name: operatorTarget, Topology: storm.Name, Generator: generatorLean},
+		compareTarget{Name: registrarTarget, Topology: inProcess, Generator: generatorSipp})
+	addPair := func(t topology, kt, ot *compareTarget, run stepRunner) {
 		if k == nil {
 			kt.Skipped = "kamailio is not installed (Debian package kamailio): its side is skipped"
 		} else {
-			targets = append(targets, live{target: kt, addr: k.addr, cpus: t.sippCPUs(), place: func() error {
+			targets = append(targets, ladderTarget{target: kt, addr: k.addr, cpus: t.sippCPUs(), run: run, place: func() error {
 				return errors.Join(op.place(t), k.place(t))
 			}})
 		}
-		targets = append(targets, live{target: ot, addr: op.op.sipAddr, cpus: t.sippCPUs(), writes: true, place: func() error {
+		targets = append(targets, ladderTarget{target: ot, addr: op.op.sipAddr, cpus: t.sippCPUs(), writes: true, run: run, place: func() error {
 			return errors.Join(op.place(t), kamailioPlace(k, t))
 		}})
 	}
-	targets = append(targets, live{target: &res.Targets[len(res.Targets)-1], addr: srv.UDPAddr(), place: func() error {
+	for i, t := range topologies {
+		addPair(t, &res.Targets[2*i], &res.Targets[2*i+1], runSippStep)
+	}
+	n := len(res.Targets)
+	addPair(storm, &res.Targets[n-3], &res.Targets[n-2], runLeanStep)
+	targets = append(targets, ladderTarget{target: &res.Targets[n-1], addr: srv.UDPAddr(), run: runSippStep, place: func() error {
 		return errors.Join(op.place(topologyDev), kamailioPlace(k, topologyDev))
 	}})
 
 	defer res.judge()
-	storm := topologies[len(topologies)-1]
 	if res.Storm, err = runStorm(ctx, op, load, storm, o, filepath.Join(work, "storm"), len(ids)); err != nil {
 		return res, err
 	}
-	for _, rate := range o.compareRates {
-		for _, t := range targets {
-			if t.target.overloaded() {
-				continue
-			}
-			if err := t.place(); err != nil {
-				return res, err
-			}
-			slog.Info("side-by-side step", "target", t.target.Name, "topology", t.target.Topology, "rate", rate, "for", o.compareStep)
-			l := load
-			l.rate, l.server, l.cpus = rate, t.addr, t.cpus
-			l.dir = filepath.Join(work, fmt.Sprintf("%s-%s-%d", slug(t.target.Name), slug(t.target.Topology), rate))
-			var before float64
-			if t.writes {
-				before, _ = op.statusWrites(ctx)
-			}
-			var profiled func()
-			if t.writes && o.comparePprof != "" {
-				profiled = profileCPU(ctx, o.comparePprof, o.compareStep, filepath.Join(l.dir, "operator-cpu.pprof"))
-			}
-			step, err := runSippStep(ctx, l)
-			if profiled != nil {
-				profiled()
-			}
-			if err != nil {
-				step.Error = err.Error()
-				slog.Warn("side-by-side step failed", "target", t.target.Name, "rate", rate, "err", err)
-			}
-			if t.writes && step.Counts.Successful > 0 {
-				if after, err := op.statusWrites(ctx); err == nil {
-					per := (after - before) / float64(step.Counts.Successful)
-					step.StatusWritesPerRegistration = &per
-				}
-			}
-			t.target.Steps = append(t.target.Steps, step)
-			if ctx.Err() != nil {
-				return res, ctx.Err()
-			}
-			// Let the last calls' retransmission timers run out before the other target.
-			time.Sleep(time.Second)
-		}
+	if err := runLadder(ctx, op, o, load, work, targets); err != nil {
+		return res, err
 	}
 	res.judge()
-	if res.Overload, err = runOverload(ctx, op, k, load, storm, res.operatorTarget(storm), filepath.Join(work, "overload")); err != nil {
+	if res.Overload, err = runOverload(ctx, op, k, load, storm, res.operatorTarget(storm, generatorSipp), generatorSipp, runSippStep, filepath.Join(work, "overload")); err != nil {
+		return res, err
+	}
+	time.Sleep(time.Second)
+	if res.LeanOverload, err = runOverload(ctx, op, k, load, storm, res.operatorTarget(storm, generatorLean), generatorLean, runLeanStep, filepath.Join(work, "overload-lean")); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -271,7 +249,7 @@ func (t *compareTarget) overloaded() bool {
 }
 
 // judge fills in each target's highest clean rate and the ratio of the operator's to
-// Kamailio's in each topology.
+// Kamailio's in each topology and with each generator.
 func (r *compareResult) judge() {
 	for i := range r.Targets {
 		r.Targets[i].HighestClean = highestCleanRate(r.Targets[i].Steps)
@@ -282,8 +260,8 @@ func (r *compareResult) judge() {
 			continue
 		}
 		for _, op := range r.Targets {
-			if op.Name == operatorTarget && op.Topology == k.Topology {
-				ratio := compareRatio{Topology: k.Topology, Operator: op.HighestClean, Kamailio: k.HighestClean}
+			if op.Name == operatorTarget && op.Topology == k.Topology && op.Generator == k.Generator {
+				ratio := compareRatio{Topology: k.Topology, Generator: k.Generator, Operator: op.HighestClean, Kamailio: k.HighestClean}
 				if k.HighestClean > 0 {
 					ratio.Ratio = float64(op.HighestClean) / float64(k.HighestClean)
 				}
@@ -293,11 +271,11 @@ func (r *compareResult) judge() {
 	}
 }
 
-// operatorTarget is the operator's target in t.
-func (r *compareResult) operatorTarget(t topology) *compareTarget {
+// operatorTarget is the operator's target in t offered by generator.
+func (r *compareResult) operatorTarget(t topology, generator string) *compareTarget {
 	for i := range r.Targets {
-		if r.Targets[i].Name == operatorTarget && r.Targets[i].Topology == t.Name {
-			return &r.Targets[i]
+		if x := &r.Targets[i]; x.Name == operatorTarget && x.Topology == t.Name && x.Generator == generator {
+			return x
 		}
 	}
 	return nil

@@ -187,6 +187,9 @@ func answerQueries(ctx context.Context, load sippLoad, dir string) (stop func(),
 // Kamailio is then offered the same load in the same topology: at twice a clean rate
 // near the load generator's own limit, what Kamailio keeps is what the machine allows.
 type compareOverload struct {
+	// Generator made the calls: sipp (register-load.xml), or the lean client
+	// (leanload.go), which has read its answers where sipp dropped them.
+	Generator string      `json:"generator"`
 	Topology  string      `json:"topology"`
 	CleanRate int         `json:"clean_rate_cps"`
 	Step      compareStep `json:"step"`
@@ -195,8 +198,8 @@ type compareOverload struct {
 	Goodput      float64 `json:"goodput_cps"`
 	GoodputShare float64 `json:"goodput_share_of_clean"`
 	// Completed is the registrations the operator itself completed during the step,
-	// whether or not sipp read their 200 (a load generator short of CPU drops answers
-	// at its socket); CompletedRate is that over sipp's run time, and CompletedShare
+	// whether or not the generator read their 200 (one short of CPU drops answers at its
+	// socket); CompletedRate is that over the generator's run time, and CompletedShare
 	// that over CleanRate: the goodput as the operator saw it.
 	Completed      float64 `json:"operator_completed"`
 	CompletedRate  float64 `json:"operator_completed_cps"`
@@ -208,18 +211,29 @@ type compareOverload struct {
 	GoodputOverKamailio float64      `json:"goodput_over_kamailio,omitempty"`
 }
 
-// runOverload offers twice target's highest clean rate to the operator placed as t,
-// then the same to Kamailio (k, when installed) placed the same way.
-func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sippLoad, t topology, target *compareTarget, dir string) (*compareOverload, error) {
+// The load generators of the overload step.
+const (
+	generatorSipp = "sipp"
+	generatorLean = "lean client"
+)
+
+// stepRunner offers one step's load and reads back its counts: runSippStep or
+// runLeanStep.
+type stepRunner func(context.Context, sippLoad) (compareStep, error)
+
+// runOverload offers twice target's highest clean rate, made by generator with run, to
+// the operator placed as t, then the same to Kamailio (k, when installed) placed the
+// same way.
+func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sippLoad, t topology, target *compareTarget, generator string, run stepRunner, dir string) (*compareOverload, error) {
 	if target == nil || target.HighestClean == 0 {
 		return nil, nil
 	}
 	if err := errors.Join(op.place(t), kamailioPlace(k, t)); err != nil {
 		return nil, err
 	}
-	ov := &compareOverload{Topology: t.Name, CleanRate: target.HighestClean}
+	ov := &compareOverload{Generator: generator, Topology: t.Name, CleanRate: target.HighestClean}
 	load.rate, load.server, load.cpus, load.dir = 2*target.HighestClean, op.op.sipAddr, t.sippCPUs(), dir
-	slog.Info("overload step", "target", operatorTarget, "rate", load.rate, "topology", t.Name)
+	slog.Info("overload step", "target", operatorTarget, "generator", generator, "rate", load.rate, "topology", t.Name)
 	before, err := op.completedRegistrations(ctx)
 	if err != nil {
 		return nil, err
@@ -228,7 +242,7 @@ func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sip
 	if op.op.pprofAddr != "" {
 		profiled = profileCPU(ctx, op.op.pprofAddr, load.step, filepath.Join(dir, "operator-cpu.pprof"))
 	}
-	ov.Step, err = runSippStep(ctx, load)
+	ov.Step, err = run(ctx, load)
 	if profiled != nil {
 		profiled()
 	}
@@ -253,8 +267,8 @@ func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sip
 	// Let the last calls' retransmission timers run out before the other target.
 	time.Sleep(time.Second)
 	load.server, load.dir = k.addr, dir+"-kamailio"
-	slog.Info("overload step", "target", kamailioTarget, "rate", load.rate, "topology", t.Name)
-	step, err := runSippStep(ctx, load)
+	slog.Info("overload step", "target", kamailioTarget, "generator", generator, "rate", load.rate, "topology", t.Name)
+	step, err := run(ctx, load)
 	if err != nil {
 		step.Error = err.Error()
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -177,16 +178,20 @@ func TestTargetOverloaded(t *testing.T) {
 func TestJudgeRatio(t *testing.T) {
 	clean := sippCounts{Created: 10, Successful: 10, Requests: 20}
 	r := compareResult{Targets: []compareTarget{
-		{Name: kamailioTarget, Topology: topologyDev.Name, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}}},
-		{Name: operatorTarget, Topology: topologyDev.Name, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}, {Rate: 6000, Calls: 10, Counts: clean}}},
-		{Name: kamailioTarget, Topology: topologyProduction.Name, Steps: []compareStep{{Rate: 8000, Calls: 10, Counts: clean}}},
-		{Name: operatorTarget, Topology: topologyProduction.Name, Steps: []compareStep{{Rate: 2000, Calls: 10, Counts: clean}}},
-		{Name: registrarTarget, Topology: inProcess, Steps: []compareStep{{Rate: 16000, Calls: 10, Counts: clean}}},
+		{Name: kamailioTarget, Topology: topologyDev.Name, Generator: generatorSipp, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}}},
+		{Name: operatorTarget, Topology: topologyDev.Name, Generator: generatorSipp, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}, {Rate: 6000, Calls: 10, Counts: clean}}},
+		{Name: kamailioTarget, Topology: topologyProduction.Name, Generator: generatorSipp, Steps: []compareStep{{Rate: 8000, Calls: 10, Counts: clean}}},
+		{Name: operatorTarget, Topology: topologyProduction.Name, Generator: generatorSipp, Steps: []compareStep{{Rate: 2000, Calls: 10, Counts: clean}}},
+		{Name: kamailioTarget, Topology: topologyProduction.Name, Generator: generatorLean, Steps: []compareStep{{Rate: 4000, Calls: 10, Counts: clean}}},
+		{Name: operatorTarget, Topology: topologyProduction.Name, Generator: generatorLean, Steps: []compareStep{{Rate: 24000, Calls: 10, Counts: clean}}},
+		{Name: registrarTarget, Topology: inProcess, Generator: generatorSipp, Steps: []compareStep{{Rate: 16000, Calls: 10, Counts: clean}}},
 	}}
 	r.judge()
+	// Each ratio pairs the targets of one topology and one generator.
 	want := []compareRatio{
-		{Topology: topologyDev.Name, Operator: 6000, Kamailio: 4000, Ratio: 1.5},
-		{Topology: topologyProduction.Name, Operator: 2000, Kamailio: 8000, Ratio: 0.25},
+		{Topology: topologyDev.Name, Generator: generatorSipp, Operator: 6000, Kamailio: 4000, Ratio: 1.5},
+		{Topology: topologyProduction.Name, Generator: generatorSipp, Operator: 2000, Kamailio: 8000, Ratio: 0.25},
+		{Topology: topologyProduction.Name, Generator: generatorLean, Operator: 24000, Kamailio: 4000, Ratio: 6},
 	}
 	if len(r.Ratios) != len(want) {
 		t.Fatalf("ratios %+v, want %+v", r.Ratios, want)
@@ -196,8 +201,8 @@ func TestJudgeRatio(t *testing.T) {
 			t.Errorf("ratio %d: got %+v, want %+v", i, r.Ratios[i], want[i])
 		}
 	}
-	if r.Targets[4].HighestClean != 16000 {
-		t.Errorf("registrar alone: highest clean %d, want 16000", r.Targets[4].HighestClean)
+	if r.Targets[6].HighestClean != 16000 {
+		t.Errorf("registrar alone: highest clean %d, want 16000", r.Targets[6].HighestClean)
 	}
 }
 
@@ -238,6 +243,23 @@ func TestCountsByResult(t *testing.T) {
 	} {
 		if got := countsByResult(tc.in); got != tc.want {
 			t.Errorf("countsByResult(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestLadderRates(t *testing.T) {
+	tests := []struct {
+		name       string
+		sipp, lean []int
+		want       []int
+	}{
+		{"lean rates above sipp's", []int{2000, 4000}, []int{8000, 16000}, []int{2000, 4000, 8000, 16000}},
+		{"lean rates within sipp's are not run twice", []int{2000, 16000}, []int{16000, 24000}, []int{2000, 16000, 24000}},
+		{"no lean rate above sipp's", []int{2000, 48000}, []int{16000, 24000}, []int{2000, 48000}},
+	}
+	for _, tt := range tests {
+		if got := ladderRates(opts{compareRates: tt.sipp, compareLeanRates: tt.lean}); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: ladderRates = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

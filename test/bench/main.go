@@ -62,8 +62,10 @@ type opts struct {
 	// The side-by-side comparison with Kamailio (compare.go), which runs alone.
 	compareKamailio bool
 	compareRates    []int
-	compareStep     time.Duration
-	compareDevices  int
+	// compareLeanRates continue the lean client's ladder above compareRates.
+	compareLeanRates []int
+	compareStep      time.Duration
+	compareDevices   int
 	// kamailioChildren is Kamailio's UDP worker processes.
 	kamailioChildren int
 	// compareStormRate is the rate of the comparison's first registration of every device.
@@ -108,6 +110,7 @@ func parseFlags(args []string) (opts, error) {
 	})
 	fs.BoolVar(&o.compareKamailio, "compare-kamailio", false, "instead of the rest, offer the same sipp REGISTER load alternately to Kamailio and to the operator's registrar at increasing rates, and compare (JSON in compare.json beside --out)")
 	rates := fs.String("compare-rates", "2000,4000,8000,12000,16000", "offered REGISTER rates (calls/s) of the comparison, comma-separated")
+	leanRates := fs.String("compare-lean-rates", "16000,24000,32000,48000", "rates (calls/s) above the last of --compare-rates at which the lean client goes on offering its load to the operator and Kamailio (production-like), until each is overloaded")
 	fs.DurationVar(&o.compareStep, "compare-step", 3*time.Second, "how long each rate is offered to each target")
 	fs.IntVar(&o.compareDevices, "compare-devices", 5000, "devices of the comparison; the calls cycle through them, so each registers again")
 	fs.IntVar(&o.kamailioChildren, "kamailio-children", 8, "Kamailio's UDP worker processes (8, as its stock configuration; on 2 vCPUs 8 did better than 2 or 4)")
@@ -124,6 +127,9 @@ func parseFlags(args []string) (opts, error) {
 		return o, err
 	}
 	if o.compareRates, err = increasingInts("--compare-rates", *rates, 200000); err != nil {
+		return o, err
+	}
+	if o.compareLeanRates, err = increasingInts("--compare-lean-rates", *leanRates, 200000); err != nil {
 		return o, err
 	}
 	if o.compareStep < time.Second || o.compareStep > time.Minute {
@@ -175,6 +181,9 @@ func increasingInts(name, list string, limit int) ([]int, error) {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == serveRegistrarArg {
 		os.Exit(serveRegistrarAlone(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == leanLoadArg {
+		os.Exit(leanLoadMain(os.Args[2:]))
 	}
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
