@@ -51,18 +51,11 @@ type leanConfig struct {
 	drain   time.Duration
 }
 
-// leanCounts are a lean load's figures, in sipp's terms (sippCounts).
+// leanCounts are a lean load's figures: sipp's (Failed counts the calls answered
+// otherwise than by the challenge and the 200, those that timed out and those still in
+// progress at the end; Answers the final responses to REGISTERs), and its own.
 type leanCounts struct {
-	Created    int64 `json:"calls_created"`
-	Successful int64 `json:"successful_calls"`
-	// Failed counts the calls answered otherwise than by the challenge and the 200, those
-	// that timed out and those still in progress at the end.
-	Failed int64 `json:"failed_calls"`
-	// Requests is the REGISTERs sent, Retransmissions their retransmissions.
-	Requests        int64 `json:"requests_sent"`
-	Retransmissions int64 `json:"retransmissions"`
-	// Answers counts the final responses to REGISTERs received, by status code.
-	Answers map[int]int64 `json:"answers_by_code"`
+	sippCounts
 	// Seconds runs from the first call to the end of the last one.
 	Seconds float64 `json:"seconds"`
 	// Queries is the registrar's MESSAGE requests answered, QueryAnswersAccepted the
@@ -124,7 +117,7 @@ func runLeanLoad(ctx context.Context, cfg leanConfig) (leanCounts, error) {
 	growBuffers(conn)
 	_, port, _ := net.SplitHostPort(conn.LocalAddr().String())
 	l := &leanLoad{cfg: cfg, conn: conn, port: port, tag: token(4), calls: make(map[string]*leanCall, cfg.limit),
-		counts: leanCounts{Answers: map[int]int64{}}}
+		counts: leanCounts{sippCounts: sippCounts{Answers: map[int]int64{}}}}
 
 	readerDone := make(chan struct{})
 	go func() {

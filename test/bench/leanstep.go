@@ -134,8 +134,7 @@ func runLeanStep(ctx context.Context, l sippLoad) (compareStep, error) {
 // rate is the calls over the time from the first to the end of the last, as sipp's
 // cumulative call rate is.
 func leanStep(step compareStep, c leanCounts) compareStep {
-	step.Counts = sippCounts{Created: c.Created, Successful: c.Successful, Failed: c.Failed,
-		Requests: c.Requests, Retransmissions: c.Retransmissions, Answers: c.Answers}
+	step.Counts = c.sippCounts
 	if c.Seconds > 0 {
 		step.AchievedRate = float64(c.Created) / c.Seconds
 	}
