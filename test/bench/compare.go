@@ -182,24 +182,24 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 	res.Targets = append(res.Targets, compareTarget{Name: kamailioTarget, Topology: storm.Name, Generator: generatorLean},
 		compareTarget{Name: operatorTarget, Topology: storm.Name, Generator: generatorLean},
 		compareTarget{Name: registrarTarget, Topology: inProcess, Generator: generatorSipp})
-	addPair := func(t topology, kt, ot *compareTarget, run stepRunner) {
+	addPair := func(t topology, kt, ot *compareTarget) {
 		if k == nil {
 			kt.Skipped = "kamailio is not installed (Debian package kamailio): its side is skipped"
 		} else {
-			targets = append(targets, ladderTarget{target: kt, addr: k.addr, cpus: t.sippCPUs(), run: run, place: func() error {
+			targets = append(targets, ladderTarget{target: kt, addr: k.addr, cpus: t.sippCPUs(), place: func() error {
 				return errors.Join(op.place(t), k.place(t))
 			}})
 		}
-		targets = append(targets, ladderTarget{target: ot, addr: op.op.sipAddr, cpus: t.sippCPUs(), writes: true, run: run, place: func() error {
+		targets = append(targets, ladderTarget{target: ot, addr: op.op.sipAddr, cpus: t.sippCPUs(), writes: true, place: func() error {
 			return errors.Join(op.place(t), kamailioPlace(k, t))
 		}})
 	}
 	for i, t := range topologies {
-		addPair(t, &res.Targets[2*i], &res.Targets[2*i+1], runSippStep)
+		addPair(t, &res.Targets[2*i], &res.Targets[2*i+1])
 	}
 	n := len(res.Targets)
-	addPair(storm, &res.Targets[n-3], &res.Targets[n-2], runLeanStep)
-	targets = append(targets, ladderTarget{target: &res.Targets[n-1], addr: srv.UDPAddr(), run: runSippStep, place: func() error {
+	addPair(storm, &res.Targets[n-3], &res.Targets[n-2])
+	targets = append(targets, ladderTarget{target: &res.Targets[n-1], addr: srv.UDPAddr(), place: func() error {
 		return errors.Join(op.place(topologyDev), kamailioPlace(k, topologyDev))
 	}})
 
@@ -211,11 +211,11 @@ func runCompare(ctx context.Context, o opts, work string) (res compareResult, er
 		return res, err
 	}
 	res.judge()
-	if res.Overload, err = runOverload(ctx, op, k, load, storm, res.operatorTarget(storm, generatorSipp), generatorSipp, runSippStep, filepath.Join(work, "overload")); err != nil {
+	if res.Overload, err = runOverload(ctx, op, k, load, storm, res.operatorTarget(storm, generatorSipp), filepath.Join(work, "overload")); err != nil {
 		return res, err
 	}
 	time.Sleep(time.Second)
-	if res.LeanOverload, err = runOverload(ctx, op, k, load, storm, res.operatorTarget(storm, generatorLean), generatorLean, runLeanStep, filepath.Join(work, "overload-lean")); err != nil {
+	if res.LeanOverload, err = runOverload(ctx, op, k, load, storm, res.operatorTarget(storm, generatorLean), filepath.Join(work, "overload-lean")); err != nil {
 		return res, err
 	}
 	return res, nil

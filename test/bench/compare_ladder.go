@@ -13,8 +13,8 @@ import (
 // --compare-rates, the lean client's on above them at --compare-lean-rates, a target
 // left out once it is overloaded.
 
-// ladderTarget is one target of the ladder: where its registrar listens, how to place
-// the processes for it, which generator offers its calls, and whether it is the operator
+// ladderTarget is one target of the ladder (its generator is target's): where its
+// registrar listens, how to place the processes for it, and whether it is the operator
 // (whose status writes are counted).
 type ladderTarget struct {
 	target *compareTarget
@@ -22,7 +22,6 @@ type ladderTarget struct {
 	place  func() error
 	writes bool
 	cpus   string
-	run    stepRunner
 }
 
 // ladderRates are the rates the ladder visits: o.compareRates, then the lean rates above
@@ -75,7 +74,7 @@ func runLadderStep(ctx context.Context, op *compareOperator, o opts, load sippLo
 	if t.writes && o.comparePprof != "" {
 		profiled = profileCPU(ctx, o.comparePprof, o.compareStep, filepath.Join(l.dir, "operator-cpu.pprof"))
 	}
-	step, err := t.run(ctx, l)
+	step, err := runStep(ctx, t.target.Generator, l)
 	if profiled != nil {
 		profiled()
 	}

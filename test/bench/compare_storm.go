@@ -217,20 +217,25 @@ const (
 	generatorLean = "lean client"
 )
 
-// stepRunner offers one step's load and reads back its counts: runSippStep or
-// runLeanStep.
-type stepRunner func(context.Context, sippLoad) (compareStep, error)
+// runStep offers one step's load with generator and reads back its counts.
+func runStep(ctx context.Context, generator string, l sippLoad) (compareStep, error) {
+	if generator == generatorLean {
+		return runLeanStep(ctx, l)
+	}
+	return runSippStep(ctx, l)
+}
 
-// runOverload offers twice target's highest clean rate, made by generator with run, to
+// runOverload offers twice target's highest clean rate, made by target's generator, to
 // the operator placed as t, then the same to Kamailio (k, when installed) placed the
 // same way.
-func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sippLoad, t topology, target *compareTarget, generator string, run stepRunner, dir string) (*compareOverload, error) {
+func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sippLoad, t topology, target *compareTarget, dir string) (*compareOverload, error) {
 	if target == nil || target.HighestClean == 0 {
 		return nil, nil
 	}
 	if err := errors.Join(op.place(t), kamailioPlace(k, t)); err != nil {
 		return nil, err
 	}
+	generator := target.Generator
 	ov := &compareOverload{Generator: generator, Topology: t.Name, CleanRate: target.HighestClean}
 	load.rate, load.server, load.cpus, load.dir = 2*target.HighestClean, op.op.sipAddr, t.sippCPUs(), dir
 	slog.Info("overload step", "target", operatorTarget, "generator", generator, "rate", load.rate, "topology", t.Name)
@@ -242,7 +247,7 @@ func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sip
 	if op.op.pprofAddr != "" {
 		profiled = profileCPU(ctx, op.op.pprofAddr, load.step, filepath.Join(dir, "operator-cpu.pprof"))
 	}
-	ov.Step, err = run(ctx, load)
+	ov.Step, err = runStep(ctx, generator, load)
 	if profiled != nil {
 		profiled()
 	}
@@ -268,7 +273,7 @@ func runOverload(ctx context.Context, op *compareOperator, k *kamailio, load sip
 	time.Sleep(time.Second)
 	load.server, load.dir = k.addr, dir+"-kamailio"
 	slog.Info("overload step", "target", kamailioTarget, "generator", generator, "rate", load.rate, "topology", t.Name)
-	step, err := run(ctx, load)
+	step, err := runStep(ctx, generator, load)
 	if err != nil {
 		step.Error = err.Error()
 	}

@@ -422,8 +422,13 @@ func (l *leanLoad) onQuery(req []byte, from netip.AddrPort) {
 // headerValue is the value of the first header of msg named name or compact, nil if
 // there is none.
 func headerValue(msg []byte, name, compact string) []byte {
-	head, _, _ := bytes.Cut(msg, []byte("\r\n\r\n"))
-	for _, line := range bytes.Split(head, []byte("\r\n"))[1:] {
+	_, rest, _ := bytes.Cut(msg, []byte("\r\n")) // past the start line
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		if len(line) == 0 {
+			return nil // the end of the headers
+		}
 		n, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue

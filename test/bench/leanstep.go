@@ -93,7 +93,7 @@ func readSippDevices(path string) ([]leanDevice, error) {
 // runLeanStep offers l's load with the lean client in a process of its own, placed as
 // sipp would be, and reads back its counts as a comparison step.
 func runLeanStep(ctx context.Context, l sippLoad) (compareStep, error) {
-	calls := int(float64(l.rate) * l.step.Seconds())
+	calls, drain := l.plan()
 	res := compareStep{Rate: l.rate, Calls: calls}
 	if err := os.MkdirAll(l.dir, 0o755); err != nil {
 		return res, err
@@ -102,7 +102,6 @@ func runLeanStep(ctx context.Context, l sippLoad) (compareStep, error) {
 	if err != nil {
 		return res, err
 	}
-	drain := time.Duration(float64(time.Second)*float64(calls)/float64(l.rate)) + sippDrain
 	ctx, cancel := context.WithTimeout(ctx, drain+30*time.Second)
 	defer cancel()
 	args := []string{leanLoadArg, "-server", l.server, "-port", strconv.Itoa(l.port), "-csv", l.csv,

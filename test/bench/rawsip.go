@@ -197,15 +197,6 @@ func (c *rawConn) keepaliveRequest(dst []byte, id string, seq int) []byte {
 
 // cseqOf reads the sequence number of a response's CSeq header.
 func cseqOf(res []byte) (int, bool) {
-	i := bytes.Index(res, []byte("\r\nCSeq:"))
-	if i < 0 {
-		return 0, false
-	}
-	rest := bytes.TrimLeft(res[i+7:], " ")
-	j := bytes.IndexByte(rest, ' ')
-	if j < 0 {
-		return 0, false
-	}
-	n, err := strconv.Atoi(string(rest[:j]))
-	return n, err == nil
+	n, method := cseqHeader(res)
+	return n, method != ""
 }

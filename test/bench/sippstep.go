@@ -42,13 +42,20 @@ type sippLoad struct {
 	cpus  string
 }
 
-// runSippStep offers rate calls per second for step to server and reads back sipp's
-// counts.
-func runSippStep(ctx context.Context, l sippLoad) (compareStep, error) {
-	calls := int(float64(l.rate) * l.step.Seconds())
+// plan is how many calls the load offers (rate times step, unless calls says) and how
+// long its generator may run: the time to offer them and sippDrain for the last to end.
+func (l sippLoad) plan() (calls int, drain time.Duration) {
+	calls = int(float64(l.rate) * l.step.Seconds())
 	if l.calls > 0 {
 		calls = l.calls
 	}
+	return calls, time.Duration(float64(time.Second)*float64(calls)/float64(l.rate)) + sippDrain
+}
+
+// runSippStep offers rate calls per second for step to server and reads back sipp's
+// counts.
+func runSippStep(ctx context.Context, l sippLoad) (compareStep, error) {
+	calls, drain := l.plan()
 	res := compareStep{Rate: l.rate, Calls: calls}
 	dir := l.dir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -61,7 +68,6 @@ func runSippStep(ctx context.Context, l sippLoad) (compareStep, error) {
 			return res, err
 		}
 	}
-	drain := time.Duration(float64(time.Second)*float64(calls)/float64(l.rate)) + sippDrain
 	// sipp stops itself after drain; an overloaded sipp may take a while.
 	ctx, cancel := context.WithTimeout(ctx, drain+30*time.Second)
 	defer cancel()
