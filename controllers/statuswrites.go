@@ -3,31 +3,17 @@ package controllers
 import (
 	"context"
 
-	"github.com/prometheus/client_golang/prometheus"
-	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/gb28181/camera-operator/controllers/internal/statuswrites"
 )
 
-// Status writes are what a registration storm costs the API server. Every controller's
-// status update or patch goes through the manager's client, which counts them here by
-// kind and outcome, whichever controller made them.
-
-var statusWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
-	Name: "camera_operator_status_writes_total",
-	Help: "Status subresource writes by kind and result (ok, conflict, error).",
-}, []string{"kind", "result"})
-
-func init() {
-	metrics.Registry.MustRegister(statusWrites)
-}
-
 // newCountingClient is the manager's client (client.New's) with its status writes
-// counted in camera_operator_status_writes_total.
+// counted in camera_operator_status_writes_total (package statuswrites).
 func newCountingClient(config *rest.Config, options client.Options) (client.Client, error) {
 	c, err := client.NewWithWatch(config, options)
 	if err != nil {
@@ -57,12 +43,5 @@ func countStatusWrite(scheme *runtime.Scheme, sub string, obj client.Object, err
 	if gvk, gerr := apiutil.GVKForObject(obj, scheme); gerr == nil {
 		kind = gvk.Kind
 	}
-	result := "ok"
-	switch {
-	case kerrors.IsConflict(err):
-		result = "conflict"
-	case err != nil:
-		result = "error"
-	}
-	statusWrites.WithLabelValues(kind, result).Inc()
+	statuswrites.Count(kind, err)
 }

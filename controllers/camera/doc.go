@@ -12,9 +12,10 @@
 //     becomes the leader, so a restarted or failed-over operator keeps serving devices
 //     that are still registered (seed.go), which opens the store;
 //   - the reconciler: gather the Cameras and the device's state (reconciler.go), build
-//     the status (status.go, catalog.go; pure), write only what changed, keepalive-only
-//     changes throttled (throttle.go), and record the Events of each transition
-//     (events.go) within a budget that yields to status writes (eventbudget.go);
+//     the status (status.go, catalog.go; pure), write only what changed (statusput.go),
+//     keepalive-only changes throttled (throttle.go), and record the Events of each
+//     transition (events.go) within a budget that yields to status writes
+//     (eventbudget.go);
 //   - the asynchronous, bounded DeviceInfo/Catalog querier (query.go), which acts only
 //     through the registration of the Camera it queries for;
 //   - what the querier asks beyond them, once per registration (devicequery.go): the

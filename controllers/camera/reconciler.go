@@ -45,6 +45,7 @@ var errStaleCache = errors.New("the cache has not caught up with the last status
 // Camera status. Its memory is bounded by the number of Cameras.
 type reconciler struct {
 	client   client.Client
+	status   *statusPutter // the status writes (statusput.go)
 	reader   client.Reader // the informer cache
 	reg      Registrar
 	store    *CredentialStore
@@ -347,12 +348,13 @@ func (r *reconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, desired 
 	// Camera named by its name, UID and resourceVersion: the API server takes the spec
 	// and metadata from the stored object on a status write (and keeps the managed
 	// fields and annotations our cache dropped), so sending them only cost it decoding,
-	// validating and comparing them, about 5 % more.
+	// validating and comparing them, about 5 % more. The putter reads the answer for the
+	// new resourceVersion alone (statusput.go).
 	body := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Name: cam.Name, Namespace: cam.Namespace, UID: cam.UID,
 		ResourceVersion: cam.ResourceVersion}, Status: desired}
-	err := r.client.Status().Update(ctx, body, client.FieldOwner(r.opts.ControllerName))
+	rv, err := r.status.put(ctx, body)
 	if err == nil {
-		cam.ResourceVersion = body.ResourceVersion
+		cam.ResourceVersion = rv
 	}
 	switch {
 	case apierrors.IsConflict(err):

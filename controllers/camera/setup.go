@@ -46,8 +46,13 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 	store.changes = changes
 	store.secrets.max = opts.MaxCachedSecrets
 
+	status, err := newStatusPutter(mgr.GetConfig(), mgr.GetScheme(), mgr.GetHTTPClient(), opts.ControllerName)
+	if err != nil {
+		return nil, err
+	}
 	r := &reconciler{
 		client:       mgr.GetClient(),
+		status:       status,
 		reader:       mgr.GetCache(),
 		reg:          reg,
 		store:        store,
