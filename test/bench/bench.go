@@ -78,6 +78,7 @@ func newBench(o opts, r *results) (*bench, error) {
 	r.Settings = settings{
 		Sizes: o.sizes, StatusInterval: o.statusInterval.String(), Scale: scale,
 		DeviceKeepalive: b.deviceKA.String(), Endpoints: o.endpoints, Workers: o.workers,
+		Placement: placement(o.productionLike),
 	}
 	if b.ids, err = fleetIDs(firstDevice, o.sizes[len(o.sizes)-1]); err != nil {
 		return nil, err
@@ -101,7 +102,9 @@ func (b *bench) live(ctx context.Context) error {
 		return b.events(ctx, sizes[len(sizes)-1])
 	}
 	if b.o.burstsOnly {
-		for _, n := range sizes {
+		for i, n := range sizes {
+			// Nothing needs the last fleet's unregistrations shown.
+			b.nothingFollows = i == len(sizes)-1
 			if err := b.burst(ctx, n); err != nil {
 				return err
 			}
@@ -145,12 +148,22 @@ func (b *bench) start(ctx context.Context) error {
 	}
 	b.camsimBin = filepath.Join(b.work, "bin", "camsim")
 
-	slog.Info("starting etcd and kube-apiserver")
+	if b.o.productionLike {
+		if err := confineBench(); err != nil {
+			return fmt.Errorf("--production-like: %w", err)
+		}
+	}
+	slog.Info("starting etcd and kube-apiserver", "placement", b.r.Settings.Placement)
 	cp, err := localcluster.StartControlPlane(filepath.Join(b.work, "cluster"), b.o.assets)
 	if err != nil {
 		return err
 	}
 	b.cp = cp
+	if b.o.productionLike {
+		if err := moveControlPlane(); err != nil {
+			return fmt.Errorf("--production-like: %w", err)
+		}
+	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", cp.KubeconfigPath)
 	if err != nil {
 		return err

@@ -186,6 +186,7 @@ func (r *results) printFloor(w io.Writer) {
 	if len(r.APICatchUp) == 0 {
 		return
 	}
+	fmt.Fprintf(w, "placement: %s\n", r.Settings.Placement)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TO REGISTERED\tCATCH-UP\tFROM BURST\tFLOOR\tSPEED/FLOOR\tWRITES/CAM\tAPI CPU MS/WRITE OP|FLOOR\tSTATUS B\tMAX QUEUE\tRSS\tHEAP\tLOAD")
 	for _, c := range r.APICatchUp {

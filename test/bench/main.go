@@ -54,6 +54,8 @@ type opts struct {
 	// recordMetrics, when set, is where the operator's metrics are recorded during the
 	// live phases (record.go).
 	recordMetrics string
+	// productionLike runs the control plane alone on a core of its own (placement.go).
+	productionLike bool
 
 	// The subscriptions and alarms phase (events.go).
 	events, eventsOnly         bool
@@ -94,6 +96,7 @@ func parseFlags(args []string) (opts, error) {
 	fs.IntVar(&o.sippRate, "sipp-rate", 50000, "sipp's call rate limit (calls/s)")
 	fs.IntVar(&o.sippLimit, "sipp-concurrency", 1000, "sipp's limit of calls in progress")
 	fs.BoolVar(&o.noSipp, "no-sipp", false, "skip the sipp load")
+	fs.BoolVar(&o.productionLike, "production-like", false, "run kube-apiserver and etcd alone on core 0 and the operator, camsim and the bench on core 1, as a cluster keeps its control plane on cores of its own (placement.go)")
 	fs.BoolVar(&o.burstsOnly, "bursts-only", false, "measure only the registration bursts and their API catch-up, every size alike (quick, for work on the status path)")
 	fs.IntVar(&o.heapBindings, "heap-bindings", 0, "bindings of the in-process registrar heap measurement (default: the largest size)")
 	fs.BoolVar(&o.goBench, "go-bench", true, "also run sipd's BenchmarkRegisterLoopback (the registrar alone, with a lean client) and BenchmarkRecordInfoAssembly")

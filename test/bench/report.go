@@ -68,6 +68,8 @@ type settings struct {
 	DeviceKeepalive string  `json:"device_keepalive_interval"`
 	Endpoints       int     `json:"camsim_endpoints"`
 	Workers         int     `json:"camsim_workers"`
+	// Placement says where the processes ran (placement.go).
+	Placement string `json:"placement"`
 }
 
 // setup times the preparation.
