@@ -69,10 +69,7 @@ func (p *statusPutter) send(ctx context.Context, body *gbv1.Camera) (string, err
 	if err := res.Error(); err != nil {
 		return "", err
 	}
-	raw, err := res.Raw()
-	if err != nil {
-		return "", err
-	}
+	raw, _ := res.Raw() // its error is the one Error reported, enriched from the answer
 	var written writtenCamera
 	if err := json.Unmarshal(raw, &written); err != nil {
 		return "", fmt.Errorf("read the API server's answer: %w", err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 )
 
 // Where the fleet bench's processes run. By default, as `make dev` runs them: every
@@ -45,7 +44,7 @@ func moveControlPlane() error {
 			err = setAffinity(pid, []int{peerCPU})
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s to core %s: %w", comm, strconv.Itoa(peerCPU), err))
+			errs = append(errs, fmt.Errorf("%s to core %d: %w", comm, peerCPU, err))
 		}
 	}
 	return errors.Join(errs...)
