@@ -121,8 +121,8 @@ func Decode(body []byte, charset string) (*Message, error) {
 	if eq, limit := bytes.Count(text, []byte("=")), maxElements(len(text)); eq > limit {
 		return nil, fmt.Errorf("%w: %d equals signs in %d bytes, limit %d", ErrTooLarge, eq, len(text), limit)
 	}
-	root, flat := parseFlat(text)
-	if !flat {
+	root, plain := parsePlain(text)
+	if !plain {
 		if root, err = parseTree(text); err != nil {
 			return nil, err
 		}

@@ -19,9 +19,9 @@
 //   - MANSCDP times (FormatTime, ParseTime): local wall-clock text whose zone only the
 //     caller knows, so decoded bodies keep it as sent.
 //
-// Flat bodies (a keepalive, a query, a short answer: one root holding elements of plain
-// text) are read by a hand-written scanner into the same tree encoding/xml would build
-// (flat.go); every other body is read by encoding/xml.
+// Plain bodies (nearly all: elements holding text without markup, nested, with a Num
+// attribute on a list) are read by a hand-written scanner into the same tree
+// encoding/xml would build (plain.go); every other body is read by encoding/xml.
 //
 // Outside input is bounded: a body is at most MaxBodySize bytes, nests at most 16
 // elements deep, holds at most one element per 12 bytes and no DOCTYPE; decoding one

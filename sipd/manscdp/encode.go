@@ -131,9 +131,12 @@ func finish(b *strings.Builder, charset string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc := `<?xml version="1.0" encoding="` + label + "\"?>\r\n" + b.String()
-	out := []byte(doc)
-	if enc != nil {
+	const declStart, declEnd = `<?xml version="1.0" encoding="`, "\"?>\r\n"
+	out := make([]byte, 0, len(declStart)+len(label)+len(declEnd)+b.Len())
+	out = append(append(append(append(out, declStart...), label...), declEnd...), b.String()...)
+	// GB2312, GBK and GB18030 extend ASCII: an ASCII document (every query, most
+	// answers) is its own encoding, and need not go through the encoder's buffers.
+	if enc != nil && !isASCII(out) {
 		if out, err = enc.Bytes(out); err != nil {
 			return nil, fmt.Errorf("%w: text not representable in %s: %v", ErrCharset, label, err)
 		}
