@@ -121,7 +121,10 @@ func Decode(body []byte, charset string) (*Message, error) {
 	if eq, limit := bytes.Count(text, []byte("=")), maxElements(len(text)); eq > limit {
 		return nil, fmt.Errorf("%w: %d equals signs in %d bytes, limit %d", ErrTooLarge, eq, len(text), limit)
 	}
-	root, plain := parsePlain(text)
+	root, plain, err := parsePlain(text)
+	if err != nil {
+		return nil, err
+	}
 	if !plain {
 		if root, err = parseTree(text); err != nil {
 			return nil, err
@@ -305,6 +308,16 @@ func maxElements(n int) int {
 	return n/12 + 64
 }
 
+// errTooDeep and errTooManyElements are how parseTree and parsePlain refuse a body over
+// maxDepth and maxElements, alike.
+func errTooDeep() error {
+	return fmt.Errorf("%w: nesting deeper than %d", ErrMalformed, maxDepth)
+}
+
+func errTooManyElements(limit, size int) error {
+	return fmt.Errorf("%w: more than %d elements in %d bytes", ErrTooLarge, limit, size)
+}
+
 // openElement is an element being parsed and its last child so far.
 type openElement struct {
 	e, last *element
@@ -339,10 +352,10 @@ func parseTree(text []byte) (*element, error) {
 			return nil, ErrForbidden
 		case xml.StartElement:
 			if len(stack) >= maxDepth {
-				return nil, fmt.Errorf("%w: nesting deeper than %d", ErrMalformed, maxDepth)
+				return nil, errTooDeep()
 			}
 			if elements++; elements > limit {
-				return nil, fmt.Errorf("%w: more than %d elements in %d bytes", ErrTooLarge, limit, len(text))
+				return nil, errTooManyElements(limit, len(text))
 			}
 			e := &element{name: t.Name.Local}
 			for _, a := range t.Attr {

@@ -11,77 +11,91 @@ import (
 // of tokens and buffers per byte of body (a catalog part of 120 items: 13,500
 // allocations), and during a registration storm the answers to the registrar's queries
 // are a tenth of the operator's CPU and a fifth of its garbage. parsePlain reads such a
-// body by hand into the same tree parseTree builds, with one allocation for all its
-// elements, and gives up on anything else (a declaration it does not recognise, a
+// body by hand into the same tree parseTree builds, its elements allocated together
+// (at once for most bodies), and gives up on anything else (a declaration it does not recognise, a
 // comment, CDATA, an entity, a processing instruction, a namespace prefix, text beside
 // child elements, a control character, a carriage return or invalid UTF-8 in a value, an
 // attribute other than name="plain text"), which parseTree then reads as before: the
 // fast path decides nothing parseTree would decide otherwise
-// (FuzzParsePlainMatchesParseTree), and it leaves parseTree every body over its bounds
-// (depth, element count) to refuse.
+// (FuzzParsePlainMatchesParseTree). A plain body over parseTree's bounds (depth, element
+// count) it refuses itself, with parseTree's error, at the element where parseTree
+// would: a hostile body of tiny elements costs one parse, not two.
 
-// parsePlain reads text as plain XML into an element tree, and reports false when text
-// is anything else.
-func parsePlain(text []byte) (*element, bool) {
+// slabChunk is how many elements parsePlain allocates at once past its first estimate.
+const slabChunk = 32
+
+// parsePlain reads text as plain XML into an element tree (plain), or refuses it as
+// parseTree would (err), or reports neither when text is anything else.
+func parsePlain(text []byte) (root *element, plain bool, err error) {
 	rest, ok := skipProlog(text)
 	if !ok || len(rest) == 0 || rest[0] != '<' {
-		return nil, false
+		return nil, false, nil
 	}
-	// What surely is not plain is left to parseTree before anything is allocated: an
-	// entity, a comment, CDATA, a directive, a processing instruction.
-	if bytes.IndexByte(rest, '&') >= 0 || bytes.Contains(rest, []byte("<!")) || bytes.Contains(rest, []byte("<?")) {
-		return nil, false
+	// Bodies with an entity, a comment, CDATA, a directive or a processing instruction
+	// are left to parseTree before anything is allocated. '!' and '?' are rare in
+	// MANSCDP text, so the slower search for "<!" and "<?" seldom runs.
+	if bytes.IndexByte(rest, '&') >= 0 ||
+		bytes.IndexByte(rest, '!') >= 0 && bytes.Contains(rest, []byte("<!")) ||
+		bytes.IndexByte(rest, '?') >= 0 && bytes.Contains(rest, []byte("<?")) {
+		return nil, false, nil
 	}
-	// In plain XML each element has one '<' that does not open an end tag, so the
-	// elements fit in this many; over the limit, parseTree refuses the body anyway.
-	n := bytes.Count(rest, []byte("<")) - bytes.Count(rest, []byte("</"))
-	if n > maxElements(len(text)) {
-		return nil, false
-	}
-	slab := make([]element, 0, n)
+	// Every element but a self-closing one has two '<': half of them is room for all
+	// elements of most bodies, in one allocation; the rest come in chunks. Past the
+	// limit parseTree refuses the body anyway.
+	elements, limit := 0, maxElements(len(text))
+	slab := make([]element, 0, min(bytes.Count(rest, []byte("<"))/2+1, limit))
 	var stackSpace [maxDepth]openElement
 	stack := stackSpace[:0]
-	var root *element
 	for {
 		if len(stack) > 0 {
 			i := bytes.IndexByte(rest, '<')
 			if i < 0 {
-				return nil, false // parseTree: unexpected end
+				return nil, false, nil // parseTree: unexpected end
 			}
 			if i > 0 && !placeText(stack[len(stack)-1].e, rest[:i]) {
-				return nil, false
+				return nil, false, nil
 			}
 			rest = rest[i:]
 		}
 		if len(rest) > 1 && rest[1] == '/' {
 			name, after, ok := readCloseTag(rest)
 			if !ok || len(stack) == 0 || !bytes.EqualFold(name, []byte(stack[len(stack)-1].e.name)) {
-				return nil, false
+				return nil, false, nil
 			}
 			stack = stack[:len(stack)-1]
 			if len(stack) == 0 {
 				// Whatever follows the root is ignored, as parseTree ignores it.
-				return root, true
+				return root, true, nil
 			}
 			rest = after
 			continue
 		}
-		if len(stack) == maxDepth || len(slab) == cap(slab) {
-			return nil, false // parseTree refuses it: too deep, too many elements
-		}
-		slab = append(slab, element{})
-		e := &slab[len(slab)-1]
-		closed, after, ok := readStartTag(rest, e)
+		// The tag is read before the bounds are checked: parseTree counts an element
+		// once encoding/xml has read its start tag whole.
+		var tag element
+		closed, after, ok := readStartTag(rest, &tag)
 		if !ok {
-			return nil, false
+			return nil, false, nil
 		}
+		switch {
+		case len(stack) == maxDepth:
+			return nil, false, errTooDeep()
+		case elements == limit:
+			return nil, false, errTooManyElements(limit, len(text))
+		}
+		if len(slab) == cap(slab) {
+			slab = make([]element, 0, slabChunk) // the elements so far keep the old one
+		}
+		elements++
+		slab = append(slab, tag)
+		e := &slab[len(slab)-1]
 		rest = after
 		if len(stack) == 0 {
 			root = e
 		} else {
 			p := &stack[len(stack)-1]
 			if len(p.e.text) > 0 {
-				return nil, false // text beside child elements
+				return nil, false, nil // text beside child elements
 			}
 			if p.last == nil {
 				p.e.first = e
@@ -92,7 +106,7 @@ func parsePlain(text []byte) (*element, bool) {
 		}
 		if closed {
 			if len(stack) == 0 {
-				return root, true
+				return root, true, nil
 			}
 			continue
 		}

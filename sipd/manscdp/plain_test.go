@@ -51,20 +51,18 @@ var nonPlainBodies = map[string]string{
 	"attributes unspaced":     `<Response><CmdType>Catalog</CmdType><DeviceList a="1"Num="2"></DeviceList></Response>`,
 	"prefixed attribute":      `<Response><CmdType>Catalog</CmdType><DeviceList x:Num="2"></DeviceList></Response>`,
 	"space in an end tag":     "<Notify><CmdType>Keepalive</CmdType ></Notify>",
-	"too deep":                strings.Repeat("<a>", maxDepth+1) + strings.Repeat("</a>", maxDepth+1),
 	"comment inside":          "<Notify><CmdType>Keepalive</CmdType><!-- x --></Notify>",
 	"processing instruction":  "<Notify><?x y?><CmdType>Keepalive</CmdType></Notify>",
 	"text before the root":    "junk<Notify><CmdType>Keepalive</CmdType></Notify>",
-	"too many elements":       "<Notify>" + strings.Repeat("<a></a>", 200) + "</Notify>",
 }
 
 // TestParsePlainReadsPlainBodies: the bodies devices send take the fast path and give
 // the tree parseTree gives.
 func TestParsePlainReadsPlainBodies(t *testing.T) {
 	for name, body := range plainBodies {
-		plain, ok := parsePlain([]byte(body))
-		if !ok {
-			t.Errorf("%s: not read as plain", name)
+		plain, ok, err := parsePlain([]byte(body))
+		if !ok || err != nil {
+			t.Errorf("%s: not read as plain (%v)", name, err)
 			continue
 		}
 		tree, err := parseTree([]byte(body))
@@ -93,8 +91,8 @@ func TestParsePlainReadsTheBodiesOfRealDevices(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		plain, ok := parsePlain(text)
-		if !ok {
+		plain, ok, err := parsePlain(text)
+		if !ok || err != nil {
 			if !bytes.Contains(text, []byte("&")) {
 				t.Errorf("%s: not read as plain", file)
 			}
@@ -110,12 +108,44 @@ func TestParsePlainReadsTheBodiesOfRealDevices(t *testing.T) {
 	}
 }
 
+// refusedPlainBodies are plain bodies over parseTree's bounds, which parsePlain refuses
+// itself with parseTree's error.
+var refusedPlainBodies = map[string]string{
+	"too deep":                    strings.Repeat("<a>", maxDepth+1) + strings.Repeat("</a>", maxDepth+1),
+	"too many elements":           "<Notify>" + strings.Repeat("<a></a>", 200) + "</Notify>",
+	"too many self-closing":       "<Notify>" + strings.Repeat("<a/>", 200) + "</Notify>",
+	"too many, last tag unclosed": "<Notify>" + strings.Repeat("<a/>", 70) + "<a",
+}
+
+// TestParsePlainRefusesWhatParseTreeRefuses: a plain body over the bounds is refused by
+// the fast path with the error parseTree gives, without parseTree's work; one whose
+// element over the limit has a broken start tag is left to parseTree, which reports
+// that first.
+func TestParsePlainRefusesWhatParseTreeRefuses(t *testing.T) {
+	for name, body := range refusedPlainBodies {
+		_, ok, plainErr := parsePlain([]byte(body))
+		_, treeErr := parseTree([]byte(body))
+		if treeErr == nil {
+			t.Fatalf("%s: parseTree reads it", name)
+		}
+		broken := strings.HasSuffix(body, "<a")
+		switch {
+		case ok:
+			t.Errorf("%s: read as plain", name)
+		case broken && plainErr != nil:
+			t.Errorf("%s: refused (%v), parseTree says %v", name, plainErr, treeErr)
+		case !broken && (plainErr == nil || plainErr.Error() != treeErr.Error()):
+			t.Errorf("%s: refused with %v, parseTree with %v", name, plainErr, treeErr)
+		}
+	}
+}
+
 // TestParsePlainLeavesTheRestToParseTree: whatever is not plain XML is refused by the
 // fast path, whether parseTree then accepts it or not.
 func TestParsePlainLeavesTheRestToParseTree(t *testing.T) {
 	for name, body := range nonPlainBodies {
-		if _, ok := parsePlain([]byte(body)); ok {
-			t.Errorf("%s: read as plain", name)
+		if _, ok, err := parsePlain([]byte(body)); ok || err != nil {
+			t.Errorf("%s: read as plain (refused: %v)", name, err)
 		}
 	}
 }
@@ -134,12 +164,16 @@ func TestDecodeKeepalivePlain(t *testing.T) {
 }
 
 // FuzzParsePlainMatchesParseTree: whatever parsePlain reads, parseTree reads too, into
-// the same tree. Seeded with the tables above and testdata/bodies.
+// the same tree, and whatever parsePlain refuses, parseTree refuses with the same error.
+// Seeded with the tables above, the refused bodies and testdata/bodies.
 func FuzzParsePlainMatchesParseTree(f *testing.F) {
 	for _, body := range plainBodies {
 		f.Add([]byte(body))
 	}
 	for _, body := range nonPlainBodies {
+		f.Add([]byte(body))
+	}
+	for _, body := range refusedPlainBodies {
 		f.Add([]byte(body))
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "bodies", "*.xml"))
@@ -151,11 +185,17 @@ func FuzzParsePlainMatchesParseTree(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, text []byte) {
-		plain, ok := parsePlain(text)
+		plain, ok, plainErr := parsePlain(text)
+		tree, err := parseTree(text)
+		if plainErr != nil {
+			if err == nil || err.Error() != plainErr.Error() {
+				t.Fatalf("parsePlain refused %q (%v), parseTree: %v", text, plainErr, err)
+			}
+			return
+		}
 		if !ok {
 			return
 		}
-		tree, err := parseTree(text)
 		if err != nil {
 			t.Fatalf("parsePlain read %q, parseTree refuses it: %v", text, err)
 		}
@@ -215,7 +255,7 @@ func BenchmarkParse(b *testing.B) {
 			name  string
 			parse func([]byte) bool
 		}{
-			{"parsePlain", func(t []byte) bool { _, ok := parsePlain(t); return ok }},
+			{"parsePlain", func(t []byte) bool { _, ok, _ := parsePlain(t); return ok }},
 			{"parseTree", func(t []byte) bool { _, err := parseTree(t); return err == nil }},
 		} {
 			b.Run(c.name+"/"+p.name, func(b *testing.B) {
