@@ -8,15 +8,15 @@ import (
 // Nearly every body a registrar reads is plain XML: a keepalive, a query, an answer, a
 // catalog part, a record list, elements nested a few levels holding text without
 // markup, and a Num attribute on a list. encoding/xml reads one with some twelve bytes
-// of tokens and buffers per byte of body (a catalog part of 120 items: 13,500
+// of tokens and buffers per byte of body (a catalog part of 120 items: 12,400
 // allocations), and during a registration storm the answers to the registrar's queries
-// are a tenth of the operator's CPU and a fifth of its garbage. parsePlain reads such a
-// body by hand into the same tree parseTree builds, its elements allocated together
-// (at once for most bodies), and gives up on anything else (a declaration it does not recognise, a
-// comment, CDATA, an entity, a processing instruction, a namespace prefix, text beside
-// child elements, a control character, a carriage return or invalid UTF-8 in a value, an
-// attribute other than name="plain text"), which parseTree then reads as before: the
-// fast path decides nothing parseTree would decide otherwise
+// were a tenth of the operator's CPU and a fifth of its garbage. parsePlain reads such a
+// body by hand into the same tree parseTree builds, its elements allocated together (at
+// once for most bodies). It gives up on anything else, which parseTree then reads as
+// before: a declaration it does not recognise, a comment, CDATA, an entity, a
+// processing instruction, a namespace prefix, text beside child elements, a control
+// character, a carriage return or invalid UTF-8 in a value, an attribute other than
+// name="plain text". The fast path decides nothing parseTree would decide otherwise
 // (FuzzParsePlainMatchesParseTree). A plain body over parseTree's bounds (depth, element
 // count) it refuses itself, with parseTree's error, at the element where parseTree
 // would: a hostile body of tiny elements costs one parse, not two.
