@@ -133,7 +133,10 @@ func finish(b *strings.Builder, charset string) ([]byte, error) {
 	}
 	const declStart, declEnd = `<?xml version="1.0" encoding="`, "\"?>\r\n"
 	out := make([]byte, 0, len(declStart)+len(label)+len(declEnd)+b.Len())
-	out = append(append(append(append(out, declStart...), label...), declEnd...), b.String()...)
+	out = append(out, declStart...)
+	out = append(out, label...)
+	out = append(out, declEnd...)
+	out = append(out, b.String()...)
 	// GB2312, GBK and GB18030 extend ASCII: an ASCII document (every query, most
 	// answers) is its own encoding, and need not go through the encoder's buffers.
 	if enc != nil && !isASCII(out) {

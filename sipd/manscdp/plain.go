@@ -118,8 +118,9 @@ func parsePlain(text []byte) (root *element, plain bool, err error) {
 // whitespace while e has no text, the text itself when e has neither text nor children.
 // It reports false for text parsePlain leaves to parseTree.
 func placeText(e *element, text []byte) bool {
-	// parseTree skips whitespace (Unicode's, carriage returns included) while an
-	// element has no text.
+	// parseTree skips whitespace while an element has no text: XML's, carriage
+	// returns included, at once; Unicode's only once plainText has checked it, since
+	// some of it (a vertical tab) is a character encoding/xml refuses.
 	if len(trimXMLSpace(text)) == 0 {
 		return len(e.text) == 0
 	}
