@@ -10,26 +10,33 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// SIP first: the registrar and the status writes share the operator's CPU (and, as
-// `make dev` runs it, the API server's). When a registration storm's statuses are
-// written at full speed, the registrar's UDP queue grows, devices retransmit, and the
-// storm feeds itself. So while the registrar's queue delay is over a threshold the
-// writes are paced by a token bucket whose rate halves at each check over it and grows
-// by half at each check under half of it, back to unpaced past the ceiling (additive
-// decrease would leave the registrar behind for seconds; a cut to the floor at once
-// would stall a backlog that is not to blame). The backlog is written when the storm
+// SIP first: the registrar shares the operator's CPU (and, as `make dev` runs it, the
+// API server's) with the operator's own work: status writes and the queries it sends
+// devices. When a registration storm's statuses are written and its devices queried at
+// full speed, the registrar's UDP queue grows, devices retransmit, and the storm feeds
+// itself. So while the registrar's queue delay is over a threshold that work is paced by
+// a token bucket whose rate halves at each check over it and grows by half at each
+// check under half of it, back to unpaced past the ceiling (additive decrease would
+// leave the registrar behind for seconds; a cut to the floor at once would stall a
+// backlog that is not to blame). The backlog is written, and queried, when the storm
 // passes; the registrar's own state never waits for the API.
+//
+// Status writes and query jobs have a pacer each, on the same options: each is held
+// back by the registrar alone, not by the other's backlog.
 
-// PacingOptions tune the pacing of status writes by the registrar's queue delay.
+// PacingOptions tune the pacing of status writes and of device query jobs by the
+// registrar's queue delay.
 type PacingOptions struct {
-	// QueueDelay is the registrar's UDP queue delay above which status writes are paced
-	// (default 20ms, a twentieth of its 400ms shedding bound); negative: never paced.
+	// QueueDelay is the registrar's UDP queue delay above which status writes and query
+	// jobs are paced (default 20ms, a twentieth of its 400ms shedding bound); negative:
+	// never paced.
 	QueueDelay time.Duration
-	// Floor is the least status writes per second while paced (default 10): a storm
-	// that never ends still sees its statuses written.
+	// Floor is the least status writes, and query jobs, per second while paced (default
+	// 10): a storm that never ends still sees its statuses written and its devices
+	// queried.
 	Floor float64
 	// Ceiling is the paced rate past which pacing ends (default 400/s, about what one
-	// API server core writes).
+	// API server core writes, and more query jobs than MaxConcurrentQueries run).
 	Ceiling float64
 }
 
@@ -56,22 +63,30 @@ func (o PacingOptions) WithDefaults() PacingOptions {
 	return o
 }
 
-// statusWritePace is the pacer's rate, 0 while unpaced.
-var statusWritePace = prometheus.NewGauge(prometheus.GaugeOpts{
-	Name: "camera_operator_status_write_pace",
-	Help: "Camera status writes per second allowed while the registrar's UDP queue delay paces them; 0 while they are not paced.",
-})
+// The pacers' rates, 0 while unpaced.
+var (
+	statusWritePace = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "camera_operator_status_write_pace",
+		Help: "Camera status writes per second allowed while the registrar's UDP queue delay paces them; 0 while they are not paced.",
+	})
+	queryPace = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "camera_operator_device_query_pace",
+		Help: "Device query jobs started per second allowed while the registrar's UDP queue delay paces them; 0 while they are not paced.",
+	})
+)
 
 func init() {
-	metrics.Registry.MustRegister(statusWritePace)
+	metrics.Registry.MustRegister(statusWritePace, queryPace)
 }
 
-// writePacer decides how long each status write waits. Its clock is passed in, so that
-// tests drive it.
-type writePacer struct {
+// pacer decides how long each paced unit of work (a status write, a query job) waits.
+// Its clock is passed in, so that tests drive it.
+type pacer struct {
 	// queueDelay reads the registrar's queue delay; nil: never paced.
 	queueDelay func() time.Duration
 	opts       PacingOptions
+	// gauge shows the rate; nil: shown nowhere.
+	gauge prometheus.Gauge
 
 	mu sync.Mutex
 	// limiter is the token bucket while paced, nil while not.
@@ -79,18 +94,18 @@ type writePacer struct {
 	checked time.Time
 }
 
-// newWritePacer paces by queueDelay (nil: never) as opts say.
-func newWritePacer(queueDelay func() time.Duration, opts PacingOptions) *writePacer {
+// newPacer paces by queueDelay (nil: never) as opts say, showing its rate in gauge.
+func newPacer(queueDelay func() time.Duration, opts PacingOptions, gauge prometheus.Gauge) *pacer {
 	opts = opts.WithDefaults()
 	if opts.QueueDelay < 0 {
 		queueDelay = nil
 	}
-	return &writePacer{queueDelay: queueDelay, opts: opts}
+	return &pacer{queueDelay: queueDelay, opts: opts, gauge: gauge}
 }
 
-// delay reserves a write at now and returns how long it must wait first. A nil pacer
-// never holds a write back.
-func (p *writePacer) delay(now time.Time) time.Duration {
+// delay reserves a unit of work at now and returns how long it must wait first. A nil
+// pacer never holds work back.
+func (p *pacer) delay(now time.Time) time.Duration {
 	if p == nil || p.queueDelay == nil {
 		return 0
 	}
@@ -107,10 +122,10 @@ func (p *writePacer) delay(now time.Time) time.Duration {
 }
 
 // adjust sets the rate from the queue delay d read at now; p.mu is held.
-func (p *writePacer) adjust(now time.Time, d time.Duration) {
+func (p *pacer) adjust(now time.Time, d time.Duration) {
 	switch {
 	case d > p.opts.QueueDelay && p.limiter == nil:
-		// A burst of one: paced writes go one at a time, spread over the second.
+		// A burst of one: paced work goes one at a time, spread over the second.
 		p.limiter = rate.NewLimiter(rate.Limit(p.opts.Ceiling/2), 1)
 		p.limiter.ReserveN(now, 1) // the bucket starts empty
 	case d > p.opts.QueueDelay:
@@ -122,19 +137,21 @@ func (p *writePacer) adjust(now time.Time, d time.Duration) {
 			p.limiter = nil
 		}
 	}
-	statusWritePace.Set(float64(p.pace()))
+	if p.gauge != nil {
+		p.gauge.Set(float64(p.pace()))
+	}
 }
 
 // pace is the current rate, 0 while unpaced; p.mu is held.
-func (p *writePacer) pace() rate.Limit {
+func (p *pacer) pace() rate.Limit {
 	if p.limiter == nil {
 		return 0
 	}
 	return p.limiter.Limit()
 }
 
-// wait holds a status write until the pace allows it; false when ctx ended first.
-func (p *writePacer) wait(ctx context.Context, now time.Time) bool {
+// wait holds a unit of work until the pace allows it; false when ctx ended first.
+func (p *pacer) wait(ctx context.Context, now time.Time) bool {
 	d := p.delay(now)
 	if d <= 0 {
 		return true

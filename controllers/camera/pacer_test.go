@@ -4,15 +4,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/time/rate"
 )
 
-// TestWritePacerEngagesAndReleases drives the pacer with a simulated registrar queue
+// TestPacerEngagesAndReleases drives the pacer with a simulated registrar queue
 // delay and clock: unpaced while the queue is quick, paced (writes spread out, the rate
 // halving down to the floor) while it is slow, and unpaced again once it is quick.
-func TestWritePacerEngagesAndReleases(t *testing.T) {
+func TestPacerEngagesAndReleases(t *testing.T) {
 	var queue time.Duration
-	p := newWritePacer(func() time.Duration { return queue }, PacingOptions{QueueDelay: 20 * time.Millisecond, Floor: 10, Ceiling: 400})
+	gauge := prometheus.NewGauge(prometheus.GaugeOpts{Name: "pace"})
+	p := newPacer(func() time.Duration { return queue }, PacingOptions{QueueDelay: 20 * time.Millisecond, Floor: 10, Ceiling: 400}, gauge)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tick := func() { now = now.Add(pacerCheckEvery) }
 	pace := func() rate.Limit {
@@ -46,6 +49,9 @@ func TestWritePacerEngagesAndReleases(t *testing.T) {
 		if got := pace(); got != w {
 			t.Fatalf("check %d behind: paced at %v/s, want %v/s", i+1, got, w)
 		}
+		if shown := promtestutil.ToFloat64(gauge); shown != float64(w) {
+			t.Fatalf("check %d behind: the gauge shows %v/s, want %v/s", i+1, shown, w)
+		}
 	}
 	// Between half the threshold and the threshold: held where it is.
 	queue = 15 * time.Millisecond
@@ -68,6 +74,9 @@ func TestWritePacerEngagesAndReleases(t *testing.T) {
 	if checks != 10 { // 10 × 1.5^9 ≈ 384 < 400 ≤ 10 × 1.5^10
 		t.Errorf("released after %d checks, want 10", checks)
 	}
+	if shown := promtestutil.ToFloat64(gauge); shown != 0 {
+		t.Errorf("released: the gauge shows %v/s, want 0", shown)
+	}
 	for range 100 {
 		if d := p.delay(now); d != 0 {
 			t.Fatalf("released: a write waits %v", d)
@@ -75,7 +84,7 @@ func TestWritePacerEngagesAndReleases(t *testing.T) {
 	}
 }
 
-func TestWritePacerDisabled(t *testing.T) {
+func TestPacerDisabled(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		delay func() time.Duration
@@ -84,7 +93,7 @@ func TestWritePacerDisabled(t *testing.T) {
 		{"negative threshold", func() time.Duration { return time.Second }, PacingOptions{QueueDelay: -1}},
 		{"no registrar delay to read", nil, PacingOptions{}},
 	} {
-		p := newWritePacer(tt.delay, tt.opts)
+		p := newPacer(tt.delay, tt.opts, nil)
 		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		for i := range 50 {
 			if d := p.delay(now.Add(time.Duration(i) * pacerCheckEvery)); d != 0 {

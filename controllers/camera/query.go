@@ -43,7 +43,9 @@ type querier struct {
 	maxPresetChannels int
 	now               func() time.Time
 	notify            func(deviceID string) // a change of detail: the device's answers
-	log               logr.Logger
+	// pace holds jobs back while the registrar's queue delay says it falls behind.
+	pace *pacer
+	log  logr.Logger
 
 	mu      sync.Mutex
 	devices map[string]*queryState
@@ -82,6 +84,7 @@ func newQuerier(reg Registrar, opts Options, notify func(deviceID string), log l
 		maxPresetChannels: opts.MaxPresetChannels,
 		now:               opts.now,
 		notify:            notify,
+		pace:              newPacer(queueDelayOf(reg), opts.Pacing, queryPace),
 		log:               log,
 		devices:           make(map[string]*queryState),
 		kick:              make(chan struct{}, 1),
@@ -267,6 +270,11 @@ func (q *querier) Start(ctx context.Context) error {
 			id, s, ok := q.pop()
 			if !ok {
 				break
+			}
+			// SIP first: while the registrar falls behind, jobs start at its pace. (On
+			// the wall clock, as the registrar's queue delay is measured, not q.now.)
+			if !q.pace.wait(ctx, time.Now()) {
+				return nil
 			}
 			select {
 			case sem <- struct{}{}:

@@ -19,12 +19,12 @@ import (
 // credentials come from a map instead of Kubernetes, and the clock is the test's so the
 // refresh schedule can be checked without waiting an hour.
 
-func startQuerier(t *testing.T, srv *sipd.Server, clock *testutil.Clock, opts Options) (*querier, chan string) {
+func startQuerier(t *testing.T, reg Registrar, clock *testutil.Clock, opts Options) (*querier, chan string) {
 	t.Helper()
 	opts.now = clock.Now
 	opts = opts.WithDefaults()
 	notify := make(chan string, 16)
-	q := newQuerier(srv, opts, func(id string) { notify <- id }, logr.Discard())
+	q := newQuerier(reg, opts, func(id string) { notify <- id }, logr.Discard())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = q.Start(ctx) }()

@@ -56,9 +56,9 @@ type reconciler struct {
 	// to the status alone (Options.LivenessInStatus).
 	leases *leases
 	opts   Options
-	// pacer holds status writes back while the registrar falls behind (pacer.go).
-	pacer  *writePacer
-	logger logr.Logger
+	// writePace holds status writes back while the registrar falls behind (pacer.go).
+	writePace *pacer
+	logger    logr.Logger
 
 	mu sync.Mutex
 	// memos remembers, per device and Camera, what outlives one reconcile. A slice,
@@ -335,7 +335,7 @@ func winnerName(cam, winner *gbv1.Camera) string {
 // writeStatus updates cam's status to desired and records the Events of the change.
 func (r *reconciler) writeStatus(ctx context.Context, cam *gbv1.Camera, desired gbv1.CameraStatus, m *cameraMemo, now time.Time) error {
 	logger := log.FromContext(ctx)
-	if !r.pacer.wait(ctx, r.opts.now()) {
+	if !r.writePace.wait(ctx, r.opts.now()) {
 		return nil // shutting down
 	}
 	statusWriteCauses.WithLabelValues(statusWriteCause(&cam.Status, &desired)).Inc()
@@ -394,7 +394,7 @@ func (r *reconciler) inLease(old, desired *gbv1.CameraStatus, o observation, las
 // renewLease records l in cam's Lease, paced as status writes are. It returns false when
 // it could not (the Lease is another's, or the write failed): the status records it then.
 func (r *reconciler) renewLease(ctx context.Context, cam *gbv1.Camera, m *cameraMemo, l liveness, known leaseState, now time.Time) bool {
-	if !r.pacer.wait(ctx, r.opts.now()) {
+	if !r.writePace.wait(ctx, r.opts.now()) {
 		return false // shutting down
 	}
 	state, err := r.leases.renew(ctx, cam, l, known)

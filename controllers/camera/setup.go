@@ -59,7 +59,7 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		queries:      newQuerier(reg, opts, changes.NotifyDetail, logger.WithName("query")),
 		recorder:     newBudgetedRecorder(mgr.GetEventRecorder(opts.ControllerName), opts.EventsPerSecond, opts.EventBurst, changes.Backlog, eventsDropped.Inc),
 		opts:         opts,
-		pacer:        newWritePacer(queueDelayOf(reg), opts.Pacing),
+		writePace:    newPacer(queueDelayOf(reg), opts.Pacing, statusWritePace),
 		logger:       logger,
 		memos:        make(map[string][]*cameraMemo),
 		watchedSince: make(map[string]time.Time),
