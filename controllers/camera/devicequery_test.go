@@ -349,6 +349,27 @@ func TestQuerierPresetsChanged(t *testing.T) {
 	}
 }
 
+// TestQuerierPresetsChangedBeforeTheChannelsAreCached: PresetsChanged of a device whose
+// Camera, as the reconcile's cache shows it, lists no channel yet asks the catalog again
+// and the presets of its channels, instead of asking nothing.
+func TestQuerierPresetsChangedBeforeTheChannelsAreCached(t *testing.T) {
+	r := newDetailRig(t, "34020000001180000094")
+	r.run(t, r.want)
+	r.setPreset(t, 7)
+	stale := r.want
+	stale.detail.channels = func() []string { return nil }
+	c := &Controller{queries: r.q, notify: func(string) { r.q.due(stale) }}
+	c.PresetsChanged(r.dev.ID())
+	idle(t, r.q, r.dev.ID())
+	res := r.q.result(r.dev.ID())
+	if res.catalog == nil {
+		t.Error("the catalog was not asked again")
+	}
+	if res.detail == nil || len(res.detail.presets[r.ch1]) != 2 {
+		t.Fatalf("after PresetsChanged: %+v, want the two presets of %s", res.detail, r.ch1)
+	}
+}
+
 // TestQuerierRefreshAndReregistration: the refresh asks DeviceStatus again, not the
 // settings, guard or presets; a new registration asks everything, even when the status
 // holds a catalog of the same second (this querier asked it, of the registration before).

@@ -147,11 +147,17 @@ func (q *querier) due(w queryWant) time.Time {
 	if !mainDue && !s.detail.due() {
 		return s.nextAt
 	}
-	s.registeredAt = w.registeredAt
-	s.queued, s.mainDue = true, mainDue
 	if s.detail.wantsPresets(mainDue) && w.detail.channels != nil {
 		s.detail.presetChannels = w.detail.channels()
 	}
+	if !mainDue && s.detail.presetsWanted && len(s.detail.presetChannels) == 0 && w.catalog {
+		// Presets asked again of a device whose Camera, as the reconcile's cache shows
+		// it, lists no channel yet: a job without channels would ask nothing and take
+		// the request as done. The catalog, asked with them, says which to ask.
+		mainDue = true
+	}
+	s.registeredAt = w.registeredAt
+	s.queued, s.mainDue = true, mainDue
 	if newRegistration {
 		q.first = append(q.first, w.dev.ID)
 	} else {
