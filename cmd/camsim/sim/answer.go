@@ -42,12 +42,16 @@ func (d *Device) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer func() { <-d.ep.answering }()
+	var applied controlOutcome
+	if m.Root == "Control" && m.CmdType == "DeviceControl" {
+		applied = d.applyDeviceControl(m)
+	}
 	respond(tx, req, sip.StatusOK, "OK")
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if m.Root == "Control" {
-		if err := d.handleControl(ctx, m); err != nil {
+		if err := d.handleControl(ctx, m, applied); err != nil {
 			d.log.Info("answering a control failed", "cmdType", m.CmdType, "sn", m.SN, "error", err)
 		}
 		return

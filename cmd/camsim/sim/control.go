@@ -56,19 +56,41 @@ const maxManualRecordings = 64
 
 var errUnknownChannel = errors.New("sim: not a channel of this device")
 
-// handleControl takes a <Control> and sends its answer.
-func (d *Device) handleControl(ctx context.Context, m *manscdp.Message) error {
-	target := m.DeviceID
-	if target == "" {
-		target = d.cfg.ID
+// controlOutcome is how a DeviceControl was applied: refused (err), or to be followed
+// by a reboot.
+type controlOutcome struct {
+	reboot bool
+	err    error
+}
+
+// controlTarget is the channel or device a <Control> names.
+func (d *Device) controlTarget(m *manscdp.Message) string {
+	if m.DeviceID == "" {
+		return d.cfg.ID
 	}
+	return m.DeviceID
+}
+
+// applyDeviceControl applies a DeviceControl. It runs before the MESSAGE's 200: a
+// platform that learns from the 200 that a preset was set may ask for the presets at
+// once, and must find it.
+func (d *Device) applyDeviceControl(m *manscdp.Message) controlOutcome {
+	target := d.controlTarget(m)
+	reboot, err := d.applyControl(target, m.Control)
+	if err != nil {
+		d.log.Info("DeviceControl refused", "target", target, "error", err)
+	}
+	d.changed()
+	return controlOutcome{reboot: reboot, err: err}
+}
+
+// handleControl takes a <Control> and sends its answer; a DeviceControl's applied is
+// how applyDeviceControl applied it.
+func (d *Device) handleControl(ctx context.Context, m *manscdp.Message, applied controlOutcome) error {
+	target := d.controlTarget(m)
 	switch m.CmdType {
 	case "DeviceControl":
-		reboot, err := d.applyControl(target, m.Control)
-		if err != nil {
-			d.log.Info("DeviceControl refused", "target", target, "error", err)
-		}
-		d.changed()
+		reboot, err := applied.reboot, applied.err
 		body, encErr := manscdp.EncodeResultResponse("DeviceControl", m.SN, target, err == nil, d.cfg.Charset)
 		if encErr != nil {
 			return encErr
