@@ -9,10 +9,10 @@ import (
 	"github.com/gb28181/camera-operator/sipd/manscdp"
 )
 
-// Controls (GB/T 28181-2016 A.2.3): a platform's <Control> MESSAGE gets a 200 at once,
-// then, like real devices, a <Response> MESSAGE with the control's SN and Result OK
-// (ERROR for a channel the device lacks or a command it cannot do, such as going to a
-// preset never set). Every DeviceControl command is answered so, PTZ included: many
+// Controls (GB/T 28181-2016 A.2.3): a platform's <Control> MESSAGE gets a 200 at once
+// (a DeviceControl applied first), then, like real devices, a <Response> MESSAGE with
+// the control's SN and Result OK (ERROR for a channel the device lacks or a command it
+// cannot do, such as going to a preset never set). Every DeviceControl command is answered so, PTZ included: many
 // devices do, and a platform waiting for an answer learns the command arrived.
 //
 //	PTZCmd        moves, presets, cruises, scans (ptz.go)
