@@ -84,6 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&dc.ClockSkew, "clock-skew", 0, "keep the device clock this far ahead of the registrar's Date (negative: behind), like a device whose clock setting failed")
 	fs.DurationVar(&dc.Control.RebootDelay, "reboot-delay", 3*time.Second, "how long a reboot (TeleBoot, --reboot-on-config) keeps a device down before it registers again")
 	fs.BoolVar(&dc.Control.RebootOnConfig, "reboot-on-config", false, "answer a DeviceConfig with nothing but its 200, apply it and reboot, like some vendors")
+	fs.DurationVar(&dc.Control.ApplyDelay, "control-apply-delay", 0, "apply each DeviceControl this long after its MESSAGE's 200, like devices that store a preset after answering (0: before the 200)")
 	fs.BoolVar(&dc.Control.IgnoreConfig, "ignore-config", false, "take a DeviceConfig (answer OK, or reboot with --reboot-on-config) but keep the device's settings, like firmware that ignores the platform's")
 	fs.IntVar(&dc.Subscriptions.Refuse, "subscribe-refuse", 0, "answer every SUBSCRIBE with this status, like old devices (489, 501; 0: accept)")
 	fs.IntVar(&dc.Subscriptions.Max, "max-subscriptions", 8, "live subscriptions a device keeps; more get 503")

@@ -173,6 +173,7 @@ func TestCLIBadBehaviourFlags(t *testing.T) {
 		{"--alarm-interval", "1ms"},
 		{"--record-segment", "10ms"},
 		{"--reboot-delay", "-1s"},
+		{"--control-apply-delay", "1m"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(args, &stdout, &stderr); code != 2 || stdout.Len() != 0 || stderr.Len() == 0 {

@@ -42,14 +42,19 @@ func (d *Device) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer func() { <-d.ep.answering }()
+	deviceControl, delay := m.Root == "Control" && m.CmdType == "DeviceControl", d.cfg.Control.ApplyDelay
 	var applied controlOutcome
-	if m.Root == "Control" && m.CmdType == "DeviceControl" {
+	if deviceControl && delay == 0 {
 		applied = d.applyDeviceControl(m)
 	}
 	respond(tx, req, sip.StatusOK, "OK")
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if deviceControl && delay > 0 {
+		time.Sleep(delay) // bounded by maxApplyDelay, and by the answering slots
+		applied = d.applyDeviceControl(m)
+	}
 	if m.Root == "Control" {
 		if err := d.handleControl(ctx, m, applied); err != nil {
 			d.log.Info("answering a control failed", "cmdType", m.CmdType, "sn", m.SN, "error", err)

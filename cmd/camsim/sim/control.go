@@ -10,7 +10,7 @@ import (
 )
 
 // Controls (GB/T 28181-2016 A.2.3): a platform's <Control> MESSAGE gets a 200 at once
-// (a DeviceControl applied first), then, like real devices, a <Response> MESSAGE with
+// (a DeviceControl applied first, or ApplyDelay after it), then, like real devices, a <Response> MESSAGE with
 // the control's SN and Result OK (ERROR for a channel the device lacks or a command it
 // cannot do, such as going to a preset never set). Every DeviceControl command is answered so, PTZ included: many
 // devices do, and a platform waiting for an answer learns the command arrived.
@@ -39,17 +39,28 @@ type ControlConfig struct {
 	// IgnoreConfig makes the device take a DeviceConfig (answer OK, or reboot with
 	// RebootOnConfig) and keep its settings, as firmware that ignores the platform's does.
 	IgnoreConfig bool
+	// ApplyDelay makes the device apply a DeviceControl this long after the MESSAGE's
+	// 200, as many real devices do: a platform that asks at once (a preset's
+	// PresetQuery) finds what was there before (0: applied before the 200).
+	ApplyDelay time.Duration
 }
 
 func (c *ControlConfig) setDefaults() error {
 	if c.RebootDelay < 0 {
 		return fmt.Errorf("sim: negative reboot delay %v", c.RebootDelay)
 	}
+	if c.ApplyDelay < 0 || c.ApplyDelay > maxApplyDelay {
+		return fmt.Errorf("sim: control apply delay %v outside 0-%v", c.ApplyDelay, maxApplyDelay)
+	}
 	if c.RebootDelay == 0 {
 		c.RebootDelay = 3 * time.Second
 	}
 	return nil
 }
+
+// maxApplyDelay bounds ControlConfig.ApplyDelay: the control's Response waits for it,
+// within the platform's patience.
+const maxApplyDelay = 10 * time.Second
 
 // maxManualRecordings bounds the manual recordings a device remembers.
 const maxManualRecordings = 64
@@ -71,9 +82,9 @@ func (d *Device) controlTarget(m *manscdp.Message) string {
 	return m.DeviceID
 }
 
-// applyDeviceControl applies a DeviceControl. It runs before the MESSAGE's 200: a
+// applyDeviceControl applies a DeviceControl. It runs before the MESSAGE's 200 (a
 // platform that learns from the 200 that a preset was set may ask for the presets at
-// once, and must find it.
+// once, and finds it), or ControlConfig.ApplyDelay after it.
 func (d *Device) applyDeviceControl(m *manscdp.Message) controlOutcome {
 	target := d.controlTarget(m)
 	reboot, err := d.applyControl(target, m.Control)

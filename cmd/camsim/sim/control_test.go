@@ -324,6 +324,37 @@ func TestPresets(t *testing.T) {
 	}
 }
 
+// TestControlApplyDelay: a device with ApplyDelay answers a DeviceControl's MESSAGE
+// with a 200 before it stores the preset, as many real devices do: right after the 200
+// the channel has none; the Result OK comes once it is stored, ApplyDelay after.
+func TestControlApplyDelay(t *testing.T) {
+	p := newGBPlatform(t)
+	const ipc = "34020000001320000001"
+	const delay = 2 * time.Second
+	dev := newPlatformDevice(t, p, sim.Config{ID: ipc, Control: sim.ControlConfig{ApplyDelay: delay}})
+	sn := p.nextSN()
+	body, err := manscdp.EncodeDeviceControl(sn, ipc, manscdp.PTZControl{Cmd: manscdp.NewPTZCmd(manscdp.PresetSet{Index: 4})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	if res := p.message(dev, ipc, body); res.StatusCode != sip.StatusOK {
+		t.Fatalf("DeviceControl MESSAGE answered %d", res.StatusCode)
+	}
+	if presets := dev.PTZ(ipc).Presets; len(presets) != 0 && time.Since(sent) < delay {
+		t.Fatalf("presets %v right after the 200, want none before ApplyDelay", presets)
+	}
+	if r := p.expect("DeviceControl Response", 5*time.Second+delay, isResponse("DeviceControl", sn)).msg.Result; r != "OK" {
+		t.Fatalf("Result %q, want OK", r)
+	}
+	if since := time.Since(sent); since < delay {
+		t.Errorf("Result after %v, want ApplyDelay (%v) at least", since, delay)
+	}
+	if presets := dev.PTZ(ipc).Presets; len(presets) != 1 {
+		t.Errorf("presets %v once answered, want preset 4", presets)
+	}
+}
+
 // TestDeviceControls: every other DeviceControl command gets Result OK and changes the
 // state it names; a control for a channel the device lacks gets ERROR.
 func TestDeviceControls(t *testing.T) {
