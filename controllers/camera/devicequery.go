@@ -23,7 +23,7 @@ import (
 //	DeviceConfig    with spec.keepalive.configureDevice, when the device's settings differ:
 //	                at most one attempt per spec generation (deviceconfig.go)
 //	GuardCmd        with spec.guard: once per registration and per change (guard.go)
-//	PresetQuery     once per registration, and after PresetsChanged (presets.go)
+//	PresetQuery     once per registration, and twice after PresetsChanged (presets.go)
 //
 // Each request is one try per registration. A device that accepts a request and never
 // answers it (many do for what they lack: PTZ presets, ConfigDownload) is not asked it
@@ -137,6 +137,9 @@ type detailState struct {
 	guardState taskState
 	// presetsWanted: PresetsChanged since the presets were last asked.
 	presetsWanted bool
+	// presetsAgainAt is when the presets are asked once more after a PresetsChanged
+	// (zero: not to be).
+	presetsAgainAt time.Time
 	// presetChannels are the status's channels whose presets a job asks when it
 	// fetches no catalog of its own.
 	presetChannels []string

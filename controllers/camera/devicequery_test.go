@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -247,10 +248,16 @@ type detailRig struct {
 
 func newDetailRig(t testing.TB, id string) *detailRig {
 	t.Helper()
+	return newDetailRigWith(t, id, sim.ControlConfig{})
+}
+
+// newDetailRigWith is newDetailRig with a device that takes controls as control says.
+func newDetailRigWith(t testing.TB, id string, control sim.ControlConfig) *detailRig {
+	t.Helper()
 	r := &detailRig{srv: sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))}
 	var err error
 	r.dev, err = sim.NewDevice(sim.Config{ID: id, Password: "pw", Server: r.srv.UDPAddr(), LocalIP: "127.0.0.1", Channels: 2,
-		KeepaliveInterval: 45 * time.Second, KeepaliveMaxMiss: 4, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		KeepaliveInterval: 45 * time.Second, KeepaliveMaxMiss: 4, Control: control, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,6 +374,44 @@ func TestQuerierPresetsChangedBeforeTheChannelsAreCached(t *testing.T) {
 	}
 	if res.detail == nil || len(res.detail.presets[r.ch1]) != 2 {
 		t.Fatalf("after PresetsChanged: %+v, want the two presets of %s", res.detail, r.ch1)
+	}
+}
+
+// TestQuerierPresetsAskedAgainOnceSettled: a device that stores a preset a while after
+// it answered the DeviceControl (as many do; camsim's ApplyDelay) may answer the
+// PresetQuery made at once without it. PresetsChanged asks the presets once more
+// presetsSettle later: the reconcile is told to come back then, the job asks the
+// presets alone, and its answer has the preset. It is asked once, not again.
+func TestQuerierPresetsAskedAgainOnceSettled(t *testing.T) {
+	r := newDetailRigWith(t, "34020000001180000095", sim.ControlConfig{ApplyDelay: 300 * time.Millisecond})
+	r.run(t, r.want)
+	r.setPreset(t, 7) // answered at once, stored 300 ms later
+	c := &Controller{queries: r.q, notify: func(string) { r.q.due(r.want) }}
+	c.PresetsChanged(r.dev.ID())
+	idle(t, r.q, r.dev.ID())
+	r.q.consumed(r.dev.ID(), r.q.result(r.dev.ID()))
+
+	againAt := r.clock.Now().Add(presetsSettle)
+	if next := r.q.due(r.want); !next.Equal(againAt) {
+		t.Fatalf("after the first PresetQuery, next due %v, want %v (presetsSettle later)", next, againAt)
+	}
+	testutil.Eventually(t, 10*time.Second, "the device stored preset 7", func() error {
+		list, err := r.srv.QueryPresets(ctxT(t), sipd.DeviceRef{ID: r.dev.ID()}, r.ch1)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(list.Items, func(p manscdp.Preset) bool { return p.ID == 7 }) {
+			return fmt.Errorf("presets %+v", list.Items)
+		}
+		return nil
+	})
+	r.clock.Advance(presetsSettle)
+	d, _ := r.run(t, r.want)
+	if d == nil || !slices.ContainsFunc(d.presets[r.ch1], func(p manscdp.Preset) bool { return p.ID == 7 }) || d.status != nil || d.basic != nil {
+		t.Fatalf("asked again presetsSettle later: %+v, want the presets only, with 7", d)
+	}
+	if next := r.q.due(r.want); next.IsZero() || !next.After(againAt.Add(presetsSettle)) {
+		t.Errorf("after asking again, next due %v: want the refresh, not a third time", next)
 	}
 }
 

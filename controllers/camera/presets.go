@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/controllers/devices"
@@ -18,9 +19,16 @@ import (
 // say nothing), not offline, at most Options.MaxPresetChannels of a device. A device
 // without PTZ may answer nothing at all: the first channel that does not answer ends
 // the round, and the device is not asked again until it registers again or is told.
+// When told, the presets are asked at once and once more presetsSettle later: many
+// devices answer a preset's DeviceControl before they store it, so the answer to the
+// first PresetQuery may not show it yet.
 
 // maxPresetNameLen bounds a preset's name, as the API declares it.
 const maxPresetNameLen = 64
+
+// presetsSettle is how long after PresetsChanged the presets are asked the second time:
+// time enough for a device to store what it answered before storing.
+const presetsSettle = 3 * time.Second
 
 // canHavePresets reports whether a channel with this ID and catalog status may have presets.
 func canHavePresets(id, status string) bool {
@@ -105,9 +113,11 @@ func applyPresets(st *gbv1.CameraStatus, o *observation) {
 	}
 }
 
-// presetsChanged marks deviceID's presets to be asked again and reports whether the
-// querier knows the device: one it does not is asked after its next registration anyway.
+// presetsChanged marks deviceID's presets to be asked again, now and presetsSettle
+// later, and reports whether the querier knows the device: one it does not is asked
+// after its next registration anyway.
 func (q *querier) presetsChanged(deviceID string) bool {
+	now := q.now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	s := q.devices[deviceID]
@@ -115,5 +125,6 @@ func (q *querier) presetsChanged(deviceID string) bool {
 		return false
 	}
 	s.detail.presetsWanted = true
+	s.detail.presetsAgainAt = now.Add(presetsSettle)
 	return true
 }

@@ -143,9 +143,12 @@ func (q *querier) due(w queryWant) time.Time {
 	} else if newRegistration {
 		s.detail.newRegistration()
 	}
+	if at := s.detail.presetsAgainAt; !at.IsZero() && !now.Before(at) {
+		s.detail.presetsWanted, s.detail.presetsAgainAt = true, time.Time{}
+	}
 	mainDue := newRegistration || !now.Before(s.nextAt)
 	if !mainDue && !s.detail.due() {
-		return s.nextAt
+		return earliest(s.nextAt, s.detail.presetsAgainAt)
 	}
 	if s.detail.wantsPresets(mainDue) && w.detail.channels != nil {
 		s.detail.presetChannels = w.detail.channels()
