@@ -123,13 +123,14 @@ func applyDeviceEvents(st *gbv1.CameraStatus, o observation) {
 // newDeviceEvents makes the Camera controller's handler of device events and installs
 // it on changes, before the registrar starts. Subscriptions need a registrar that
 // makes them (*sipd.Server does); with another, declared subscriptions stay Pending.
-func newDeviceEvents(mgr ctrl.Manager, reg Registrar, recorder events.EventRecorder, changes *devices.Changes, opts Options, log logr.Logger) *deviceEvents {
+// pace paces the subscriber's jobs (nil: never).
+func newDeviceEvents(mgr ctrl.Manager, reg Registrar, recorder events.EventRecorder, changes *devices.Changes, opts Options, pace *pacer, log logr.Logger) *deviceEvents {
 	subReg, ok := reg.(subscriptionRegistrar)
 	if !ok {
 		subReg = noSubscriptions{}
 	}
 	e := &deviceEvents{
-		subs:     newSubscriber(subReg, opts, changes.NotifyDetail, log.WithName("subscriptions")),
+		subs:     newSubscriber(subReg, opts, pace, changes.NotifyDetail, log.WithName("subscriptions")),
 		channels: newChannelTable(),
 		alarms:   newAlarmPipeline(mgr.GetCache(), recorder, opts, changes.NotifyDetailAfter, changes.Backlog, log.WithName("alarms")),
 		signal:   changes.NotifyDetail,

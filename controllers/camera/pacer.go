@@ -21,22 +21,24 @@ import (
 // backlog that is not to blame). The backlog is written, and queried, when the storm
 // passes; the registrar's own state never waits for the API.
 //
-// Status writes and query jobs have a pacer each, on the same options: each is held
-// back by the registrar alone, not by the other's backlog.
+// Status writes and the jobs that send devices requests (queries, subscriptions) have a
+// pacer each, on the same options: each is held back by the registrar alone, not by the
+// other's backlog. The querier and the subscriber share theirs, as the registrar falls
+// behind on the sum of what devices are asked.
 
-// PacingOptions tune the pacing of status writes and of device query jobs by the
-// registrar's queue delay.
+// PacingOptions tune the pacing of status writes and of the jobs that query and
+// subscribe devices by the registrar's queue delay.
 type PacingOptions struct {
-	// QueueDelay is the registrar's UDP queue delay above which status writes and query
+	// QueueDelay is the registrar's UDP queue delay above which status writes and device
 	// jobs are paced (default 20ms, a twentieth of its 400ms shedding bound); negative:
 	// never paced.
 	QueueDelay time.Duration
-	// Floor is the least status writes, and query jobs, per second while paced (default
+	// Floor is the least status writes, and device jobs, per second while paced (default
 	// 10): a storm that never ends still sees its statuses written and its devices
-	// queried.
+	// queried and subscribed.
 	Floor float64
 	// Ceiling is the paced rate past which pacing ends (default 400/s, about what one
-	// API server core writes, and more query jobs than MaxConcurrentQueries run).
+	// API server core writes, and more device jobs than MaxConcurrentQueries run).
 	Ceiling float64
 }
 
@@ -71,7 +73,7 @@ var (
 	})
 	queryPace = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "camera_operator_device_query_pace",
-		Help: "Device query jobs started per second allowed while the registrar's UDP queue delay paces them; 0 while they are not paced.",
+		Help: "Device jobs (queries, subscriptions) started per second allowed while the registrar's UDP queue delay paces them; 0 while they are not paced.",
 	})
 )
 

@@ -68,7 +68,9 @@ func Setup(mgr ctrl.Manager, reg Registrar, store *CredentialStore, changes *dev
 		r.leases = &leases{client: mgr.GetClient(), reader: mgr.GetAPIReader(), owner: opts.ControllerName,
 			logger: logger.WithName("lease")}
 	}
-	r.events = newDeviceEvents(mgr, reg, r.recorder, changes, opts, logger)
+	// Subscriptions share the querier's pacer: the registrar falls behind on the sum of
+	// what the operator asks of devices, whoever asks it.
+	r.events = newDeviceEvents(mgr, reg, r.recorder, changes, opts, r.queries.pace, logger)
 	first := newFirstQueries(r, logger.WithName("query"))
 	changes.AlsoTell(first)
 	for _, run := range []interface {

@@ -64,7 +64,11 @@ type subscriber struct {
 	concurrency int
 	now         func() time.Time
 	notify      func(deviceID string) // a change of detail: an outcome to write
-	log         logr.Logger
+	// pace holds jobs back while the registrar's queue delay says it falls behind: the
+	// querier's pacer, as a SUBSCRIBE loads the registrar as a query does (its 200, then
+	// NOTIFYs).
+	pace *pacer
+	log  logr.Logger
 
 	mu      sync.Mutex
 	devices map[string]*deviceSubscriptions
@@ -113,8 +117,9 @@ type subscriptionView struct {
 	lastNotify time.Time
 }
 
-func newSubscriber(reg subscriptionRegistrar, opts Options, notify func(string), log logr.Logger) *subscriber {
+func newSubscriber(reg subscriptionRegistrar, opts Options, pace *pacer, notify func(string), log logr.Logger) *subscriber {
 	return &subscriber{
+		pace:        pace,
 		reg:         reg,
 		timeout:     opts.QueryTimeout,
 		retryMin:    opts.DeviceEvents.SubscriptionRetryMin,
@@ -441,6 +446,11 @@ func (s *subscriber) Start(ctx context.Context) error {
 			job, ok := s.pop()
 			if !ok {
 				break
+			}
+			// SIP first, as the querier's jobs (on the wall clock, as the registrar's
+			// queue delay is measured, not s.now).
+			if !s.pace.wait(ctx, time.Now()) {
+				return nil
 			}
 			select {
 			case sem <- struct{}{}:

@@ -15,7 +15,7 @@ import (
 // subscription it made is still live (it is).
 func newTestSubscriber(now *time.Time) *subscriber {
 	opts := Options{now: func() time.Time { return *now }}.WithDefaults()
-	return newSubscriber(stillLive{}, opts, func(string) {}, logr.Discard())
+	return newSubscriber(stillLive{}, opts, nil, func(string) {}, logr.Discard())
 }
 
 // stillLive makes no subscriptions, and holds every one the tests record as made.
@@ -115,7 +115,7 @@ func TestSubscriberForget(t *testing.T) {
 func TestSubscriptionEndedBeforeRecorded(t *testing.T) {
 	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	opts := Options{now: func() time.Time { return now }}.WithDefaults()
-	s := newSubscriber(noSubscriptions{}, opts, func(string) {}, logr.Discard())
+	s := newSubscriber(noSubscriptions{}, opts, nil, func(string) {}, logr.Discard())
 	s.due(subscriptionWant{dev: sipd.DeviceRef{ID: "dev", Owner: "uid"}, registeredAt: now,
 		requests: wantedSubscriptions(gbv1.SubscriptionsSpec{Catalog: &gbv1.SubscriptionSpec{}})})
 	d := s.devices["dev"]
