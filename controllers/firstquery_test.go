@@ -160,3 +160,78 @@ func TestRegistrationQueriedBeforeItsTurn(t *testing.T) {
 		t.Errorf("the write that shows the queued Camera Registered holds deviceInfo %+v, want the device's answer", info)
 	}
 }
+
+// TestRegistrationSubscribedBeforeItsTurn: a Camera's declared subscriptions are made as
+// soon as its device registers, not when the Camera controller's workqueue reaches it:
+// in a backlog (the only worker held on another Camera's status write) the device holds
+// the subscription before its Camera is written, and the write that shows the Camera
+// Registered shows the subscription Active, not a second one.
+func TestRegistrationSubscribedBeforeItsTurn(t *testing.T) {
+	t.Parallel()
+	c := controlPlane(t)
+	ns := newNamespace(t, c)
+	gate := &statusGate{open: make(chan struct{}), writes: map[string][]string{}}
+	close(gate.open)
+	cfg := rest.CopyConfig(controllertest.RestConfig(t))
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { gate.next = rt; return gate }
+	op := startOperator(t, operatorConfig{namespaces: []string{ns}, restConfig: cfg,
+		opts: camera.Options{MaxConcurrentReconciles: 1}})
+
+	const held, queued = "34020000001320000963", "34020000001320000964"
+	first := deviceCamera(t, c, op, ns, "held", held, sim.Config{})
+	second := deviceCamera(t, c, op, ns, "queued", queued, sim.Config{}, func(cam *gbv1.Camera) {
+		cam.Spec.Subscriptions.Catalog = &gbv1.SubscriptionSpec{}
+	})
+	for _, name := range []string{"held", "queued"} {
+		waitCamera(t, c, ns, name, 10*time.Second, func(cam *gbv1.Camera) error {
+			if cam.Status.State != gbv1.StatePending {
+				return fmt.Errorf("state %q, want the first status written (Pending)", cam.Status.State)
+			}
+			return nil
+		})
+	}
+	heldBefore, writesBefore := len(gate.writesOf("held")), len(gate.writesOf("queued"))
+
+	gate.closeGate()
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			gate.openGate()
+		}
+	})
+	if _, err := first.Register(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "the held Camera's write", func() error {
+		if len(gate.writesOf("held")) == heldBefore {
+			return fmt.Errorf("no status write of the held Camera yet")
+		}
+		return nil
+	})
+	if _, err := second.Register(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "the queued device subscribed", func() error {
+		if subs := second.Subscriptions(); len(subs) != 1 || subs[0].Kind != "Catalog" {
+			return fmt.Errorf("the device registered and waits for its reconcile, and holds subscriptions %+v, want the catalog's", subs)
+		}
+		return nil
+	})
+	if n := len(gate.writesOf("queued")) - writesBefore; n != 0 {
+		t.Fatalf("the queued Camera was written %d times while the only worker was held", n)
+	}
+
+	gate.openGate()
+	released = true
+	waitCamera(t, c, ns, "queued", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
+	var written gbv1.Camera
+	if err := json.Unmarshal([]byte(gate.writesOf("queued")[writesBefore]), &written); err != nil {
+		t.Fatal(err)
+	}
+	if written.Status.State != gbv1.StateRegistered {
+		t.Fatalf("the queued Camera's first write after its registration shows %q, want Registered", written.Status.State)
+	}
+	if subs := written.Status.Subscriptions; len(subs) != 1 || subs[0].State != gbv1.SubscriptionActive {
+		t.Errorf("the write that shows the queued Camera Registered holds subscriptions %+v, want the catalog's Active", subs)
+	}
+}
