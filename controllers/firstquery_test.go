@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 	"github.com/gb28181/camera-operator/cmd/camsim/sim"
@@ -66,11 +67,95 @@ func (g *statusGate) openGate() {
 	g.mu.Unlock()
 }
 
+func (g *statusGate) isOpen() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-g.open:
+		return true
+	default:
+		return false
+	}
+}
+
 // writesOf is the bodies of the status writes of the Camera name so far.
 func (g *statusGate) writesOf(name string) []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return slices.Clone(g.writes[name])
+}
+
+// backlog is an operator whose only Camera worker the test can hold on one Camera's
+// status write, so that another Camera's registration waits for its turn, as a storm's
+// do in the workqueue.
+type backlog struct {
+	c    client.Client
+	ns   string
+	op   *operator
+	gate *statusGate
+}
+
+func newBacklog(t *testing.T) *backlog {
+	t.Helper()
+	c := controlPlane(t)
+	b := &backlog{c: c, ns: newNamespace(t, c), gate: &statusGate{open: make(chan struct{}), writes: map[string][]string{}}}
+	close(b.gate.open)
+	cfg := rest.CopyConfig(controllertest.RestConfig(t))
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { b.gate.next = rt; return b.gate }
+	b.op = startOperator(t, operatorConfig{namespaces: []string{b.ns}, restConfig: cfg,
+		opts: camera.Options{MaxConcurrentReconciles: 1}})
+	return b
+}
+
+// holdOn waits for the first status (Pending) of the Cameras "held" and "queued", then
+// holds the only worker on the write that follows the held device's registration
+// (register). It returns how many writes of "queued" were made before, and releases
+// the worker when the test ends, if release did not.
+func (b *backlog) holdOn(t *testing.T, register func()) (queuedBefore int) {
+	t.Helper()
+	for _, name := range []string{"held", "queued"} {
+		waitCamera(t, b.c, b.ns, name, 10*time.Second, func(cam *gbv1.Camera) error {
+			if cam.Status.State != gbv1.StatePending {
+				return fmt.Errorf("state %q, want the first status written (Pending)", cam.Status.State)
+			}
+			return nil
+		})
+	}
+	heldBefore, queuedBefore := len(b.gate.writesOf("held")), len(b.gate.writesOf("queued"))
+	b.gate.closeGate()
+	t.Cleanup(func() {
+		if !b.gate.isOpen() {
+			b.gate.openGate()
+		}
+	})
+	register()
+	testutil.Eventually(t, 10*time.Second, "the held Camera's write", func() error {
+		if len(b.gate.writesOf("held")) == heldBefore {
+			return fmt.Errorf("no status write of the held Camera yet")
+		}
+		return nil
+	})
+	return queuedBefore
+}
+
+// release checks that "queued" was not written while the worker was held, releases it,
+// and returns the first write of "queued" after its registration, which must show it
+// Registered.
+func (b *backlog) release(t *testing.T, queuedBefore int) gbv1.Camera {
+	t.Helper()
+	if n := len(b.gate.writesOf("queued")) - queuedBefore; n != 0 {
+		t.Fatalf("the queued Camera was written %d times while the only worker was held", n)
+	}
+	b.gate.openGate()
+	waitCamera(t, b.c, b.ns, "queued", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
+	var written gbv1.Camera
+	if err := json.Unmarshal([]byte(b.gate.writesOf("queued")[queuedBefore]), &written); err != nil {
+		t.Fatal(err)
+	}
+	if written.Status.State != gbv1.StateRegistered {
+		t.Fatalf("the queued Camera's first write after its registration shows %q, want Registered", written.Status.State)
+	}
+	return written
 }
 
 // TestRegistrationQueriedBeforeItsTurn: a device is queried as soon as it registers,
@@ -79,31 +164,15 @@ func (g *statusGate) writesOf(name string) []string {
 // the status write that shows it Registered, not in a second one.
 func TestRegistrationQueriedBeforeItsTurn(t *testing.T) {
 	t.Parallel()
-	c := controlPlane(t)
-	ns := newNamespace(t, c)
-	gate := &statusGate{open: make(chan struct{}), writes: map[string][]string{}}
-	close(gate.open)
-	cfg := rest.CopyConfig(controllertest.RestConfig(t))
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { gate.next = rt; return gate }
-	op := startOperator(t, operatorConfig{namespaces: []string{ns}, restConfig: cfg,
-		opts: camera.Options{MaxConcurrentReconciles: 1}})
-
-	createSecret(t, c, ns, "sip", map[string]string{"password": "pw"})
+	b := newBacklog(t)
+	createSecret(t, b.c, b.ns, "sip", map[string]string{"password": "pw"})
 	const held, queued = "34020000001320000961", "34020000001320000962"
-	createCamera(t, c, ns, "held", held, "sip")
-	createCamera(t, c, ns, "queued", queued, "sip")
-	for _, name := range []string{"held", "queued"} {
-		waitCamera(t, c, ns, name, 10*time.Second, func(cam *gbv1.Camera) error {
-			if cam.Status.State != gbv1.StatePending {
-				return fmt.Errorf("state %q, want the first status written (Pending)", cam.Status.State)
-			}
-			return nil
-		})
-	}
-	waitKnown(t, op, held)
-	waitKnown(t, op, queued)
+	createCamera(t, b.c, b.ns, "held", held, "sip")
+	createCamera(t, b.c, b.ns, "queued", queued, "sip")
+	waitKnown(t, b.op, held)
+	waitKnown(t, b.op, queued)
 	device := func(id string) *sim.Scripted {
-		d := &sim.Scripted{ID: id, Password: "pw", Server: op.addr(), Expires: 3600,
+		d := &sim.Scripted{ID: id, Password: "pw", Server: b.op.addr(), Expires: 3600,
 			Info: manscdp.DeviceInfo{DeviceName: "gate", Manufacturer: "Hikvision", Model: "DS-2CD", Firmware: "V5", Channel: 1}}
 		if err := d.Start(context.Background()); err != nil {
 			t.Fatal(err)
@@ -112,23 +181,11 @@ func TestRegistrationQueriedBeforeItsTurn(t *testing.T) {
 		return d
 	}
 	first, second := device(held), device(queued)
-	heldBefore, writesBefore := len(gate.writesOf("held")), len(gate.writesOf("queued"))
 
-	gate.closeGate()
-	released := false
-	t.Cleanup(func() {
-		if !released {
-			gate.openGate()
+	before := b.holdOn(t, func() {
+		if code := register(t, first); code != 200 {
+			t.Fatalf("REGISTER %s: %d", held, code)
 		}
-	})
-	if code := register(t, first); code != 200 {
-		t.Fatalf("REGISTER %s: %d", held, code)
-	}
-	testutil.Eventually(t, 10*time.Second, "the held Camera's write", func() error {
-		if len(gate.writesOf("held")) == heldBefore {
-			return fmt.Errorf("no status write of the held Camera yet")
-		}
-		return nil
 	})
 	if code := register(t, second); code != 200 {
 		t.Fatalf("REGISTER %s: %d", queued, code)
@@ -142,20 +199,8 @@ func TestRegistrationQueriedBeforeItsTurn(t *testing.T) {
 		}
 		return nil
 	})
-	if n := len(gate.writesOf("queued")) - writesBefore; n != 0 {
-		t.Fatalf("the queued Camera was written %d times while the only worker was held", n)
-	}
 
-	gate.openGate()
-	released = true
-	waitCamera(t, c, ns, "queued", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
-	var written gbv1.Camera
-	if err := json.Unmarshal([]byte(gate.writesOf("queued")[writesBefore]), &written); err != nil {
-		t.Fatal(err)
-	}
-	if written.Status.State != gbv1.StateRegistered {
-		t.Fatalf("the queued Camera's first write after its registration shows %q, want Registered", written.Status.State)
-	}
+	written := b.release(t, before)
 	if info := written.Status.DeviceInfo; info == nil || info.Manufacturer != "Hikvision" {
 		t.Errorf("the write that shows the queued Camera Registered holds deviceInfo %+v, want the device's answer", info)
 	}
@@ -168,45 +213,17 @@ func TestRegistrationQueriedBeforeItsTurn(t *testing.T) {
 // Registered shows the subscription Active, not a second one.
 func TestRegistrationSubscribedBeforeItsTurn(t *testing.T) {
 	t.Parallel()
-	c := controlPlane(t)
-	ns := newNamespace(t, c)
-	gate := &statusGate{open: make(chan struct{}), writes: map[string][]string{}}
-	close(gate.open)
-	cfg := rest.CopyConfig(controllertest.RestConfig(t))
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { gate.next = rt; return gate }
-	op := startOperator(t, operatorConfig{namespaces: []string{ns}, restConfig: cfg,
-		opts: camera.Options{MaxConcurrentReconciles: 1}})
-
+	b := newBacklog(t)
 	const held, queued = "34020000001320000963", "34020000001320000964"
-	first := deviceCamera(t, c, op, ns, "held", held, sim.Config{})
-	second := deviceCamera(t, c, op, ns, "queued", queued, sim.Config{}, func(cam *gbv1.Camera) {
+	first := deviceCamera(t, b.c, b.op, b.ns, "held", held, sim.Config{})
+	second := deviceCamera(t, b.c, b.op, b.ns, "queued", queued, sim.Config{}, func(cam *gbv1.Camera) {
 		cam.Spec.Subscriptions.Catalog = &gbv1.SubscriptionSpec{}
 	})
-	for _, name := range []string{"held", "queued"} {
-		waitCamera(t, c, ns, name, 10*time.Second, func(cam *gbv1.Camera) error {
-			if cam.Status.State != gbv1.StatePending {
-				return fmt.Errorf("state %q, want the first status written (Pending)", cam.Status.State)
-			}
-			return nil
-		})
-	}
-	heldBefore, writesBefore := len(gate.writesOf("held")), len(gate.writesOf("queued"))
 
-	gate.closeGate()
-	released := false
-	t.Cleanup(func() {
-		if !released {
-			gate.openGate()
+	before := b.holdOn(t, func() {
+		if _, err := first.Register(ctxT(t)); err != nil {
+			t.Fatal(err)
 		}
-	})
-	if _, err := first.Register(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Eventually(t, 10*time.Second, "the held Camera's write", func() error {
-		if len(gate.writesOf("held")) == heldBefore {
-			return fmt.Errorf("no status write of the held Camera yet")
-		}
-		return nil
 	})
 	if _, err := second.Register(ctxT(t)); err != nil {
 		t.Fatal(err)
@@ -217,20 +234,8 @@ func TestRegistrationSubscribedBeforeItsTurn(t *testing.T) {
 		}
 		return nil
 	})
-	if n := len(gate.writesOf("queued")) - writesBefore; n != 0 {
-		t.Fatalf("the queued Camera was written %d times while the only worker was held", n)
-	}
 
-	gate.openGate()
-	released = true
-	waitCamera(t, c, ns, "queued", 10*time.Second, inState(gbv1.StateRegistered, gbv1.ConditionReady, gbv1.ReasonRegistered))
-	var written gbv1.Camera
-	if err := json.Unmarshal([]byte(gate.writesOf("queued")[writesBefore]), &written); err != nil {
-		t.Fatal(err)
-	}
-	if written.Status.State != gbv1.StateRegistered {
-		t.Fatalf("the queued Camera's first write after its registration shows %q, want Registered", written.Status.State)
-	}
+	written := b.release(t, before)
 	if subs := written.Status.Subscriptions; len(subs) != 1 || subs[0].State != gbv1.SubscriptionActive {
 		t.Errorf("the write that shows the queued Camera Registered holds subscriptions %+v, want the catalog's Active", subs)
 	}
