@@ -63,8 +63,8 @@ type Options struct {
 	// MaxPresetChannels bounds the channels of one device whose presets are asked
 	// (default 16): an NVR's first video channels, by ID.
 	MaxPresetChannels int
-	// Pacing paces status writes and device jobs (queries, subscriptions) while the registrar's UDP queue
-	// delay says it is falling behind (pacer.go).
+	// Pacing paces status writes and device jobs (queries, subscriptions) while the
+	// registrar's UDP queue delay says it is falling behind (pacer.go).
 	Pacing PacingOptions
 	// ControllerName names the controller, its Events' reporting controller and its
 	// field manager (default devices.DefaultControllerName).

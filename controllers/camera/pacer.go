@@ -11,9 +11,9 @@ import (
 )
 
 // SIP first: the registrar shares the operator's CPU (and, as `make dev` runs it, the
-// API server's) with the operator's own work: status writes and the queries it sends
-// devices. When a registration storm's statuses are written and its devices queried at
-// full speed, the registrar's UDP queue grows, devices retransmit, and the storm feeds
+// API server's) with the operator's own work: status writes and the queries and
+// subscriptions it sends devices. When a registration storm's statuses are written and
+// its devices queried at full speed, the registrar's UDP queue grows, devices retransmit, and the storm feeds
 // itself. So while the registrar's queue delay is over a threshold that work is paced by
 // a token bucket whose rate halves at each check over it and grows by half at each
 // check under half of it, back to unpaced past the ceiling (additive decrease would
@@ -71,17 +71,17 @@ var (
 		Name: "camera_operator_status_write_pace",
 		Help: "Camera status writes per second allowed while the registrar's UDP queue delay paces them; 0 while they are not paced.",
 	})
-	queryPace = prometheus.NewGauge(prometheus.GaugeOpts{
+	deviceJobPace = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "camera_operator_device_query_pace",
 		Help: "Device jobs (queries, subscriptions) started per second allowed while the registrar's UDP queue delay paces them; 0 while they are not paced.",
 	})
 )
 
 func init() {
-	metrics.Registry.MustRegister(statusWritePace, queryPace)
+	metrics.Registry.MustRegister(statusWritePace, deviceJobPace)
 }
 
-// pacer decides how long each paced unit of work (a status write, a query job) waits.
+// pacer decides how long each paced unit of work (a status write, a device job) waits.
 // Its clock is passed in, so that tests drive it.
 type pacer struct {
 	// queueDelay reads the registrar's queue delay; nil: never paced.

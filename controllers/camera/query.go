@@ -84,7 +84,7 @@ func newQuerier(reg Registrar, opts Options, notify func(deviceID string), log l
 		maxPresetChannels: opts.MaxPresetChannels,
 		now:               opts.now,
 		notify:            notify,
-		pace:              newPacer(queueDelayOf(reg), opts.Pacing, queryPace),
+		pace:              newPacer(queueDelayOf(reg), opts.Pacing, deviceJobPace),
 		log:               log,
 		devices:           make(map[string]*queryState),
 		kick:              make(chan struct{}, 1),

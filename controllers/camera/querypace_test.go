@@ -55,7 +55,7 @@ func TestQuerierPacedByRegistrarQueueDelay(t *testing.T) {
 	// Keeping up: queried at once, unpaced.
 	ask()
 	waitNotify(t, notify, id)
-	if pace := promtestutil.ToFloat64(queryPace); pace != 0 {
+	if pace := promtestutil.ToFloat64(deviceJobPace); pace != 0 {
 		t.Fatalf("a registrar that keeps up: query pace %v, want 0 (unpaced)", pace)
 	}
 
@@ -68,7 +68,7 @@ func TestQuerierPacedByRegistrarQueueDelay(t *testing.T) {
 		t.Fatal("queried within half a second while the registrar falls behind and jobs go at 1/s")
 	case <-time.After(500 * time.Millisecond):
 	}
-	if pace := promtestutil.ToFloat64(queryPace); pace != 1 {
+	if pace := promtestutil.ToFloat64(deviceJobPace); pace != 1 {
 		t.Errorf("falling behind: query pace %v, want 1/s", pace)
 	}
 

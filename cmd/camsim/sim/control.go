@@ -10,10 +10,11 @@ import (
 )
 
 // Controls (GB/T 28181-2016 A.2.3): a platform's <Control> MESSAGE gets a 200 at once
-// (a DeviceControl applied first, or ApplyDelay after it), then, like real devices, a <Response> MESSAGE with
-// the control's SN and Result OK (ERROR for a channel the device lacks or a command it
-// cannot do, such as going to a preset never set). Every DeviceControl command is answered so, PTZ included: many
-// devices do, and a platform waiting for an answer learns the command arrived.
+// (a DeviceControl applied first, or ApplyDelay after it), then, like real devices, a
+// <Response> MESSAGE with the control's SN and Result OK (ERROR for a channel the
+// device lacks or a command it cannot do, such as going to a preset never set). Every
+// DeviceControl command is answered so, PTZ included: many devices do, and a platform
+// waiting for an answer learns the command arrived.
 //
 //	PTZCmd        moves, presets, cruises, scans (ptz.go)
 //	TeleBoot      answered, then a reboot: unregister, RebootDelay deaf, register again
