@@ -460,6 +460,7 @@ func (q *querier) runDetails(ctx context.Context, deviceID string, s *queryState
 	if j.empty() {
 		s.detail.record(j, detailAnswers{presets: taskDone})
 		s.running = false
+		q.settle(s)
 		q.mu.Unlock()
 		q.notify(deviceID)
 		return
@@ -484,6 +485,7 @@ func (q *querier) runDetails(ctx context.Context, deviceID string, s *queryState
 		s.result.detail = s.result.detail.merged(&r)
 	}
 	s.running = false
+	q.settle(s)
 	q.mu.Unlock()
 	q.notify(deviceID)
 }

@@ -24,6 +24,11 @@ type Options struct {
 	QueryRetryInterval time.Duration
 	// MaxConcurrentQueries bounds the devices queried at the same time (default 16).
 	MaxConcurrentQueries int
+	// QueryLookahead bounds the registrations whose first queries run ahead of the
+	// status writes that carry their answers (default 1024; negative: unbounded). A
+	// registration storm's queries then spread over its status writes instead of taking
+	// the CPU they need first (querylookahead.go).
+	QueryLookahead int
 	// MaxConcurrentReconciles is the number of reconcile workers (default 32). Each
 	// mostly waits on a status write, so more workers than cores pay off until the API
 	// server's CPU or the client's QPS limit is reached.
@@ -80,6 +85,7 @@ const (
 	defaultQueryTimeout             = 30 * time.Second
 	defaultQueryRetryInterval       = time.Minute
 	defaultMaxConcurrentQueries     = 16
+	defaultQueryLookahead           = 1024
 	defaultMaxConcurrentReconciles  = 32
 	defaultAuthFailureEventInterval = time.Minute
 	defaultEventsPerSecond          = 50
@@ -103,6 +109,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.MaxConcurrentQueries <= 0 {
 		o.MaxConcurrentQueries = defaultMaxConcurrentQueries
+	}
+	if o.QueryLookahead == 0 {
+		o.QueryLookahead = defaultQueryLookahead
 	}
 	if o.MaxConcurrentReconciles <= 0 {
 		o.MaxConcurrentReconciles = defaultMaxConcurrentReconciles

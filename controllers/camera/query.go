@@ -52,7 +52,10 @@ type querier struct {
 	// first are the devices queued for the first query of a registration, served
 	// before pending: those queued for a refresh or a retry.
 	first, pending []string
-	kick           chan struct{}
+	// ahead bounds the first queries whose answers wait for their status write
+	// (querylookahead.go).
+	ahead lookahead
+	kick  chan struct{}
 }
 
 // queryState is the querier's record of one device.
@@ -72,6 +75,12 @@ type queryState struct {
 	mainDue bool
 	detail  detailState
 	result  queryResult
+	// aheadSince is when this device's first query took a slot of the querier's
+	// lookahead window, zero while it holds none.
+	aheadSince time.Time
+	// turnCame: its Camera's reconcile came while the queued job waited. The status
+	// writes are past the device, so its job takes no slot.
+	turnCame bool
 }
 
 func newQuerier(reg Registrar, opts Options, notify func(deviceID string), log logr.Logger) *querier {
@@ -87,6 +96,7 @@ func newQuerier(reg Registrar, opts Options, notify func(deviceID string), log l
 		pace:              newPacer(queueDelayOf(reg), opts.Pacing, deviceJobPace),
 		log:               log,
 		devices:           make(map[string]*queryState),
+		ahead:             lookahead{max: max(opts.QueryLookahead, 0)},
 		kick:              make(chan struct{}, 1),
 	}
 }
@@ -160,17 +170,38 @@ func (q *querier) due(w queryWant) time.Time {
 		mainDue = true
 	}
 	s.registeredAt = w.registeredAt
-	s.queued, s.mainDue = true, mainDue
+	s.queued, s.mainDue, s.turnCame = true, mainDue, false
 	if newRegistration {
 		q.first = append(q.first, w.dev.ID)
 	} else {
 		q.pending = append(q.pending, w.dev.ID)
 	}
+	q.wake()
+	return time.Time{}
+}
+
+// wake tells Start there may be a job to start; it never blocks.
+func (q *querier) wake() {
 	select {
 	case q.kick <- struct{}{}:
 	default:
 	}
-	return time.Time{}
+}
+
+// settle gives back s's lookahead slot if its job has ended with nothing to write, and
+// wakes Start for the first query it lets go; q.mu is held.
+func (q *querier) settle(s *queryState) {
+	if !s.running && s.result.empty() {
+		q.giveBack(s)
+	}
+}
+
+// giveBack gives back s's lookahead slot and wakes Start for the first query it lets
+// go; q.mu is held.
+func (q *querier) giveBack(s *queryState) {
+	if q.ahead.giveBack(s, time.Time{}) {
+		q.wake()
+	}
 }
 
 // queryWantOf is what cam's registration b asks of the querier.
@@ -215,16 +246,22 @@ func (q *querier) result(deviceID string) queryResult {
 // consumed releases the answers of q once a status that holds them has been written:
 // the Camera's status keeps them from then on, and buildStatus starts from it, so the
 // querier need not keep a second copy of every device's catalog. Answers that arrived
-// after q was read are kept.
+// after q was read are kept. The device's lookahead slot is given back whatever the
+// status took: its Camera's turn has come, so the status writes have reached it.
 func (q *querier) consumed(deviceID string, r queryResult) {
-	if r.info == nil && r.catalog == nil && r.detail == nil {
-		return // the common case on the reconcile path: nothing was read to release
-	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	s := q.devices[deviceID]
 	if s == nil {
 		return
+	}
+	q.giveBack(s)
+	if s.queued && !s.turnCame {
+		// Its first query waits for a slot of the window it no longer needs: it joins
+		// the queue no window holds back.
+		s.turnCame = true
+		q.pending = append(q.pending, deviceID)
+		q.wake()
 	}
 	if r.info != nil && s.result.info == r.info {
 		s.result.info = nil
@@ -237,31 +274,58 @@ func (q *querier) consumed(deviceID string, r queryResult) {
 	}
 }
 
+// empty: no answer waits for a status write.
+func (r *queryResult) empty() bool {
+	return r.info == nil && r.catalog == nil && r.detail == nil
+}
+
 // forget drops deviceID's record (its Camera was deleted, or no longer owns it); a query
 // in flight completes without effect.
 func (q *querier) forget(deviceID string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if s := q.devices[deviceID]; s != nil {
+		q.giveBack(s)
+	}
 	delete(q.devices, deviceID)
 }
 
-// pop takes the next queued device: first queries of registrations first.
-func (q *querier) pop() (string, *queryState, bool) {
+// pop takes the next queued device and whether there is one: first queries of
+// registrations first, those whose Camera's turn is yet to come while the lookahead
+// window has room. When it has none and such a query waits, the time returned is when a
+// slot's hold ends (a slot given back sooner wakes Start through kick).
+func (q *querier) pop() (string, *queryState, bool, time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	now := q.now()
+	var wakeAt time.Time
 	for _, queue := range []*[]string{&q.first, &q.pending} {
 		for len(*queue) > 0 {
 			id := (*queue)[0]
+			s := q.devices[id]
+			queued := s != nil && s.queued
+			ahead := queued && queue == &q.first && !s.turnCame
+			if ahead {
+				if full, until := q.ahead.full(now); full {
+					wakeAt = until
+					break
+				}
+			}
 			(*queue)[0] = ""
 			*queue = (*queue)[1:]
-			if s := q.devices[id]; s != nil && s.queued {
+			if queued {
 				s.queued, s.running = false, true
-				return id, s, true
+				if ahead {
+					q.ahead.take(s, now)
+				}
+				return id, s, true, time.Time{}
 			}
 		}
-		*queue = nil // release the backing array once drained
+		if len(*queue) == 0 {
+			*queue = nil // release the backing array once drained
+		}
 	}
-	return "", nil, false
+	return "", nil, false, wakeAt
 }
 
 // Start runs queued queries until ctx ends.
@@ -269,14 +333,22 @@ func (q *querier) Start(ctx context.Context) error {
 	sem := make(chan struct{}, q.concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// held wakes the loop when the window is full and its oldest slot's hold ends.
+	held := time.NewTimer(time.Hour)
+	held.Stop()
+	defer held.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-q.kick:
+		case <-held.C:
 		}
 		for {
-			id, s, ok := q.pop()
+			id, s, ok, wakeAt := q.pop()
+			if !wakeAt.IsZero() {
+				held.Reset(max(wakeAt.Sub(q.now()), 0))
+			}
 			if !ok {
 				break
 			}
