@@ -389,6 +389,7 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 	stopBacklog()
 	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds()), FromBurstSeconds: shown.Sub(start).Seconds(),
 		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, MaxBacklog: <-maxBacklog, LoadAverage: loadAverage()}
+	c.HalfSeconds = b.tr.shownShare(names, start, 0.5).Seconds()
 	writes := writes1.since(writes0)
 	c.Writes = &writes
 	if w := c.CameraWrites + c.EventWrites; w > 0 {

@@ -188,15 +188,15 @@ func (r *results) printFloor(w io.Writer) {
 	}
 	fmt.Fprintf(w, "placement: %s\n", r.Settings.Placement)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TO REGISTERED\tCATCH-UP\tFROM BURST\tFLOOR\tSPEED/FLOOR\tWRITES/CAM\tAPI CPU MS/WRITE OP|FLOOR\tSTATUS B\tMAX QUEUE\tRSS\tHEAP\tLOAD")
+	fmt.Fprintln(tw, "TO REGISTERED\tCATCH-UP\tFROM BURST\tHALF\tFLOOR\tSPEED/FLOOR\tWRITES/CAM\tAPI CPU MS/WRITE OP|FLOOR\tSTATUS B\tMAX QUEUE\tRSS\tHEAP\tLOAD")
 	for _, c := range r.APICatchUp {
 		fl := floorRun{}
 		if c.Floor != nil {
 			fl = *c.Floor
 		}
 		ratio, whole := c.floorRatio()
-		fmt.Fprintf(tw, "%d cameras\t%.1fs\t%.1fs\t%.1fs\t%.2f (%.2f from burst)\t%.2f\t%.2f|%.2f\t%.0f\t%.0f\t%s\t%s\t%.1f\n",
-			c.Cameras, c.Seconds, c.FromBurstSeconds, fl.Seconds, ratio, whole, c.CameraWrites/float64(c.Cameras),
+		fmt.Fprintf(tw, "%d cameras\t%.1fs\t%.1fs\t%.1fs\t%.1fs\t%.2f (%.2f from burst)\t%.2f\t%.2f|%.2f\t%.0f\t%.0f\t%s\t%s\t%.1f\n",
+			c.Cameras, c.Seconds, c.FromBurstSeconds, c.HalfSeconds, fl.Seconds, ratio, whole, c.CameraWrites/float64(c.Cameras),
 			c.APICPUPerWriteMs, fl.APICPUPerWriteMs, fl.StatusBytes, c.MaxBacklog, mib(c.Memory.RSSBytes), mib(c.Memory.HeapInuseBytes), c.LoadAverage)
 	}
 	tw.Flush()

@@ -108,6 +108,9 @@ type catchUp struct {
 	EventWrites  float64 `json:"event_write_requests"`
 	// FromBurstSeconds is from the burst's start until every Camera showed Registered.
 	FromBurstSeconds float64 `json:"from_burst_seconds"`
+	// HalfSeconds is from the burst's start until half the Cameras showed Registered:
+	// the median Camera's wait.
+	HalfSeconds float64 `json:"half_from_burst_seconds"`
 	// APICPUPerWriteMs is the API server's CPU over the same span, per write counted.
 	APICPUPerWriteMs float64 `json:"apiserver_cpu_ms_per_write"`
 	// MaxBacklog is the Camera controller's largest workqueue depth seen meanwhile.

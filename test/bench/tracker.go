@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -200,6 +201,30 @@ func (t *tracker) waitFor(ctx context.Context, what string, names []string, time
 		case <-tick.C:
 		}
 	}
+}
+
+// shownShare returns how long after start the API showed a share (0 to 1] of the
+// Cameras named in names as they are now: when the event came that made the Camera at
+// that rank, by time, what it is. A burst's half (0.5) is its median Camera's time to
+// `Registered`; its last (1) is what waitFor returns.
+func (t *tracker) shownShare(names []string, start time.Time, share float64) time.Duration {
+	if len(names) == 0 {
+		return 0
+	}
+	t.mu.Lock()
+	at := make([]time.Time, 0, len(names))
+	for _, n := range names {
+		if v, ok := t.cams[n]; ok {
+			at = append(at, v.at)
+		}
+	}
+	t.mu.Unlock()
+	rank := int(math.Ceil(share*float64(len(names)))) - 1
+	if rank < 0 || rank >= len(at) {
+		return 0
+	}
+	slices.SortFunc(at, time.Time.Compare)
+	return max(0, at[rank].Sub(start))
 }
 
 // waitForEvery is how often waitFor looks at the Cameras.

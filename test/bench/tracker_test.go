@@ -74,3 +74,30 @@ func TestTrackerWaitForTimesOut(t *testing.T) {
 		t.Errorf("error %v, want the count of the one missing", err)
 	}
 }
+
+// TestTrackerShownShare: the time from the start to the event that made the Camera of
+// the share's rank what it is, by the events' times, whatever the names' order.
+func TestTrackerShownShare(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tr := newTracker()
+	for n, s := range map[string]int{"a": 40, "b": 10, "c": 30, "d": 20} {
+		tr.cams[n] = shown{camView{state: gbv1.StateRegistered}, start.Add(time.Duration(s) * time.Second)}
+	}
+	names := []string{"a", "b", "c", "d"}
+	for _, tt := range []struct {
+		share float64
+		want  time.Duration
+	}{
+		{0.25, 10 * time.Second},
+		{0.5, 20 * time.Second},
+		{0.51, 30 * time.Second},
+		{1, 40 * time.Second},
+	} {
+		if got := tr.shownShare(names, start, tt.share); got != tt.want {
+			t.Errorf("share %v: %v, want %v", tt.share, got, tt.want)
+		}
+	}
+	if got := tr.shownShare([]string{"a", "missing"}, start, 1); got != 0 {
+		t.Errorf("a Camera the tracker does not know: %v, want 0", got)
+	}
+}
