@@ -50,6 +50,34 @@ func waitNotify(t *testing.T, notify chan string, id string) {
 	}
 }
 
+// answeringAndMute starts a registrar with the devices ids registered, each answering
+// DeviceInfo with its ID for a name, and mute bound at t0 to a socket that never
+// answers. It returns the registrar and each device's registration time.
+func answeringAndMute(t *testing.T, ids []string, mute string) (*sipd.Server, map[string]time.Time) {
+	t.Helper()
+	creds := map[string]string{}
+	for _, id := range ids {
+		creds[id] = "pw"
+	}
+	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(creds))
+	regAt := map[string]time.Time{mute: t0}
+	for _, id := range ids {
+		dev := &sim.Scripted{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600, Info: manscdp.DeviceInfo{DeviceName: id}}
+		t.Cleanup(dev.Close)
+		if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {
+			t.Fatalf("REGISTER: %v %v", res, err)
+		}
+		regAt[id] = srv.Device(id).Binding.RegisteredAt
+	}
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	srv.Seed([]sipd.Binding{{DeviceID: mute, Transport: "UDP", RemoteAddr: silent.LocalAddr().String(), RegisteredAt: t0, ExpiresAt: time.Now().Add(time.Hour), Expires: time.Hour}})
+	return srv, regAt
+}
+
 func TestQuerierSchedule(t *testing.T) {
 	const id = "34020000001320000081"
 	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(map[string]string{id: "pw"}))
@@ -196,27 +224,8 @@ func TestQuerierTakesOverWithoutRequerying(t *testing.T) {
 // refresh came due earlier.
 func TestQuerierServesNewRegistrationsFirst(t *testing.T) {
 	ids := []string{"34020000001320000085", "34020000001320000086", "34020000001320000087"}
-	creds := map[string]string{}
-	for _, id := range ids {
-		creds[id] = "pw"
-	}
-	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(creds))
-	regAt := map[string]time.Time{}
-	for _, id := range ids {
-		dev := &sim.Scripted{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600, Info: manscdp.DeviceInfo{DeviceName: id}}
-		t.Cleanup(dev.Close)
-		if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {
-			t.Fatalf("REGISTER: %v %v", res, err)
-		}
-		regAt[id] = srv.Device(id).Binding.RegisteredAt
-	}
-	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { silent.Close() })
 	const mute = "34020000001320000088"
-	srv.Seed([]sipd.Binding{{DeviceID: mute, Transport: "UDP", RemoteAddr: silent.LocalAddr().String(), RegisteredAt: t0, ExpiresAt: time.Now().Add(time.Hour), Expires: time.Hour}})
+	srv, regAt := answeringAndMute(t, ids, mute)
 
 	clock := testutil.NewClock(t0)
 	q, notify := startQuerier(t, srv, clock, Options{QueryTimeout: time.Second, MaxConcurrentQueries: 1})

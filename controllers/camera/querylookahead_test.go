@@ -1,15 +1,11 @@
 package camera
 
 import (
-	"net"
 	"testing"
 	"time"
 
-	"github.com/gb28181/camera-operator/cmd/camsim/sim"
 	"github.com/gb28181/camera-operator/internal/testutil"
 	"github.com/gb28181/camera-operator/sipd"
-	"github.com/gb28181/camera-operator/sipd/manscdp"
-	"github.com/gb28181/camera-operator/sipd/sipdtest"
 )
 
 // TestQuerierLookahead: with a window of one, a registration's first query waits while
@@ -21,28 +17,8 @@ import (
 func TestQuerierLookahead(t *testing.T) {
 	ids := []string{"34020000001320000092", "34020000001320000093", "34020000001320000094",
 		"34020000001320000095", "34020000001320000096", "34020000001320000098"}
-	creds := map[string]string{}
-	for _, id := range ids {
-		creds[id] = "pw"
-	}
-	srv := sipdtest.StartT(t, sipd.Config{}, sipdtest.NewStore(creds))
-	regAt := map[string]time.Time{}
-	for _, id := range ids {
-		dev := &sim.Scripted{ID: id, Password: "pw", Server: srv.UDPAddr(), Expires: 3600, Info: manscdp.DeviceInfo{DeviceName: id}}
-		t.Cleanup(dev.Close)
-		if res, err := dev.Register(ctxT(t)); err != nil || res.StatusCode != 200 {
-			t.Fatalf("REGISTER: %v %v", res, err)
-		}
-		regAt[id] = srv.Device(id).Binding.RegisteredAt
-	}
-	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { silent.Close() })
 	const mute = "34020000001320000097"
-	srv.Seed([]sipd.Binding{{DeviceID: mute, Transport: "UDP", RemoteAddr: silent.LocalAddr().String(), RegisteredAt: t0, ExpiresAt: time.Now().Add(time.Hour), Expires: time.Hour}})
-	regAt[mute] = t0
+	srv, regAt := answeringAndMute(t, ids, mute)
 	a, b, c, d, e, f := ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]
 
 	clock := testutil.NewClock(t0)
