@@ -28,7 +28,8 @@ import (
 // CPU per write, from its own process_cpu_seconds_total, and writes/s with 16 writers) as
 // a JSON merge patch and as an update of the status subresource; the update of the
 // same status to a copy of the CRD whose status is tracked field by field, as it was
-// before it became atomic; the update of smaller shapes of the status; and the renewal
+// before it became atomic; the update of smaller shapes of the status, and of an NVR's
+// larger catalog; and the renewal
 // of the Camera's liveness Lease that replaces liveness-only status writes; alternating
 // in one run. The second round profiles the
 // API server and reports where its CPU per write goes (apiserverprofile_test.go); with
@@ -52,6 +53,15 @@ func BenchmarkStatusWrite(b *testing.B) {
 		cam.Status = st
 		return c.Status().Update(ctx, cam)
 	}
+	writeStatusOnly := func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+		body := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Name: cam.Name, Namespace: cam.Namespace,
+			ResourceVersion: cam.ResourceVersion}, Status: st}
+		if err := c.Status().Update(ctx, body); err != nil {
+			return err
+		}
+		cam.ResourceVersion = body.ResourceVersion
+		return nil
+	}
 	// The ways of writing, and the shapes written: today's whole status (RegisteredStatus),
 	// the status of a registration before the device's queries are answered, and the
 	// least a Registered Camera can show, which bounds what trimming the shape can save.
@@ -66,21 +76,20 @@ func BenchmarkStatusWrite(b *testing.B) {
 		"update-granular-status": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 			return writeGranular(ctx, granular, twins[cam.Name], st)
 		},
+		// The operator's write for an NVR of 64 channels: what a larger catalog costs
+		// each of its Camera's state writes.
+		"update-status-only-body-nvr-64": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			st.DeviceType, st.Channels = "NVR", nvrChannels(cam, st.Channels[0], 64)
+			st.ChannelCount = int32(len(st.Channels))
+			return writeStatusOnly(cam, st)
+		},
 		"update-registration-only": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 			st.DeviceInfo, st.Channels, st.ChannelCount, st.CatalogUpdatedAt = nil, nil, 0, nil
 			return update(cam, st)
 		},
 		// The same status, sent without the spec, labels and the rest of the metadata,
 		// which the API server takes from the stored object on a status write anyway.
-		"update-status-only-body": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
-			body := &gbv1.Camera{ObjectMeta: metav1.ObjectMeta{Name: cam.Name, Namespace: cam.Namespace,
-				ResourceVersion: cam.ResourceVersion}, Status: st}
-			if err := c.Status().Update(ctx, body); err != nil {
-				return err
-			}
-			cam.ResourceVersion = body.ResourceVersion
-			return nil
-		},
+		"update-status-only-body": writeStatusOnly,
 		// What records a registered Camera's liveness between status writes: an update
 		// of its Lease, as the Camera controller sends it (lease.go); and the merge
 		// patch it does not send.
@@ -102,7 +111,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 					LastTransitionTime: *st.LastKeepaliveTime}}})
 		},
 	}
-	ways := []string{"merge-patch", "update-granular-status", "update", "update-status-only-body", "update-registration-only", "update-minimal", "lease-renew", "lease-merge-patch"}
+	ways := []string{"merge-patch", "update-granular-status", "update", "update-status-only-body", "update-status-only-body-nvr-64", "update-registration-only", "update-minimal", "lease-renew", "lease-merge-patch"}
 	profiles := os.Getenv("STATUSWRITE_PPROF")
 	// Two rounds alternating the ways, so that the machine's load weighs on each alike;
 	// the second round profiles the API server.
@@ -204,4 +213,18 @@ func createBenchCameras(ctx context.Context, b *testing.B, c client.Client, ns s
 		cams[i] = cam
 	}
 	return cams
+}
+
+// nvrChannels is the catalog of an NVR of cam with n channels like ch, each with an ID of
+// its own (type 131, a camera, after cam's centre and industry codes) and its NVR as
+// parent.
+func nvrChannels(cam *gbv1.Camera, ch gbv1.Channel, n int) []gbv1.Channel {
+	chans := make([]gbv1.Channel, n)
+	for i := range chans {
+		chans[i] = ch
+		chans[i].ID = fmt.Sprintf("%s131%07d", cam.Spec.DeviceID[:10], i+1)
+		chans[i].Name = fmt.Sprintf("%s %d", ch.Name, i+1)
+		chans[i].ParentID = cam.Spec.DeviceID
+	}
+	return chans
 }
