@@ -32,6 +32,8 @@ const (
 	secretName  = "bench-credentials"
 	password    = "bench-Pa55word"
 	firstDevice = "34020000001320000001"
+	// firstNVR is the first device of a fleet of NVRs (--channels): type 118.
+	firstNVR = "34020000001180000001"
 	// benchShard is the shard the operator under test serves, and the label of every
 	// Camera the bench creates: its figures are one shard's (docs/scaling.md).
 	benchShard = "bench"
@@ -78,9 +80,9 @@ func newBench(o opts, r *results) (*bench, error) {
 	r.Settings = settings{
 		Sizes: o.sizes, StatusInterval: o.statusInterval.String(), Scale: scale,
 		DeviceKeepalive: b.deviceKA.String(), Endpoints: o.endpoints, Workers: o.workers,
-		Placement: placement(o.productionLike),
+		Placement: placement(o.productionLike), Channels: o.channels,
 	}
-	if b.ids, err = fleetIDs(firstDevice, o.sizes[len(o.sizes)-1]); err != nil {
+	if b.ids, err = fleetIDs(b.firstDevice(), o.sizes[len(o.sizes)-1]); err != nil {
 		return nil, err
 	}
 	for i := range b.ids {
@@ -331,13 +333,25 @@ func (b *bench) createCamerasIn(ctx context.Context, ns, shard string, n int) er
 	return <-errs
 }
 
+// firstDevice is the ID of the fleet's first device: an IPC, or an NVR with --channels.
+func (b *bench) firstDevice() string {
+	if b.o.channels > 0 {
+		return firstNVR
+	}
+	return firstDevice
+}
+
 // startFleet runs camsim for the first n devices, registering at rate (0: at once),
 // with extra flags.
 func (b *bench) startFleet(name string, n int, rate float64, extra ...string) (*fleet, error) {
-	return startFleet(name, b.camsimBin, filepath.Join(b.work, "logs", name+".log"), append([]string{
-		"--server", b.op.sipAddr, "--id", firstDevice, "--count", strconv.Itoa(n), "--password", password,
+	args := []string{
+		"--server", b.op.sipAddr, "--id", b.firstDevice(), "--count", strconv.Itoa(n), "--password", password,
 		"--keepalive-interval", b.deviceKA.String(), "--endpoints", strconv.Itoa(b.o.endpoints),
-		"--workers", strconv.Itoa(b.o.workers), "--rate", strconv.FormatFloat(rate, 'f', 3, 64), "--log-level", "warn"}, extra...)...)
+		"--workers", strconv.Itoa(b.o.workers), "--rate", strconv.FormatFloat(rate, 'f', 3, 64), "--log-level", "warn"}
+	if b.o.channels > 0 {
+		args = append(args, "--channels", strconv.Itoa(b.o.channels))
+	}
+	return startFleet(name, b.camsimBin, filepath.Join(b.work, "logs", name+".log"), append(args, extra...)...)
 }
 
 // registerBurst starts a fleet of n devices registering at once and measures the

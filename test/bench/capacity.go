@@ -76,6 +76,20 @@ func (r *results) capacity() *shardCapacity {
 				writes*capacityHeadroom*recoverySeconds)
 		}
 	}
+	if n := len(r.APICatchUp); n > 0 {
+		// A Camera that registers again after an outage is written with all it showed
+		// before: its catalog too. A fleet's first burst may show its Cameras Registered
+		// before their answers (an NVR's catalog comes later, in a write of its own), so
+		// its rate can hide what a recovery's writes cost; the floor writes the complete
+		// statuses, as fast as the API server takes them.
+		if f := r.APICatchUp[n-1].Floor; f != nil && f.Seconds > 0 {
+			writes := float64(f.Cameras) / f.Seconds
+			add("complete statuses after an outage (the floor)",
+				fmt.Sprintf("%.0f/s (%d of %.0f bytes in %.1f s)", writes, f.Cameras, f.StatusBytes, f.Seconds),
+				fmt.Sprintf("%.0f/s × %.0f%% × %d s recovery", writes, capacityHeadroom*100, recoverySeconds),
+				writes*capacityHeadroom*recoverySeconds)
+		}
+	}
 	if m := r.Memory; m != nil && m.PerCameraBytes > 0 {
 		budget := memoryLimitShare*memoryLimitBytes - float64(m.Baseline.RSSBytes)
 		add("memory",

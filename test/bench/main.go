@@ -29,6 +29,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
 )
 
 // opts are the bench's flags.
@@ -50,7 +52,9 @@ type opts struct {
 	goBench         bool
 	endpoints       int
 	workers         int
-	operatorArgs    []string
+	// channels makes every simulated device an NVR with that many channels (0: IPCs).
+	channels     int
+	operatorArgs []string
 	// recordMetrics, when set, is where the operator's metrics are recorded during the
 	// live phases (record.go).
 	recordMetrics string
@@ -106,6 +110,7 @@ func parseFlags(args []string) (opts, error) {
 	fs.DurationVar(&o.alarmWindow, "events-alarm-window", 30*time.Second, "how long the alarm load is measured")
 	fs.IntVar(&o.endpoints, "endpoints", 64, "camsim's sockets per fleet")
 	fs.IntVar(&o.workers, "workers", 256, "camsim's SIP exchanges in flight per fleet")
+	fs.IntVar(&o.channels, "channels", 0, "make every simulated device an NVR with this many channels, each in its Camera's status (0: IPCs of one channel)")
 	fs.StringVar(&o.recordMetrics, "record-metrics", "", "record the operator's /metrics every 2s of the live phases into this file, for hack/monitoring's render (make dashboard-picture)")
 	fs.Func("operator-arg", "a further flag of the operator, such as --max-concurrent-reconciles=16 (repeatable)", func(v string) error {
 		o.operatorArgs = append(o.operatorArgs, v)
@@ -155,6 +160,9 @@ func parseFlags(args []string) (opts, error) {
 	}
 	if o.alarmInterval < 100*time.Millisecond || o.alarmWindow < time.Second {
 		return o, errors.New("--events-alarm-interval must be at least 100ms and --events-alarm-window at least 1s")
+	}
+	if o.channels < 0 || o.channels > gbv1.MaxChannels {
+		return o, fmt.Errorf("--channels must be between 0 and %d, the channels a Camera's status holds", gbv1.MaxChannels)
 	}
 	if o.heapBindings <= 0 {
 		o.heapBindings = o.sizes[len(o.sizes)-1]

@@ -70,6 +70,8 @@ type settings struct {
 	Workers         int     `json:"camsim_workers"`
 	// Placement says where the processes ran (placement.go).
 	Placement string `json:"placement"`
+	// Channels is the channels of each simulated NVR (--channels); 0: IPCs of one.
+	Channels int `json:"nvr_channels,omitempty"`
 }
 
 // setup times the preparation.
