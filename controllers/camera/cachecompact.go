@@ -9,11 +9,18 @@ import (
 // compactCamera gives the lists of a Camera about to be cached arrays of their own
 // length. The JSON decoder grows a list to at least four items: a Camera's three
 // conditions would hold room for four, and an IPC's one channel room for four channels,
-// 480 bytes never used, for as long as the Camera stays cached.
+// 480 bytes never used, for as long as the Camera stays cached; so would the presets of
+// each of an NVR's channels, and its alarm inputs.
 func compactCamera(c *gbv1.Camera) {
 	st := &c.Status
 	st.Conditions = clip(st.Conditions)
 	st.Channels = clip(st.Channels)
+	for i := range st.Channels {
+		st.Channels[i].Presets = clip(st.Channels[i].Presets)
+	}
+	if ds := st.DeviceStatus; ds != nil {
+		ds.AlarmInputs = clip(ds.AlarmInputs)
+	}
 	st.Subscriptions = clip(st.Subscriptions)
 	c.Finalizers = clip(c.Finalizers)
 	c.OwnerReferences = clip(c.OwnerReferences)

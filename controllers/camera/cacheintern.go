@@ -126,6 +126,10 @@ func (t *internTable) internCamera(c *gbv1.Camera) {
 			// An IPC's one channel is the device itself.
 			ch.ID = c.Spec.DeviceID
 		}
+		if ch.ParentID == c.Spec.DeviceID {
+			// An NVR's channels name it as their parent: one copy, not one a channel.
+			ch.ParentID = c.Spec.DeviceID
+		}
 		intern(t, &ch.Status)
 		intern(t, &ch.Manufacturer)
 		intern(t, &ch.Model)

@@ -40,6 +40,32 @@ func decodedCamera(t testing.TB, i int) *gbv1.Camera {
 
 func sameString(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
 
+// TestInternNVRChannels: an NVR's channels share its device ID as their parent, and keep
+// their own IDs.
+func TestInternNVRChannels(t *testing.T) {
+	c := decodedCamera(t, 3)
+	ch := c.Status.Channels[0]
+	c.Status.Channels = nil
+	for i := range 3 {
+		ch.ID = fmt.Sprintf("%s131%07d", c.Spec.DeviceID[:10], i+1)
+		ch.ParentID = strings.Clone(c.Spec.DeviceID) // decoded: a copy of its own
+		c.Status.Channels = append(c.Status.Channels, ch)
+	}
+	want := c.DeepCopy()
+	newInternTable().internCamera(c)
+	if !equality.Semantic.DeepEqual(c, want) {
+		t.Fatalf("interning changed the Camera:\n%+v\nwant\n%+v", c, want)
+	}
+	for i, ch := range c.Status.Channels {
+		if !sameString(ch.ParentID, c.Spec.DeviceID) {
+			t.Errorf("channel %d holds its parent's ID in a copy of its own", i)
+		}
+		if sameString(ch.ID, c.Spec.DeviceID) {
+			t.Errorf("channel %d's ID became the device's", i)
+		}
+	}
+}
+
 // TestInternCamera: Cameras share the strings and labels they hold alike, and keep every
 // value.
 func TestInternCamera(t *testing.T) {
