@@ -1,7 +1,6 @@
 package camera
 
 import (
-	"encoding/json"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -47,13 +46,5 @@ func decodedNVR(t *testing.T) *gbv1.Camera {
 	cam.Status.DeviceStatus = &gbv1.DeviceStatus{Online: true, QueriedAt: metav1.Now(),
 		AlarmInputs: []gbv1.AlarmInputStatus{{ID: cam.Spec.DeviceID[:10] + "1340000001", DutyStatus: "ONDUTY"},
 			{ID: cam.Spec.DeviceID[:10] + "1340000002", DutyStatus: "ONDUTY"}, {ID: cam.Spec.DeviceID[:10] + "1340000003", DutyStatus: "ALARM"}}}
-	b, err := json.Marshal(cam)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &gbv1.Camera{}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return roundTrip(t, cam)
 }

@@ -27,6 +27,12 @@ func decodedCamera(t testing.TB, i int) *gbv1.Camera {
 			CredentialsSecretRef: gbv1.SecretKeySelector{Name: "east-credentials", Key: "password"}},
 	}
 	c.Status = controllertest.RegisteredStatus(c, int64(i))
+	return roundTrip(t, c)
+}
+
+// roundTrip is c encoded to JSON and decoded again, as the informer decodes it.
+func roundTrip(t testing.TB, c *gbv1.Camera) *gbv1.Camera {
+	t.Helper()
 	b, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
