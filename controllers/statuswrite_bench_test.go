@@ -29,9 +29,8 @@ import (
 // a JSON merge patch and as an update of the status subresource; the update of the
 // same status to a copy of the CRD whose status is tracked field by field, as it was
 // before it became atomic; the update of smaller shapes of the status, and of an NVR's
-// larger catalog; and the renewal
-// of the Camera's liveness Lease that replaces liveness-only status writes; alternating
-// in one run. The second round profiles the
+// larger catalog; and the renewal of the Camera's liveness Lease that replaces
+// liveness-only status writes; alternating in one run. The second round profiles the
 // API server and reports where its CPU per write goes (apiserverprofile_test.go); with
 // STATUSWRITE_PPROF set to a directory it keeps the profiles there. It is why
 // writeStatus updates:
