@@ -82,7 +82,7 @@ func newBench(o opts, r *results) (*bench, error) {
 		DeviceKeepalive: b.deviceKA.String(), Endpoints: o.endpoints, Workers: o.workers,
 		Placement: placement(o.productionLike), Channels: o.channels,
 	}
-	if b.ids, err = fleetIDs(b.firstDevice(), o.sizes[len(o.sizes)-1]); err != nil {
+	if b.ids, err = fleetIDs(b.firstID(), o.sizes[len(o.sizes)-1]); err != nil {
 		return nil, err
 	}
 	for i := range b.ids {
@@ -333,8 +333,8 @@ func (b *bench) createCamerasIn(ctx context.Context, ns, shard string, n int) er
 	return <-errs
 }
 
-// firstDevice is the ID of the fleet's first device: an IPC, or an NVR with --channels.
-func (b *bench) firstDevice() string {
+// firstID is the ID of the fleet's first device: an IPC's (firstDevice), or an NVR's with --channels.
+func (b *bench) firstID() string {
 	if b.o.channels > 0 {
 		return firstNVR
 	}
@@ -345,7 +345,7 @@ func (b *bench) firstDevice() string {
 // with extra flags.
 func (b *bench) startFleet(name string, n int, rate float64, extra ...string) (*fleet, error) {
 	args := []string{
-		"--server", b.op.sipAddr, "--id", b.firstDevice(), "--count", strconv.Itoa(n), "--password", password,
+		"--server", b.op.sipAddr, "--id", b.firstID(), "--count", strconv.Itoa(n), "--password", password,
 		"--keepalive-interval", b.deviceKA.String(), "--endpoints", strconv.Itoa(b.o.endpoints),
 		"--workers", strconv.Itoa(b.o.workers), "--rate", strconv.FormatFloat(rate, 'f', 3, 64), "--log-level", "warn"}
 	if b.o.channels > 0 {
