@@ -29,7 +29,8 @@ import (
 // a JSON merge patch and as an update of the status subresource; the update of the
 // same status to a copy of the CRD whose status is tracked field by field, as it was
 // before it became atomic; the update of smaller shapes of the status, and of an NVR's
-// larger catalog; and the renewal of the Camera's liveness Lease that replaces
+// larger catalog; the writes of a Camera whose channels are in an object of their own
+// (statuswrite_split_test.go); and the renewal of the Camera's liveness Lease that replaces
 // liveness-only status writes; alternating in one run. The second round profiles the
 // API server and reports where its CPU per write goes (apiserverprofile_test.go); with
 // STATUSWRITE_PPROF set to a directory it keeps the profiles there. It is why
@@ -47,6 +48,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 	}
 	granular, twins := granularCameras(b, cams)
 	leases := createBenchLeases(ctx, b, c, cams)
+	catalogs := newSplitCatalogs(b, cams)
 	var round atomic.Int64
 	update := func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 		cam.Status = st
@@ -82,6 +84,22 @@ func BenchmarkStatusWrite(b *testing.B) {
 			st.ChannelCount = int32(len(st.Channels))
 			return writeStatusOnly(cam, st)
 		},
+		// The channels in an object of their own (statuswrite_split_test.go): the
+		// Camera's state write without them, a new catalog of an IPC and of an NVR, and
+		// a channel of an NVR going on or off.
+		"split-state": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			st.Channels = nil
+			return writeStatusOnly(cam, st)
+		},
+		"split-catalog-create-1": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			return catalogs.create(ctx, cam, st.Channels, *st.CatalogUpdatedAt)
+		},
+		"split-catalog-create-nvr-64": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			return catalogs.create(ctx, cam, nvrChannels(cam, st.Channels[0], 64), *st.CatalogUpdatedAt)
+		},
+		"split-catalog-channel-nvr-64": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			return catalogs.updateChannelStatus(ctx, cam, st.CatalogUpdatedAt.Unix(), *st.CatalogUpdatedAt)
+		},
 		"update-registration-only": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 			st.DeviceInfo, st.Channels, st.ChannelCount, st.CatalogUpdatedAt = nil, nil, 0, nil
 			return update(cam, st)
@@ -110,7 +128,8 @@ func BenchmarkStatusWrite(b *testing.B) {
 					LastTransitionTime: *st.LastKeepaliveTime}}})
 		},
 	}
-	ways := []string{"merge-patch", "update-granular-status", "update", "update-status-only-body", "update-status-only-body-nvr-64", "update-registration-only", "update-minimal", "lease-renew", "lease-merge-patch"}
+	ways := []string{"merge-patch", "update-granular-status", "update", "update-status-only-body", "update-status-only-body-nvr-64", "split-state", "split-catalog-create-1",
+		"split-catalog-create-nvr-64", "split-catalog-channel-nvr-64", "update-registration-only", "update-minimal", "lease-renew", "lease-merge-patch"}
 	profiles := os.Getenv("STATUSWRITE_PPROF")
 	// Two rounds alternating the ways, so that the machine's load weighs on each alike;
 	// the second round profiles the API server.

@@ -30,23 +30,8 @@ const granularGroup = "granular.gb28181.io"
 func granularCameras(b *testing.B, cams []*gbv1.Camera) (client.Client, map[string]*unstructured.Unstructured) {
 	b.Helper()
 	ctx := context.Background()
-	scheme := runtime.NewScheme()
-	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
-		b.Fatal(err)
-	}
 	cfg := controllertest.RestConfig(b)
-	admin, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(kubetest.CRDDir(), "gb28181.io_cameras.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var crd apiextensionsv1.CustomResourceDefinition
-	if err := yaml.UnmarshalStrict(data, &crd); err != nil {
-		b.Fatal(err)
-	}
+	crd := cameraCRD(b)
 	crd.Name, crd.Spec.Group = crd.Spec.Names.Plural+"."+granularGroup, granularGroup
 	for i := range crd.Spec.Versions {
 		props := crd.Spec.Versions[i].Schema.OpenAPIV3Schema.Properties
@@ -57,20 +42,7 @@ func granularCameras(b *testing.B, cams []*gbv1.Camera) (client.Client, map[stri
 		status.XMapType = nil
 		props["status"] = status
 	}
-	if err := admin.Create(ctx, &crd); err != nil && !apierrors.IsAlreadyExists(err) {
-		b.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if err := admin.Get(ctx, client.ObjectKeyFromObject(&crd), &crd); err != nil {
-			b.Fatal(err)
-		}
-		if established(&crd) {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("CRD %s not established in 30s", crd.Name)
-		}
-	}
+	installCRD(b, crd)
 	// A client made after the CRD is served, so that its REST mapping knows it.
 	c, err := client.New(cfg, client.Options{Scheme: runtime.NewScheme()})
 	if err != nil {
@@ -93,6 +65,48 @@ func granularCameras(b *testing.B, cams []*gbv1.Camera) (client.Client, map[stri
 		twins[cam.Name] = u
 	}
 	return c, twins
+}
+
+// cameraCRD is the Camera CRD the API server is given.
+func cameraCRD(b *testing.B) *apiextensionsv1.CustomResourceDefinition {
+	b.Helper()
+	data, err := os.ReadFile(filepath.Join(kubetest.CRDDir(), "gb28181.io_cameras.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := yaml.UnmarshalStrict(data, &crd); err != nil {
+		b.Fatal(err)
+	}
+	return &crd
+}
+
+// installCRD creates crd, unless it exists, and waits until it is served.
+func installCRD(b *testing.B, crd *apiextensionsv1.CustomResourceDefinition) {
+	b.Helper()
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
+		b.Fatal(err)
+	}
+	admin, err := client.New(controllertest.RestConfig(b), client.Options{Scheme: scheme})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := admin.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
+		b.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if err := admin.Get(ctx, client.ObjectKeyFromObject(crd), crd); err != nil {
+			b.Fatal(err)
+		}
+		if established(crd) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("CRD %s not established in 30s", crd.Name)
+		}
+	}
 }
 
 // established tells whether crd is served.
