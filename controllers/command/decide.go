@@ -2,12 +2,12 @@ package command
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/devices"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
@@ -114,7 +114,7 @@ func decidePending(o observation, opts Options) plan {
 			message: fmt.Sprintf("Camera %q does not own device %s: an older Camera claims its ID", cam.Name, cam.Spec.DeviceID)}
 	case cam.Spec.Suspend || o.binding == nil || cam.Status.State != gbv1.StateRegistered:
 		return waitOrFail(gbv1.ReasonCameraNotRegistered, fmt.Sprintf("Camera %q is not registered and online", cam.Name))
-	case !channelKnown(cam, channelOf(c, cam)):
+	case !devices.ChannelKnown(cam, devices.ChannelOf(c.Spec.ChannelID, cam)):
 		return plan{action: actFail, reason: gbv1.ReasonChannelNotFound,
 			message: fmt.Sprintf("channel %q is not in Camera %q's catalog", c.Spec.ChannelID, cam.Name)}
 	case o.blocker != "":
@@ -171,21 +171,4 @@ func stopGivenUp(c *gbv1.CameraCommand, ctl control, now time.Time, opts Options
 // namespace's device ID never moves it.
 func ownsDevice(cam *gbv1.Camera, b *sipd.Binding) bool {
 	return cam.Status.State != gbv1.StateConflict && (b == nil || b.Owner == string(cam.UID))
-}
-
-// channelOf is the channel a command controls: spec.channelID, else the device itself.
-func channelOf(c *gbv1.CameraCommand, cam *gbv1.Camera) string {
-	if c.Spec.ChannelID != "" {
-		return c.Spec.ChannelID
-	}
-	return cam.Spec.DeviceID
-}
-
-// channelKnown: the device itself, or a channel of its catalog. A Camera whose catalog
-// is not known yet gets the benefit of the doubt: the device refuses a wrong one.
-func channelKnown(cam *gbv1.Camera, channel string) bool {
-	if channel == cam.Spec.DeviceID || len(cam.Status.Channels) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(cam.Status.Channels, func(ch gbv1.Channel) bool { return ch.ID == channel })
 }

@@ -182,7 +182,7 @@ func (r *reconciler) send(ctx context.Context, o observation) (ctrl.Result, erro
 
 	orig = c.DeepCopy()
 	sentAt = metav1.NewMicroTime(r.opts.now())
-	err := r.control(ctx, cam, channelOf(c, cam), ctl.cmd)
+	err := r.control(ctx, cam, devices.ChannelOf(c.Spec.ChannelID, cam), ctl.cmd)
 	out := outcomeOf(err, ctl.text)
 	now := metav1.NewMicroTime(r.opts.now())
 	c.Status.SentAt = &sentAt
@@ -256,7 +256,7 @@ func (r *reconciler) bounded(ctx context.Context, o observation) (held bool, res
 // stopAfterFailure sends the stop after a move that failed (a timeout may hide a move
 // the device took) and says how that went, for the condition's message.
 func (r *reconciler) stopAfterFailure(ctx context.Context, c *gbv1.CameraCommand, cam *gbv1.Camera) string {
-	err := r.control(ctx, cam, channelOf(c, cam), stopControl)
+	err := r.control(ctx, cam, devices.ChannelOf(c.Spec.ChannelID, cam), stopControl)
 	if err != nil {
 		return "; the stop sent after it failed too: " + err.Error()
 	}
@@ -280,7 +280,7 @@ func (r *reconciler) stop(ctx context.Context, o observation) (ctrl.Result, erro
 	if cam == nil {
 		err = fmt.Errorf("%w: Camera %q does not exist", sipd.ErrNotRegistered, c.Spec.CameraRef.Name)
 	} else {
-		err = r.control(ctx, cam, channelOf(c, cam), stopControl)
+		err = r.control(ctx, cam, devices.ChannelOf(c.Spec.ChannelID, cam), stopControl)
 	}
 	out := outcomeOf(err, "the stop")
 	orig := c.DeepCopy()
@@ -386,7 +386,7 @@ func report(c *gbv1.CameraCommand, phase gbv1.CameraCommandPhase, reason, messag
 
 // target names where a command goes, for messages.
 func target(c *gbv1.CameraCommand, cam *gbv1.Camera) string {
-	if ch := channelOf(c, cam); ch != cam.Spec.DeviceID {
+	if ch := devices.ChannelOf(c.Spec.ChannelID, cam); ch != cam.Spec.DeviceID {
 		return fmt.Sprintf("device %s channel %s", cam.Spec.DeviceID, ch)
 	}
 	return "device " + cam.Spec.DeviceID

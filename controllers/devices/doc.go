@@ -5,6 +5,7 @@
 // device ID they claim (AddIndex, CamerasWithID, each Camera under a bucket of its ID:
 // package cacheindex), the election of the Camera that owns a
 // device ID when several claim it (Elect), the shard a replica serves (ShardSelector,
-// LeaseName) and whether an object's Camera is another shard's (CameraOf), and the
-// cleaning of text devices write into status (Clean).
+// LeaseName) and whether an object's Camera is another shard's (CameraOf), the channel
+// an object names and whether the Camera's catalog has it (ChannelOf, ChannelKnown), and
+// the cleaning of text devices write into status (Clean).
 package devices

@@ -2,10 +2,10 @@ package recording
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/devices"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
@@ -74,7 +74,7 @@ func blocked(o observation) (reason, message string) {
 		return gbv1.ReasonCameraConflict, fmt.Sprintf("Camera %q does not own device %s: an older Camera claims its ID", cam.Name, cam.Spec.DeviceID)
 	case cam.Spec.Suspend || o.binding == nil || cam.Status.State != gbv1.StateRegistered:
 		return gbv1.ReasonCameraNotRegistered, fmt.Sprintf("Camera %q is not registered and online", cam.Name)
-	case !channelKnown(cam, channelOf(o.rq, cam)):
+	case !devices.ChannelKnown(cam, devices.ChannelOf(o.rq.Spec.ChannelID, cam)):
 		return gbv1.ReasonChannelNotFound, fmt.Sprintf("channel %q is not in Camera %q's catalog", o.rq.Spec.ChannelID, cam.Name)
 	}
 	return "", ""
@@ -99,21 +99,4 @@ func ttlOf(rq *gbv1.RecordingQuery, opts Options) time.Duration {
 		return time.Duration(max(*t, 0)) * time.Second
 	}
 	return opts.DefaultTTL
-}
-
-// channelOf is the channel searched: spec.channelID, else the device itself.
-func channelOf(rq *gbv1.RecordingQuery, cam *gbv1.Camera) string {
-	if rq.Spec.ChannelID != "" {
-		return rq.Spec.ChannelID
-	}
-	return cam.Spec.DeviceID
-}
-
-// channelKnown: the device itself, or a channel of its catalog. A Camera whose catalog
-// is not known yet gets the benefit of the doubt: the device answers if it can.
-func channelKnown(cam *gbv1.Camera, channel string) bool {
-	if channel == cam.Spec.DeviceID || len(cam.Status.Channels) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(cam.Status.Channels, func(c gbv1.Channel) bool { return c.ID == channel })
 }

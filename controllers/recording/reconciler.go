@@ -115,7 +115,7 @@ func (r *reconciler) send(ctx context.Context, rq *gbv1.RecordingQuery, cam *gbv
 	}
 	defer release()
 
-	channel := channelOf(rq, cam)
+	channel := devices.ChannelOf(rq.Spec.ChannelID, cam)
 	now := r.opts.now()
 	started := metav1.NewTime(now)
 	rq.Status = gbv1.RecordingQueryStatus{Conditions: rq.Status.Conditions, StartTime: &started}

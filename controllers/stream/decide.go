@@ -3,13 +3,13 @@ package stream
 import (
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
+	"github.com/gb28181/camera-operator/controllers/devices"
 	"github.com/gb28181/camera-operator/sipd"
 )
 
@@ -69,7 +69,7 @@ func decideStream(o streamObservation, opts Options) streamPlan {
 			message: fmt.Sprintf("Camera %q does not own device %s: an older Camera claims its ID", o.camera.Name, o.camera.Spec.DeviceID)}
 	case o.camera.Spec.Suspend || o.binding == nil || o.camera.Status.State != gbv1.StateRegistered:
 		return streamPlan{bye: hasDialog, state: gbv1.StreamWaitingForCamera, reason: gbv1.ReasonCameraNotRegistered, message: fmt.Sprintf("Camera %q is not registered and online", o.camera.Name)}
-	case !channelKnown(o.camera, channelOf(st, o.camera)):
+	case !devices.ChannelKnown(o.camera, devices.ChannelOf(st.Spec.ChannelID, o.camera)):
 		return streamPlan{bye: hasDialog, state: gbv1.StreamFailed, reason: gbv1.ReasonChannelNotFound,
 			message: fmt.Sprintf("channel %q is not in Camera %q's catalog", st.Spec.ChannelID, o.camera.Name)}
 	}
@@ -117,23 +117,6 @@ func sameRegistration(recorded *metav1.Time, current time.Time) bool {
 	return recorded != nil && recorded.Time.Equal(current.Truncate(time.Second))
 }
 
-// channelOf is the channel a Stream plays: spec.channelID, else the device itself.
-func channelOf(st *gbv1.Stream, cam *gbv1.Camera) string {
-	if st.Spec.ChannelID != "" {
-		return st.Spec.ChannelID
-	}
-	return cam.Spec.DeviceID
-}
-
-// channelKnown: the device itself, or a channel of its catalog. A Camera whose catalog
-// is not known yet gets the benefit of the doubt: the device answers 404 if wrong.
-func channelKnown(cam *gbv1.Camera, channel string) bool {
-	if channel == cam.Spec.DeviceID || len(cam.Status.Channels) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(cam.Status.Channels, func(c gbv1.Channel) bool { return c.ID == channel })
-}
-
 // destinationText is how status.destination shows spec.destination.
 func destinationText(d gbv1.Destination) string {
 	transport := d.Transport
@@ -146,7 +129,7 @@ func destinationText(d gbv1.Destination) string {
 // sameTarget: the live dialog plays what the spec asks for.
 func sameTarget(st *gbv1.Stream, cam *gbv1.Camera) bool {
 	return st.Status.Destination == destinationText(st.Spec.Destination) &&
-		st.Status.ChannelID == channelOf(st, cam) &&
+		st.Status.ChannelID == devices.ChannelOf(st.Spec.ChannelID, cam) &&
 		(st.Spec.SSRC == "" || st.Spec.SSRC == st.Status.SSRC)
 }
 

@@ -270,7 +270,7 @@ func (r *reconciler) invite(ctx context.Context, st *gbv1.Stream, o streamObserv
 		return
 	}
 	offer = recordingOffer(st, offer)
-	channel := channelOf(st, cam)
+	channel := devices.ChannelOf(st.Spec.ChannelID, cam)
 	st.Status.SSRC, st.Status.ChannelID, st.Status.Destination = ssrc, channel, destinationText(st.Spec.Destination)
 	report(st, gbv1.StreamInviting, gbv1.ReasonInviting, "INVITE sent to "+cam.Spec.DeviceID)
 	if err := r.recorded(st, func() error { return r.client.Status().Update(ctx, st) }); err != nil {
