@@ -86,7 +86,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 		},
 		// The channels in an object of their own (statuswrite_split_test.go): the
 		// Camera's state write without them, a new catalog of an IPC and of an NVR, and
-		// a channel of an NVR going on or off.
+		// a channel going on or off in either.
 		"split-state": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 			st.Channels = nil
 			return writeStatusOnly(cam, st)
@@ -98,7 +98,12 @@ func BenchmarkStatusWrite(b *testing.B) {
 			return catalogs.create(ctx, cam, nvrChannels(cam, st.Channels[0], 64), *st.CatalogUpdatedAt)
 		},
 		"split-catalog-channel-nvr-64": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
-			return catalogs.updateChannelStatus(ctx, cam, st.CatalogUpdatedAt.Unix(), *st.CatalogUpdatedAt)
+			return catalogs.updateChannelStatus(ctx, catalogs.nvr[cam.Name], st.CatalogUpdatedAt.Unix(), *st.CatalogUpdatedAt)
+		},
+		// The same change in a catalog of one channel: an IPC's, or a channel in an
+		// object of its own.
+		"split-catalog-channel-1": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
+			return catalogs.updateChannelStatus(ctx, catalogs.one[cam.Name], st.CatalogUpdatedAt.Unix(), *st.CatalogUpdatedAt)
 		},
 		"update-registration-only": func(cam *gbv1.Camera, st gbv1.CameraStatus) error {
 			st.DeviceInfo, st.Channels, st.ChannelCount, st.CatalogUpdatedAt = nil, nil, 0, nil
@@ -129,7 +134,7 @@ func BenchmarkStatusWrite(b *testing.B) {
 		},
 	}
 	ways := []string{"merge-patch", "update-granular-status", "update", "update-status-only-body", "update-status-only-body-nvr-64", "split-state", "split-catalog-create-1",
-		"split-catalog-create-nvr-64", "split-catalog-channel-nvr-64", "update-registration-only", "update-minimal", "lease-renew", "lease-merge-patch"}
+		"split-catalog-create-nvr-64", "split-catalog-channel-nvr-64", "split-catalog-channel-1", "update-registration-only", "update-minimal", "lease-renew", "lease-merge-patch"}
 	profiles := os.Getenv("STATUSWRITE_PPROF")
 	// Two rounds alternating the ways, so that the machine's load weighs on each alike;
 	// the second round profiles the API server.

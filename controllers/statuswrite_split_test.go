@@ -32,13 +32,14 @@ type splitCatalogs struct {
 	c client.Client
 	// created names the catalogs the create ways make, each a new object.
 	created atomic.Int64
-	// nvr is a catalog of 64 channels for each Camera, by Camera name, which the update
-	// way changes one channel of at a time; each writer has Cameras of its own.
-	nvr map[string]*unstructured.Unstructured
+	// nvr is a catalog of 64 channels for each Camera, and one a catalog of one channel,
+	// by Camera name, which the update ways change one channel of at a time; each writer
+	// has Cameras of its own.
+	nvr, one map[string]*unstructured.Unstructured
 }
 
 // newSplitCatalogs installs the prospective catalog CRD (once) and creates a 64-channel
-// catalog for each of cams.
+// catalog and a one-channel catalog for each of cams.
 func newSplitCatalogs(b *testing.B, cams []*gbv1.Camera) *splitCatalogs {
 	b.Helper()
 	ctx := context.Background()
@@ -48,14 +49,18 @@ func newSplitCatalogs(b *testing.B, cams []*gbv1.Camera) *splitCatalogs {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &splitCatalogs{c: c, nvr: make(map[string]*unstructured.Unstructured, len(cams))}
+	s := &splitCatalogs{c: c, nvr: make(map[string]*unstructured.Unstructured, len(cams)),
+		one: make(map[string]*unstructured.Unstructured, len(cams))}
 	for _, cam := range cams {
 		st := controllertest.RegisteredStatus(cam, 0)
-		u := splitCatalog(cam, cam.Name, nvrChannels(cam, st.Channels[0], 64), *st.CatalogUpdatedAt)
-		if err := c.Create(ctx, u); err != nil {
-			b.Fatal(err)
+		nvr := splitCatalog(cam, cam.Name+"-nvr", nvrChannels(cam, st.Channels[0], 64), *st.CatalogUpdatedAt)
+		one := splitCatalog(cam, cam.Name+"-one", st.Channels, *st.CatalogUpdatedAt)
+		for _, u := range []*unstructured.Unstructured{nvr, one} {
+			if err := c.Create(ctx, u); err != nil {
+				b.Fatal(err)
+			}
 		}
-		s.nvr[cam.Name] = u
+		s.nvr[cam.Name], s.one[cam.Name] = nvr, one
 	}
 	return s
 }
@@ -67,10 +72,9 @@ func (s *splitCatalogs) create(ctx context.Context, cam *gbv1.Camera, channels [
 	return s.c.Create(ctx, splitCatalog(cam, name, channels, at))
 }
 
-// updateChannelStatus changes the status of one channel of cam's 64-channel catalog,
-// as a device's catalog notification of a channel going on or off does.
-func (s *splitCatalogs) updateChannelStatus(ctx context.Context, cam *gbv1.Camera, round int64, at metav1.Time) error {
-	u := s.nvr[cam.Name]
+// updateChannelStatus changes the status of one channel of catalog u, as a device's
+// catalog notification of a channel going on or off does.
+func (s *splitCatalogs) updateChannelStatus(ctx context.Context, u *unstructured.Unstructured, round int64, at metav1.Time) error {
 	channels, _, err := unstructured.NestedSlice(u.Object, "status", "channels")
 	if err != nil {
 		return err
