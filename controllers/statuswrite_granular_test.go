@@ -6,13 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	gbv1 "github.com/gb28181/camera-operator/api/v1alpha1"
@@ -81,42 +80,13 @@ func cameraCRD(b *testing.B) *apiextensionsv1.CustomResourceDefinition {
 	return &crd
 }
 
-// installCRD creates crd, unless it exists, and waits until it is served.
+// installCRD creates crd (or updates it) and waits until the API server serves it.
 func installCRD(b *testing.B, crd *apiextensionsv1.CustomResourceDefinition) {
 	b.Helper()
-	ctx := context.Background()
-	scheme := runtime.NewScheme()
-	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
+	opts := envtest.CRDInstallOptions{CRDs: []*apiextensionsv1.CustomResourceDefinition{crd}}
+	if _, err := envtest.InstallCRDs(controllertest.RestConfig(b), opts); err != nil {
 		b.Fatal(err)
 	}
-	admin, err := client.New(controllertest.RestConfig(b), client.Options{Scheme: scheme})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := admin.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
-		b.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if err := admin.Get(ctx, client.ObjectKeyFromObject(crd), crd); err != nil {
-			b.Fatal(err)
-		}
-		if established(crd) {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("CRD %s not established in 30s", crd.Name)
-		}
-	}
-}
-
-// established tells whether crd is served.
-func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
-	for _, cond := range crd.Status.Conditions {
-		if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
-			return true
-		}
-	}
-	return false
 }
 
 // writeGranular writes st as the status of twin.
