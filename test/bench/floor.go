@@ -46,6 +46,9 @@ type floorRun struct {
 	// StatusBytes is the mean JSON size of the status written.
 	StatusBytes float64 `json:"status_bytes"`
 	LoadAverage float64 `json:"load_average"`
+	// ClockStepSeconds is how far the wall clock moved from the monotonic clock over
+	// the writes, when the machine stalled (clockstep.go); 0 when it did not.
+	ClockStepSeconds float64 `json:"clock_step_seconds,omitempty"`
 }
 
 // operatorWriters is the Camera controller's concurrency, which the floor client uses.
@@ -80,7 +83,7 @@ func (b *bench) floor(ctx context.Context, n int) (floorRun, error) {
 		return run, err
 	}
 	slog.Info("floor: writing the operator's statuses to the twins", "cameras", n, "writers", run.Writers)
-	start := time.Now()
+	start, clock := time.Now(), watchClock()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, run.Writers)
@@ -99,7 +102,7 @@ func (b *bench) floor(ctx context.Context, n int) (floorRun, error) {
 		})
 	}
 	wg.Wait()
-	run.Seconds = time.Since(start).Seconds()
+	run.Seconds, run.ClockStepSeconds = time.Since(start).Seconds(), clock.clockStepSeconds()
 	close(errs)
 	if err := errors.Join(drain(errs)...); err != nil {
 		return run, err
@@ -200,5 +203,10 @@ func (r *results) printFloor(w io.Writer) {
 			c.APICPUPerWriteMs, fl.APICPUPerWriteMs, fl.StatusBytes, c.MaxBacklog, mib(c.Memory.RSSBytes), mib(c.Memory.HeapInuseBytes), c.LoadAverage)
 	}
 	tw.Flush()
+	for _, c := range r.APICatchUp {
+		if d := c.disturbance(); d != "" {
+			fmt.Fprintln(w, d)
+		}
+	}
 	fmt.Fprintln(w)
 }

@@ -129,6 +129,25 @@ type catchUp struct {
 	// Settled is the burst's whole cost: from its start until the operator's
 	// workqueue was empty and it wrote no more (writecauses.go). The floor runs after.
 	Settled *settled `json:"settled,omitempty"`
+	// ClockStepSeconds is how far the wall clock moved from the monotonic clock from
+	// the burst's start until every Camera showed Registered, when the machine stalled
+	// (clockstep.go); 0 when it did not.
+	ClockStepSeconds float64 `json:"clock_step_seconds,omitempty"`
+}
+
+// disturbance is what the report says of a burst or its floor timed across a stall of
+// the machine, or "" when neither was.
+func (c catchUp) disturbance() string {
+	var notes []string
+	if n := clockStepNote(fmt.Sprintf("the %d-camera burst", c.Cameras), c.ClockStepSeconds); n != "" {
+		notes = append(notes, n)
+	}
+	if c.Floor != nil {
+		if n := clockStepNote(fmt.Sprintf("the %d-camera floor", c.Cameras), c.Floor.ClockStepSeconds); n != "" {
+			notes = append(notes, n)
+		}
+	}
+	return strings.Join(notes, "; ")
 }
 
 // floorRatio is the operator's speed showing the fleet Registered as a share of the
@@ -390,11 +409,14 @@ func (r *results) judge() {
 			"both one process, alternating rounds, same run")
 	}
 	for _, c := range r.APICatchUp {
-		add(fmt.Sprintf("%d Cameras Registered after the last 200", c.Cameras), "≤ 30 s", fmt.Sprintf("%.1f s", c.Seconds), c.Seconds <= 30, "")
+		add(fmt.Sprintf("%d Cameras Registered after the last 200", c.Cameras), "≤ 30 s", fmt.Sprintf("%.1f s", c.Seconds), c.Seconds <= 30, c.disturbance())
 		if c.Floor != nil {
 			ratio, whole := c.floorRatio()
-			add(fmt.Sprintf("%d Cameras: speed vs the API server's floor", c.Cameras), "≥ 0.9", fmt.Sprintf("%.2f", ratio), ratio >= 0.9,
-				fmt.Sprintf("floor %.1f s, catch-up %.1f s; from the burst's start %.1f s (%.2f); load %.1f", c.Floor.Seconds, c.Seconds, c.FromBurstSeconds, whole, c.LoadAverage))
+			note := fmt.Sprintf("floor %.1f s, catch-up %.1f s; from the burst's start %.1f s (%.2f); load %.1f", c.Floor.Seconds, c.Seconds, c.FromBurstSeconds, whole, c.LoadAverage)
+			if d := c.disturbance(); d != "" {
+				note += "; " + d
+			}
+			add(fmt.Sprintf("%d Cameras: speed vs the API server's floor", c.Cameras), "≥ 0.9", fmt.Sprintf("%.2f", ratio), ratio >= 0.9, note)
 		}
 	}
 	if s := r.Steady; s != nil {

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// A stall of the whole machine (a virtual machine paused, then resumed) can step its wall
+// clock away from its monotonic clock. The bench times its own spans on the monotonic
+// clock, but a burst's last 200 OK comes from camsim's reports, in wall-clock time, so a
+// step during a burst makes its catch-up after the last 200 and its catch-up from the
+// burst's start disagree: once by 17 s, the catch-up "after the last 200" longer than the
+// one from the burst's start. A clockWatch finds such a step, so that the report says the
+// span was disturbed instead of printing figures that contradict each other.
+type clockWatch struct{ start time.Time }
+
+// minClockStep is the smallest step reported. NTP slews the clock by at most 500 ppm,
+// 50 ms over the longest span timed here; a stall steps it by seconds.
+const minClockStep = time.Second
+
+func watchClock() clockWatch { return clockWatch{start: time.Now()} }
+
+// step is how far the wall clock moved from the monotonic clock since the watch began:
+// positive when the wall clock ran ahead.
+func (w clockWatch) step() time.Duration {
+	now := time.Now()
+	// Round(0) strips the monotonic reading, so Sub compares wall-clock readings.
+	return now.Round(0).Sub(w.start.Round(0)) - now.Sub(w.start)
+}
+
+// clockStepSeconds is step in seconds when it is a stall's, and 0 when it is not.
+func (w clockWatch) clockStepSeconds() float64 { return stallStep(w.step()) }
+
+// stallStep is s in seconds when it is at least minClockStep either way, and 0 when
+// it is not.
+func stallStep(s time.Duration) float64 {
+	if s.Abs() < minClockStep {
+		return 0
+	}
+	return s.Seconds()
+}
+
+// clockStepNote is what the report says of a span whose clock stepped by seconds, or ""
+// when it did not.
+func clockStepNote(span string, seconds float64) string {
+	if seconds == 0 {
+		return ""
+	}
+	way := "ahead of"
+	if seconds < 0 {
+		way = "behind"
+	}
+	return fmt.Sprintf("%s: the wall clock moved %.1f s %s the monotonic clock (the machine stalled); its figures are disturbed",
+		span, math.Abs(seconds), way)
+}
