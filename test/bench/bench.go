@@ -374,7 +374,7 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 	if err != nil {
 		return nil, run, err
 	}
-	start, clock := time.Now(), watchClock()
+	start := time.Now()
 	backlogCtx, stopBacklog := context.WithCancel(ctx)
 	maxBacklog := b.sampleBacklog(backlogCtx)
 	defer stopBacklog()
@@ -403,7 +403,7 @@ func (b *bench) registerBurst(ctx context.Context, n int) (*fleet, registrationR
 	stopBacklog()
 	c := catchUp{Cameras: n, Seconds: max(0, shown.Sub(last200).Seconds()), FromBurstSeconds: shown.Sub(start).Seconds(),
 		CameraWrites: cam1 - cam0, EventWrites: ev1 - ev0, MaxBacklog: <-maxBacklog, LoadAverage: loadAverage(),
-		ClockStepSeconds: clock.clockStepSeconds()}
+		ClockStepSeconds: clockStepSince(start)}
 	c.HalfSeconds = b.tr.shownShare(names, start, 0.5).Seconds()
 	writes := writes1.since(writes0)
 	c.Writes = &writes

@@ -11,27 +11,22 @@ import (
 // own spans on the monotonic clock, but a burst's last 200 OK comes from camsim's
 // reports, in wall-clock time, so a step during a burst makes its catch-up after the
 // last 200 and its catch-up from the burst's start disagree: once by 19 s, the catch-up
-// "after the last 200" longer than the one from the burst's start. A clockWatch finds
-// such a step, so that the report says the span was disturbed instead of printing
-// figures that contradict each other.
-type clockWatch struct{ start time.Time }
+// "after the last 200" longer than the one from the burst's start. The bench finds
+// such a step (clockStepSince), so that the report says the span was disturbed instead
+// of printing figures that contradict each other.
 
 // minClockStep is the smallest step reported. NTP slews the clock by at most 500 ppm,
 // 0.3 s over the ten minutes of a 50,000-camera catch-up; a stall steps it by seconds.
 const minClockStep = time.Second
 
-func watchClock() clockWatch { return clockWatch{start: time.Now()} }
-
-// step is how far the wall clock moved from the monotonic clock since the watch began:
-// positive when the wall clock ran ahead.
-func (w clockWatch) step() time.Duration {
+// clockStepSince is how far, in seconds, the wall clock moved from the monotonic clock
+// since start (positive when it ran ahead) when that is a stall's step, and 0 when it
+// is not. start must hold a monotonic reading, as time.Now's do.
+func clockStepSince(start time.Time) float64 {
 	now := time.Now()
 	// Round(0) strips the monotonic reading, so Sub compares wall-clock readings.
-	return now.Round(0).Sub(w.start.Round(0)) - now.Sub(w.start)
+	return stallStep(now.Round(0).Sub(start.Round(0)) - now.Sub(start))
 }
-
-// clockStepSeconds is step in seconds when it is a stall's, and 0 when it is not.
-func (w clockWatch) clockStepSeconds() float64 { return stallStep(w.step()) }
 
 // stallStep is s in seconds when it is at least minClockStep either way, and 0 when
 // it is not.
