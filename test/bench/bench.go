@@ -646,8 +646,14 @@ func (b *bench) keepalives(ctx context.Context, f *fleet) error {
 		return err
 	}
 	// The registrar alone runs beside it, in a process of its own, with the same devices
-	// registered: the load alternates between the two, so both see the same machine.
-	alone, err := startRegistrarProcess(ctx, password)
+	// registered and the operator's GOGC: the load alternates between the two, so both
+	// see the same machine.
+	mem, err := b.op.memory(ctx)
+	if err != nil {
+		return err
+	}
+	gcPercent := int(mem.GCPercent)
+	alone, err := startRegistrarProcess(ctx, password, gcPercent)
 	if err != nil {
 		return fmt.Errorf("registrar alone: %w", err)
 	}
@@ -676,7 +682,8 @@ func (b *bench) keepalives(ctx context.Context, f *fleet) error {
 		aloneRounds = append(aloneRounds, k)
 	}
 	b.r.Keepalives, b.r.KeepalivesAloneProcess = sumKeepalives(opRounds), sumKeepalives(aloneRounds)
-	mem, err := b.op.memory(ctx)
+	b.r.Keepalives.GCPercent, b.r.KeepalivesAloneProcess.GCPercent = gcPercent, gcPercent
+	mem, err = b.op.memory(ctx)
 	if err == nil && mem.PeakRSSBytes > b.r.Memory.Registered.PeakRSSBytes {
 		b.r.Memory.Registered.PeakRSSBytes = mem.PeakRSSBytes
 	}

@@ -31,6 +31,8 @@ type keepaliveResult struct {
 	GeneratorCPU float64 `json:"generator_cpu_cores"`
 	// RoundsPerSecond are the rates of the rounds a summed result joins.
 	RoundsPerSecond []float64 `json:"rounds_per_second,omitempty"`
+	// GCPercent is the serving process's GOGC (0: not recorded).
+	GCPercent int `json:"gc_percent,omitempty"`
 }
 
 // kaFleet is the keepalive load's devices, each registered from one of the generator's

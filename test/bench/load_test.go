@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,12 +164,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestRegistrarProcess: the registrar alone runs as a child process, registers a fleet
-// with full digest exchanges, answers its keepalives, and ends when stopped.
+// TestRegistrarProcess: the registrar alone runs as a child process at the GOGC it is
+// given, registers a fleet with full digest exchanges, answers its keepalives, and ends
+// when stopped.
 func TestRegistrarProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	p, err := startRegistrarProcess(ctx, "child-Pa55")
+	p, err := startRegistrarProcess(ctx, "child-Pa55", 37)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +182,13 @@ func TestRegistrarProcess(t *testing.T) {
 	}()
 	if p.cmd.Process.Pid == os.Getpid() {
 		t.Fatal("the registrar alone runs in the test's own process")
+	}
+	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gogc := lastEnv(environ, "GOGC"); gogc != "37" {
+		t.Errorf("the registrar alone runs with GOGC=%q, want the 37 it was given", gogc)
 	}
 	ids, err := fleetIDs("34020000001320000001", 50)
 	if err != nil {
@@ -206,4 +216,16 @@ func TestRegistrarProcess(t *testing.T) {
 	if err := p.stop(); err != nil {
 		t.Errorf("stop: %v", err)
 	}
+}
+
+// lastEnv is the value of name in a NUL-separated environment, as a process reads it
+// (the last setting wins), or "".
+func lastEnv(environ []byte, name string) string {
+	value := ""
+	for _, kv := range strings.Split(string(environ), "\x00") {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			value = v
+		}
+	}
+	return value
 }

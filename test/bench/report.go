@@ -321,8 +321,8 @@ func (r *results) print(w io.Writer) {
 			k.PerSecond, k.Sent, k.Lost, k.Refused, k.Connections, k.Window, k.OperatorCPU, k.GeneratorCPU)
 	}
 	if k := r.KeepalivesAloneProcess; k != nil {
-		fmt.Fprintf(w, "keepalives, registrar alone (own process, alternating with the operator, rounds %s/s against the operator's %s/s): %.0f/s answered 200 (%d lost, refused %v); registrar %.2f cores, generator %.2f cores\n",
-			rates(k.RoundsPerSecond), rates(r.Keepalives.RoundsPerSecond), k.PerSecond, k.Lost, k.Refused, k.OperatorCPU, k.GeneratorCPU)
+		fmt.Fprintf(w, "keepalives, registrar alone (own process, %s, alternating with the operator, rounds %s/s against the operator's %s/s): %.0f/s answered 200 (%d lost, refused %v); registrar %.2f cores, generator %.2f cores\n",
+			gcSetting(k.GCPercent), rates(k.RoundsPerSecond), rates(r.Keepalives.RoundsPerSecond), k.PerSecond, k.Lost, k.Refused, k.OperatorCPU, k.GeneratorCPU)
 	}
 	if k := r.KeepalivesAlone; k != nil {
 		fmt.Fprintf(w, "keepalives, registrar alone (in the bench's process, everything else stopped): %.0f/s answered 200 (%d lost, refused %v); registrar and generator %.2f cores\n",
@@ -406,7 +406,7 @@ func (r *results) judge() {
 		ratio := k.PerSecond / a.PerSecond
 		add("keepalives/s through the operator vs the registrar alone", "≥ 95 %",
 			fmt.Sprintf("%.0f %% (%.0f vs %.0f)", ratio*100, k.PerSecond, a.PerSecond), ratio >= 0.95,
-			"both one process, alternating rounds, same run")
+			"both one process, "+gcSetting(a.GCPercent)+", alternating rounds, same run")
 	}
 	for _, c := range r.APICatchUp {
 		add(fmt.Sprintf("%d Cameras Registered after the last 200", c.Cameras), "≤ 30 s", fmt.Sprintf("%.1f s", c.Seconds), c.Seconds <= 30, c.disturbance())
@@ -459,4 +459,13 @@ func (r *results) judge() {
 // commandLine is how the bench was invoked, for the record.
 func commandLine() string {
 	return strings.Join(append([]string{"go run ./test/bench"}, os.Args[1:]...), " ")
+}
+
+// gcSetting says at which GOGC the registrar alone ran: the operator's, or Go's default
+// in results that did not record it.
+func gcSetting(gcPercent int) string {
+	if gcPercent <= 0 {
+		return "GOGC unrecorded"
+	}
+	return fmt.Sprintf("GOGC %d as the operator's", gcPercent)
 }
