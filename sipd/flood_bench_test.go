@@ -30,21 +30,7 @@ func BenchmarkKeepalivesUnderFlood(b *testing.B) {
 	s := sipdtest.StartT(b, sipd.Config{Registerer: reg}, devStore())
 	// REGISTERs answered so far, whatever the answer.
 	registrations := func() float64 { return metricValue(b, reg, "sipd_registrations_total", nil) }
-	server := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(s.UDPAddr()))
-
-	conns := make([]*net.UDPConn, devices)
-	var seeds []sipd.Binding
-	now := time.Now()
-	for i := range conns {
-		c, err := net.DialUDP("udp", nil, server)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { c.Close() })
-		conns[i] = c
-		seeds = append(seeds, sipd.Binding{DeviceID: floodDeviceID(i), Transport: "UDP", RemoteAddr: c.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour})
-	}
-	s.Seed(seeds)
+	conns := registeredSockets(b, s, devices)
 
 	// The flooder is a process of its own, one thread sending as fast as it can, as an
 	// attacker on another host would be: in this process it would be scheduled with the
@@ -82,6 +68,26 @@ func BenchmarkKeepalivesUnderFlood(b *testing.B) {
 	flooded := registrations() - floodedBefore
 	b.ReportMetric(100*float64(answered.Load())/float64(sent.Load()), "%answered")
 	b.ReportMetric(float64(flooded)/elapsed.Seconds(), "flood-answered/s")
+}
+
+// registeredSockets opens n UDP sockets to s, device floodDeviceID(i) registered from
+// the i-th (seeded, as the operator seeds its registrar), closed when b ends.
+func registeredSockets(b *testing.B, s *sipd.Server, n int) []*net.UDPConn {
+	server := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(s.UDPAddr()))
+	conns := make([]*net.UDPConn, n)
+	var seeds []sipd.Binding
+	now := time.Now()
+	for i := range conns {
+		c, err := net.DialUDP("udp", nil, server)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close() })
+		conns[i] = c
+		seeds = append(seeds, sipd.Binding{DeviceID: floodDeviceID(i), Transport: "UDP", RemoteAddr: c.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour})
+	}
+	s.Seed(seeds)
+	return conns
 }
 
 func floodDeviceID(i int) string { return "340200000013201" + strconv.Itoa(10000+i) }

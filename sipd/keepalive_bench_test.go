@@ -2,7 +2,6 @@ package sipd_test
 
 import (
 	"net"
-	"net/netip"
 	"runtime"
 	"strconv"
 	"sync"
@@ -23,20 +22,7 @@ import (
 func BenchmarkKeepaliveLoopback(b *testing.B) {
 	const clients = 64
 	s := sipdtest.StartT(b, sipd.Config{}, devStore())
-	server := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(s.UDPAddr()))
-	conns := make([]*net.UDPConn, clients)
-	var seeds []sipd.Binding
-	now := time.Now()
-	for i := range conns {
-		c, err := net.DialUDP("udp", nil, server)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { c.Close() })
-		conns[i] = c
-		seeds = append(seeds, sipd.Binding{DeviceID: floodDeviceID(i), Transport: "UDP", RemoteAddr: c.LocalAddr().String(), RegisteredAt: now, ExpiresAt: now.Add(time.Hour), Expires: time.Hour})
-	}
-	s.Seed(seeds)
+	conns := registeredSockets(b, s, clients)
 	var before, after runtime.MemStats
 	b.ResetTimer()
 	runtime.ReadMemStats(&before)
