@@ -31,7 +31,7 @@ type keepaliveResult struct {
 	GeneratorCPU float64 `json:"generator_cpu_cores"`
 	// RoundsPerSecond are the rates of the rounds a summed result joins.
 	RoundsPerSecond []float64 `json:"rounds_per_second,omitempty"`
-	// GCPercent is the serving process's GOGC (0: not recorded).
+	// GCPercent is the serving process's GOGC (negative: off; 0: not recorded).
 	GCPercent int `json:"gc_percent,omitempty"`
 }
 

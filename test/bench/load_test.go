@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,13 +165,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestRegistrarProcess: the registrar alone runs as a child process at the GOGC it is
-// given, registers a fleet with full digest exchanges, answers its keepalives, and ends
-// when stopped.
+// TestRegistrarProcess: the registrar alone runs as a child process, registers a fleet
+// with full digest exchanges, answers its keepalives, and ends when stopped.
 func TestRegistrarProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	p, err := startRegistrarProcess(ctx, "child-Pa55", 37)
+	p, err := startRegistrarProcess(ctx, "child-Pa55", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,13 +182,6 @@ func TestRegistrarProcess(t *testing.T) {
 	}()
 	if p.cmd.Process.Pid == os.Getpid() {
 		t.Fatal("the registrar alone runs in the test's own process")
-	}
-	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.cmd.Process.Pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gogc := lastEnv(environ, "GOGC"); gogc != "37" {
-		t.Errorf("the registrar alone runs with GOGC=%q, want the 37 it was given", gogc)
 	}
 	ids, err := fleetIDs("34020000001320000001", 50)
 	if err != nil {
@@ -218,6 +211,38 @@ func TestRegistrarProcess(t *testing.T) {
 	}
 }
 
+// TestRegistrarProcessGOGC: the registrar alone runs at the operator's GOGC as
+// go_gc_gogc_percent reports it (a number, or -1 for off), and with no setting of its
+// own when none is known.
+func TestRegistrarProcessGOGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	for _, tc := range []struct {
+		gcPercent int
+		want      string
+	}{{37, "37"}, {-1, "off"}, {0, ""}} {
+		t.Run(strconv.Itoa(tc.gcPercent), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			p, err := startRegistrarProcess(ctx, "child-Pa55", tc.gcPercent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := p.stop(); err != nil {
+					t.Errorf("stop: %v", err)
+				}
+			}()
+			environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.cmd.Process.Pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gogc := lastEnv(environ, "GOGC"); gogc != tc.want {
+				t.Errorf("the registrar alone runs with GOGC=%q, want %q", gogc, tc.want)
+			}
+		})
+	}
+}
+
 // lastEnv is the value of name in a NUL-separated environment, as a process reads it
 // (the last setting wins), or "".
 func lastEnv(environ []byte, name string) string {
@@ -228,4 +253,14 @@ func lastEnv(environ []byte, name string) string {
 		}
 	}
 	return value
+}
+
+// TestGCSetting: the report says at which GOGC the registrar alone ran, or that the
+// results do not say.
+func TestGCSetting(t *testing.T) {
+	for gcPercent, want := range map[int]string{50: "GOGC 50 as the operator's", -1: "GOGC off as the operator's", 0: "GOGC unrecorded"} {
+		if got := gcSetting(gcPercent); got != want {
+			t.Errorf("gcSetting(%d) = %q, want %q", gcPercent, got, want)
+		}
+	}
 }

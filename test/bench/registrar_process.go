@@ -27,7 +27,7 @@ import (
 // same garbage collector setting. The operator runs at GOGC 50 (for memory: RSS per
 // camera). With the registrar alone at Go's default of 100, collecting half as often,
 // the comparison measured the setting, not what the operator's pipeline adds: 86-88 %
-// with the operator at 50, 106 % with it at 100; both at 50, 104-110 %
+// with the operator at 50, 106 % with it at 100; both at 50, 98-110 %
 // (docs/scaling.md, "Keepalives at the operator's GOGC").
 const serveRegistrarArg = "serve-registrar-alone"
 
@@ -70,15 +70,19 @@ type registrarProcess struct {
 }
 
 // startRegistrarProcess runs this binary as the registrar alone, accepting password
-// from every device, at GOGC gcPercent (0: Go's default), and returns once it listens.
+// from every device, at GOGC gcPercent (negative: off, as go_gc_gogc_percent reports
+// it; 0: Go's default), and returns once it listens.
 func startRegistrarProcess(ctx context.Context, password string, gcPercent int) (*registrarProcess, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(self, serveRegistrarArg, password)
-	if gcPercent > 0 {
+	switch {
+	case gcPercent > 0:
 		cmd.Env = append(os.Environ(), "GOGC="+strconv.Itoa(gcPercent))
+	case gcPercent < 0:
+		cmd.Env = append(os.Environ(), "GOGC=off")
 	}
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

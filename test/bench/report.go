@@ -461,11 +461,14 @@ func commandLine() string {
 	return strings.Join(append([]string{"go run ./test/bench"}, os.Args[1:]...), " ")
 }
 
-// gcSetting says at which GOGC the registrar alone ran: the operator's, or Go's default
-// in results that did not record it.
+// gcSetting says at which GOGC the registrar alone ran, the operator's, or that the
+// results do not say (an older bench's).
 func gcSetting(gcPercent int) string {
-	if gcPercent <= 0 {
+	switch {
+	case gcPercent == 0:
 		return "GOGC unrecorded"
+	case gcPercent < 0:
+		return "GOGC off as the operator's"
 	}
 	return fmt.Sprintf("GOGC %d as the operator's", gcPercent)
 }
