@@ -243,8 +243,9 @@ func TestRegistrarProcessGOGC(t *testing.T) {
 	}
 }
 
-// lastEnv is the value of name in a NUL-separated environment, as a process reads it
-// (the last setting wins), or "".
+// lastEnv is the value of name in a NUL-separated environment (/proc/<pid>/environ), or
+// "". exec.Cmd passes one setting a name, the last it was given; should there be more,
+// the last is taken, as exec.Cmd would have.
 func lastEnv(environ []byte, name string) string {
 	value := ""
 	for _, kv := range strings.Split(string(environ), "\x00") {
